@@ -1,0 +1,137 @@
+"""Reading and writing tables without ever leaving half a file behind.
+
+Writes go to a temporary file in the destination folder, are flushed to disk and then
+renamed over the target (``os.replace`` is atomic on POSIX), so an interrupted run leaves
+either the old file or the new one, never a partial one.  TSV reading keeps every cell as
+text and reports problems with file and line numbers.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import os
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+from .errors import InputFileError
+
+
+@contextmanager
+def atomic_open(path: str | Path, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO]:
+    """Open a temporary sibling of ``path``; rename it over ``path`` only on success."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    binary = "b" in mode
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, mode, encoding=None if binary else encoding, newline=None if binary else "") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, target)
+    except BaseException:
+        try:
+            os.unlink(tmp_name)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def write_text(path: str | Path, text: str) -> None:
+    """Write ``text`` atomically (UTF-8, ``\\n`` line endings)."""
+    with atomic_open(path, "w") as handle:
+        handle.write(text)
+
+
+def write_tsv(path: str | Path, rows: Iterable[Mapping[str, object]], columns: Sequence[str]) -> None:
+    """Write dict rows as a tab-separated table with exactly ``columns``, atomically.
+
+    ``None`` becomes an empty cell; tabs and newlines inside values are replaced by spaces
+    so that every record stays on one line.
+    """
+    with atomic_open(path, "w") as handle:
+        writer = csv.writer(handle, delimiter="\t", lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([_cell(row.get(column)) for column in columns])
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value != value:  # NaN
+        return ""
+    text = str(value)
+    return text.replace("\t", " ").replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
+
+
+def read_tsv(
+    path: str | Path,
+    required: Sequence[str] | None = None,
+    allowed: Sequence[str] | None = None,
+) -> list[dict[str, str]]:
+    """Read a UTF-8 TSV into dicts of strings, checking the header.
+
+    Each returned row carries its 1-based file line in the key ``"__line__"`` (the header is
+    line 1) so that later validation can point at it.
+
+    Raises:
+        InputFileError: the file is not UTF-8, a required column is missing, a column is not
+            allowed, or a row has more cells than the header.
+    """
+    path = Path(path)
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise InputFileError(
+            path, "is not valid UTF-8 text", line=line, allowed="UTF-8 (save the sheet as 'UTF-8 TSV')"
+        ) from None
+    except FileNotFoundError:
+        raise InputFileError(path, "file not found") from None
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t")
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise InputFileError(path, "is empty; expected a header line", line=1) from None
+    header = [column.strip() for column in header]
+    if required is not None:
+        missing = [column for column in required if column not in header]
+        if missing:
+            raise InputFileError(
+                path, f"missing column(s) {', '.join(missing)}", line=1, allowed=", ".join(required)
+            )
+    if allowed is not None:
+        unknown = [column for column in header if column not in allowed]
+        if unknown:
+            raise InputFileError(
+                path, f"unknown column(s) {', '.join(unknown)}", line=1, allowed=", ".join(allowed)
+            )
+    rows: list[dict[str, str]] = []
+    for line_number, cells in enumerate(reader, start=2):
+        if not any(cell.strip() for cell in cells):
+            continue
+        if len(cells) > len(header):
+            raise InputFileError(
+                path,
+                f"row has {len(cells)} cells but the header has {len(header)} columns",
+                line=reader.line_num,
+            )
+        row = {column: (cells[i] if i < len(cells) else "") for i, column in enumerate(header)}
+        row["__line__"] = str(reader.line_num)
+        rows.append(row)
+    return rows
+
+
+def sha256_file(path: str | Path) -> str:
+    """Hex SHA-256 of a file's bytes (for manifests and immutability checks)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -1,0 +1,37 @@
+# Shared by every stage: config validation, package-module inputs, target list.
+
+import sys
+from pathlib import Path
+
+# The package lives in src/; bin/bootstrap installs it editable, this keeps a plain
+# `snakemake` from a checkout working too.
+sys.path.insert(0, str(Path(workflow.basedir) / "src"))
+
+from livingreview.config import validate_config  # noqa: E402
+
+# Validate before any job is scheduled: nothing is written when the config is wrong.
+validate_config(config, Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml")
+
+PACKAGE = Path(workflow.basedir) / "src" / "livingreview"
+SCRIPTS = Path(workflow.basedir) / "workflow" / "scripts"
+
+
+wildcard_constraints:
+    run_date=r"\d{4}-\d{2}-\d{2}",
+
+
+def package_modules(*names):
+    """Paths of the package modules a script imports, declared as rule inputs so that a
+    code change reruns the rule (Snakemake only tracks the script itself)."""
+    shared = ["__init__", "errors", "io", "logs"]
+    return [str(PACKAGE / f"{name}.py") for name in dict.fromkeys([*shared, *names])]
+
+
+def all_targets():
+    """Everything `snakemake` builds by default."""
+    return [
+        "results/extraction/studies.tsv",
+        "results/synthesis/outcomes.tsv",
+        "results/synthesis/tests.tsv",
+        "results/synthesis/summary.md",
+    ]
