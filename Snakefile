@@ -13,6 +13,9 @@ configfile: "config.yaml"
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/search.smk"
+include: "workflow/rules/imports.smk"
+include: "workflow/rules/dedup.smk"
 include: "workflow/rules/extraction.smk"
 include: "workflow/rules/synthesis.smk"
 

@@ -37,7 +37,7 @@ def _allowed(error: jsonschema.ValidationError) -> str | None:
     if error.validator == "type":
         return f"a value of type {error.validator_value}"
     if error.validator in {"pattern", "format"}:
-        return f"{error.validator} {error.validator_value!r}"
+        return schema.get("description") or f"{error.validator} {error.validator_value!r}"
     if error.validator in {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"}:
         return f"{error.validator} {error.validator_value}"
     if "description" in schema:

@@ -27,11 +27,24 @@ def package_modules(*names):
     return [str(PACKAGE / f"{name}.py") for name in dict.fromkeys([*shared, *names])]
 
 
+# Each stage file adds its default targets with TARGETS["<stage>"] = [...]
+TARGETS = {}
+
+
 def all_targets():
-    """Everything `snakemake` builds by default."""
-    return [
-        "results/extraction/studies.tsv",
-        "results/synthesis/outcomes.tsv",
-        "results/synthesis/tests.tsv",
-        "results/synthesis/summary.md",
-    ]
+    """Everything `snakemake` builds by default, stage by stage."""
+    return [path for stage_targets in TARGETS.values() for path in stage_targets]
+
+
+BASELINE_TABLES = (
+    "studies.tsv",
+    "arms.tsv",
+    "crosstabs.tsv",
+    "published_percentages.tsv",
+    "discontinuations.tsv",
+)
+
+
+def baseline_files():
+    """The published review's tables (resources/baseline/ by default)."""
+    return [str(Path(config["baseline"]["dir"]) / name) for name in BASELINE_TABLES]

@@ -1,0 +1,1 @@
+# Stage 'dedup': rules added by the dedup work (see README).

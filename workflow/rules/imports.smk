@@ -1,0 +1,1 @@
+# Stage 'imports': rules added by the imports work (see README).

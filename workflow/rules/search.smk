@@ -1,0 +1,1 @@
+# Stage 'search': rules added by the search work (see README).
