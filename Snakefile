@@ -16,6 +16,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/search.smk"
 include: "workflow/rules/imports.smk"
 include: "workflow/rules/dedup.smk"
+include: "workflow/rules/screening.smk"
 include: "workflow/rules/extraction.smk"
 include: "workflow/rules/synthesis.smk"
 

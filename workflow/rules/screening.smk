@@ -1,0 +1,1 @@
+# Stage 'screening': rules added by the screening work (see README).
