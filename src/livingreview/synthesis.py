@@ -30,11 +30,19 @@ OUTCOME_ORDER_TEXT = "remission < response < failure < unknown"
 
 
 def outcome_rows(
-    arms: Iterable[Mapping[str, object]], crosstabs: Iterable[Mapping[str, object]]
+    arms: Iterable[Mapping[str, object]],
+    crosstabs: Iterable[Mapping[str, object]],
+    subgroups: Iterable[Mapping[str, object]] = (),
 ) -> list[dict[str, object]]:
-    """Outcome counts per CNI (from the arms) and per Fig. 2 group (from the cross-tabs)."""
+    """Outcome counts per CNI (from the arms) and per Fig. 2 group.
+
+    The Fig. 2 groups start from the previous version's cross-tabulations (one row per
+    outcome cell) and add new studies' subgroup rows (one row per study, CNI and group, with
+    a column per outcome).
+    """
     arms = list(arms)
     crosstabs = list(crosstabs)
+    subgroups = list(subgroups)
     rows: list[dict[str, object]] = []
     for cni in CNIS:
         counts = {o: sum(int(a[o]) for a in arms if a["cni"] == cni) for o in OUTCOMES}
@@ -47,6 +55,7 @@ def outcome_rows(
                     for c in crosstabs
                     if c["grouping"] == grouping and c["group"] == group and c["outcome"] == o
                 )
+                + sum(int(s[o]) for s in subgroups if s["grouping"] == grouping and s["group"] == group)
                 for o in OUTCOMES
             }
             rows.append({"grouping": grouping, "group": group, "n": sum(counts.values()), **counts})

@@ -1,0 +1,134 @@
+"""Extraction sheets: validation, dual-extraction comparison and the merged study table.
+
+The sheets here are test fixtures for a hypothetical new study; their numbers are made up
+for the test and never enter resources/.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from livingreview.baseline import load_baseline
+from livingreview.errors import InputFileError, ValidationError
+from livingreview.extraction import SHEET_COLUMNS, merge_extractions, read_sheet
+
+from conftest import ROOT
+
+BASELINE = load_baseline(ROOT / "resources" / "baseline")
+
+ARM = {"record_type": "arm", "cni": "tacrolimus", "n": "10", "remission": "6", "response": "2",
+       "failure": "1", "unknown": "1", "reason_insufficient_response": "7", "reason_intolerance": "3",
+       "reason_not_specified": "0", "dose_unit": "mg/day", "trough_targeted": "yes", "age_years": "24-61"}
+SUB_IR = {"record_type": "subgroup", "cni": "tacrolimus", "grouping": "indication", "group": "insufficient_response",
+          "n": "7", "remission": "4", "response": "2", "failure": "1", "unknown": "0"}
+SUB_INT = {"record_type": "subgroup", "cni": "tacrolimus", "grouping": "indication", "group": "intolerance",
+           "n": "3", "remission": "2", "response": "0", "failure": "0", "unknown": "1"}
+
+
+def write_sheet(folder: Path, study: str, extractor: str, rows: list[dict[str, str]]) -> Path:
+    path = folder / study / f"{extractor}.tsv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = ["\t".join(SHEET_COLUMNS)] + ["\t".join(row.get(c, "") for c in SHEET_COLUMNS) for row in rows]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_valid_sheet_is_read(tmp_path):
+    sheet = read_sheet(write_sheet(tmp_path, "new-2024", "ab", [ARM, SUB_IR, SUB_INT]))
+    assert (sheet.study_id, sheet.extractor, len(sheet.rows)) == ("new-2024", "ab", 3)
+    assert sheet.rows[0]["n"] == 10 and sheet.rows[0]["female"] is None
+
+
+@pytest.mark.parametrize(
+    "change, line, field, message",
+    [
+        ({"remission": "7"}, 2, "remission", "outcomes add up to 11, not n = 10"),
+        ({"n": "-1"}, 2, "n", "non-negative integer"),
+        ({"n": "ten"}, 2, "n", "non-negative integer"),
+        ({"cni": "sirolimus"}, 2, "cni", "allowed: cyclosporine, tacrolimus"),
+        ({"reason_intolerance": ""}, 2, "reason_intolerance", "fill all of"),
+        ({"dose_unit": "mg"}, 2, "dose_unit", "allowed: mg/day, mg/kg/day"),
+        ({"trough_targeted": "maybe"}, 2, "trough_targeted", "allowed: yes, no, unknown"),
+        ({"grouping": "line"}, 2, "grouping", "must be empty on an arm row"),
+        ({"remission": ""}, 2, "remission", "required on an arm row"),
+    ],
+)
+def test_arm_errors_name_file_line_and_field(tmp_path, change, line, field, message):
+    path = write_sheet(tmp_path, "new-2024", "ab", [{**ARM, **change}])
+    with pytest.raises(ValidationError) as error:
+        read_sheet(path)
+    text = str(error.value)
+    assert str(path) in text and f"line {line}" in text and f"field '{field}'" in text and message in text
+
+
+def test_subgroup_exceeding_its_arm_is_rejected(tmp_path):
+    path = write_sheet(tmp_path, "new-2024", "ab", [ARM, {**SUB_IR, "n": "11", "remission": "8"}])
+    with pytest.raises(ValidationError, match="line 3, field 'n'.*exceeds the arm's n = 10"):
+        read_sheet(path)
+
+
+def test_subgroups_together_exceeding_the_arm_are_rejected(tmp_path):
+    big = {**SUB_INT, "n": "4", "remission": "3"}
+    path = write_sheet(tmp_path, "new-2024", "ab", [ARM, SUB_IR, big])
+    with pytest.raises(ValidationError, match="indication subgroups together have n = 11"):
+        read_sheet(path)
+
+
+def test_subgroup_without_arm_and_unknown_group(tmp_path):
+    with pytest.raises(ValidationError, match="no arm row"):
+        read_sheet(write_sheet(tmp_path, "a-1", "ab", [{**SUB_IR, "cni": "cyclosporine"}, ARM]))
+    with pytest.raises(ValidationError, match="field 'group'.*allowed: second, third"):
+        read_sheet(write_sheet(tmp_path, "a-2", "ab", [ARM, {**SUB_IR, "grouping": "line"}]))
+
+
+def test_wrong_columns_and_encoding(tmp_path):
+    path = tmp_path / "s-1" / "ab.tsv"
+    path.parent.mkdir()
+    path.write_text("record_type\tcni\tn\n", encoding="utf-8")
+    with pytest.raises(InputFileError, match="line 1: missing column"):
+        read_sheet(path)
+    path.write_bytes("\t".join(SHEET_COLUMNS).encode() + b"\narm\tcicl\xf3sporina\n")
+    with pytest.raises(InputFileError, match="line 2: is not valid UTF-8"):
+        read_sheet(path)
+
+
+def test_agreeing_extractors_are_accepted_and_subgroups_merged(tmp_path):
+    paths = [write_sheet(tmp_path, "new-2024", e, [ARM, SUB_IR, SUB_INT]) for e in ("ab", "cd")]
+    result = merge_extractions(BASELINE, paths, {"new-2024"}, min_extractors=2)
+    assert result.discrepancies == []
+    assert [s["status"] for s in result.status] == ["accepted"]
+    new = [s for s in result.studies if s["version"] == "update"]
+    assert len(new) == 1 and new[0]["n"] == 10 and new[0]["line_unknown"] == 10
+    assert len(result.studies) == len(BASELINE.arms) + 1
+    assert {(s["group"], s["remission"]) for s in result.subgroups} == {("insufficient_response", 4), ("intolerance", 2)}
+
+
+def test_disagreement_is_listed_until_adjudicated(tmp_path):
+    a = write_sheet(tmp_path, "new-2024", "ab", [ARM])
+    b = write_sheet(tmp_path, "new-2024", "cd", [{**ARM, "remission": "5", "unknown": "2", "age_years": "24 - 61"}])
+    result = merge_extractions(BASELINE, [a, b], {"new-2024"})
+    assert {(d["field"], d["value_a"], d["value_b"]) for d in result.discrepancies} == {("remission", 6, 5), ("unknown", 1, 2), ("age_years", "24-61", "24 - 61")}
+    assert result.status[0]["status"] == "discrepancies"
+    assert all(s["version"] == "baseline" for s in result.studies)
+    adjudicated = write_sheet(tmp_path, "new-2024", "adjudicated", [ARM])
+    result = merge_extractions(BASELINE, [a, b, adjudicated], {"new-2024"})
+    assert result.discrepancies == [] and result.status[0]["status"] == "accepted"
+    assert any(s["study_id"] == "new-2024" for s in result.studies)
+
+
+def test_single_extraction_waits_for_the_second(tmp_path):
+    a = write_sheet(tmp_path, "new-2024", "ab", [ARM])
+    result = merge_extractions(BASELINE, [a], {"new-2024"}, min_extractors=2)
+    assert result.status[0]["status"] == "awaiting_extraction"
+    assert merge_extractions(BASELINE, [a], {"new-2024"}, min_extractors=1).status[0]["status"] == "accepted"
+
+
+def test_study_must_be_included_and_new(tmp_path):
+    a = write_sheet(tmp_path, "new-2024", "ab", [ARM])
+    with pytest.raises(ValidationError, match="not included at full text"):
+        merge_extractions(BASELINE, [a], set())
+    b = write_sheet(tmp_path, "efe-2017", "ab", [ARM])
+    with pytest.raises(ValidationError, match="part of the published review"):
+        merge_extractions(BASELINE, [b], {"efe-2017"})
