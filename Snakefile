@@ -19,6 +19,9 @@ include: "workflow/rules/dedup.smk"
 include: "workflow/rules/screening.smk"
 include: "workflow/rules/extraction.smk"
 include: "workflow/rules/synthesis.smk"
+include: "workflow/rules/prisma.smk"
+include: "workflow/rules/report.smk"
+include: "workflow/rules/runs.smk"
 
 
 rule all:

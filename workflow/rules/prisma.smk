@@ -1,0 +1,1 @@
+# Stage 'prisma': rules added by the prisma work (see README).

@@ -1,0 +1,1 @@
+# Stage 'runs': rules added by the runs work (see README).
