@@ -1,1 +1,50 @@
-# Stage 'imports': rules added by the imports work (see README).
+# Stage 'imports': other databases' export files -> the normalised record table.
+#
+# One job per export declared under `imports:` in config.yaml. Output contract:
+# results/imports/<database>/<search_date>/records.tsv with exactly
+# livingreview.records.RECORD_COLUMNS (record_id = <database>:<accession or hash>,
+# source = database, run = search date), plus summary.json (files, SHA-256, counts).
+
+from livingreview.imports import check_import_specs, find_spec, import_table_path  # noqa: E402
+
+# Checks the schema cannot express (one entry per database and date...), before any job runs.
+check_import_specs(config["imports"])
+
+
+def imported_tables():
+    """records.tsv of every declared export (input of the dedup stage)."""
+    return [import_table_path(spec) for spec in config["imports"]]
+
+
+def _import_spec(wildcards):
+    return find_spec(config["imports"], wildcards.database, wildcards.search_date)
+
+
+localrules:
+    import_export,
+
+
+rule import_export:
+    input:
+        files=lambda wildcards: _import_spec(wildcards)["files"],
+        modules=package_modules("records", "imports"),
+    output:
+        records="results/imports/{database}/{search_date}/records.tsv",
+        summary="results/imports/{database}/{search_date}/summary.json",
+    params:
+        spec=lambda wildcards: dict(_import_spec(wildcards)),
+    wildcard_constraints:
+        database=r"[a-z][a-z0-9_]*",
+        search_date=r"\d{4}-\d{2}-\d{2}",
+    log:
+        "logs/imports/{database}/{search_date}.log",
+    threads: 1
+    resources:
+        mem_mb=512,
+    script:
+        "../scripts/import_export.py"
+
+
+TARGETS["imports"] = imported_tables() + [
+    import_table_path(spec, "summary.json") for spec in config["imports"]
+]

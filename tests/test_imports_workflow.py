@@ -1,0 +1,65 @@
+"""Workflow-level: the import rule in a temporary copy of the project."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAKEMAKE = Path(sys.executable).with_name("snakemake")
+TARGET = "results/imports/embase/2021-10-31/records.tsv"
+
+pytestmark = pytest.mark.workflow
+
+
+@pytest.fixture()
+def project(tmp_path: Path) -> Path:
+    for name in ("Snakefile", "config.yaml"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    for name in ("workflow", "src", "resources"):
+        shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
+    return tmp_path
+
+
+def _run(project: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(SNAKEMAKE), "--cores", "2", "-d", str(project), "-s", str(project / "Snakefile"), *args],
+        cwd=project, capture_output=True, text=True, timeout=300,
+    )
+
+
+def test_import_rule_builds_the_table_and_reruns_nothing(project):
+    done = _run(project, TARGET)
+    assert done.returncode == 0, done.stderr
+    header = (project / TARGET).read_text().splitlines()[0].split("\t")
+    from livingreview.records import RECORD_COLUMNS
+
+    assert tuple(header) == RECORD_COLUMNS
+    assert (project / "logs/imports/embase/2021-10-31.log").exists()
+    before = (project / TARGET).read_bytes()
+    again = _run(project, TARGET)
+    assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr
+    assert (project / TARGET).read_bytes() == before
+
+
+def test_broken_export_stops_the_run_and_writes_nothing(project):
+    export = project / "resources/imports/embase/2021-10-31-baseline-reconstructed.ris"
+    export.write_text(export.read_text().replace("JF  - Gut", "XX  - Gut", 1))
+    failed = _run(project, TARGET)
+    assert failed.returncode != 0
+    log = (project / "logs/imports/embase/2021-10-31.log").read_text()
+    assert "unknown tag" in log and "field 'XX'" in log and "line " in log
+    assert not (project / TARGET).exists()
+    assert not (project / "results/imports/embase/2021-10-31/summary.json").exists()
+
+
+def test_unknown_format_in_config_stops_before_any_job(project):
+    failed = _run(project, TARGET, "--config", "imports=[{database: wos, search_date: '2021-10-31', "
+                  "format: bibtex, files: [x.bib]}]")
+    assert failed.returncode != 0
+    assert "format" in failed.stderr and "bibtex" in failed.stderr
+    assert not (project / "results").exists()
