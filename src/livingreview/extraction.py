@@ -75,6 +75,18 @@ def read_study_table(path: str | Path) -> list[dict[str, object]]:
     return out
 
 
+def read_subgroup_table(path: str | Path) -> list[dict[str, object]]:
+    """Read ``subgroups.tsv`` back with its counts as integers."""
+    rows = read_tsv(path, required=SUBGROUP_TABLE_COLUMNS)
+    out: list[dict[str, object]] = []
+    for row in rows:
+        parsed: dict[str, object] = dict(row)
+        for column in SUBGROUP_COUNTS:
+            parsed[column] = parse_count(path, row, column)
+        out.append(parsed)
+    return out
+
+
 def check_unique_arms(rows: Sequence[Mapping[str, object]], path: str | Path) -> None:
     """One row per (study, CNI): a second one would double-count patients."""
     seen: set[tuple[object, object]] = set()
@@ -375,3 +387,8 @@ def merge_extractions(
                     "source_file": accepted.path, "source_line": row["__line__"],
                 })
     return ExtractionResult(studies=studies, subgroups=subgroups, discrepancies=discrepancies, status=status)
+
+
+def included_study_ids(path: str | Path) -> set[str]:
+    """Study ids that full-text screening linked at least one included report to."""
+    return {row["study_id"].strip() for row in read_tsv(path, required=("study_id",)) if row["study_id"].strip()}

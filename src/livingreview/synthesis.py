@@ -205,3 +205,46 @@ def summary_markdown(
         )
     lines += ["", f"Percentages differing from the article's print: {differences}.", ""]
     return "\n".join(lines)
+
+
+#: Meta-analysis groups: each CNI, and both together (every study arm as one unit).
+POOLED_GROUPS: tuple[str, ...] = (*CNIS, "both")
+
+
+def remission_rows(arms: Iterable[Mapping[str, object]]) -> list[dict[str, object]]:
+    """Study-level remission counts in the ``study, subgroup, n, events`` layout of bin/pool.
+
+    One row per study arm in its CNI's group, and again in group ``both`` (labelled with the
+    CNI, since Pape 2019, Roberts 2020 and the Dutch cohort contribute an arm of each).
+    Denominators are all treated patients, as in the article (unknown outcomes count as not
+    in remission).
+    """
+    arms = list(arms)
+    rows: list[dict[str, object]] = []
+    for cni in CNIS:
+        for arm in (a for a in arms if a["cni"] == cni):
+            rows.append({"study": arm["label"], "subgroup": cni, "n": arm["n"], "events": arm["remission"],
+                         "study_id": arm["study_id"], "cni": cni})
+    for arm in arms:
+        short = "CYC" if arm["cni"] == "cyclosporine" else "TAC"
+        rows.append({"study": f"{arm['label']} ({short})", "subgroup": "both", "n": arm["n"],
+                     "events": arm["remission"], "study_id": arm["study_id"], "cni": arm["cni"]})
+    return rows
+
+
+STUDY_PROPORTION_COLUMNS: tuple[str, ...] = (
+    "subgroup", "study", "study_id", "cni", "n", "events", "proportion", "ci_low", "ci_high",
+)
+
+
+def study_proportions(rows: Iterable[Mapping[str, object]], level: float = 0.95) -> list[dict[str, object]]:
+    """Each arm's remission proportion with its exact (Clopper-Pearson) interval."""
+    from .meta import clopper_pearson
+
+    out = []
+    for row in rows:
+        n, events = int(row["n"]), int(row["events"])
+        low, high = clopper_pearson(events, n, level)
+        out.append({**{k: row[k] for k in ("subgroup", "study", "study_id", "cni", "n", "events")},
+                    "proportion": events / n, "ci_low": low, "ci_high": high})
+    return out

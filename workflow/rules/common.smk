@@ -48,3 +48,18 @@ BASELINE_TABLES = (
 def baseline_files():
     """The published review's tables (resources/baseline/ by default)."""
     return [str(Path(config["baseline"]["dir"]) / name) for name in BASELINE_TABLES]
+
+
+def extraction_sheets():
+    """Every human extraction sheet: resources/extraction/<study_id>/<extractor>.tsv."""
+    folder = Path(config["extraction"]["dir"])
+    return sorted(str(p) for p in folder.glob("*/*.tsv"))
+
+
+def included_reports():
+    """Full-text inclusions (publication -> study links) from the screening stage, once it exists."""
+    return ["results/screening/included_reports.tsv"] if "screening_included" in INCLUDED_OUTPUTS else []
+
+
+# Set by the screening stage when it provides results/screening/included_reports.tsv.
+INCLUDED_OUTPUTS = set()

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from livingreview.baseline import load_baseline
-from livingreview.extraction import read_study_table
+from livingreview.extraction import read_study_table, read_subgroup_table
 from livingreview.io import write_text, write_tsv
 from livingreview.logs import log_path_of, setup_logging
 from livingreview.synthesis import (
@@ -19,7 +19,7 @@ def main(snakemake) -> None:
     logger = setup_logging(log_path_of(snakemake))
     baseline = load_baseline(Path(snakemake.input.baseline[0]).parent)
     arms = read_study_table(snakemake.input.studies)
-    outcomes = outcome_rows(arms, baseline.crosstabs)
+    outcomes = outcome_rows(arms, baseline.crosstabs, read_subgroup_table(snakemake.input.subgroups))
     tests = published_tests(arms, outcomes)
     write_tsv(snakemake.output.outcomes, outcomes, OUTCOME_COLUMNS)
     write_tsv(snakemake.output.tests, tests, TEST_COLUMNS)

@@ -1,9 +1,16 @@
-"""Write results/extraction/studies.tsv from the baseline (and accepted new extractions)."""
+"""Write the study table (baseline + accepted new extractions), subgroups, discrepancies, status."""
 
 from pathlib import Path
 
 from livingreview.baseline import load_baseline
-from livingreview.extraction import STUDY_TABLE_COLUMNS, baseline_study_rows
+from livingreview.extraction import (
+    DISCREPANCY_COLUMNS,
+    STATUS_COLUMNS,
+    STUDY_TABLE_COLUMNS,
+    SUBGROUP_TABLE_COLUMNS,
+    included_study_ids,
+    merge_extractions,
+)
 from livingreview.io import write_tsv
 from livingreview.logs import log_path_of, setup_logging
 
@@ -11,9 +18,17 @@ from livingreview.logs import log_path_of, setup_logging
 def main(snakemake) -> None:
     logger = setup_logging(log_path_of(snakemake))
     baseline = load_baseline(Path(snakemake.input.baseline[0]).parent)
-    rows = baseline_study_rows(baseline)
-    write_tsv(snakemake.output.studies, rows, STUDY_TABLE_COLUMNS)
-    logger.info("wrote %d study arms to %s", len(rows), snakemake.output.studies)
+    included = included_study_ids(snakemake.input.included[0]) if snakemake.input.included else set()
+    result = merge_extractions(baseline, list(snakemake.input.sheets), included, snakemake.params.min_extractors)
+    write_tsv(snakemake.output.studies, result.studies, STUDY_TABLE_COLUMNS)
+    write_tsv(snakemake.output.subgroups, result.subgroups, SUBGROUP_TABLE_COLUMNS)
+    write_tsv(snakemake.output.discrepancies, result.discrepancies, DISCREPANCY_COLUMNS)
+    write_tsv(snakemake.output.status, result.status, STATUS_COLUMNS)
+    logger.info(
+        "%d study arms (%d new), %d subgroup rows, %d discrepancies",
+        len(result.studies), sum(1 for s in result.studies if s["version"] != "baseline"),
+        len(result.subgroups), len(result.discrepancies),
+    )
 
 
 if "snakemake" in globals():
