@@ -1,1 +1,32 @@
-# Stage 'dedup': rules added by the dedup work (see README).
+# Stage 'dedup': every record of every PubMed snapshot and imported export -> one row per
+# publication, each merge explained (see livingreview.dedup and resources/dedup/README.md).
+#
+# Inputs come from two functions of the other stages: pubmed_snapshots() (search.smk) and
+# imported_tables() (imports.smk). resources/dedup/verdicts.tsv is human-owned and only read.
+
+
+rule dedup:
+    input:
+        snapshots=pubmed_snapshots(),
+        imports=imported_tables(),
+        verdicts=config["dedup"]["verdicts"],
+        modules=package_modules("records", "normalise", "dedup"),
+    output:
+        unique="results/records/unique.tsv",
+        duplicates="results/records/duplicates.tsv",
+        maybe="results/records/maybe.tsv",
+        runs="results/records/runs.tsv",
+    params:
+        settings={key: value for key, value in config["dedup"].items() if key != "verdicts"},
+    log:
+        "logs/dedup/dedup.log",
+    benchmark:
+        "logs/dedup/dedup.benchmark.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+    script:
+        "../scripts/dedup.py"
+
+
+TARGETS["dedup"] = list(rules.dedup.output)

@@ -1,0 +1,965 @@
+"""Deduplication across sources and runs: every record collapses to one publication.
+
+Consumes the normalised record tables of every PubMed snapshot and every imported export
+(columns :data:`livingreview.records.RECORD_COLUMNS`) plus the human verdicts sheet
+``resources/dedup/verdicts.tsv``; produces
+
+* ``unique.tsv``: one row per publication with a ``publication_id`` that never moves
+  (the record seen first, by run date, then source priority, then record_id), the
+  canonical record shown to screeners (PubMed first, then the richest metadata), every
+  member record and source, and the canonical record's columns;
+* ``duplicates.tsv``: every other member record with the publication it joined, the
+  record it matched, the rule and the score (each merge explained);
+* ``maybe.tsv``: uncertain pairs for a human to decide in ``verdicts.tsv``;
+* ``runs.tsv``: per run and source, records identified, duplicates removed and new
+  publications (the PRISMA "duplicates removed" box of each update).
+
+Matching is explicit, rule by rule, so each merge can be explained:
+
+1. human verdicts (``same`` merges, ``different`` forbids a merge, on every run);
+2. exact keys, never blindly: one PMID merges, two different PMIDs forbid a merge; one DOI
+   merges only when the titles agree too (conference supplements share one DOI);
+3. fuzzy matching with rapidfuzz on the normalised title, checked against authors, year,
+   volume, pages and journal; short or generic titles ("Editorial introduction", "Reply")
+   need agreeing pages, volume or DOI, never the title alone.
+
+Candidate pairs come from blocking (DOI, PMID, title prefix and suffix, year+volume+page),
+so cost grows near-linearly with the number of records. Clusters are built by merging the
+strongest pairs first, and a merge is refused when any two records of the two clusters
+conflict (different DOIs, PMIDs, years, pages or a human ``different``), so transitive
+chains never join unrelated records. Across runs, pairs are merged in run order and a new
+record may join one earlier publication but never fuse two earlier publications (that
+pair goes to ``maybe.tsv``), so a publication_id that screening decisions are keyed to
+never disappears because new records arrived.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote
+
+from rapidfuzz import fuzz
+
+from .errors import ConfigError, ValidationError
+from .io import read_tsv, write_tsv
+from .normalise import (
+    author_surnames,
+    fold,
+    journal_tokens,
+    journals_compatible,
+    normalise_title,
+    normalise_volume,
+    normalise_year,
+    page_range,
+    strip_title_notes,
+)
+from .records import RECORD_COLUMNS, normalise_doi, normalise_pmid
+
+log = logging.getLogger(__name__)
+
+# --------------------------------------------------------------------------- settings
+
+
+@dataclass(frozen=True)
+class MatchSettings:
+    """Thresholds of the matching rules (all similarities on rapidfuzz's 0-100 scale).
+
+    Defaults are the values tuned on the shared benchmark sets; config.yaml ``dedup:``
+    carries the same values and their descriptions.
+    """
+
+    title_same: float = 90.0
+    title_maybe: float = 75.0
+    doi_title_min: float = 60.0
+    author_min: float = 75.0
+    short_title_words: int = 5
+    max_block: int = 1000
+    source_priority: tuple[str, ...] = ("pubmed",)
+
+    def __post_init__(self) -> None:
+        for name in ("title_same", "title_maybe", "doi_title_min", "author_min"):
+            value = getattr(self, name)
+            if not 0 <= value <= 100:
+                raise ConfigError(f"dedup.{name}", f"{value!r} is outside 0-100", "0 to 100")
+        if self.title_maybe > self.title_same:
+            raise ConfigError(
+                "dedup.title_maybe",
+                f"{self.title_maybe} is above dedup.title_same ({self.title_same})",
+                "a value not above title_same",
+            )
+        if self.max_block < 2:
+            raise ConfigError("dedup.max_block", f"{self.max_block!r} is below 2", "an integer >= 2")
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, object]) -> MatchSettings:
+        """Build from the ``dedup:`` config section (as passed through ``params:``)."""
+        known = {f for f in cls.__dataclass_fields__}
+        unknown = sorted(set(params) - known)
+        if unknown:
+            raise ConfigError(f"dedup.{unknown[0]}", "is not a known setting", ", ".join(sorted(known)))
+        values = dict(params)
+        if "source_priority" in values:
+            values["source_priority"] = tuple(values["source_priority"])  # type: ignore[arg-type]
+        return cls(**values)  # type: ignore[arg-type]
+
+
+# Titles that name a kind of item rather than an item: equal titles prove nothing.
+GENERIC_TITLES = frozenset(
+    {
+        "editorial", "editorial introduction", "editorial notes", "editors comments",
+        "editor s comments", "guest editorial", "introduction", "preface", "foreword",
+        "reply", "response", "authors reply", "author s reply", "reply to letter",
+        "letter", "letter to the editor", "comment", "commentary", "correspondence",
+        "erratum", "correction", "corrigendum", "retraction", "errata", "news",
+        "in this issue", "abstracts", "index", "contents", "book review", "book reviews",
+        "announcement", "acknowledgement", "acknowledgment", "reviewers", "obituary",
+    }
+)
+
+_SEGMENTS = re.compile(r"\s*(?:[-:.;()\[\]]|--)\s*")
+
+
+def is_generic_title(raw: str) -> bool:
+    """True when the title, or one of its ``-``/``:``-separated parts, names a kind of item.
+
+    >>> is_generic_title("Remarks from MIS Quarterly Editor - Editor's Comments")
+    True
+    >>> is_generic_title("Reply")
+    True
+    >>> is_generic_title("Tacrolimus in autoimmune hepatitis: a reply to critics")
+    False
+    """
+    if normalise_title(raw) in GENERIC_TITLES:
+        return True
+    parts = _SEGMENTS.split(strip_title_notes(raw))
+    return any(fold(part) in GENERIC_TITLES for part in parts if part.strip())
+
+
+# ----------------------------------------------------------------------- features
+
+
+@dataclass(slots=True)
+class Features:
+    """The comparable form of one record (computed once, compared many times)."""
+
+    record_id: str
+    title: str
+    words: int
+    surnames: tuple[str, ...]
+    year: int | None
+    page: str
+    last_page: str
+    volume: str
+    doi: str
+    pmid: str
+    journal: tuple[str, ...]
+    generic: bool
+    name_tokens: str
+
+
+def features_of(record: Mapping[str, str]) -> Features:
+    """Normalise one record (RECORD_COLUMNS names; ``authors`` holds the author list)."""
+    title = normalise_title(record.get("title"))
+    first, last = page_range(record.get("pages"))
+    journal = record.get("journal") or record.get("journal_abbrev") or ""
+    words = len(title.split())
+    return Features(
+        record_id=record["record_id"],
+        title=title,
+        words=words,
+        surnames=author_surnames(record.get("authors")),
+        year=normalise_year(record.get("year")),
+        page=first,
+        last_page=last,
+        volume=normalise_volume(record.get("volume")),
+        doi=normalise_doi(unquote(record.get("doi") or "")),
+        pmid=normalise_pmid(record.get("pmid")),
+        journal=journal_tokens(journal),
+        generic=is_generic_title(record.get("title") or ""),
+        name_tokens=" ".join(
+            sorted({t for t in fold(record.get("authors") or "").split() if len(t) > 1 and t != "and"})
+        ),
+    )
+
+
+# ----------------------------------------------------------------------- blocking
+
+
+def _block_keys(f: Features) -> list[tuple[str, str]]:
+    keys: list[tuple[str, str]] = []
+    if f.doi:
+        keys.append(("doi", f.doi))
+    if f.pmid:
+        keys.append(("pmid", f.pmid))
+    compact = f.title.replace(" ", "")
+    if len(compact) >= 12:
+        keys.append(("t<", compact[:28]))
+        keys.append(("t>", compact[-28:]))
+    elif compact:
+        keys.append(("t=", compact + "|" + (f.surnames[0] if f.surnames else "")))
+    if f.page and f.year and (f.volume or f.surnames):
+        keys.append(("yvp", f"{f.year}|{f.volume}|{f.page}"))
+        if f.surnames:
+            keys.append(("ap", f"{f.surnames[0]}|{f.page}"))
+    return keys
+
+
+def candidate_pairs(features: Sequence[Features], max_block: int) -> set[tuple[int, int]]:
+    """Index pairs sharing at least one blocking key (i < j).
+
+    Blocks larger than ``max_block`` are compared only between neighbours in title order,
+    which keeps the cost near-linear even for "Editorial" floods.
+    """
+    blocks: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for index, f in enumerate(features):
+        for key in _block_keys(f):
+            blocks[key].append(index)
+    pairs: set[tuple[int, int]] = set()
+    for key, members in blocks.items():
+        if len(members) < 2:
+            continue
+        if len(members) > max_block:
+            log.warning(
+                "blocking key %s=%r holds %d records (> max_block %d): comparing neighbours only",
+                key[0], key[1], len(members), max_block,
+            )
+            ordered = sorted(members, key=lambda i: (features[i].title, features[i].record_id))
+            window = 20
+            for offset, i in enumerate(ordered):
+                for j in ordered[offset + 1 : offset + 1 + window]:
+                    pairs.add((i, j) if i < j else (j, i))
+            continue
+        for offset, i in enumerate(members):
+            for j in members[offset + 1 :]:
+                pairs.add((i, j) if i < j else (j, i))
+    return pairs
+
+
+# ----------------------------------------------------------------------- comparison
+
+SAME, MAYBE, NONE = "same", "maybe", "none"
+
+
+@dataclass(slots=True)
+class PairResult:
+    decision: str
+    rule: str
+    score: float
+
+
+def conflict(a: Features, b: Features) -> str:
+    """Why two records cannot be one publication ('' when nothing conflicts).
+
+    Hard conflicts only: two PMIDs, two DOIs, years more than one apart, or both the
+    first page and the volume disagreeing. Used to reject a pair and to stop a cluster
+    merge from chaining unrelated records. A lone page or volume mismatch is left to
+    :func:`compare`, because exports garble these fields (``1)`` for a volume,
+    ``i428`` for ``1428``).
+
+    >>> r = {"record_id": "x", "title": "T", "year": "2019", "pages": "221-8", "doi": ""}
+    >>> conflict(features_of(r), features_of({**r, "record_id": "y", "pages": "221-228"}))
+    ''
+    >>> conflict(features_of(r), features_of({**r, "record_id": "y", "year": "2016"}))
+    'year'
+    """
+    if a.pmid and b.pmid and a.pmid != b.pmid:
+        return "pmid"
+    if a.doi and b.doi and a.doi != b.doi:
+        return "doi"
+    if a.year and b.year and abs(a.year - b.year) > 1:
+        return "year"
+    if a.page and b.page and a.page != b.page and a.volume and b.volume and a.volume != b.volume:
+        return "pages_and_volume"
+    return ""
+
+
+def soft_conflict(a: Features, b: Features) -> str:
+    """A single page or volume mismatch: decisive unless everything else is identical."""
+    if a.page and b.page and a.page != b.page:
+        return "pages"
+    if a.volume and b.volume and a.volume != b.volume:
+        return "volume"
+    return ""
+
+
+def author_score(a: tuple[str, ...], b: tuple[str, ...]) -> float | None:
+    """Similarity (0-100) of two bylines: first author and the set of surnames.
+
+    None when either byline is missing (exports without authors are common).
+    """
+    if not a or not b:
+        return None
+    first = fuzz.ratio(a[0], b[0])
+    if len(a) == 1 or len(b) == 1:
+        return first
+    overall = fuzz.token_set_ratio(" ".join(a[:12]), " ".join(b[:12]))
+    return min(100.0, max(first, overall) if first >= 60 else (first + overall) / 2)
+
+
+def _substantive_change(a: str, b: str) -> bool:
+    """True when each title has a word the other lacks and the two are not spelling variants.
+
+    ``pediatric`` / ``adult`` is a different trial; ``environment`` / ``environments`` or
+    ``multi center`` / ``multicenter`` is the same paper.
+
+    >>> _substantive_change("trial in pediatric patients", "trial in adult patients")
+    True
+    >>> _substantive_change("telehealth environment", "telehealth environments")
+    False
+    """
+    words_a, words_b = set(a.split()), set(b.split())
+    only_a, only_b = words_a - words_b, words_b - words_a
+    if not only_a or not only_b:
+        return False
+    joined_a, joined_b = "".join(sorted(only_a)), "".join(sorted(only_b))
+    if fuzz.ratio(a.replace(" ", ""), b.replace(" ", "")) >= 98:
+        return False
+    for word in only_a:
+        if len(word) < 3:
+            continue
+        if not any(fuzz.ratio(word, other) >= 80 for other in only_b) and word not in joined_b:
+            return True
+    for word in only_b:
+        if len(word) < 3:
+            continue
+        if not any(fuzz.ratio(word, other) >= 80 for other in only_a) and word not in joined_a:
+            return True
+    return False
+
+
+def _garbled_page(a: str, b: str) -> bool:
+    """Two first pages one typo or one dropped prefix apart (``1428``/``428``), unlike
+    an erratum's own page (``703``/``1107``).
+
+    >>> _garbled_page("1428", "428"), _garbled_page("703", "1107"), _garbled_page("893", "839")
+    (True, False, True)
+    """
+    return a.endswith(b) or b.endswith(a) or (len(a) == len(b) and sorted(a) == sorted(b)) or (
+        len(a) == len(b) and sum(x != y for x, y in zip(a, b)) == 1
+    )
+
+
+def _title_prefix(a: str, b: str) -> bool:
+    """One title is the other without its subtitle (at least four words kept).
+
+    >>> _title_prefix("anxiety about electronic data hacking", "anxiety about electronic data hacking predictors")
+    True
+    >>> _title_prefix("editorial", "editorial introduction")
+    False
+    """
+    if not a or not b or a == b:
+        return False
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return len(short.split()) >= 4 and long_.startswith(short + " ")
+
+
+def compare(a: Features, b: Features, s: MatchSettings) -> PairResult:
+    """Decide one candidate pair: ``same`` (merge), ``maybe`` (ask a human) or ``none``."""
+    if a.pmid and a.pmid == b.pmid:
+        return PairResult(SAME, "pmid", 100.0)
+    why_not = conflict(a, b)
+    title = fuzz.ratio(a.title, b.title) if a.title and b.title else None
+    prefix = _title_prefix(a.title, b.title)
+    if a.doi and a.doi == b.doi and not why_not:
+        if title is None or title >= s.doi_title_min or prefix:
+            return PairResult(SAME, "doi", 100.0 if title is None else round(title, 1))
+        # One DOI, different titles: a conference supplement or a misassigned DOI.
+        return PairResult(MAYBE, "doi_title_differs", round(title, 1))
+    if why_not:
+        return PairResult(NONE, why_not, 0.0)
+    mismatch = soft_conflict(a, b)
+
+    same_year = a.year is not None and a.year == b.year
+    pages_agree = bool(a.page) and a.page == b.page
+    range_agrees = pages_agree and bool(a.last_page) and a.last_page == b.last_page and a.last_page != a.page
+    volume_agree = bool(a.volume) and a.volume == b.volume
+    authors = author_score(a.surnames, b.surnames)
+    first_author_same = bool(a.surnames and b.surnames) and a.surnames[0] == b.surnames[0]
+    same_issue = (
+        same_year and range_agrees and volume_agree and journals_compatible(a.journal, b.journal)
+    )
+    if title is None:
+        if same_issue and first_author_same and not (a.generic or b.generic):
+            return PairResult(MAYBE, "no_title_same_issue", 0.0)
+        return PairResult(NONE, "no_title", 0.0)
+    if prefix and range_agrees and same_year and authors is not None and authors >= s.author_min:
+        # A title exported without its subtitle, in the same pages.
+        return PairResult(SAME, "title_prefix_same_pages", round(title, 1))
+    if title < s.title_maybe:
+        # Translated titles: the same pages of the same volume by the same first author.
+        if same_issue and first_author_same and not (a.generic or b.generic) and a.journal:
+            if min(len(a.surnames), len(b.surnames)) >= 2 and (authors or 0) >= 90:
+                return PairResult(SAME, "same_issue_pages", round(title, 1))
+            return PairResult(MAYBE, "same_issue_pages", round(title, 1))
+        return PairResult(NONE, "title", round(title, 1))
+
+    corroborated = pages_agree or volume_agree
+    short = a.generic or b.generic or min(a.words, b.words) < s.short_title_words
+    if short and mismatch:
+        return PairResult(NONE, mismatch, round(title, 1))
+    if short:
+        # A short or generic title proves little: ask for the issue to agree too.
+        if title >= s.title_same and same_year and pages_agree and (volume_agree or not (a.volume and b.volume)):
+            if authors is None or authors >= s.author_min:
+                return PairResult(SAME, "fuzzy_short_title", round(title, 1))
+        if a.generic or b.generic:
+            return PairResult(NONE, "generic_title", round(title, 1))
+        if same_issue and authors is not None and authors >= s.author_min:
+            return PairResult(SAME, "short_title_same_issue", round(title, 1))
+        return PairResult(MAYBE, "short_title", round(title, 1))
+
+    if title < s.title_same:
+        if same_issue and authors is not None and authors >= s.author_min:
+            return PairResult(SAME, "fuzzy_same_issue", round(title, 1))
+        return PairResult(MAYBE, "title_similar", round(title, 1))
+    if mismatch:
+        # Same long title, same byline, same year: a garbled page or volume cell, unless
+        # the byline or year leaves room for doubt.
+        if (
+            title >= 97 and same_year and authors is not None and authors >= 90 and a.words >= 8
+            and journals_compatible(a.journal, b.journal)
+            and (mismatch == "volume" or _garbled_page(a.page, b.page))
+        ):
+            return PairResult(SAME, f"fuzzy_despite_{mismatch}", round(title, 1))
+        return PairResult(MAYBE, f"{mismatch}_differ", round(title, 1))
+    if same_issue:
+        # Same title in the same pages of the same volume and year: bylines are often
+        # garbled (swapped names, group authors), the issue is not.
+        return PairResult(SAME, "fuzzy_same_issue", round(title, 1))
+    if authors is not None and authors < s.author_min:
+        # Given names exported as surnames ("Andrea, C." for "Carignani, Andrea").
+        if title >= 95 and fuzz.token_set_ratio(a.name_tokens, b.name_tokens) >= 95 and same_year:
+            authors = 90.0
+        else:
+            return PairResult(MAYBE, "authors_differ", round(title, 1))
+    full_byline = min(len(a.surnames), len(b.surnames)) >= 2 and (authors or 0) >= 90
+    if not same_year and not corroborated:
+        # Conference papers dated by meeting in one database and by proceedings in another.
+        if not (
+            title >= 97 and full_byline and not a.volume and not b.volume
+            and journals_compatible(a.journal, b.journal)
+        ):
+            rule = "year_differs" if a.year and b.year else "year_missing"
+            return PairResult(MAYBE, rule, round(title, 1))
+    if not journals_compatible(a.journal, b.journal) and not pages_agree and not full_byline:
+        return PairResult(MAYBE, "journal_differs", round(title, 1))
+    if not corroborated and (authors is None or _substantive_change(a.title, b.title)):
+        return PairResult(MAYBE, "uncorroborated", round(title, 1))
+    return PairResult(SAME, "fuzzy", round(title, 1))
+
+
+# ----------------------------------------------------------------------- clustering
+
+
+@dataclass
+class Edge:
+    i: int
+    j: int
+    rule: str
+    score: float
+
+
+@dataclass
+class Clustering:
+    """Clusters of record indices plus the edges that explain them and the open pairs."""
+
+    cluster_of: list[int]
+    tree: list[Edge]
+    maybe: list[Edge]
+
+    def groups(self) -> dict[int, list[int]]:
+        groups: dict[int, list[int]] = defaultdict(list)
+        for index, root in enumerate(self.cluster_of):
+            groups[root].append(index)
+        return groups
+
+
+_RULE_STRENGTH = {
+    "verdict": 0, "pmid": 1, "doi": 2, "fuzzy_same_issue": 3, "fuzzy": 4,
+    "fuzzy_short_title": 5, "fuzzy_despite_pages": 6, "fuzzy_despite_volume": 6,
+    "short_title_same_issue": 7, "title_prefix_same_pages": 7, "same_issue_pages": 8,
+}
+
+
+def cluster_records(
+    features: Sequence[Features],
+    settings: MatchSettings,
+    *,
+    order: Sequence[int] | None = None,
+    verdict_same: Iterable[tuple[int, int]] = (),
+    verdict_different: Iterable[tuple[int, int]] = (),
+) -> Clustering:
+    """Group records into publications.
+
+    ``order`` gives each record's run rank (0 = earliest run); pairs are merged run by run,
+    and a merge that would fuse two clusters both already holding records from runs before
+    the pair's run is refused (sent to ``maybe``), so earlier publications stay as they were.
+    Human ``same`` verdicts always merge; ``different`` verdicts always block.
+    """
+    n = len(features)
+    rank = list(order) if order is not None else [0] * n
+    forbidden: dict[int, set[int]] = defaultdict(set)
+    for i, j in verdict_different:
+        forbidden[i].add(j)
+        forbidden[j].add(i)
+    same_pairs = {(min(i, j), max(i, j)) for i, j in verdict_same}
+
+    edges: list[Edge] = []
+    maybe: list[Edge] = []
+    for i, j in candidate_pairs(features, settings.max_block):
+        if (i, j) in same_pairs or j in forbidden.get(i, ()):
+            continue
+        result = compare(features[i], features[j], settings)
+        if result.decision == SAME:
+            edges.append(Edge(i, j, result.rule, result.score))
+        elif result.decision == MAYBE:
+            maybe.append(Edge(i, j, result.rule, result.score))
+    edges.extend(Edge(i, j, "verdict", 100.0) for i, j in same_pairs)
+    edges.sort(
+        key=lambda e: (
+            e.rule != "verdict",
+            max(rank[e.i], rank[e.j]),
+            _RULE_STRENGTH.get(e.rule, 9),
+            -e.score,
+            features[e.i].record_id,
+            features[e.j].record_id,
+        )
+    )
+
+    parent = list(range(n))
+    members: dict[int, list[int]] = {i: [i] for i in range(n)}
+    earliest: list[int] = list(rank)
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    tree: list[Edge] = []
+    for edge in edges:
+        ri, rj = find(edge.i), find(edge.j)
+        if ri == rj:
+            continue
+        if edge.rule != "verdict":
+            reason = _merge_blocker(members[ri], members[rj], features, forbidden)
+            pair_rank = max(rank[edge.i], rank[edge.j])
+            if not reason and earliest[ri] < pair_rank and earliest[rj] < pair_rank:
+                reason = "would_fuse_earlier_publications"
+            if reason:
+                maybe.append(Edge(edge.i, edge.j, f"{edge.rule}_blocked_by_{reason}", edge.score))
+                continue
+        elif _forbidden_between(members[ri], members[rj], forbidden):
+            raise ValidationError(
+                "verdicts",
+                "a 'same' verdict joins records that another verdict marks 'different'",
+                field="verdict",
+                value=f"{features[edge.i].record_id} / {features[edge.j].record_id}",
+                allowed="consistent verdicts; change one of them",
+            )
+        if len(members[ri]) < len(members[rj]):
+            ri, rj = rj, ri
+        parent[rj] = ri
+        members[ri].extend(members.pop(rj))
+        earliest[ri] = min(earliest[ri], earliest[rj])
+        tree.append(edge)
+
+    cluster_of = [find(i) for i in range(n)]
+    open_pairs = [e for e in maybe if cluster_of[e.i] != cluster_of[e.j]]
+    return Clustering(cluster_of=cluster_of, tree=tree, maybe=open_pairs)
+
+
+def _forbidden_between(left: list[int], right: list[int], forbidden: Mapping[int, set[int]]) -> bool:
+    right_set = set(right)
+    return any(forbidden.get(i, set()) & right_set for i in left)
+
+
+def _merge_blocker(
+    left: list[int], right: list[int], features: Sequence[Features], forbidden: Mapping[int, set[int]]
+) -> str:
+    if _forbidden_between(left, right, forbidden):
+        return "verdict_different"
+    if len(left) * len(right) > 400:
+        return "cluster_too_large"
+    for i in left:
+        for j in right:
+            reason = conflict(features[i], features[j])
+            if reason:
+                return reason
+    return ""
+
+
+# ----------------------------------------------------------------------- benchmark layout
+
+BENCHMARK_COLUMNS = ("ID", "title", "author", "year", "journal", "volume", "number", "pages", "doi")
+
+
+def records_from_benchmark(rows: Iterable[Mapping[str, str]]) -> list[dict[str, str]]:
+    """Map rows in the benchmark CSV layout (ID, title, author, year, journal, volume,
+    number, pages, doi; missing columns allowed) to record dicts."""
+    records = []
+    for row in rows:
+        records.append(
+            {
+                "record_id": row["ID"],
+                "title": row.get("title") or "",
+                "authors": row.get("author") or "",
+                "year": row.get("year") or "",
+                "journal": row.get("journal") or row.get("booktitle") or "",
+                "volume": row.get("volume") or "",
+                "issue": row.get("number") or "",
+                "pages": row.get("pages") or "",
+                "doi": row.get("doi") or "",
+                "pmid": "",
+            }
+        )
+    return records
+
+
+def duplicate_groups(records: Sequence[Mapping[str, str]], settings: MatchSettings | None = None) -> list[list[str]]:
+    """Record IDs of every group of two or more records judged to be one publication."""
+    settings = settings or MatchSettings()
+    features = [features_of(r) for r in records]
+    clustering = cluster_records(features, settings)
+    groups = [
+        sorted(features[i].record_id for i in members)
+        for members in clustering.groups().values()
+        if len(members) > 1
+    ]
+    return sorted(groups)
+
+
+# ----------------------------------------------------------------------- workflow layer
+
+UNIQUE_COLUMNS: tuple[str, ...] = (
+    "publication_id",
+    "canonical_record_id",
+    "member_record_ids",
+    "sources",
+    "first_run",
+    "n_records",
+    *RECORD_COLUMNS,
+)
+DUPLICATE_COLUMNS = ("record_id", "duplicate_of", "matched_record_id", "rule", "score", "run", "source")
+MAYBE_COLUMNS = (
+    "record_id_a", "record_id_b", "publication_id_a", "publication_id_b", "rule", "score",
+    "title_a", "title_b", "year_a", "year_b", "journal_a", "journal_b", "doi_a", "doi_b",
+)
+RUN_COLUMNS = (
+    "run", "source", "records_identified", "previously_retrieved", "duplicates_of_earlier_runs",
+    "duplicates_within_run", "new_publications", "duplicates_removed",
+)
+VERDICT_COLUMNS = ("record_id_a", "record_id_b", "verdict", "reviewer", "decided_on", "note")
+VERDICT_VALUES = ("same", "different")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@dataclass
+class RecordSet:
+    """Every distinct record (first-seen version) plus how often each run re-retrieved one."""
+
+    records: list[dict[str, str]]
+    retrieved: dict[tuple[str, str], int] = field(default_factory=dict)
+    previously_retrieved: dict[tuple[str, str], int] = field(default_factory=dict)
+
+
+def load_record_tables(paths: Sequence[str | Path]) -> RecordSet:
+    """Read record tables (RECORD_COLUMNS exactly) in any order; keep each record_id once.
+
+    A record_id retrieved again by a later run (the same PubMed record in every snapshot, a
+    re-imported export) keeps its first-seen version and run, so later runs never change
+    what earlier runs matched; the repeat is counted as ``previously_retrieved`` of that run.
+
+    Raises:
+        InputFileError: a table is unreadable or has other columns.
+        ValidationError: an empty record_id, source or run, a run that is not an ISO date,
+            or one record_id twice in one table.
+    """
+    rows: list[tuple[str, int, str, dict[str, str]]] = []
+    for path in paths:
+        for row in read_tsv(path, required=RECORD_COLUMNS, allowed=RECORD_COLUMNS):
+            line = int(row.pop("__line__"))
+            for column in ("record_id", "source", "run"):
+                if not row[column].strip():
+                    raise ValidationError(path, "empty cell", line=line, field=column,
+                                          allowed="every record needs record_id, source and run")
+            if not _ISO_DATE.match(row["run"]):
+                raise ValidationError(path, "run is not an ISO date", line=line, field="run",
+                                      value=row["run"], allowed="YYYY-MM-DD")
+            rows.append((row["run"], line, str(path), row))
+    rows.sort(key=lambda item: (item[0], item[2], item[1]))
+    first_seen: dict[str, tuple[str, str, int]] = {}
+    result = RecordSet(records=[])
+    for run, line, path, row in rows:
+        key = (run, row["source"])
+        result.retrieved[key] = result.retrieved.get(key, 0) + 1
+        seen = first_seen.get(row["record_id"])
+        if seen is None:
+            first_seen[row["record_id"]] = (run, path, line)
+            result.records.append(row)
+            continue
+        if seen[0] == run:
+            if seen[1] == path:
+                raise ValidationError(
+                    path, "record_id occurs twice in one table", line=line, field="record_id",
+                    value=row["record_id"], allowed=f"unique ids (first at line {seen[2]})",
+                )
+            log.warning("%s line %d: %s already read from %s for run %s; counted once",
+                        path, line, row["record_id"], seen[1], run)
+            result.retrieved[key] -= 1
+            continue
+        result.previously_retrieved[key] = result.previously_retrieved.get(key, 0) + 1
+    log.info("read %d distinct records from %d tables", len(result.records), len(paths))
+    return result
+
+
+@dataclass(frozen=True)
+class Verdict:
+    record_id_a: str
+    record_id_b: str
+    verdict: str
+    line: int
+
+
+def load_verdicts(path: str | Path, known_ids: Iterable[str]) -> list[Verdict]:
+    """Read and check the human verdicts sheet (read-only for the workflow).
+
+    Raises:
+        InputFileError: wrong columns or encoding.
+        ValidationError: unknown verdict, empty or unknown record_id, a record paired with
+            itself, a malformed ``decided_on`` or two lines disagreeing about one pair.
+    """
+    known = set(known_ids)
+    verdicts: list[Verdict] = []
+    by_pair: dict[tuple[str, str], Verdict] = {}
+    for row in read_tsv(path, required=VERDICT_COLUMNS[:5], allowed=VERDICT_COLUMNS):
+        line = int(row["__line__"])
+        a, b = row["record_id_a"].strip(), row["record_id_b"].strip()
+        verdict = row["verdict"].strip().lower()
+        for column, value in (("record_id_a", a), ("record_id_b", b)):
+            if not value:
+                raise ValidationError(path, "empty record id", line=line, field=column,
+                                      allowed="a record_id from results/records/maybe.tsv")
+            if value not in known:
+                raise ValidationError(
+                    path, "record_id is not in any record table of this run", line=line,
+                    field=column, value=value,
+                    allowed="record ids as written in results/records/maybe.tsv; fix the typo "
+                    "or delete the line if the record's source was removed from config.yaml",
+                )
+        if a == b:
+            raise ValidationError(path, "a record is paired with itself", line=line,
+                                  field="record_id_b", value=b, allowed="two different records")
+        if verdict not in VERDICT_VALUES:
+            raise ValidationError(path, "unknown verdict", line=line, field="verdict",
+                                  value=row["verdict"], allowed=", ".join(VERDICT_VALUES))
+        if not row["reviewer"].strip():
+            raise ValidationError(path, "empty reviewer", line=line, field="reviewer",
+                                  allowed="the initials of the person who decided")
+        if not _ISO_DATE.match(row["decided_on"].strip()):
+            raise ValidationError(path, "decided_on is not an ISO date", line=line,
+                                  field="decided_on", value=row["decided_on"], allowed="YYYY-MM-DD")
+        item = Verdict(a, b, verdict, line)
+        pair = (min(a, b), max(a, b))
+        earlier = by_pair.get(pair)
+        if earlier and earlier.verdict != verdict:
+            raise ValidationError(
+                path, f"contradicts line {earlier.line} about the same pair", line=line,
+                field="verdict", value=verdict, allowed="one verdict per pair; delete one line",
+            )
+        by_pair[pair] = item
+        verdicts.append(item)
+    return verdicts
+
+
+@dataclass
+class DedupOutcome:
+    unique: list[dict[str, object]]
+    duplicates: list[dict[str, object]]
+    maybe: list[dict[str, object]]
+    runs: list[dict[str, object]]
+
+
+def _source_rank(source: str, priority: Sequence[str]) -> tuple[int, str]:
+    return (priority.index(source), "") if source in priority else (len(priority), source)
+
+
+def _richness(record: Mapping[str, str]) -> int:
+    filled = sum(1 for column in RECORD_COLUMNS if record.get(column, "").strip())
+    return filled + (3 if record.get("abstract", "").strip() else 0)
+
+
+def deduplicate(
+    record_set: RecordSet,
+    verdicts: Sequence[Verdict] = (),
+    settings: MatchSettings | None = None,
+    verdicts_path: str | Path = "verdicts",
+) -> DedupOutcome:
+    """Cluster every record into publications and build the four output tables."""
+    settings = settings or MatchSettings()
+    records = record_set.records
+    priority = settings.source_priority
+    runs = sorted({r["run"] for r in records} | {run for run, _ in record_set.retrieved})
+    run_rank = {run: index for index, run in enumerate(runs)}
+    features = [features_of(r) for r in records]
+    index_of = {r["record_id"]: i for i, r in enumerate(records)}
+    same = [(index_of[v.record_id_a], index_of[v.record_id_b]) for v in verdicts if v.verdict == "same"]
+    different = [
+        (index_of[v.record_id_a], index_of[v.record_id_b]) for v in verdicts if v.verdict == "different"
+    ]
+    try:
+        clustering = cluster_records(
+            features, settings, order=[run_rank[r["run"]] for r in records],
+            verdict_same=same, verdict_different=different,
+        )
+    except ValidationError as exc:
+        raise ValidationError(verdicts_path, exc.problem, field=exc.field, value=exc.value,
+                              allowed=exc.allowed) from None
+
+    def first_key(i: int) -> tuple:
+        r = records[i]
+        return (r["run"], _source_rank(r["source"], priority), r["record_id"])
+
+    def canonical_key(i: int) -> tuple:
+        r = records[i]
+        return (_source_rank(r["source"], priority), -_richness(r), r["run"], r["record_id"])
+
+    neighbours: dict[int, list[Edge]] = defaultdict(list)
+    for edge in clustering.tree:
+        neighbours[edge.i].append(edge)
+        neighbours[edge.j].append(edge)
+
+    unique: list[dict[str, object]] = []
+    duplicates: list[dict[str, object]] = []
+    publication_of: dict[int, str] = {}
+    first_run_of: dict[str, str] = {}
+    for members in clustering.groups().values():
+        members.sort(key=first_key)
+        root = members[0]
+        publication_id = records[root]["record_id"]
+        canonical = min(members, key=canonical_key)
+        for i in members:
+            publication_of[i] = publication_id
+        first_run_of[publication_id] = records[root]["run"]
+        row: dict[str, object] = dict(records[canonical])
+        row.update(
+            publication_id=publication_id,
+            canonical_record_id=records[canonical]["record_id"],
+            member_record_ids="; ".join(records[i]["record_id"] for i in members),
+            sources="; ".join(dict.fromkeys(records[i]["source"] for i in members)),
+            first_run=records[root]["run"],
+            n_records=len(members),
+        )
+        unique.append(row)
+        # Walk the merge tree from the publication's first record: each member is
+        # explained by the edge that reached it.
+        seen = {root}
+        queue = [root]
+        while queue:
+            current = queue.pop(0)
+            for edge in sorted(neighbours.get(current, []), key=lambda e: (e.rule, e.i, e.j)):
+                other = edge.j if edge.i == current else edge.i
+                if other in seen:
+                    continue
+                seen.add(other)
+                queue.append(other)
+                duplicates.append(
+                    {
+                        "record_id": records[other]["record_id"],
+                        "duplicate_of": publication_id,
+                        "matched_record_id": records[current]["record_id"],
+                        "rule": edge.rule,
+                        "score": edge.score,
+                        "run": records[other]["run"],
+                        "source": records[other]["source"],
+                    }
+                )
+    unique.sort(key=lambda r: (str(r["first_run"]), str(r["publication_id"])))
+    duplicates.sort(key=lambda r: (str(r["run"]), str(r["duplicate_of"]), str(r["record_id"])))
+
+    maybe_rows: dict[tuple[str, str], dict[str, object]] = {}
+    for edge in clustering.maybe:
+        a, b = sorted((edge.i, edge.j), key=lambda i: records[i]["record_id"])
+        key = (records[a]["record_id"], records[b]["record_id"])
+        if key in maybe_rows:
+            continue
+        ra, rb = records[a], records[b]
+        maybe_rows[key] = {
+            "record_id_a": ra["record_id"], "record_id_b": rb["record_id"],
+            "publication_id_a": publication_of[a], "publication_id_b": publication_of[b],
+            "rule": edge.rule, "score": edge.score,
+            "title_a": ra.get("title", ""), "title_b": rb.get("title", ""),
+            "year_a": ra.get("year", ""), "year_b": rb.get("year", ""),
+            "journal_a": ra.get("journal", ""), "journal_b": rb.get("journal", ""),
+            "doi_a": ra.get("doi", ""), "doi_b": rb.get("doi", ""),
+        }
+    maybe = [maybe_rows[k] for k in sorted(maybe_rows)]
+
+    counts: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for i, record in enumerate(records):
+        key = (record["run"], record["source"])
+        publication_id = publication_of[i]
+        if publication_id == record["record_id"]:
+            counts[key]["new_publications"] += 1
+        elif first_run_of[publication_id] < record["run"]:
+            counts[key]["duplicates_of_earlier_runs"] += 1
+        else:
+            counts[key]["duplicates_within_run"] += 1
+    run_rows: list[dict[str, object]] = []
+    for run in runs:
+        total: dict[str, int] = defaultdict(int)
+        sources = sorted({s for r, s in record_set.retrieved if r == run}, key=lambda s: _source_rank(s, priority))
+        for source in sources:
+            c = counts[(run, source)]
+            row = {
+                "run": run, "source": source,
+                "records_identified": record_set.retrieved.get((run, source), 0),
+                "previously_retrieved": record_set.previously_retrieved.get((run, source), 0),
+                "duplicates_of_earlier_runs": c["duplicates_of_earlier_runs"],
+                "duplicates_within_run": c["duplicates_within_run"],
+                "new_publications": c["new_publications"],
+            }
+            row["duplicates_removed"] = row["records_identified"] - row["new_publications"]
+            if row["duplicates_removed"] != (
+                row["previously_retrieved"] + row["duplicates_of_earlier_runs"] + row["duplicates_within_run"]
+            ):
+                raise AssertionError(f"PRISMA identity broken for {run}/{source}: {row}")
+            for column in RUN_COLUMNS[2:]:
+                total[column] += int(row[column])  # type: ignore[arg-type]
+            run_rows.append(row)
+        run_rows.append({"run": run, "source": "all", **total})
+    log.info(
+        "%d records -> %d publications; %d merged, %d pairs for a human (maybe.tsv)",
+        len(records), len(unique), len(duplicates), len(maybe),
+    )
+    return DedupOutcome(unique=unique, duplicates=duplicates, maybe=maybe, runs=run_rows)
+
+
+def deduplicate_files(
+    record_tables: Sequence[str | Path],
+    verdicts_path: str | Path,
+    settings: Mapping[str, object],
+    *,
+    unique: str | Path,
+    duplicates: str | Path,
+    maybe: str | Path,
+    runs: str | Path,
+) -> DedupOutcome:
+    """Read the tables and verdicts, deduplicate, write the four outputs (atomically).
+
+    Nothing is written when any input is invalid.
+    """
+    match_settings = MatchSettings.from_params(settings)
+    record_set = load_record_tables(record_tables)
+    verdicts = load_verdicts(verdicts_path, (r["record_id"] for r in record_set.records))
+    outcome = deduplicate(record_set, verdicts, match_settings, verdicts_path)
+    write_tsv(unique, outcome.unique, UNIQUE_COLUMNS)
+    write_tsv(duplicates, outcome.duplicates, DUPLICATE_COLUMNS)
+    write_tsv(maybe, outcome.maybe, MAYBE_COLUMNS)
+    write_tsv(runs, outcome.runs, RUN_COLUMNS)
+    return outcome
