@@ -1,1 +1,82 @@
-# Stage 'search': rules added by the search work (see README).
+# Stage 'search': PubMed through E-utilities (live or replayed) into dated, immutable
+# snapshots results/search/pubmed/<date>/ (raw/, records.tsv, sealed/, provenance.json).
+#
+# Immutability against Snakemake's habits: Snakemake deletes a job's declared outputs before
+# rerunning it (code change, --forcerun) and after a failure. Only records.tsv is declared;
+# the snapshot is built in a hidden temporary sibling folder and renamed into place when
+# complete. If the job runs again for an existing snapshot, it verifies the checksums in
+# provenance.json and puts records.tsv back from sealed/records.tsv (a hard link to the same
+# bytes), so nothing in the snapshot is ever rewritten. See livingreview.search.
+
+from livingreview.search import discover_snapshots, snapshot_dates  # noqa: E402
+
+PUBMED_ROOT = "results/search/pubmed"
+
+
+def pubmed_snapshot_dates():
+    """Baseline, then every update run up to run_date (config list + snapshots on disk)."""
+    return snapshot_dates(
+        config["run_date"],
+        config["search"]["baseline_until"],
+        config["search"]["update_runs"],
+        discover_snapshots(PUBMED_ROOT),
+    )
+
+
+def pubmed_snapshots(wildcards=None):
+    """records.tsv of every PubMed snapshot this run uses, baseline first (dedup's input).
+
+    Works called at parse time (``pubmed_snapshots()``) or as an input function.
+    """
+    return [f"{PUBMED_ROOT}/{day}/records.tsv" for day in pubmed_snapshot_dates()]
+
+
+def _earlier_pubmed_snapshots(wildcards):
+    """Snapshots are taken in date order: an update fetches only PMIDs no earlier one holds."""
+    return [
+        f"{PUBMED_ROOT}/{day}/records.tsv"
+        for day in pubmed_snapshot_dates()
+        if day < wildcards.run_date
+    ]
+
+
+rule search_pubmed:
+    input:
+        earlier=_earlier_pubmed_snapshots,
+        code=package_modules("records", "entrez", "pubmed", "search"),
+    output:
+        records=f"{PUBMED_ROOT}/{{run_date}}/records.tsv",
+    log:
+        "logs/search/pubmed-{run_date}.log",
+    params:
+        root=PUBMED_ROOT,
+        mode=config["search"]["mode"],
+        baseline_until=config["search"]["baseline_until"],
+        baseline_from=config["search"]["baseline_from"],
+        date_type=config["search"]["date_type"],
+        queries=config["search"]["queries"],
+        replay_dir=config["search"]["replay_dir"],
+        batch_size=config["search"]["batch_size"],
+        max_ids=config["search"]["max_ids_per_search"],
+        # No API key here: the client reads it from the environment variable named by
+        # api_key_env, so it never reaches .snakemake/metadata, logs or outputs.
+        email=config["entrez"]["email"],
+        tool=config["entrez"]["tool"],
+        api_key_env=config["entrez"]["api_key_env"],
+        base_url=config["entrez"]["base_url"],
+        timeout=config["entrez"]["timeout_seconds"],
+        max_tries=config["entrez"]["max_tries"],
+        backoff=config["entrez"]["backoff_seconds"],
+    threads: 1
+    resources:
+        ncbi_api=1,
+    script:
+        "../scripts/search_pubmed.py"
+
+
+# Network step: on a cluster it runs on the head node, where NCBI is reachable.
+localrules:
+    search_pubmed,
+
+
+TARGETS["search"] = pubmed_snapshots()

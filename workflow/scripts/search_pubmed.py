@@ -1,0 +1,30 @@
+"""Take (or verify and restore) the PubMed snapshot of one run date."""
+
+import signal
+import sys
+
+from livingreview.entrez import EntrezClient, ReplayTransport
+from livingreview.logs import log_path_of, setup_logging
+from livingreview.search import take_snapshot
+
+
+def main(snakemake):
+    setup_logging(log_path_of(snakemake))
+    # Snakemake stops jobs with SIGTERM: turn it into an exception so the temporary
+    # snapshot folder is removed on the way out.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    p = snakemake.params
+    transport = ReplayTransport(p.replay_dir) if p.mode == "replay" else None
+    client = EntrezClient(
+        email=p.email, tool=p.tool, api_key_env=p.api_key_env, base_url=p.base_url,
+        transport=transport, timeout=p.timeout, max_tries=p.max_tries, backoff=p.backoff,
+    )
+    take_snapshot(
+        root=p.root, run_date=snakemake.wildcards.run_date, baseline_until=p.baseline_until,
+        baseline_from=p.baseline_from, datetype=p.date_type, queries=dict(p.queries),
+        client=client, mode=p.mode, batch_size=p.batch_size, max_ids=p.max_ids,
+    )
+
+
+if "snakemake" in globals():
+    main(snakemake)  # noqa: F821
