@@ -63,3 +63,54 @@ def included_reports():
 
 # Set by the screening stage when it provides results/screening/included_reports.tsv.
 INCLUDED_OUTPUTS = set()
+
+
+# --- search: PubMed snapshots ----------------------------------------------------------
+
+from livingreview.search import discover_snapshots, snapshot_dates  # noqa: E402
+
+PUBMED_ROOT = "results/search/pubmed"
+
+
+def pubmed_snapshot_dates():
+    """Baseline, then every update run up to run_date (config list + snapshots on disk)."""
+    return snapshot_dates(
+        config["run_date"],
+        config["search"]["baseline_until"],
+        config["search"]["update_runs"],
+        discover_snapshots(PUBMED_ROOT),
+    )
+
+
+def pubmed_snapshots(wildcards=None):
+    """records.tsv of every PubMed snapshot this run uses, baseline first (dedup's input).
+
+    Works called at parse time (``pubmed_snapshots()``) or as an input function.
+    """
+    return [f"{PUBMED_ROOT}/{day}/records.tsv" for day in pubmed_snapshot_dates()]
+
+
+def _earlier_pubmed_snapshots(wildcards):
+    """Snapshots are taken in date order: an update fetches only PMIDs no earlier one holds."""
+    return [
+        f"{PUBMED_ROOT}/{day}/records.tsv"
+        for day in pubmed_snapshot_dates()
+        if day < wildcards.run_date
+    ]
+
+
+# --- imports: other databases' exports ---------------------------------------------------
+
+from livingreview.imports import check_import_specs, find_spec, import_table_path  # noqa: E402
+
+# Checks the schema cannot express (one entry per database and date...), before any job runs.
+check_import_specs(config["imports"])
+
+
+def imported_tables():
+    """records.tsv of every declared export (input of the dedup stage)."""
+    return [import_table_path(spec) for spec in config["imports"]]
+
+
+def _import_spec(wildcards):
+    return find_spec(config["imports"], wildcards.database, wildcards.search_date)

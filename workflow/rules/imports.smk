@@ -5,19 +5,7 @@
 # livingreview.records.RECORD_COLUMNS (record_id = <database>:<accession or hash>,
 # source = database, run = search date), plus summary.json (files, SHA-256, counts).
 
-from livingreview.imports import check_import_specs, find_spec, import_table_path  # noqa: E402
-
-# Checks the schema cannot express (one entry per database and date...), before any job runs.
-check_import_specs(config["imports"])
-
-
-def imported_tables():
-    """records.tsv of every declared export (input of the dedup stage)."""
-    return [import_table_path(spec) for spec in config["imports"]]
-
-
-def _import_spec(wildcards):
-    return find_spec(config["imports"], wildcards.database, wildcards.search_date)
+# Input functions (imported_tables, ...) are in common.smk.
 
 
 localrules:

@@ -8,36 +8,7 @@
 # provenance.json and puts records.tsv back from sealed/records.tsv (a hard link to the same
 # bytes), so nothing in the snapshot is ever rewritten. See livingreview.search.
 
-from livingreview.search import discover_snapshots, snapshot_dates  # noqa: E402
-
-PUBMED_ROOT = "results/search/pubmed"
-
-
-def pubmed_snapshot_dates():
-    """Baseline, then every update run up to run_date (config list + snapshots on disk)."""
-    return snapshot_dates(
-        config["run_date"],
-        config["search"]["baseline_until"],
-        config["search"]["update_runs"],
-        discover_snapshots(PUBMED_ROOT),
-    )
-
-
-def pubmed_snapshots(wildcards=None):
-    """records.tsv of every PubMed snapshot this run uses, baseline first (dedup's input).
-
-    Works called at parse time (``pubmed_snapshots()``) or as an input function.
-    """
-    return [f"{PUBMED_ROOT}/{day}/records.tsv" for day in pubmed_snapshot_dates()]
-
-
-def _earlier_pubmed_snapshots(wildcards):
-    """Snapshots are taken in date order: an update fetches only PMIDs no earlier one holds."""
-    return [
-        f"{PUBMED_ROOT}/{day}/records.tsv"
-        for day in pubmed_snapshot_dates()
-        if day < wildcards.run_date
-    ]
+# Input functions (pubmed_snapshots, ...) are in common.smk.
 
 
 rule search_pubmed:
@@ -49,7 +20,6 @@ rule search_pubmed:
     log:
         "logs/search/pubmed-{run_date}.log",
     params:
-        root=PUBMED_ROOT,
         mode=config["search"]["mode"],
         baseline_until=config["search"]["baseline_until"],
         baseline_from=config["search"]["baseline_from"],

@@ -2,6 +2,7 @@
 
 import signal
 import sys
+from pathlib import Path
 
 from livingreview.entrez import EntrezClient, ReplayTransport
 from livingreview.logs import log_path_of, setup_logging
@@ -20,7 +21,7 @@ def main(snakemake):
         transport=transport, timeout=p.timeout, max_tries=p.max_tries, backoff=p.backoff,
     )
     take_snapshot(
-        root=p.root, run_date=snakemake.wildcards.run_date, baseline_until=p.baseline_until,
+        root=Path(snakemake.output.records).parents[1], run_date=snakemake.wildcards.run_date, baseline_until=p.baseline_until,
         baseline_from=p.baseline_from, datetype=p.date_type, queries=dict(p.queries),
         client=client, mode=p.mode, batch_size=p.batch_size, max_ids=p.max_ids,
     )
