@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from livingreview.dedup import (
+    load_verdicts,
     DUPLICATE_COLUMNS,
     MAYBE_COLUMNS,
     RUN_COLUMNS,
@@ -207,8 +208,10 @@ def test_record_table_errors_name_file_line_and_field(tmp_path, baseline):
         run(tmp_path, [twice], verdicts(tmp_path / "v.tsv"))
 
 
-def test_the_shipped_verdicts_sheet_is_a_valid_empty_sheet(tmp_path, baseline):
-    facts, snapshot, embase = baseline
+def test_the_shipped_verdicts_sheet_is_valid():
+    # The shipped verdicts name records of the default run (the reconstructed Embase export
+    # and the PubMed snapshot); the full-pipeline tests run them for real. Here: well-formed.
     shipped = Path(__file__).resolve().parents[1] / "resources" / "dedup" / "verdicts.tsv"
-    out = run(tmp_path, [snapshot, embase], shipped)
-    assert len(out["unique"]) == 10
+    ids = {line.split("\t")[i] for line in shipped.read_text().splitlines()[1:] for i in (0, 1)}
+    verdicts = load_verdicts(shipped, ids)
+    assert {v.verdict for v in verdicts} <= {"same", "different"}

@@ -57,12 +57,8 @@ def extraction_sheets():
 
 
 def included_reports():
-    """Full-text inclusions (publication -> study links) from the screening stage, once it exists."""
-    return ["results/screening/included_reports.tsv"] if "screening_included" in INCLUDED_OUTPUTS else []
-
-
-# Set by the screening stage when it provides results/screening/included_reports.tsv.
-INCLUDED_OUTPUTS = set()
+    """Full-text inclusions (publication -> study links) written by the screening stage."""
+    return ["results/screening/included_reports.tsv"]
 
 
 # --- search: PubMed snapshots ----------------------------------------------------------

@@ -1,1 +1,64 @@
-# Stage 'screening': rules added by the screening work (see README).
+# Stage 'screening': reviewer decision sheets -> status, conflicts, queues, study links.
+#
+# Input contract: results/records/unique.tsv (dedup stage) and the human sheets
+# <screening.decisions_dir>/<stage>/<reviewer>.tsv and .../<stage>/adjudication.tsv, which
+# the workflow only reads. Outputs under results/screening/ (resources/screening/README.md):
+# status.tsv (PRISMA reads it), conflicts.tsv, included_reports.tsv (extraction reads it),
+# queue/<stage>/<reviewer>.tsv, ranking_weights.tsv, ranking_evaluation.tsv, guide.md and
+# summary.txt (the one-line summary of who has what to do).
+
+from livingreview.screening import (  # noqa: E402
+    ScreeningSettings,
+    queue_paths,
+    sheet_paths,
+)
+
+# Checks the schema cannot express (dual needs two reviewers...), before any job runs.
+ScreeningSettings.from_params(config["screening"], config["run_date"])
+
+SCREENING_RESULTS = "results/screening"
+
+
+localrules:
+    screen,
+
+
+rule screen:
+    input:
+        unique="results/records/unique.tsv",
+        # every decision and adjudication sheet present now: a new or edited sheet reruns
+        sheets=lambda wildcards: sheet_paths(config["screening"]["decisions_dir"]),
+        studies=str(Path(config["baseline"]["dir"]) / "studies.tsv"),
+        modules=package_modules("records", "screening"),
+    output:
+        status=f"{SCREENING_RESULTS}/status.tsv",
+        conflicts=f"{SCREENING_RESULTS}/conflicts.tsv",
+        included=f"{SCREENING_RESULTS}/included_reports.tsv",
+        weights=f"{SCREENING_RESULTS}/ranking_weights.tsv",
+        evaluation=f"{SCREENING_RESULTS}/ranking_evaluation.tsv",
+        guide=f"{SCREENING_RESULTS}/guide.md",
+        summary=f"{SCREENING_RESULTS}/summary.txt",
+        queues=queue_paths(SCREENING_RESULTS, config["screening"]["reviewers"]),
+    params:
+        settings={
+            key: config["screening"][key]
+            for key in ("reviewers", "dual", "blinded", "baseline_reviewer", "exclusion_reasons", "ranking")
+        },
+        criteria=config["screening"]["eligibility_criteria"],
+        run_date=config["run_date"],
+    log:
+        "logs/screening/screen.log",
+    threads: 1
+    resources:
+        mem_mb=500,
+    script:
+        "../scripts/screen.py"
+
+
+TARGETS["screening"] = [
+    rules.screen.output.status,
+    rules.screen.output.conflicts,
+    rules.screen.output.included,
+    rules.screen.output.summary,
+    *rules.screen.output.queues,
+]

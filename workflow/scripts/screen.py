@@ -1,0 +1,38 @@
+"""Snakemake script: resolve screening from the decision sheets (see livingreview.screening)."""
+
+from pathlib import Path
+
+from livingreview.io import write_text, write_tsv
+from livingreview.logs import log_path_of, setup_logging
+from livingreview.screening import (
+    CONFLICT_COLUMNS,
+    EVALUATION_COLUMNS,
+    INCLUDED_COLUMNS,
+    STATUS_COLUMNS,
+    WEIGHT_COLUMNS,
+    ScreeningSettings,
+    screen,
+    screening_guide,
+)
+
+
+def main(snakemake) -> None:
+    log = setup_logging(log_path_of(snakemake), "livingreview.screening")
+    settings = ScreeningSettings.from_params(snakemake.params.settings, snakemake.params.run_date)
+    result = screen(snakemake.input.unique, list(snakemake.input.sheets), settings, snakemake.input.studies)
+    out = snakemake.output
+    write_tsv(out.status, result.status, STATUS_COLUMNS)
+    write_tsv(out.conflicts, result.conflicts, CONFLICT_COLUMNS)
+    write_tsv(out.included, result.included, INCLUDED_COLUMNS)
+    write_tsv(out.weights, result.weights, WEIGHT_COLUMNS)
+    write_tsv(out.evaluation, result.evaluation, EVALUATION_COLUMNS)
+    write_text(out.guide, screening_guide(snakemake.params.criteria, settings))
+    for path in out.queues:
+        key = (Path(path).parent.name, Path(path).stem)
+        write_tsv(path, result.queues[key], result.queue_columns)
+    write_text(out.summary, result.summary + "\n")
+    log.info("%s", result.summary)
+
+
+if "snakemake" in globals():
+    main(snakemake)  # noqa: F821
