@@ -63,28 +63,26 @@ def baseline_study_rows(baseline: Baseline) -> list[dict[str, object]]:
     return rows
 
 
-def read_study_table(path: str | Path) -> list[dict[str, object]]:
-    """Read ``studies.tsv`` back with its counts as integers."""
-    rows = read_tsv(path, required=STUDY_TABLE_COLUMNS)
+def _read_counts(path: str | Path, required: Sequence[str], counts: Sequence[str]) -> list[dict[str, object]]:
+    """Read a table this stage wrote, with its count columns back as integers."""
+    rows = read_tsv(path, required=required)
     out: list[dict[str, object]] = []
     for row in rows:
         parsed: dict[str, object] = dict(row)
-        for column in ARM_COUNT_COLUMNS:
+        for column in counts:
             parsed[column] = parse_count(path, row, column)
         out.append(parsed)
     return out
+
+
+def read_study_table(path: str | Path) -> list[dict[str, object]]:
+    """Read ``studies.tsv`` back with its counts as integers."""
+    return _read_counts(path, STUDY_TABLE_COLUMNS, ARM_COUNT_COLUMNS)
 
 
 def read_subgroup_table(path: str | Path) -> list[dict[str, object]]:
     """Read ``subgroups.tsv`` back with its counts as integers."""
-    rows = read_tsv(path, required=SUBGROUP_TABLE_COLUMNS)
-    out: list[dict[str, object]] = []
-    for row in rows:
-        parsed: dict[str, object] = dict(row)
-        for column in SUBGROUP_COUNTS:
-            parsed[column] = parse_count(path, row, column)
-        out.append(parsed)
-    return out
+    return _read_counts(path, SUBGROUP_TABLE_COLUMNS, SUBGROUP_COUNTS)
 
 
 def check_unique_arms(rows: Sequence[Mapping[str, object]], path: str | Path) -> None:
