@@ -1,1 +1,108 @@
-# Stage 'prisma': rules added by the prisma work (see README).
+# Stage 'prisma': the PRISMA 2020 flow counted from records (issue 8).
+#
+# Every record of every run (search snapshots and imported exports), the dedup stage's
+# publications and the screening stage's statuses -> a record-level ledger (one row per
+# flow, box and record/report/study), prisma.csv in the PRISMA2020 R package's template
+# layout, a per-flow count table, and the diagram drawn from those counts. The identities
+# of the diagram are checked on every run; a violation fails the job naming the boxes and
+# the record ids (livingreview.prisma.check_identities).
+
+PRISMA_REPORT = "PRISMA 2020 flow"
+
+
+localrules:
+    prisma_ledger,
+    prisma_flowchart,
+
+
+rule prisma_ledger:
+    input:
+        # Input function: waits for the search checkpoints, as the dedup stage does.
+        snapshots=pubmed_snapshots,
+        imports=imported_tables(),
+        unique="results/records/unique.tsv",
+        duplicates="results/records/duplicates.tsv",
+        dedup_runs="results/records/runs.tsv",
+        status="results/screening/status.tsv",
+        studies=str(Path(config["baseline"]["dir"]) / "studies.tsv"),
+        modules=package_modules("prisma"),
+    output:
+        ledger=report(
+            "results/prisma/ledger.tsv",
+            caption="../report/prisma_ledger.rst",
+            category=PRISMA_REPORT,
+            labels={"item": "record-level ledger"},
+        ),
+        prisma=report(
+            "results/prisma/prisma.csv",
+            caption="../report/prisma_csv.rst",
+            category=PRISMA_REPORT,
+            labels={"item": "prisma.csv (PRISMA2020 template)"},
+        ),
+        prisma_baseline="results/prisma/prisma_baseline.csv",
+        counts=report(
+            "results/prisma/counts.tsv",
+            caption="../report/prisma_counts.rst",
+            category=PRISMA_REPORT,
+            labels={"item": "counts per update run and cumulative"},
+        ),
+    params:
+        baseline_until=config["search"]["baseline_until"],
+        registers=config["prisma"]["registers"],
+        source_labels=config["prisma"]["source_labels"],
+        unpublished_designs=config["prisma"]["unpublished_designs"],
+        unpublished_identified_via=config["prisma"]["unpublished_identified_via"],
+    log:
+        "logs/prisma/prisma_ledger.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+    script:
+        "../scripts/prisma_ledger.py"
+
+
+rule prisma_flowchart:
+    input:
+        counts="results/prisma/counts.tsv",
+        modules=package_modules("prisma", "flowchart"),
+    output:
+        svg=report(
+            "results/prisma/flow.svg",
+            caption="../report/prisma_flow.rst",
+            category=PRISMA_REPORT,
+            labels={"item": "flow diagram (update, cumulative)"},
+        ),
+        pdf="results/prisma/flow.pdf",
+        png="results/prisma/flow.png",
+        baseline_svg=report(
+            "results/prisma/flow_baseline.svg",
+            caption="../report/prisma_flow_baseline.rst",
+            category=PRISMA_REPORT,
+            labels={"item": "flow diagram (published review, reconstructed)"},
+        ),
+        baseline_pdf="results/prisma/flow_baseline.pdf",
+    params:
+        titles={
+            "cumulative": (
+                f"{config['prisma']['review_title']}: PRISMA 2020 flow of the update, "
+                f"searches {config['search']['baseline_until']} to {config['run_date']}"
+            ),
+            "baseline": (
+                f"{config['prisma']['review_title']}: published review (search to "
+                f"{config['search']['baseline_until']}), reconstructed from the baseline records"
+            ),
+        },
+        footnote=(
+            "Counted from results/prisma/ledger.tsv (one row per record, report or study). "
+            "Dashed boxes: not yet decided, shown so that no record drops out of the count."
+        ),
+    log:
+        "logs/prisma/prisma_flowchart.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+    script:
+        "../scripts/prisma_flowchart.py"
+
+
+TARGETS["prisma"] = [*rules.prisma_ledger.output, *rules.prisma_flowchart.output]

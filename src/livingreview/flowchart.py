@@ -1,0 +1,323 @@
+"""The PRISMA 2020 flow diagram, drawn from the counts the ledger produced.
+
+Consumes the per-flow counts and labelled breakdowns of :mod:`livingreview.prisma` (read
+back from ``results/prisma/counts.tsv``, so the diagram shows exactly what the ledger
+counts) and produces a standalone diagram in the layout of the PRISMA 2020 flow diagram
+for updated systematic reviews (Page et al., BMJ 2021;372:n71, Fig. 1 "updated reviews"
+variant): previous studies on the left, new studies via databases and registers in the
+middle, via other methods on the right; exclusion reasons listed; records still awaiting a
+decision drawn as dashed boxes so that nothing disappears from the count.
+
+The page is A4 landscape and no text is smaller than 6.5 pt, so the printed diagram stays
+readable. SVG, PDF and PNG are written with fixed metadata so that the same counts give
+the same bytes (no rerun noise in the audit trail).
+"""
+
+from __future__ import annotations
+
+import io
+import textwrap
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch  # noqa: E402
+
+from .io import atomic_open  # noqa: E402
+
+A4_LANDSCAPE_INCHES = (11.69, 8.27)
+MIN_FONT_PT = 6.5
+BASE_FONT_PT = 9.0
+
+# Column x-extents (fraction of the page width).
+_COLUMNS = {
+    "phase": (0.008, 0.030),
+    "prev": (0.040, 0.200),
+    "main": (0.215, 0.425),
+    "side": (0.440, 0.640),
+    "oth": (0.655, 0.815),
+    "othside": (0.828, 0.992),
+}
+_COLOURS = {
+    "title_grey": "#d9d9d9",
+    "title_yellow": "#ffc000",
+    "phase": "#9dc3e6",
+    "box": "#ffffff",
+}
+
+
+def fmt(n: int) -> str:
+    """Thousands with commas, as in the PRISMA template.
+
+    >>> fmt(42249)
+    '42,249'
+    """
+    return f"{n:,}"
+
+
+NBSP = "\u00a0"
+
+
+def _n(text: str) -> str:
+    """Keep ``(n = 12)`` on one line when a box's text is wrapped.
+
+    >>> _n("Records (n = 12)") == "Records (n" + NBSP + "=" + NBSP + "12)"
+    True
+    """
+    return text.replace("(n = ", f"(n{NBSP}={NBSP}")
+
+
+@dataclass
+class _Box:
+    key: str
+    column: str
+    text: str
+    fill: str = _COLOURS["box"]
+    dashed: bool = False
+    bold: bool = False
+    span_to: str | None = None  # last column of a spanning box
+
+
+def _lines(text: str, width_chars: int) -> list[str]:
+    out: list[str] = []
+    for paragraph in _n(text).split("\n"):
+        indent = len(paragraph) - len(paragraph.lstrip(" "))
+        wrapped = textwrap.wrap(paragraph.strip(), width=max(width_chars - indent, 10),
+                                subsequent_indent=" " * (indent + 2)) or [""]
+        out += [" " * indent + line for line in wrapped]
+    return out
+
+
+def _breakdown_text(items: Sequence[tuple[str, int]], indent: str = "  ") -> str:
+    return "\n".join(f"{indent}{label} (n = {fmt(n)})" for label, n in items)
+
+
+def _rows(counts: Mapping[str, int], breakdowns: Mapping[str, Sequence[tuple[str, int]]],
+          show_previous: bool) -> list[tuple[str, list[_Box]]]:
+    """The diagram's rows (phase name, boxes), top to bottom."""
+    c = lambda key: fmt(counts.get(key, 0))  # noqa: E731
+    identified = "Records identified from:\n"
+    identified += f"Databases (n = {c('database_results')})"
+    if breakdowns.get("database_specific_results"):
+        identified += "\n" + _breakdown_text(breakdowns["database_specific_results"])
+    identified += f"\nRegisters (n = {c('register_results')})"
+    if breakdowns.get("register_specific_results"):
+        identified += "\n" + _breakdown_text(breakdowns["register_specific_results"])
+    removed = (
+        "Records removed before screening:\n"
+        f"  Duplicate records (n = {c('duplicates')})\n"
+        f"  Records marked as ineligible by automation tools (n = {c('excluded_automatic')})\n"
+        f"  Records removed for other reasons (n = {c('excluded_other')})"
+    )
+    other_identified = (
+        "Records identified from:\n"
+        f"  Websites (n = {c('website_results')})\n"
+        f"  Organisations (n = {c('organisation_results')})\n"
+        f"  Citation searching (n = {c('citations_results')})"
+    )
+    dbr_excluded = f"Reports excluded (n = {c('dbr_excluded')})"
+    if breakdowns.get("dbr_excluded"):
+        dbr_excluded += ":\n" + _breakdown_text(breakdowns["dbr_excluded"])
+    other_excluded = f"Reports excluded (n = {c('other_excluded')})"
+    if breakdowns.get("other_excluded"):
+        other_excluded += ":\n" + _breakdown_text(breakdowns["other_excluded"])
+    header = [
+        _Box("newstud", "main", "Identification of new studies via databases and registers",
+             fill=_COLOURS["title_yellow"], bold=True, span_to="side"),
+        _Box("othstud", "oth", "Identification of new studies via other methods",
+             fill=_COLOURS["title_grey"], bold=True, span_to="othside"),
+    ]
+    first = [
+        _Box("identified", "main", identified),
+        _Box("removed", "side", removed),
+        _Box("other_identified", "oth", other_identified),
+    ]
+    if show_previous:
+        header.insert(0, _Box("prevstud", "prev", "Previous studies", fill=_COLOURS["title_grey"], bold=True))
+        first.insert(0, _Box("previous", "prev",
+                             f"Studies included in previous version of review (n = {c('previous_studies')})\n\n"
+                             f"Reports of studies included in previous version of review (n = {c('previous_reports')})"))
+    new_text = (f"New studies included in review (n = {c('new_studies')})\n"
+                f"Reports of new included studies (n = {c('new_reports')})")
+    included = [_Box("new", "main", new_text)]
+    total_row: list[_Box] = []
+    if show_previous:
+        total_row = [_Box("total", "main", f"Total studies included in review (n = {c('total_studies')})\n"
+                                           f"Reports of total included studies (n = {c('total_reports')})")]
+    return [
+        ("", header),
+        ("Identification", first),
+        ("Screening", [
+            _Box("awaiting_ta", "side", f"Records awaiting title/abstract screening (n = {c('awaiting_title_abstract')})",
+                 dashed=True),
+        ]),
+        ("Screening", [
+            _Box("screened", "main", f"Records screened (n = {c('records_screened')})"),
+            _Box("excluded", "side", f"Records excluded (n = {c('records_excluded')})"),
+        ]),
+        ("Screening", [
+            _Box("sought", "main", f"Reports sought for retrieval (n = {c('dbr_sought_reports')})"),
+            _Box("notretrieved", "side", f"Reports not retrieved (n = {c('dbr_notretrieved_reports')})"),
+            _Box("other_sought", "oth", f"Reports sought for retrieval (n = {c('other_sought_reports')})"),
+            _Box("other_notretrieved", "othside", f"Reports not retrieved (n = {c('other_notretrieved_reports')})"),
+        ]),
+        ("Screening", [
+            _Box("awaiting_ft", "side", f"Reports awaiting full-text assessment (n = {c('awaiting_full_text')})",
+                 dashed=True),
+        ]),
+        ("Screening", [
+            _Box("assessed", "main", f"Reports assessed for eligibility (n = {c('dbr_assessed')})"),
+            _Box("dbr_excluded", "side", dbr_excluded),
+            _Box("other_assessed", "oth", f"Reports assessed for eligibility (n = {c('other_assessed')})"),
+            _Box("other_excluded", "othside", other_excluded),
+        ]),
+        ("Included", included),
+        *([("Included", total_row)] if total_row else []),
+    ]
+
+
+# (from, to, how): "down" / "right" between neighbouring boxes; "branch" from the main
+# column's vertical connector to a dashed box; "elbow" down from the source, then across.
+_ARROWS = (
+    ("identified", "removed", "right"), ("identified", "screened", "down"), ("identified", "awaiting_ta", "branch"),
+    ("screened", "excluded", "right"), ("screened", "sought", "down"), ("sought", "notretrieved", "right"),
+    ("sought", "awaiting_ft", "branch"), ("sought", "assessed", "down"), ("assessed", "dbr_excluded", "right"),
+    ("assessed", "new", "down"), ("other_identified", "other_sought", "down"),
+    ("other_sought", "other_notretrieved", "right"), ("other_sought", "other_assessed", "down"),
+    ("other_assessed", "other_excluded", "right"), ("other_assessed", "new", "elbow"), ("new", "total", "down"),
+    ("previous", "total", "elbow"),
+)
+
+
+def _arrow(ax, points: Sequence[tuple[float, float]]) -> None:
+    """A polyline with an arrowhead at its last point."""
+    if len(points) > 2:
+        xs, ys = zip(*points[:-1], strict=True)
+        ax.plot(xs, ys, color="black", linewidth=0.8, solid_capstyle="butt")
+    ax.add_patch(FancyArrowPatch(points[-2], points[-1], arrowstyle="-|>", mutation_scale=9, linewidth=0.8,
+                                 color="black", shrinkA=0, shrinkB=0))
+
+
+def _connect(ax, how: str, start: tuple[float, float, float, float], end: tuple[float, float, float, float]) -> None:
+    sx0, sx1, sy0, sy1 = start
+    ex0, ex1, ey0, ey1 = end
+    if how == "right":
+        low, high = max(sy0, ey0), min(sy1, ey1)
+        y = (low + high) / 2 if high > low else (ey0 + ey1) / 2
+        _arrow(ax, [(sx1, y), (ex0, y)])
+    elif how == "down":
+        x = (max(sx0, ex0) + min(sx1, ex1)) / 2
+        _arrow(ax, [(x, sy0), (x, ey1)])
+    elif how == "branch":
+        y = (ey0 + ey1) / 2
+        _arrow(ax, [((sx0 + sx1) / 2, y), (ex0, y)])
+    else:  # elbow
+        x, y = (sx0 + sx1) / 2, (ey0 + ey1) / 2
+        _arrow(ax, [(x, sy0), (x, y), (ex1 if ex1 <= sx0 else ex0, y)])
+
+
+def draw_flow(
+    counts: Mapping[str, int],
+    breakdowns: Mapping[str, Sequence[tuple[str, int]]],
+    title: str,
+    show_previous: bool = True,
+    footnote: str = "",
+) -> plt.Figure:
+    """A matplotlib figure of the PRISMA 2020 diagram (A4 landscape)."""
+    rows = _rows(counts, breakdowns, show_previous)
+    font = BASE_FONT_PT
+    page_w_pt, page_h_pt = A4_LANDSCAPE_INCHES[0] * 72, A4_LANDSCAPE_INCHES[1] * 72
+    top, bottom = 0.90, 0.05 if footnote else 0.02
+    gap = 0.012
+    while True:
+        line_h = font * 1.28 / page_h_pt
+        char_w = font * 0.50 / page_w_pt
+        pad = 0.5 * line_h
+        layout = []
+        for phase, boxes in rows:
+            laid = []
+            for box in boxes:
+                x0 = _COLUMNS[box.column][0]
+                x1 = _COLUMNS[box.span_to or box.column][1]
+                lines = _lines(box.text, int((x1 - x0 - 2 * pad * page_h_pt / page_w_pt) / char_w))
+                laid.append((box, x0, x1, lines))
+            height = max(len(lines) for *_, lines in laid) * line_h + 2 * pad
+            layout.append((phase, laid, height))
+        total = sum(h for *_, h in layout) + gap * (len(layout) - 1)
+        if total <= top - bottom or font <= MIN_FONT_PT:
+            break
+        font = max(MIN_FONT_PT, font - 0.25)
+
+    fig = plt.figure(figsize=A4_LANDSCAPE_INCHES)
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.axis("off")
+    fig.text(0.5, 0.985, "\n".join(textwrap.wrap(title, 120)), ha="center", va="top", fontsize=font + 2,
+             weight="bold", linespacing=1.2)
+    positions: dict[str, tuple[float, float, float, float]] = {}
+    phases: dict[str, list[float]] = {}
+    y = top
+    for phase, laid, height in layout:
+        for box, x0, x1, lines in laid:
+            h = height if not box.dashed else len(lines) * line_h + 2 * pad
+            ax.add_patch(FancyBboxPatch(
+                (x0, y - h), x1 - x0, h, boxstyle="square,pad=0", facecolor=box.fill, edgecolor="black",
+                linewidth=0.8, linestyle="--" if box.dashed else "-",
+            ))
+            centred = box.bold
+            ax.text((x0 + x1) / 2 if centred else x0 + pad * page_h_pt / page_w_pt, y - pad, "\n".join(lines),
+                    ha="center" if centred else "left", va="top", fontsize=font, linespacing=1.15,
+                    weight="bold" if box.bold else "normal", family="DejaVu Sans")
+            positions[box.key] = (x0, x1, y - h, y)
+        if phase:
+            phases.setdefault(phase, [y, y - height])[1] = y - height
+        y -= height + gap
+    for phase, (p_top, p_bottom) in phases.items():
+        x0, x1 = _COLUMNS["phase"]
+        ax.add_patch(FancyBboxPatch((x0, p_bottom), x1 - x0, p_top - p_bottom, boxstyle="round,pad=0,rounding_size=0.006",
+                                    facecolor=_COLOURS["phase"], edgecolor="black", linewidth=0.6))
+        fits = (p_top - p_bottom) * page_h_pt / (0.68 * len(phase))  # bold text is ~0.68 em per character
+        ax.text((x0 + x1) / 2, (p_top + p_bottom) / 2, phase, rotation=90, ha="center", va="center",
+                fontsize=min(font + 1, max(fits, MIN_FONT_PT)), weight="bold")
+    for start, end, how in _ARROWS:
+        if start in positions and end in positions:
+            _connect(ax, how, positions[start], positions[end])
+    if footnote:
+        fig.text(0.01, 0.012, footnote, ha="left", va="bottom", fontsize=MIN_FONT_PT, style="italic", wrap=True)
+    fig.font_size_used = font  # type: ignore[attr-defined]
+    return fig
+
+
+def save_flow(fig: plt.Figure, paths: Sequence[str | Path]) -> None:
+    """Write the figure to each path (format from the suffix), atomically, reproducibly."""
+    with matplotlib.rc_context({"svg.hashsalt": "prisma-flow", "svg.fonttype": "path"}):
+        for path in paths:
+            suffix = Path(path).suffix.lstrip(".").lower()
+            metadata = {"svg": {"Date": None}, "pdf": {"CreationDate": None, "ModDate": None},
+                        "png": {"Software": None}}.get(suffix, {})
+            buffer = io.BytesIO()
+            fig.savefig(buffer, format=suffix, metadata=metadata, dpi=200 if suffix == "png" else None)
+            with atomic_open(path, "wb") as handle:
+                handle.write(buffer.getvalue())
+    plt.close(fig)
+
+
+def draw_flows(
+    counts_path: str | Path,
+    outputs: Mapping[str, Sequence[str | Path]],
+    titles: Mapping[str, str],
+    footnote: str = "",
+) -> None:
+    """Draw one diagram per flow named in ``outputs`` (flow -> files) from ``counts.tsv``."""
+    from .prisma import BASELINE_FLOW, read_counts
+
+    counts, breakdowns, _ = read_counts(counts_path)
+    for flow, paths in outputs.items():
+        fig = draw_flow(counts[flow], breakdowns.get(flow, {}), titles.get(flow, flow),
+                        show_previous=flow != BASELINE_FLOW, footnote=footnote)
+        save_flow(fig, paths)

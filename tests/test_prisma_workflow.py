@@ -1,0 +1,100 @@
+"""The prisma rules on the project's own recorded data, in a temporary copy of the project.
+
+Runs search (replay), imports, dedup, screening and the two prisma rules, then the
+Snakemake report. Checks the files against each other, the baseline against the published
+review, and that a broken identity fails the job naming the record.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+
+import pytest
+
+import livingreview.prisma as prisma
+from livingreview.io import read_tsv, write_tsv
+
+from conftest import copy_project, run_snakemake
+
+pytestmark = pytest.mark.workflow
+TARGETS = ("results/prisma/flow.svg", "results/prisma/ledger.tsv")
+
+
+@pytest.fixture(scope="module")
+def prisma_run(tmp_path_factory):
+    workdir = copy_project(tmp_path_factory.mktemp("prisma_run"))
+    run_snakemake(workdir, *TARGETS)
+    return workdir
+
+
+def _ledger(workdir):
+    return read_tsv(workdir / "results/prisma/ledger.tsv", required=prisma.LEDGER_COLUMNS, allowed=prisma.LEDGER_COLUMNS)
+
+
+def test_ledger_and_prisma_csv_agree(prisma_run):
+    ledger = _ledger(prisma_run)
+    prisma.check_identities(ledger)
+    for name, flow in (("prisma.csv", "cumulative"), ("prisma_baseline.csv", "baseline")):
+        with open(prisma_run / "results/prisma" / name, encoding="utf-8", newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        assert list(rows[0]) == list(prisma.TEMPLATE_COLUMNS)
+        assert [r["data"] for r in rows[: len(prisma.TEMPLATE_ROWS)]] == [r[0] for r in prisma.TEMPLATE_ROWS]
+        for row in rows:
+            box = row["data"]
+            in_box = [r for r in ledger if r["flow"] == flow and r["box"] == box]
+            if box in prisma.MULTI_BOXES:
+                assert sum(n for _, n in prisma.parse_multi_cell(row["n"])) == len(in_box), (name, box)
+            elif box in prisma.BOXES:
+                assert int(row["n"]) == len(in_box), (name, box)
+
+
+def test_baseline_flow_is_the_published_review(prisma_run):
+    ledger = _ledger(prisma_run)
+    studies = read_tsv(prisma_run / "resources/baseline/studies.tsv", required=("study_id", "design"))
+    literature = {s["study_id"] for s in studies if s["design"] != "unpublished case series"}
+    assert len(literature) == 20 and len(studies) == 21
+    rows = [r for r in ledger if r["flow"] == "baseline"]
+    via_databases = {r["study_id"] for r in rows if r["box"] == "new_reports" and r["id_type"] == "publication"}
+    assert via_databases == literature
+    assert [r["study_id"] for r in rows if r["box"] == "organisation_results"] == ["dutch-cohort"]
+    assert {r["id"] for r in rows if r["box"] == "total_studies"} == {s["study_id"] for s in studies}
+    counts = prisma.flow_counts(ledger, "cumulative")
+    assert counts["previous_studies"] == 21
+    assert counts["total_studies"] == 21 + counts["new_studies"]
+    assert counts["total_reports"] == counts["previous_reports"] + counts["new_reports"]
+
+
+def test_counts_per_run_match_dedup(prisma_run):
+    runs = read_tsv(prisma_run / "results/records/runs.tsv")
+    counts, _, flows = prisma.read_counts(prisma_run / "results/prisma/counts.tsv")
+    update_runs = [f for f in flows if f not in ("baseline", "cumulative")]
+    assert update_runs, "the recorded data hold one update run"
+    for run in update_runs:
+        total = next(r for r in runs if r["run"] == run and r["source"] == "all")
+        assert counts[run]["database_results"] + counts[run]["register_results"] == int(total["records_identified"])
+        assert counts[run]["duplicates"] == int(total["duplicates_removed"])
+
+
+def test_report_builds(prisma_run):
+    run_snakemake(prisma_run, "--report", "results/report.html", *TARGETS)
+    html = (prisma_run / "results/report.html").read_text(encoding="utf-8")
+    assert "PRISMA 2020 flow diagram of the update" in html  # the diagram's caption
+    assert "Record-level PRISMA ledger" in html
+
+
+def test_broken_identity_fails_the_job_naming_the_record(prisma_run, tmp_path):
+    workdir = copy_project(tmp_path / "broken")
+    shutil.copytree(prisma_run / "results", workdir / "results")
+    status = workdir / "results/screening/status.tsv"
+    rows = read_tsv(status)
+    columns = [c for c in rows[0] if c != "__line__"]
+    dropped = rows.pop()["publication_id"]
+    write_tsv(status, rows, columns)
+    # only the ledger may run: the edited status.tsv stands for a stale screening output
+    result = run_snakemake(workdir, "results/prisma/ledger.tsv", "--forcerun", "prisma_ledger",
+                           "--allowed-rules", "prisma_ledger", check=False)
+    assert result.returncode != 0
+    log = (workdir / "logs/prisma/prisma_ledger.log").read_text(encoding="utf-8")
+    assert "PRISMA identity violation" in log and dropped in log
+    assert not (workdir / "results/prisma/ledger.tsv").exists()

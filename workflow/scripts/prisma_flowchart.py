@@ -1,0 +1,21 @@
+"""Snakemake script: the PRISMA 2020 flow diagrams (cumulative update and baseline) drawn
+from results/prisma/counts.tsv (see livingreview.flowchart)."""
+
+from livingreview.flowchart import draw_flows
+from livingreview.logs import log_path_of, setup_logging
+
+
+def main(snakemake) -> None:
+    log = setup_logging(log_path_of(snakemake), "livingreview.flowchart")
+    out = snakemake.output
+    draw_flows(
+        snakemake.input.counts,
+        {"cumulative": [out.svg, out.pdf, out.png], "baseline": [out.baseline_svg, out.baseline_pdf]},
+        dict(snakemake.params.titles),
+        footnote=str(snakemake.params.footnote),
+    )
+    log.info("diagrams written: %s", ", ".join(map(str, out)))
+
+
+if "snakemake" in globals():
+    main(snakemake)  # noqa: F821
