@@ -498,3 +498,17 @@ def restore_records(folder: Path) -> bool:
         os.utime(records)
         restored = True
     return restored
+
+
+def write_receipt(records_path: str | Path, receipt_path: str | Path) -> dict:
+    """Copy a snapshot's provenance.json out of the snapshot, for the audit report.
+
+    The snapshot itself is never declared as a report item (Snakemake would manage it); the
+    receipt is a byte-identical copy that can be regenerated at any time.
+    """
+    from .io import write_text
+
+    provenance = Path(records_path).parent / "provenance.json"
+    text = provenance.read_text(encoding="utf-8")
+    write_text(receipt_path, text)
+    return json.loads(text)

@@ -15,7 +15,12 @@ rule dedup:
         unique="results/records/unique.tsv",
         duplicates="results/records/duplicates.tsv",
         maybe="results/records/maybe.tsv",
-        runs="results/records/runs.tsv",
+        runs=report(
+            "results/records/runs.tsv",
+            caption="../report/dedup_runs.rst",
+            category="Deduplication",
+            labels={"item": "per run and source"},
+        ),
     params:
         settings={key: value for key, value in config["dedup"].items() if key != "verdicts"},
     log:

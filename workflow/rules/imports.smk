@@ -18,7 +18,12 @@ rule import_export:
         modules=package_modules("records", "imports"),
     output:
         records="results/imports/{database}/{search_date}/records.tsv",
-        summary="results/imports/{database}/{search_date}/summary.json",
+        summary=report(
+            "results/imports/{database}/{search_date}/summary.json",
+            caption="../report/import_summary.rst",
+            category="Search provenance",
+            labels={"source": "{database}", "run": "{search_date}"},
+        ),
     params:
         spec=lambda wildcards: dict(_import_spec(wildcards)),
     wildcard_constraints:

@@ -17,7 +17,7 @@ localrules:
 
 rule prisma_ledger:
     input:
-        # Input function: waits for the search checkpoints, as the dedup stage does.
+        # Every PubMed snapshot this run uses (input function, as for the dedup stage).
         snapshots=pubmed_snapshots,
         imports=imported_tables(),
         unique="results/records/unique.tsv",

@@ -31,7 +31,12 @@ rule screen:
         studies=str(Path(config["baseline"]["dir"]) / "studies.tsv"),
         modules=package_modules("records", "screening"),
     output:
-        status=f"{SCREENING_RESULTS}/status.tsv",
+        status=report(
+            f"{SCREENING_RESULTS}/status.tsv",
+            caption="../report/screening_status.rst",
+            category="Screening",
+            labels={"item": "status per publication"},
+        ),
         conflicts=f"{SCREENING_RESULTS}/conflicts.tsv",
         included=f"{SCREENING_RESULTS}/included_reports.tsv",
         weights=f"{SCREENING_RESULTS}/ranking_weights.tsv",

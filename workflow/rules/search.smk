@@ -44,9 +44,34 @@ rule search_pubmed:
         "../scripts/search_pubmed.py"
 
 
-# Network step: on a cluster it runs on the head node, where NCBI is reachable.
+rule search_receipt:
+    input:
+        records=f"{PUBMED_ROOT}/{{run_date}}/records.tsv",
+        code=package_modules("search"),
+    output:
+        receipt=report(
+            "results/search/receipts/pubmed-{run_date}.json",
+            caption="../report/search_provenance.rst",
+            category="Search provenance",
+            labels={"source": "PubMed", "run": "{run_date}"},
+        ),
+    log:
+        "logs/search/receipt-{run_date}.log",
+    threads: 1
+    resources:
+        mem_mb=200,
+    script:
+        "../scripts/search_receipt.py"
+
+
+# Network step: on a cluster it runs on the head node, where NCBI is reachable; the receipt
+# is a file copy.
 localrules:
     search_pubmed,
+    search_receipt,
 
 
-TARGETS["search"] = pubmed_snapshots()
+TARGETS["search"] = [
+    *pubmed_snapshots(),
+    *(f"results/search/receipts/pubmed-{day}.json" for day in pubmed_snapshot_dates()),
+]

@@ -11,7 +11,12 @@ rule crosstabulate:
     output:
         outcomes="results/synthesis/outcomes.tsv",
         tests="results/synthesis/tests.tsv",
-        summary="results/synthesis/summary.md",
+        summary=report(
+            "results/synthesis/summary.md",
+            caption="../report/outcomes_summary.rst",
+            category="Synthesis",
+            labels={"item": "outcomes and published tests"},
+        ),
     log:
         "logs/synthesis/crosstabulate.log",
     threads: 1
@@ -33,10 +38,21 @@ rule pool_remission:
         studies="results/extraction/studies.tsv",
         modules=package_modules("records", "baseline", "extraction", "synthesis", "meta", "forest"),
     output:
-        meta="results/synthesis/meta_analysis.tsv",
+        meta=report(
+            "results/synthesis/meta_analysis.tsv",
+            caption="../report/meta_analysis.rst",
+            category="Synthesis",
+            labels={"item": "pooled estimates"},
+        ),
         proportions="results/synthesis/study_proportions.tsv",
         **{
-            f"forest_{group}_{ext}": f"results/synthesis/forest_{group}.{ext}"
+            f"forest_{group}_{ext}": report(
+                f"results/synthesis/forest_{group}.{ext}",
+                caption="../report/forest.rst",
+                category="Synthesis",
+                subcategory="Forest plots",
+                labels={"group": group, "format": ext},
+            )
             for group in FOREST_TITLES
             for ext in ("svg", "png")
         },
@@ -58,7 +74,12 @@ rule whats_new:
         modules=package_modules("records", "baseline", "extraction", "synthesis", "meta", "updates"),
     output:
         tsv="results/synthesis/whats_new.tsv",
-        markdown="results/synthesis/whats_new.md",
+        markdown=report(
+            "results/synthesis/whats_new.md",
+            caption="../report/whats_new.rst",
+            category="What's new",
+            labels={"item": "what's new"},
+        ),
     log:
         "logs/synthesis/whats_new.log",
     params:
