@@ -1,6 +1,8 @@
 """Logging for workflow scripts: one call sends records to the rule's log file and stderr.
 
-Uncaught exceptions are written to the log too, so a failed job's log says why it failed.
+Uncaught exceptions are written to the log too, so a failed job's log says why it failed,
+followed by one machine-readable marker line (:func:`error_marker`) from which
+``bin/scheduled-update`` picks its exit code (network, invalid human input, other).
 """
 
 from __future__ import annotations
@@ -9,6 +11,27 @@ import logging
 import sys
 from pathlib import Path
 from types import TracebackType
+
+#: Prefix of the marker line written for an uncaught exception (see :func:`error_marker`).
+ERROR_MARKER = "LIVINGREVIEW-ERROR"
+
+
+def error_marker(exc: BaseException) -> str:
+    """The one-line marker naming an uncaught exception's class and its exit code.
+
+    ``exit_code`` comes from :class:`livingreview.errors.ReviewError` subclasses; any other
+    exception counts as 1 (other failure).
+
+    >>> from livingreview.errors import NetworkError
+    >>> error_marker(NetworkError("NCBI down"))
+    'LIVINGREVIEW-ERROR NetworkError exit_code=4'
+    >>> error_marker(KeyError("x"))
+    'LIVINGREVIEW-ERROR KeyError exit_code=1'
+    """
+    code = getattr(exc, "exit_code", 1)
+    if not isinstance(code, int) or isinstance(code, bool):
+        code = 1
+    return f"{ERROR_MARKER} {type(exc).__name__} exit_code={code}"
 
 
 def setup_logging(log_path: str | Path | None, name: str = "livingreview") -> logging.Logger:
@@ -29,6 +52,7 @@ def setup_logging(log_path: str | Path | None, name: str = "livingreview") -> lo
         exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None
     ) -> None:
         logger.error("%s: %s", exc_type.__name__, exc, exc_info=(exc_type, exc, tb))
+        logger.error("%s", error_marker(exc))
 
     sys.excepthook = log_uncaught
     return logger

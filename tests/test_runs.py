@@ -1,0 +1,387 @@
+"""The run record (summary, manifest, notification) and the scheduler's helpers, without Snakemake."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from livingreview.errors import ConfigError, ReviewError
+from livingreview.io import write_tsv
+from livingreview.logs import error_marker
+from livingreview.runs import (
+    EXIT_BUSY,
+    EXIT_FAILURE,
+    EXIT_INPUT,
+    EXIT_NETWORK,
+    REDACTED,
+    RunPaths,
+    build_run_record,
+    classify_failure,
+    clean_stale_temporaries,
+    compare_estimates,
+    notify,
+    notify_argv,
+    public_config,
+    render_summary,
+    write_run_record,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+NOW = dt.datetime(2026, 11, 23, 6, 0, tzinfo=dt.timezone.utc)
+
+
+@pytest.mark.parametrize("module", ["livingreview.runs", "livingreview.logs"])
+def test_doctests(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.attempted > 0 and result.failed == 0
+
+
+# ----------------------------------------------------------------------------- exit codes
+
+def test_markers_from_job_output_decide_the_exit_code():
+    assert classify_failure("x\nERROR livingreview: LIVINGREVIEW-ERROR NetworkError exit_code=4\n") == (EXIT_NETWORK, "NetworkError")
+    assert classify_failure("LIVINGREVIEW-ERROR ValidationError exit_code=3") == (EXIT_INPUT, "ValidationError")
+    assert classify_failure("LIVINGREVIEW-ERROR KeyError exit_code=1") == (EXIT_FAILURE, "KeyError")
+
+
+def test_invalid_input_wins_over_network_when_both_occur():
+    text = "LIVINGREVIEW-ERROR NetworkError exit_code=4\nLIVINGREVIEW-ERROR InputFileError exit_code=3\n"
+    assert classify_failure(text)[0] == EXIT_INPUT
+
+
+def test_parse_time_config_error_and_lock_error():
+    parse_error = 'Config file config.yaml is extended\nConfigError in file "/x/workflow/rules/common.smk", line 13:\nconfig: ...'
+    assert classify_failure(parse_error) == (EXIT_INPUT, "ConfigError")
+    assert classify_failure("LockException:\nError: Directory cannot be locked.")[0] == EXIT_BUSY
+    # An exception class that is not ours is an "other" failure, whatever its name.
+    assert classify_failure('KeyError in file "/x/Snakefile", line 3:')[0] == EXIT_FAILURE
+    assert classify_failure("")[0] == EXIT_FAILURE
+
+
+def test_marker_matches_what_the_logging_helper_writes():
+    from livingreview.errors import NetworkError
+
+    assert classify_failure(error_marker(NetworkError("down")))[0] == EXIT_NETWORK
+
+
+def test_uncaught_exception_in_a_script_prints_the_marker(tmp_path):
+    script = (
+        "from livingreview.logs import setup_logging\n"
+        "from livingreview.errors import InputFileError\n"
+        f"setup_logging({str(tmp_path / 'job.log')!r})\n"
+        "raise InputFileError('sheet.tsv', 'bad cell', line=4, field='decision', value='perhaps')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert "LIVINGREVIEW-ERROR InputFileError exit_code=3" in result.stderr
+    log_text = (tmp_path / "job.log").read_text()
+    assert "sheet.tsv, line 4, field 'decision'" in log_text
+    assert classify_failure(log_text)[0] == EXIT_INPUT
+
+
+def test_command_line_classify(tmp_path):
+    output = tmp_path / "run.log"
+    output.write_text("... LIVINGREVIEW-ERROR NetworkError exit_code=4\n")
+    result = subprocess.run([sys.executable, "-m", "livingreview.runs", "classify", str(output)],
+                            capture_output=True, text=True, timeout=60, check=True)
+    assert result.stdout.split() == ["4", "NetworkError"]
+
+
+# ----------------------------------------------------------------------------- stale temporaries
+
+def test_clean_stale_temporaries_removes_only_leftovers(tmp_path):
+    results = tmp_path / "results"
+    (results / "records").mkdir(parents=True)
+    keep = results / "records" / "unique.tsv"
+    keep.write_text("publication_id\n")
+    hidden_keep = results / ".keep"
+    hidden_keep.write_text("")
+    leftover_file = results / "records" / ".unique.tsv.k2j3h4.tmp"
+    leftover_file.write_text("half a ta")
+    leftover_dir = results / "search" / "pubmed" / ".tmp-2026-11-23-4242"
+    (leftover_dir / "raw").mkdir(parents=True)
+    (leftover_dir / "raw" / "esearch_cni_aih_001.xml").write_text("<x/>")
+    snapshot = results / "search" / "pubmed" / "2021-10-31"
+    snapshot.mkdir()
+    (snapshot / "records.tsv").write_text("record_id\n")
+
+    removed = clean_stale_temporaries(results)
+
+    assert set(removed) == {leftover_file, leftover_dir}
+    assert keep.exists() and hidden_keep.exists() and (snapshot / "records.tsv").exists()
+    assert not leftover_file.exists() and not leftover_dir.exists()
+    assert clean_stale_temporaries(tmp_path / "absent") == []
+
+
+def test_an_atomic_write_killed_midway_leaves_the_old_file_and_a_cleanable_leftover(tmp_path):
+    target = tmp_path / "results" / "records" / "unique.tsv"
+    target.parent.mkdir(parents=True)
+    target.write_text("old complete table\n")
+    child = (
+        "import sys, time\n"
+        "from livingreview.io import atomic_open\n"
+        f"with atomic_open({str(target)!r}) as handle:\n"
+        "    handle.write('new half')\n"
+        "    handle.flush()\n"
+        "    print('writing', flush=True)\n"
+        "    time.sleep(60)\n"
+    )
+    process = subprocess.Popen([sys.executable, "-c", child], stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout.readline().strip() == "writing"
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert target.read_text() == "old complete table\n"
+    leftovers = list(target.parent.glob(".unique.tsv.*.tmp"))
+    assert len(leftovers) == 1
+    assert clean_stale_temporaries(tmp_path / "results") == leftovers
+    assert sorted(p.name for p in target.parent.iterdir()) == ["unique.tsv"]
+
+
+# ----------------------------------------------------------------------------- config and manifest
+
+def test_public_config_drops_secrets_but_keeps_variable_names():
+    config = {
+        "entrez": {"api_key_env": "NCBI_API_KEY", "email": "a@b.org"},
+        "runs": {"notify_command": "post https://hooks.example.org/T0/B0/s3cr3t", "notify_timeout_seconds": 5},
+        "x": {"password": "hunter2", "token": "", "list": [{"secret": "s"}]},
+    }
+    cleaned = public_config(config)
+    assert cleaned["entrez"] == {"api_key_env": "NCBI_API_KEY", "email": "a@b.org"}
+    assert cleaned["runs"]["notify_command"] == REDACTED
+    assert cleaned["x"]["password"] == REDACTED
+    assert cleaned["x"]["token"] == ""
+    assert cleaned["x"]["list"] == [{"secret": REDACTED}]
+    assert "s3cr3t" not in json.dumps(cleaned) and "hunter2" not in json.dumps(cleaned)
+    assert config["x"]["password"] == "hunter2"  # the input is not modified
+
+
+def test_compare_estimates_lists_each_change():
+    before = {"outcomes.tsv": [{"grouping": "cni", "group": "tacrolimus", "n": "219", "remission": "130"}]}
+    after = {
+        "outcomes.tsv": [
+            {"grouping": "cni", "group": "tacrolimus", "n": "231", "remission": "139"},
+            {"grouping": "cni", "group": "cyclosporine", "n": "59", "remission": "35"},
+        ],
+        "meta_analysis.tsv": [{"analysis": "remission", "subgroup": "", "estimate": "0.6"}],
+    }
+    assert compare_estimates(before, before) == []
+    assert compare_estimates(after, before) == [
+        "meta_analysis.tsv: new table",
+        "outcomes.tsv: row cni / tacrolimus: n 219 -> 231",
+        "outcomes.tsv: row cni / tacrolimus: remission 130 -> 139",
+        "outcomes.tsv: row cni / cyclosporine added",
+    ]
+    assert compare_estimates(before, after)[0] == "meta_analysis.tsv: table no longer produced"
+
+
+def _project(tmp_path: Path) -> Path:
+    """A small working directory shaped like a finished run."""
+    base = tmp_path / "project"
+    (base / "resources" / "baseline").mkdir(parents=True)
+    (base / "resources" / "baseline" / "arms.tsv").write_text("study_id\tn\npape-2019\t5\n")
+    (base / "elsewhere").mkdir()
+    (base / "elsewhere" / "export.ris").write_text("TY  - JOUR\nER  - \n")
+    (base / "Snakefile").write_text("# toc\n")
+    (base / "workflow" / "rules").mkdir(parents=True)
+    (base / "workflow" / "rules" / "runs.smk").write_text("# runs\n")
+    (base / "src" / "livingreview" / "__pycache__").mkdir(parents=True)
+    (base / "src" / "livingreview" / "runs.py").write_text("# code\n")
+    (base / "src" / "livingreview" / "__pycache__" / "runs.cpython-311.pyc").write_bytes(b"\0")
+    snapshot = base / "results" / "search" / "pubmed" / "2026-11-23"
+    snapshot.mkdir(parents=True)
+    (snapshot / "provenance.json").write_text(json.dumps({
+        "kind": "update", "mode": "replay", "window": {"start": "2021/10/31", "end": "2026/11/23"},
+        "pmids_returned": ["1", "2", "3"], "pmids_new": ["2", "3"], "pmids_already_held": ["1"],
+        "request_count": 2,
+    }))
+    (base / "results" / "search" / "pubmed" / ".tmp-2026-11-30-99").mkdir()
+    records = base / "results" / "records"
+    write_tsv(records / "unique.tsv", [{"publication_id": f"p{i}"} for i in range(5)], ["publication_id"])
+    write_tsv(records / "duplicates.tsv", [{"record_id": "embase:x"}], ["record_id"])
+    write_tsv(records / "maybe.tsv", [], ["record_id_a"])
+    run_columns = ["run", "source", "records_identified", "previously_retrieved", "duplicates_of_earlier_runs",
+                   "duplicates_within_run", "new_publications", "duplicates_removed"]
+    write_tsv(records / "runs.tsv", [
+        {"run": "2021-10-31", "source": "all", "records_identified": 9, "previously_retrieved": 0,
+         "duplicates_of_earlier_runs": 0, "duplicates_within_run": 1, "new_publications": 8, "duplicates_removed": 1},
+        {"run": "2026-11-23", "source": "pubmed", "records_identified": 3, "previously_retrieved": 1,
+         "duplicates_of_earlier_runs": 0, "duplicates_within_run": 0, "new_publications": 2, "duplicates_removed": 1},
+        {"run": "2026-11-23", "source": "all", "records_identified": 3, "previously_retrieved": 1,
+         "duplicates_of_earlier_runs": 0, "duplicates_within_run": 0, "new_publications": 2, "duplicates_removed": 1},
+    ], run_columns)
+    screening = base / "results" / "screening"
+    write_tsv(screening / "status.tsv", [
+        {"publication_id": "p1", "status": "awaiting_title_abstract", "awaiting_reviewers": "reviewer-1; reviewer-2"},
+        {"publication_id": "p2", "status": "awaiting_full_text", "awaiting_reviewers": "reviewer-2"},
+        {"publication_id": "p3", "status": "included", "awaiting_reviewers": ""},
+    ], ["publication_id", "status", "awaiting_reviewers"])
+    write_tsv(screening / "conflicts.tsv", [{"publication_id": "p2"}], ["publication_id"])
+    write_tsv(screening / "queue" / "title_abstract" / "reviewer-1.tsv", [{"record_id": "p1"}], ["record_id"])
+    write_tsv(base / "results" / "extraction" / "studies.tsv", [
+        {"study_id": "pape-2019", "cni": "tacrolimus", "version": "baseline", "n": "5"},
+        {"study_id": "new-2025", "cni": "tacrolimus", "version": "2026-11-23", "n": "7"},
+        {"study_id": "new-2025", "cni": "cyclosporine", "version": "2026-11-23", "n": "1"},
+    ], ["study_id", "cni", "version", "n"])
+    write_tsv(base / "results" / "synthesis" / "outcomes.tsv",
+              [{"grouping": "cni", "group": "tacrolimus", "n": "12", "remission": "8"}],
+              ["grouping", "group", "n", "remission"])
+    return base
+
+
+CONFIG = {
+    "run_date": "2026-11-23",
+    "baseline": {"dir": "resources/baseline"},
+    "imports": [{"database": "embase", "files": ["elsewhere/export.ris"]}],
+    "search": {"queries": {"q": '"autoimmune hepatitis"[tiab] AND tacrolimus[tiab]'}},
+    "runs": {"notify_command": "post-it --token abc", "notify_timeout_seconds": 10},
+}
+
+
+def test_first_record_summarises_every_stage(tmp_path):
+    base = _project(tmp_path)
+    summary, manifest = build_run_record("2026-11-23", CONFIG, base=base, now=NOW)
+
+    assert summary["search"]["pmids_new"] == 2 and summary["search"]["pmids_returned"] == 3
+    assert summary["records"]["this_run"]["records_identified"] == 3
+    assert summary["records"]["this_run"]["new_publications"] == 2
+    assert summary["records"]["this_run"]["duplicates_removed"] == 1
+    assert summary["records"]["publications_total"] == 5
+    assert summary["records"]["duplicate_records_total"] == 1
+    assert summary["screening"]["awaiting_by_reviewer"] == {
+        "reviewer-1": {"total": 1, "awaiting_title_abstract": 1},
+        "reviewer-2": {"total": 2, "awaiting_full_text": 1, "awaiting_title_abstract": 1},
+    }
+    assert summary["screening"]["conflicts_awaiting_adjudication"] == 1
+    assert summary["screening"]["queues"] == {"title_abstract": {"reviewer-1": 1}}
+    assert summary["extraction"]["studies_added_this_run"] == ["new-2025"]
+    assert summary["extraction"]["studies_total"] == 2 and summary["extraction"]["patients_total"] == 13
+    assert summary["pooled_estimates"]["changed"] is None
+
+    assert set(manifest["inputs"]) == {"resources/baseline/arms.tsv", "elsewhere/export.ris"}
+    assert set(manifest["code"]) == {"Snakefile", "workflow/rules/runs.smk", "src/livingreview/runs.py"}
+    assert "results/records/unique.tsv" in manifest["outputs"]
+    assert not any("/.tmp-" in p or p.startswith("results/runs/") for p in manifest["outputs"])
+    from livingreview.io import sha256_file
+
+    assert manifest["inputs"]["elsewhere/export.ris"]["sha256"] == sha256_file(base / "elsewhere" / "export.ris")
+    assert manifest["config"]["runs"]["notify_command"] == REDACTED
+    assert manifest["software"]["snakemake"] and manifest["software"]["python"]
+
+    text = render_summary(summary)
+    assert "new records found in this run: 3 (2 new publications, 1 duplicates removed)" in text
+    assert "awaiting reviewer-2: 2 publications" in text
+    assert "studies added in this run: 1 (new-2025)" in text
+
+
+def test_missing_stages_are_reported_not_guessed(tmp_path):
+    base = tmp_path / "empty"
+    base.mkdir()
+    summary, manifest = build_run_record("2026-11-23", {"run_date": "2026-11-23"}, base=base, now=NOW)
+    for section in ("search", "records", "screening", "extraction"):
+        assert summary[section]["available"] is False and summary[section]["missing"]
+    assert manifest["outputs"] == {}
+    assert "not produced by this run" in render_summary(summary)
+
+
+def test_next_record_says_what_changed_since_the_previous_one(tmp_path):
+    base = _project(tmp_path)
+    first = base / "results" / "runs" / "2026-11-23"
+    write_run_record("2026-11-23", CONFIG, summary_json=first / "summary.json", summary_md=first / "summary.md",
+                     manifest_json=first / "manifest.json", base=base)
+    # nothing changed: the next record says so
+    summary, _ = build_run_record("2026-11-30", {**CONFIG, "run_date": "2026-11-30"}, base=base, now=NOW)
+    assert summary["pooled_estimates"] == {
+        "tables": ["results/synthesis/outcomes.tsv"], "compared_with": "2026-11-23", "changed": False, "differences": [],
+    }
+    assert summary["file_changes"]["outputs"] == {"added": [], "removed": [], "changed": []}
+    assert "unchanged since the run of 2026-11-23" in render_summary(summary)
+
+    # a new study changes the estimate and the input files
+    write_tsv(base / "results" / "synthesis" / "outcomes.tsv",
+              [{"grouping": "cni", "group": "tacrolimus", "n": "20", "remission": "13"}],
+              ["grouping", "group", "n", "remission"])
+    (base / "resources" / "baseline" / "arms.tsv").write_text("study_id\tn\npape-2019\t6\n")
+    summary, _ = build_run_record("2026-11-30", {**CONFIG, "run_date": "2026-11-30"}, base=base, now=NOW)
+    assert summary["pooled_estimates"]["changed"] is True
+    assert summary["pooled_estimates"]["differences"] == [
+        "results/synthesis/outcomes.tsv: row cni / tacrolimus: n 12 -> 20",
+        "results/synthesis/outcomes.tsv: row cni / tacrolimus: remission 8 -> 13",
+    ]
+    assert summary["file_changes"]["inputs"]["changed"] == ["resources/baseline/arms.tsv"]
+    assert summary["file_changes"]["outputs"]["changed"] == ["results/synthesis/outcomes.tsv"]
+    assert "**changed** since the run of 2026-11-23" in render_summary(summary)
+
+    # a later record never compares with itself or with a later one
+    summary, _ = build_run_record("2026-11-23", CONFIG, base=base, now=NOW)
+    assert summary["pooled_estimates"]["compared_with"] is None
+
+
+def test_unknown_run_path_entry_is_a_config_error():
+    with pytest.raises(ConfigError, match="unknown entries"):
+        RunPaths.from_params({"resutls": "x"})
+
+
+# ----------------------------------------------------------------------------- notification
+
+def test_notify_argv_appends_or_substitutes_the_summary_path():
+    assert notify_argv("tool --flag 'two words'", "s.md") == ["tool", "--flag", "two words", "s.md"]
+    assert notify_argv(["tool", "{summary}", "x"], "s.md") == ["tool", "s.md", "x"]
+    with pytest.raises(ConfigError):
+        notify_argv("  ", "s.md")
+
+
+def test_notify_runs_the_command_with_the_summary(tmp_path):
+    summary_md = tmp_path / "summary.md"
+    summary_md.write_text("# Run\n")
+    seen = tmp_path / "seen.txt"
+    script = tmp_path / "notify.py"
+    script.write_text(
+        "import os, sys\n"
+        f"open({str(seen)!r}, 'w').write(sys.argv[1] + '|' + os.environ['LIVINGREVIEW_RUN_DATE']"
+        " + '|' + os.environ['LIVINGREVIEW_SUMMARY_JSON'])\n"
+    )
+    receipt = tmp_path / "notification.json"
+    notify(f"{sys.executable} {script}", summary_md=summary_md, summary_json=tmp_path / "summary.json",
+           run_date="2026-11-23", timeout=30, receipt=receipt)
+    assert seen.read_text() == f"{summary_md}|2026-11-23|{tmp_path / 'summary.json'}"
+    assert json.loads(receipt.read_text())["exit_status"] == 0
+
+
+def test_failed_notification_raises_and_writes_no_receipt(tmp_path):
+    receipt = tmp_path / "notification.json"
+    with pytest.raises(ReviewError, match="exited with 3"):
+        notify([sys.executable, "-c", "import sys; sys.exit(3)"], summary_md="s.md", summary_json="s.json",
+               run_date="2026-11-23", timeout=30, receipt=receipt)
+    with pytest.raises(ConfigError, match="not found"):
+        notify("/nonexistent/notify-team", summary_md="s.md", summary_json="s.json",
+               run_date="2026-11-23", timeout=30, receipt=receipt)
+    with pytest.raises(ReviewError, match="did not finish within"):
+        notify([sys.executable, "-c", "import time; time.sleep(10)"], summary_md="s.md", summary_json="s.json",
+               run_date="2026-11-23", timeout=0.5, receipt=receipt)
+    assert not receipt.exists()
+
+
+# ----------------------------------------------------------------------------- config schema
+
+def test_runs_section_is_in_the_schema_and_the_default_config():
+    schema = yaml.safe_load((ROOT / "workflow" / "schemas" / "config.schema.yaml").read_text())
+    runs = schema["properties"]["runs"]
+    assert runs["additionalProperties"] is False
+    for key, spec in runs["properties"].items():
+        assert spec.get("description") and "default" in spec, key
+    config = yaml.safe_load((ROOT / "config.yaml").read_text())
+    assert set(config["runs"]) == set(runs["properties"])

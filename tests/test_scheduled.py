@@ -1,0 +1,226 @@
+"""bin/scheduled-update: arguments, the run lock, exit codes, the run record of a real run.
+
+Workflow runs happen in temporary copies of the project (never in the real tree), with the
+copy's own package first on PYTHONPATH so the jobs run the copied code.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, copy_project
+
+pytestmark = pytest.mark.workflow
+
+RUN_DATE = "2026-11-23"  # the date the default replay recordings cover
+VENV = Path(sys.executable).parent.parent
+
+
+def make_project(destination: Path) -> Path:
+    """A copy of the project with bin/ (the scheduler) as well."""
+    project = copy_project(destination)
+    shutil.copytree(ROOT / "bin", project / "bin")
+    return project
+
+
+def scheduler_env(project: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "LIVINGREVIEW_VENV": str(VENV),
+        "PYTHONPATH": str(project / "src"),
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+
+
+def scheduled_update(project: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(project / "bin" / "scheduled-update"), *args],
+        cwd=project, env=scheduler_env(project), capture_output=True, text=True, timeout=timeout,
+    )
+
+
+def start_scheduled_update(project: Path, *args: str) -> subprocess.Popen:
+    """Start a run in its own process group (so a drill can kill the whole run at once)."""
+    return subprocess.Popen(
+        [str(project / "bin" / "scheduled-update"), *args],
+        cwd=project, env=scheduler_env(project), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True, start_new_session=True,
+    )
+
+
+def checksums(folder: Path, skip: tuple[str, ...] = ()) -> dict[str, str]:
+    """SHA-256 of every file under ``folder`` (relative paths), except under ``skip`` prefixes."""
+    sums = {}
+    if not folder.exists():
+        return sums
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder).as_posix()
+        if path.is_file() and not relative.startswith(skip):
+            sums[relative] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return sums
+
+
+def human_files(project: Path) -> dict[str, str]:
+    """Checksums of the human-owned and recorded inputs (everything under resources/)."""
+    return checksums(project / "resources")
+
+
+@pytest.fixture(scope="session")
+def completed_project(tmp_path_factory) -> Path:
+    """One complete scheduled run of the default (replay) configuration; copy it, don't change it."""
+    project = make_project(tmp_path_factory.mktemp("scheduled") / "project")
+    result = scheduled_update(project, "--run-date", RUN_DATE)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return project
+
+
+@pytest.fixture
+def completed_copy(completed_project, tmp_path) -> Path:
+    """A private copy of the completed run (timestamps kept, so nothing looks out of date)."""
+    destination = tmp_path / "project"
+    shutil.copytree(completed_project, destination, symlinks=True)
+    return destination
+
+
+# ----------------------------------------------------------------------------- arguments
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--run-date", "2026-02-30"], "not a valid date"),
+        (["--run-date"], "needs a date"),
+        (["--config", "x=1", "run_date=2026-11-23"], "--run-date"),
+        (["--config=x=1"], "with a space"),
+        (["--directory", "/tmp"], "fixed by this script"),
+    ],
+)
+def test_bad_arguments_exit_2_and_touch_nothing(tmp_path, args, message):
+    project = make_project(tmp_path / "project")
+    result = scheduled_update(project, *args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert not (project / "logs").exists() and not (project / "results").exists()
+    assert not (project / ".snakemake").exists()
+
+
+def test_help_documents_the_exit_codes(tmp_path):
+    project = make_project(tmp_path / "project")
+    result = scheduled_update(project, "--help")
+    assert result.returncode == 0
+    for code in ("0 ", "1 ", "2 ", "3 ", "4 ", "75 "):
+        assert f"\n     {code}" in result.stdout or f"\n    {code}" in result.stdout, code
+
+
+# ----------------------------------------------------------------------------- the run lock
+
+def test_a_held_lock_means_exit_75_and_nothing_touched(tmp_path):
+    project = make_project(tmp_path / "project")
+    (project / ".snakemake").mkdir()
+    lock_file = project / ".snakemake" / "scheduled-update.lock"
+    with open(lock_file, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        before = checksums(project)
+        result = scheduled_update(project, "--run-date", RUN_DATE, timeout=60)
+    assert result.returncode == 75
+    assert "another run holds" in result.stderr
+    assert checksums(project) == before
+    assert not (project / "logs").exists() and not (project / "results").exists()
+
+
+def test_a_snakemake_started_by_hand_is_not_unlocked_under_it(tmp_path):
+    project = make_project(tmp_path / "project")
+    locks = project / ".snakemake" / "locks"
+    locks.mkdir(parents=True)
+    (locks / "0.input.lock").write_text(str(project / "config.yaml") + "\n")
+    # a process working in the project, started like `python .venv/bin/snakemake ...`
+    fake = tmp_path / "fakebin" / "snakemake"
+    fake.parent.mkdir()
+    fake.write_text("sleep 60\nexit 0\n")
+    stand_in = subprocess.Popen(["bash", str(fake), "--cores", "2"], cwd=project)
+    try:
+        result = scheduled_update(project, "--run-date", RUN_DATE, timeout=60)
+    finally:
+        stand_in.kill()
+        stand_in.wait()
+    assert result.returncode == 75, result.stdout + result.stderr
+    assert f"(pid {stand_in.pid}) is running" in result.stderr
+    assert (locks / "0.input.lock").exists()
+    assert not (project / "results").exists()
+
+
+# ----------------------------------------------------------------------------- real runs
+
+def test_scheduled_run_writes_the_record_and_a_dated_log(completed_project):
+    record = completed_project / "results" / "runs" / RUN_DATE
+    summary = json.loads((record / "summary.json").read_text())
+    manifest = json.loads((record / "manifest.json").read_text())
+    assert summary["run_date"] == RUN_DATE
+    assert summary["search"]["available"] and summary["search"]["kind"] == "update"
+    assert summary["records"]["available"]
+    assert summary["records"]["this_run"]["records_identified"] == summary["search"]["pmids_new"]
+    assert summary["extraction"]["studies_total"] > 0
+    assert summary["pooled_estimates"]["changed"] is None  # the first record has nothing to compare with
+    assert (record / "summary.md").read_text().startswith(f"# Run {RUN_DATE}")
+    # the manifest covers the inputs, code and outputs of the run, with correct checksums
+    assert "resources/baseline/arms.tsv" in manifest["inputs"]
+    assert "src/livingreview/runs.py" in manifest["code"]
+    for path, entry in manifest["outputs"].items():
+        assert hashlib.sha256((completed_project / path).read_bytes()).hexdigest() == entry["sha256"], path
+    assert any(p.startswith("results/search/pubmed/2021-10-31/") for p in manifest["outputs"])
+    assert manifest["config"]["run_date"] == RUN_DATE
+    logs = list((completed_project / "logs" / "scheduled").glob(f"{RUN_DATE}T*Z.log"))
+    assert len(logs) == 1 and "finished" in logs[0].read_text()
+
+
+def test_rerun_with_nothing_new_changes_only_that_runs_record(completed_copy):
+    project = completed_copy
+    results_before = checksums(project / "results", skip=(f"runs/{RUN_DATE}/",))
+    human_before = human_files(project)
+    record_before = json.loads((project / "results" / "runs" / RUN_DATE / "summary.json").read_text())
+    started = time.monotonic()
+    result = scheduled_update(project, "--run-date", RUN_DATE)
+    elapsed = time.monotonic() - started
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert checksums(project / "results", skip=(f"runs/{RUN_DATE}/",)) == results_before
+    assert human_files(project) == human_before
+    record_after = json.loads((project / "results" / "runs" / RUN_DATE / "summary.json").read_text())
+    # the record is rewritten (a fresh timestamp) with the same facts
+    for key in ("search", "records", "screening", "extraction", "pooled_estimates"):
+        assert record_after[key] == record_before[key], key
+    assert "Nothing to be done" not in result.stdout  # the record itself was rebuilt
+    assert "run_record" in result.stdout
+    assert elapsed < 60
+
+
+def test_notification_command_gets_the_summary_path(completed_copy):
+    project = completed_copy
+    seen = project / "notified.txt"
+    script = project / "notify.py"
+    script.write_text(f"import sys\nopen({str(seen)!r}, 'a').write(sys.argv[1] + '\\n')\n")
+    result = scheduled_update(project, "--run-date", RUN_DATE, "--config",
+                              f"runs={{notify_command: '{sys.executable} {script}'}}")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert seen.read_text().strip().endswith(f"results/runs/{RUN_DATE}/summary.md")
+    assert (project / "results" / "runs" / RUN_DATE / "notification.json").exists()
+    manifest = (project / "results" / "runs" / RUN_DATE / "manifest.json").read_text()
+    assert str(script) not in manifest  # the command (it may hold a token) is never recorded
+
+
+def test_invalid_config_exits_3_before_anything_runs(completed_copy):
+    project = completed_copy
+    before = checksums(project / "results")
+    result = scheduled_update(project, "--run-date", RUN_DATE, "--config", "dedup={title_same: 900}")
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "dedup.title_same" in result.stdout
+    assert "invalid human input or config" in result.stderr
+    assert checksums(project / "results") == before
