@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import copy_project, run_snakemake
+from livingreview.dedup import VERDICT_COLUMNS
 from livingreview.io import write_tsv
 from livingreview.records import RECORD_COLUMNS
 
@@ -60,6 +61,8 @@ def project(tmp_path) -> Path:
               [dict(pubmed(f), run="2026-11-23") for f in facts], RECORD_COLUMNS)
     write_tsv(workdir / "data/embase/2021-10-31/records.tsv",
               [embase_style(f, i) for i, f in enumerate(facts) if i >= 3], RECORD_COLUMNS)
+    # The project's own verdicts name records of the real review, absent from these tables.
+    write_tsv(workdir / "resources/dedup/verdicts.tsv", [], VERDICT_COLUMNS)
     return workdir
 
 
@@ -89,6 +92,7 @@ def test_dedup_rule_end_to_end(project):
         handle.write("embase:3\tembase:4\tperhaps\tJB\t2026-11-21\t\n")
     failed = run_snakemake(project, check=False)
     assert failed.returncode != 0
-    log = (project / "logs" / "dedup" / "dedup.log").read_text()
+    # The sheet is checked by its own rule (so the dedup job never starts and deletes nothing).
+    log = (project / "logs" / "checks" / "dedup_verdicts.log").read_text()
     assert "line 3, field 'verdict': unknown verdict" in log
     assert not (out / "unique.tsv").exists() or (out / "unique.tsv").read_bytes() == before

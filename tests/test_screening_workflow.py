@@ -101,13 +101,15 @@ def test_baseline_update_decisions_rerun(project):
     assert summary.count("\n") == 1 and "4 new publication(s) this run (waiting for ann 4, bob 4)" in summary
     assert status(work)["pubmed:26458216"]["status"] == "included"  # joined by an Embase record
 
-    # 3. a typing mistake stops the run with file, line and field; nothing is written
+    # 3. a typing mistake stops the run with file, line and field; nothing is written and
+    #    the previous results stay (the sheets are checked by a rule of their own)
     (human / "title_abstract" / "ann.tsv").write_text(HEADER + f"{NEW[0]}\tinclude\t\t\t2026-11-20\n{NEW[1]}\texclude\tdull\t\t2026-11-20\n")
     before = fingerprints(human)
+    results_before = (work / "results" / "screening" / "status.tsv").read_bytes()
     result = run_snakemake(work, *config, check=False)
     assert result.returncode != 0
-    assert not (work / "results" / "screening" / "status.tsv").exists()
-    log = (work / "logs" / "screening" / "screen.log").read_text()
+    assert (work / "results" / "screening" / "status.tsv").read_bytes() == results_before
+    log = (work / "logs" / "checks" / "screening_sheets.log").read_text()
     assert "ann.tsv, line 3, field 'reason'" in log and "'dull'" in log
     assert fingerprints(human) == before
 

@@ -8,6 +8,7 @@ in schema defaults so that the rest of the workflow never guesses.
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -83,3 +84,14 @@ def validate_config(config: dict[str, Any], schema_path: str | Path) -> dict[str
         for e in errors
     )
     raise ConfigError(_dotted(list(first.absolute_path)), f"{len(errors)} problems: {details}")
+
+
+def use_checkout_sources(src: str | Path) -> None:
+    """Make script jobs import this checkout's package, whatever an editable install points at.
+
+    Snakemake declares the package modules of *this* checkout as rule inputs; the code that
+    runs must be the same files, also in a second clone or a test's temporary copy.
+    """
+    current = os.environ.get("PYTHONPATH", "")
+    parts = [str(src), *(p for p in current.split(os.pathsep) if p and p != str(src))]
+    os.environ["PYTHONPATH"] = os.pathsep.join(parts)

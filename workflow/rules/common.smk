@@ -3,9 +3,14 @@
 import sys
 from pathlib import Path
 
-# The package lives in src/; bin/bootstrap installs it editable, this keeps a plain
-# `snakemake` from a checkout working too.
+# The package lives in src/. Jobs must run the code of *this* checkout (the modules that
+# package_modules() declares as inputs), whatever copy an editable install points at: put
+# src/ first on the path of this process and of every script job it starts.
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
+
+from livingreview.config import use_checkout_sources  # noqa: E402
+
+use_checkout_sources(Path(workflow.basedir) / "src")
 
 from livingreview.config import validate_config  # noqa: E402
 

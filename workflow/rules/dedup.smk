@@ -5,8 +5,30 @@
 # imported_tables() (imports.smk). resources/dedup/verdicts.tsv is human-owned and only read.
 
 
+rule check_dedup_verdicts:
+    input:
+        snapshots=pubmed_snapshots(),
+        imports=imported_tables(),
+        verdicts=config["dedup"]["verdicts"],
+        modules=package_modules("records", "normalise", "dedup", "checks"),
+    output:
+        receipt=temp("results/checks/dedup_verdicts.json"),
+    params:
+        check="dedup_verdicts",
+        settings={key: value for key, value in config["dedup"].items() if key != "verdicts"},
+    log:
+        "logs/checks/dedup_verdicts.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+    script:
+        "../scripts/check_human_input.py"
+
+
 rule dedup:
     input:
+        # Checked first in a rule of its own: an invalid sheet leaves earlier results intact.
+        checked=rules.check_dedup_verdicts.output.receipt,
         snapshots=pubmed_snapshots(),
         imports=imported_tables(),
         verdicts=config["dedup"]["verdicts"],

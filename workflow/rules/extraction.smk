@@ -3,8 +3,30 @@
 # between extractors.
 
 
+rule check_extraction_sheets:
+    input:
+        baseline=baseline_files(),
+        sheets=extraction_sheets(),
+        included=included_reports(),
+        modules=package_modules("records", "baseline", "extraction", "checks"),
+    output:
+        receipt=temp("results/checks/extraction_sheets.json"),
+    params:
+        check="extraction_sheets",
+        min_extractors=config["extraction"]["min_extractors"],
+    log:
+        "logs/checks/extraction_sheets.log",
+    threads: 1
+    resources:
+        mem_mb=500,
+    script:
+        "../scripts/check_human_input.py"
+
+
 rule merge_extractions:
     input:
+        # Checked first in a rule of its own: an invalid sheet leaves earlier results intact.
+        checked=rules.check_extraction_sheets.output.receipt,
         baseline=baseline_files(),
         sheets=extraction_sheets(),
         included=included_reports(),

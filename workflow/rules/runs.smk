@@ -16,10 +16,6 @@ RUNS_ROOT = "results/runs"
 RUN_RECORD_INPUTS = [str(path) for stage, paths in TARGETS.items() if stage != "runs" for path in paths]
 
 
-def run_record_files(run_date):
-    return [f"{RUNS_ROOT}/{run_date}/{name}" for name in ("summary.json", "summary.md", "manifest.json")]
-
-
 localrules:
     run_record,
     notify_run,
@@ -36,7 +32,6 @@ rule run_record:
     params:
         # The effective config, secrets removed (also kept out of .snakemake/metadata).
         config=public_config(config),
-        code_base=workflow.basedir,
     log:
         "logs/runs/record-{run_date}.log",
     threads: 1
@@ -65,6 +60,8 @@ rule notify_run:
         "../scripts/run_notify.py"
 
 
-TARGETS["runs"] = run_record_files(config["run_date"]) + (
+TARGETS["runs"] = [
+    f"{RUNS_ROOT}/{config['run_date']}/{name}" for name in ("summary.json", "summary.md", "manifest.json")
+] + (
     [f"{RUNS_ROOT}/{config['run_date']}/notification.json"] if config["runs"]["notify_command"] else []
 )

@@ -20,11 +20,38 @@ SCREENING_RESULTS = "results/screening"
 
 
 localrules:
+    check_screening_sheets,
     screen,
+
+
+rule check_screening_sheets:
+    input:
+        unique="results/records/unique.tsv",
+        sheets=lambda wildcards: sheet_paths(config["screening"]["decisions_dir"]),
+        studies=str(Path(config["baseline"]["dir"]) / "studies.tsv"),
+        modules=package_modules("records", "screening", "checks"),
+    output:
+        receipt=temp("results/checks/screening_sheets.json"),
+    params:
+        check="screening_sheets",
+        settings={
+            key: config["screening"][key]
+            for key in ("reviewers", "dual", "blinded", "baseline_reviewer", "exclusion_reasons", "ranking")
+        },
+        run_date=config["run_date"],
+    log:
+        "logs/checks/screening_sheets.log",
+    threads: 1
+    resources:
+        mem_mb=500,
+    script:
+        "../scripts/check_human_input.py"
 
 
 rule screen:
     input:
+        # Checked first in a rule of its own: an invalid sheet leaves earlier results intact.
+        checked=rules.check_screening_sheets.output.receipt,
         unique="results/records/unique.tsv",
         # every decision and adjudication sheet present now: a new or edited sheet reruns
         sheets=lambda wildcards: sheet_paths(config["screening"]["decisions_dir"]),

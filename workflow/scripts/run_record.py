@@ -1,5 +1,7 @@
 """Write results/runs/<run_date>/{summary.json, summary.md, manifest.json} (livingreview.runs)."""
 
+from pathlib import Path
+
 from livingreview.logs import log_path_of, setup_logging
 from livingreview.runs import write_run_record
 
@@ -13,7 +15,7 @@ def main(snakemake) -> None:
         summary_md=snakemake.output.summary_md,
         manifest_json=snakemake.output.manifest,
         base=".",
-        code_base=snakemake.params.code_base,
+        code_base=Path(snakemake.input.code[0]).parents[2],  # <checkout>/src/livingreview/x.py
     )
 
 
