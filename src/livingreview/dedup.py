@@ -21,7 +21,15 @@ Matching is explicit, rule by rule, so each merge can be explained:
    merges only when the titles agree too (conference supplements share one DOI);
 3. fuzzy matching with rapidfuzz on the normalised title, checked against authors, year,
    volume, pages and journal; short or generic titles ("Editorial introduction", "Reply")
-   need agreeing pages, volume or DOI, never the title alone.
+   need agreeing pages, volume or DOI, never the title alone;
+4. correction notices (``Erratum: X``, ``X (vol 85, pg 553, 2010)``) join the article
+   they correct only inside its volume, when they repeat its exact title and byline or
+   the article's MEDLINE note names the notice's page; anything weaker goes to a human.
+
+Export debris that would otherwise block a merge is recognised explicitly: a volume cell
+holding the year or the other record's supplement number, a first page one typo off with
+the same last page, a title exported without its subtitle or in translation, one article
+cited at two places with an identical title, byline and page count.
 
 Candidate pairs come from blocking (DOI, PMID, title prefix and suffix, year+volume+page),
 so cost grows near-linearly with the number of records. Clusters are built by merging the
@@ -49,14 +57,18 @@ from .errors import ConfigError, ValidationError
 from .io import read_tsv, write_tsv
 from .normalise import (
     author_surnames,
+    correction_notice,
+    erratum_notes,
     fold,
     journal_tokens,
     journals_compatible,
+    normalise_issue,
     normalise_title,
     normalise_volume,
     normalise_year,
     page_range,
     strip_title_notes,
+    title_language,
 )
 from .records import RECORD_COLUMNS, normalise_doi, normalise_pmid
 
@@ -118,6 +130,8 @@ GENERIC_TITLES = frozenset(
         "erratum", "correction", "corrigendum", "retraction", "errata", "news",
         "in this issue", "abstracts", "index", "contents", "book review", "book reviews",
         "announcement", "acknowledgement", "acknowledgment", "reviewers", "obituary",
+        "meeting abstracts", "conference abstracts", "poster abstracts", "oral abstracts",
+        "poster session", "poster presentations", "oral presentations", "addendum",
     }
 )
 
@@ -160,30 +174,58 @@ class Features:
     journal: tuple[str, ...]
     generic: bool
     name_tokens: str
+    issue: str = ""
+    #: A correction notice (``Erratum: X``, ``X (vol 85, pg 553, 2010)``): ``core`` is then
+    #: the corrected article's title, ``cites`` its (volume, first page), ``cites_doi`` its DOI.
+    notice: bool = False
+    core: str = ""
+    core_generic: bool = False
+    cites: tuple[str, str] = ("", "")
+    cites_doi: str = ""
+    #: (volume, first page) of errata a MEDLINE title note names (``[Erratum appears in ...]``).
+    errata: tuple[tuple[str, str], ...] = ()
 
 
 def features_of(record: Mapping[str, str]) -> Features:
-    """Normalise one record (RECORD_COLUMNS names; ``authors`` holds the author list)."""
-    title = normalise_title(record.get("title"))
+    """Normalise one record (RECORD_COLUMNS names; ``authors`` holds the author list).
+
+    A volume cell equal to the year (``2016`` for volume 94 of 2016) is export debris and
+    counts as missing.
+    """
+    raw_title = record.get("title") or ""
+    title = normalise_title(raw_title)
     first, last = page_range(record.get("pages"))
     journal = record.get("journal") or record.get("journal_abbrev") or ""
     words = len(title.split())
+    year = normalise_year(record.get("year"))
+    volume = normalise_volume(record.get("volume"))
+    if year is not None and volume == str(year):
+        volume = ""
+    notice = correction_notice(raw_title)
+    core = normalise_title(notice[0]) if notice else title
     return Features(
         record_id=record["record_id"],
         title=title,
         words=words,
         surnames=author_surnames(record.get("authors")),
-        year=normalise_year(record.get("year")),
+        year=year,
         page=first,
         last_page=last,
-        volume=normalise_volume(record.get("volume")),
+        volume=volume,
         doi=normalise_doi(unquote(record.get("doi") or "")),
         pmid=normalise_pmid(record.get("pmid")),
         journal=journal_tokens(journal),
-        generic=is_generic_title(record.get("title") or ""),
+        generic=is_generic_title(raw_title),
         name_tokens=" ".join(
             sorted({t for t in fold(record.get("authors") or "").split() if len(t) > 1 and t != "and"})
         ),
+        issue=normalise_issue(record.get("issue")),
+        notice=notice is not None,
+        core=core,
+        core_generic=(is_generic_title(notice[0]) or len(core.split()) < 3) if notice else False,
+        cites=(notice[1], notice[2]) if notice else ("", ""),
+        cites_doi=notice[3] if notice else "",
+        errata=erratum_notes(raw_title),
     )
 
 
@@ -202,6 +244,11 @@ def _block_keys(f: Features) -> list[tuple[str, str]]:
         keys.append(("t>", compact[-28:]))
     elif compact:
         keys.append(("t=", compact + "|" + (f.surnames[0] if f.surnames else "")))
+    core = f.core.replace(" ", "")
+    if f.notice and len(core) >= 12:
+        # A correction notice also meets the article it corrects.
+        keys.append(("t<", core[:28]))
+        keys.append(("t>", core[-28:]))
     if f.page and f.year and (f.volume or f.surnames):
         keys.append(("yvp", f"{f.year}|{f.volume}|{f.page}"))
         if f.surnames:
@@ -256,9 +303,12 @@ def conflict(a: Features, b: Features) -> str:
     """Why two records cannot be one publication ('' when nothing conflicts).
 
     Hard conflicts only: two PMIDs, two DOIs, years more than one apart, or both the
-    first page and the volume disagreeing. Used to reject a pair and to stop a cluster
-    merge from chaining unrelated records. A lone page or volume mismatch is left to
-    :func:`compare`, because exports garble these fields (``1)`` for a volume,
+    first page and the volume disagreeing (:func:`pages_differ`, :func:`volumes_differ`).
+    Two DOIs are expected, not conflicting, between a correction notice and an article,
+    an article and the erratum its note names, and one article cited at two places
+    (:func:`republished`, which also excuses its other page and volume). Used to reject a
+    pair and to stop a cluster merge from chaining unrelated records. A lone page or
+    volume mismatch is left to :func:`compare`, because exports garble these fields (``1)`` for a volume,
     ``i428`` for ``1428``).
 
     >>> r = {"record_id": "x", "title": "T", "year": "2019", "pages": "221-8", "doi": ""}
@@ -269,22 +319,107 @@ def conflict(a: Features, b: Features) -> str:
     """
     if a.pmid and b.pmid and a.pmid != b.pmid:
         return "pmid"
-    if a.doi and b.doi and a.doi != b.doi:
+    if a.doi and b.doi and a.doi != b.doi and not _own_doi_expected(a, b):
         return "doi"
     if a.year and b.year and abs(a.year - b.year) > 1:
         return "year"
-    if a.page and b.page and a.page != b.page and a.volume and b.volume and a.volume != b.volume:
+    if pages_differ(a, b) and volumes_differ(a, b) and not republished(a, b):
         return "pages_and_volume"
     return ""
 
 
 def soft_conflict(a: Features, b: Features) -> str:
     """A single page or volume mismatch: decisive unless everything else is identical."""
-    if a.page and b.page and a.page != b.page:
+    if pages_differ(a, b):
         return "pages"
-    if a.volume and b.volume and a.volume != b.volume:
+    if volumes_differ(a, b):
         return "volume"
     return ""
+
+
+def volumes_differ(a: Features, b: Features) -> bool:
+    """Two volumes that disagree, unless one is the other record's issue or supplement
+    number shifted into the volume cell (``3`` for ``30 (Suppl 3)``) of the same journal
+    (the same abstract in two journals' supplements stays two records).
+
+    >>> r = {"record_id": "x", "title": "T", "year": "2014", "volume": "30", "issue": "SUPPL. 3",
+    ...      "journal": "Diabetes Metab Res Rev"}
+    >>> volumes_differ(features_of(r), features_of({**r, "volume": "3", "issue": ""}))
+    False
+    >>> volumes_differ(features_of(r), features_of({**r, "volume": "31", "issue": ""}))
+    True
+    """
+    if not (a.volume and b.volume and a.volume != b.volume):
+        return False
+    shifted = (a.volume == b.issue or b.volume == a.issue) and bool(a.journal and b.journal)
+    return not (shifted and journals_compatible(a.journal, b.journal))
+
+
+def pages_differ(a: Features, b: Features) -> bool:
+    """Two first pages that disagree, unless the ranges end on the same page and the first
+    pages are one typo apart (``2297-2108`` / ``2097-2108``).
+
+    >>> r = {"record_id": "x", "title": "T", "pages": "2141-2147"}
+    >>> pages_differ(features_of(r), features_of({**r, "pages": "2142-2147"}))
+    False
+    >>> pages_differ(features_of(r), features_of({**r, "pages": "2142-2149"}))
+    True
+    """
+    return bool(a.page and b.page and a.page != b.page and not _same_end_garbled_start(a, b))
+
+
+def _same_end_garbled_start(a: Features, b: Features) -> bool:
+    return bool(
+        a.last_page and a.last_page == b.last_page and a.last_page not in (a.page, b.page)
+        and _garbled_page(a.page, b.page)
+    )
+
+
+def _page_span(f: Features) -> int | None:
+    if f.page.isdigit() and f.last_page.isdigit() and int(f.last_page) > int(f.page):
+        return int(f.last_page) - int(f.page)
+    return None
+
+
+def republished(a: Features, b: Features) -> bool:
+    """One article cited at two places: printed twice by its journal under two DOIs, or
+    its volume or pages mis-keyed in one export. The same long title, the same byline of
+    two or more authors, the same journal, years at most one apart and page ranges of the
+    same length, starting on different pages.
+
+    A conference abstract and the full paper differ in length; a correction notice is
+    recognised by its title and handled by :func:`correction_link` instead.
+
+    >>> r = {"record_id": "x", "title": "Sponsorship and vendor management of IT projects",
+    ...      "authors": "Liu, L and Yetton, P", "journal": "J Inf Technol", "year": "2009",
+    ...      "volume": "24", "pages": "46-54", "doi": "10.5555/a"}
+    >>> later = {**r, "year": "2010", "volume": "25", "pages": "56-64", "doi": "10.5555/b"}
+    >>> republished(features_of(r), features_of(later))
+    True
+    >>> republished(features_of(r), features_of({**later, "pages": "56"}))
+    False
+    """
+    span = _page_span(a)
+    return bool(
+        a.page != b.page and a.title and a.title == b.title and a.words >= 6 and not (a.generic or b.generic)
+        and not (a.notice or b.notice)
+        and len(a.surnames) >= 2 and a.surnames == b.surnames
+        and a.journal and b.journal and journals_compatible(a.journal, b.journal)
+        and a.year and b.year and abs(a.year - b.year) <= 1
+        and span is not None and span == _page_span(b)
+    )
+
+
+def _names_erratum(original: Features, other: Features) -> bool:
+    """The original's MEDLINE note names the other record's volume and first page."""
+    named = (other.volume, other.page)
+    return bool(original.errata and other.volume and other.page and named in original.errata)
+
+
+def _own_doi_expected(a: Features, b: Features) -> bool:
+    """Pairs whose different DOIs prove nothing: a correction notice and an article (each
+    notice has a DOI of its own), an erratum named by the article, a reprinted article."""
+    return a.notice != b.notice or _names_erratum(a, b) or _names_erratum(b, a) or republished(a, b)
 
 
 def author_score(a: tuple[str, ...], b: tuple[str, ...]) -> float | None:
@@ -358,6 +493,71 @@ def _title_prefix(a: str, b: str) -> bool:
     return len(short.split()) >= 4 and long_.startswith(short + " ")
 
 
+_RESPONSE_START = re.compile(r"^(?:reply|response|comment|commentary|letter|re|in reply|authors reply)\b")
+
+
+def correction_link(a: Features, b: Features, s: MatchSettings) -> PairResult | None:
+    """Pairs involving a correction notice or an article whose note names its erratum.
+
+    * two copies of one notice: the corrected title agrees and so do the notice's own
+      page and volume (or the article both cite);
+    * a notice and the article it corrects, in the same volume: the notice names it by
+      its exact (or truncated) title and repeats its byline of two or more authors; a
+      notice that only cites the article's volume and page goes to a human; notices in
+      another volume stay records of their own;
+    * an article whose MEDLINE note ``[Erratum appears in J. 2009;9(9):2205]`` names the
+      other record's volume and page, under the same title.
+
+    None lets the ordinary rules decide (pairs of notices that are not copies); a notice
+    and an article it is not linked to never fall through, because their different DOIs
+    and pages were excused only for this rule.
+    """
+    for original, other in ((a, b), (b, a)):
+        if not original.notice and _names_erratum(original, other) and not other.core_generic:
+            score = fuzz.ratio(original.core, other.core) if original.core and other.core else 0.0
+            if score >= s.title_same:
+                return PairResult(SAME, "erratum_named", round(score, 1))
+    if not (a.notice or b.notice):
+        return None
+    same_page = bool(a.page) and a.page == b.page
+    same_volume = bool(a.volume) and a.volume == b.volume
+    years_close = a.year is None or b.year is None or abs(a.year - b.year) <= 1
+    if a.notice and b.notice:
+        score = fuzz.ratio(a.core, b.core) if a.core and b.core else 0.0
+        same_citation = bool(a.cites[0] and a.cites[1]) and a.cites == b.cites
+        if (
+            score >= s.title_same and not (a.core_generic or b.core_generic) and years_close
+            and ((same_page and same_volume) or (same_citation and a.year == b.year))
+        ):
+            return PairResult(SAME, "notice_copy", round(score, 1))
+        return None
+    notice, article = (a, b) if a.notice else (b, a)
+    score = fuzz.ratio(notice.core, article.title) if notice.core and article.title else 0.0
+    if notice.core_generic or _RESPONSE_START.match(notice.core):
+        return PairResult(NONE, "notice_title", round(score, 1))
+    if score >= s.title_same and same_page and same_volume:
+        # The same notice exported without its "Erratum:" or citation.
+        return PairResult(SAME, "notice_copy", round(score, 1))
+    if not same_volume:
+        return PairResult(NONE, "notice_in_other_volume", round(score, 1))
+    authors = author_score(notice.surnames, article.surnames)
+    names_article = notice.core == article.title or _title_prefix(notice.core, article.title)
+    full_byline = min(len(notice.surnames), len(article.surnames)) >= 2 and (authors or 0) >= 90
+    if names_article and years_close and full_byline and journals_compatible(notice.journal, article.journal):
+        return PairResult(SAME, "erratum_of", round(score, 1))
+    cites_article = bool(
+        (notice.cites[0] and notice.cites == (article.volume, article.page))
+        or (notice.cites_doi and notice.cites_doi == article.doi)
+    )
+    if score >= s.title_same and cites_article:
+        # Evidence as strong as the rules above, but the reference labels disagree about
+        # it (resources/dedup/README.md): a human decides.
+        return PairResult(MAYBE, "notice_cites_article", round(score, 1))
+    if score >= s.title_maybe:
+        return PairResult(MAYBE, "notice_of_article", round(score, 1))
+    return PairResult(NONE, "title", round(score, 1))
+
+
 def compare(a: Features, b: Features, s: MatchSettings) -> PairResult:
     """Decide one candidate pair: ``same`` (merge), ``maybe`` (ask a human) or ``none``."""
     if a.pmid and a.pmid == b.pmid:
@@ -370,14 +570,22 @@ def compare(a: Features, b: Features, s: MatchSettings) -> PairResult:
             return PairResult(SAME, "doi", 100.0 if title is None else round(title, 1))
         # One DOI, different titles: a conference supplement or a misassigned DOI.
         return PairResult(MAYBE, "doi_title_differs", round(title, 1))
+    if not why_not and (a.notice or b.notice or a.errata or b.errata):
+        linked = correction_link(a, b, s)
+        if linked is not None:
+            return linked
     if why_not:
         return PairResult(NONE, why_not, 0.0)
+    if republished(a, b):
+        return PairResult(SAME, "identical_title_byline", round(title or 0.0, 1))
     mismatch = soft_conflict(a, b)
 
     same_year = a.year is not None and a.year == b.year
-    pages_agree = bool(a.page) and a.page == b.page
+    adjacent_years = a.year is not None and b.year is not None and abs(a.year - b.year) <= 1
+    pages_agree = bool(a.page) and (a.page == b.page or _same_end_garbled_start(a, b))
     range_agrees = pages_agree and bool(a.last_page) and a.last_page == b.last_page and a.last_page != a.page
     volume_agree = bool(a.volume) and a.volume == b.volume
+    issues_differ = bool(a.issue and b.issue and a.issue != b.issue)
     authors = author_score(a.surnames, b.surnames)
     first_author_same = bool(a.surnames and b.surnames) and a.surnames[0] == b.surnames[0]
     same_issue = (
@@ -387,13 +595,20 @@ def compare(a: Features, b: Features, s: MatchSettings) -> PairResult:
         if same_issue and first_author_same and not (a.generic or b.generic):
             return PairResult(MAYBE, "no_title_same_issue", 0.0)
         return PairResult(NONE, "no_title", 0.0)
-    if prefix and range_agrees and same_year and authors is not None and authors >= s.author_min:
-        # A title exported without its subtitle, in the same pages.
+    if (
+        prefix and (range_agrees or (pages_agree and volume_agree)) and same_year
+        and authors is not None and authors >= s.author_min
+    ):
+        # A title exported without its subtitle or section tag, in the same pages.
         return PairResult(SAME, "title_prefix_same_pages", round(title, 1))
     if title < s.title_maybe:
         # Translated titles: the same pages of the same volume by the same first author.
         if same_issue and first_author_same and not (a.generic or b.generic) and a.journal:
-            if min(len(a.surnames), len(b.surnames)) >= 2 and (authors or 0) >= 90:
+            full_byline = min(len(a.surnames), len(b.surnames)) >= 2 and (authors or 0) >= 90
+            languages = (title_language(a.title), title_language(b.title))
+            translated = all(languages) and languages[0] != languages[1]
+            if full_byline or (translated and (authors or 0) >= 90):
+                # A sole author's pages count only when one title is the other's translation.
                 return PairResult(SAME, "same_issue_pages", round(title, 1))
             return PairResult(MAYBE, "same_issue_pages", round(title, 1))
         return PairResult(NONE, "title", round(title, 1))
@@ -409,8 +624,18 @@ def compare(a: Features, b: Features, s: MatchSettings) -> PairResult:
                 return PairResult(SAME, "fuzzy_short_title", round(title, 1))
         if a.generic or b.generic:
             return PairResult(NONE, "generic_title", round(title, 1))
-        if same_issue and authors is not None and authors >= s.author_min:
-            return PairResult(SAME, "short_title_same_issue", round(title, 1))
+        journal_ok = journals_compatible(a.journal, b.journal)
+        if authors is not None and authors >= s.author_min and journal_ok and volume_agree:
+            if range_agrees and adjacent_years:
+                # Dated by online publication in one database, by print in the other.
+                return PairResult(SAME, "short_title_same_issue", round(title, 1))
+            if (
+                a.title == b.title and min(a.words, b.words) >= 3 and same_year and authors >= 90
+                and not (a.page and b.page) and not issues_differ
+            ):
+                # A meeting's abstract book or an abstract listed without pages: the
+                # same title, byline, year and volume.
+                return PairResult(SAME, "short_title_same_volume", round(title, 1))
         return PairResult(MAYBE, "short_title", round(title, 1))
 
     if title < s.title_same:
@@ -483,6 +708,8 @@ _RULE_STRENGTH = {
     "verdict": 0, "pmid": 1, "doi": 2, "fuzzy_same_issue": 3, "fuzzy": 4,
     "fuzzy_short_title": 5, "fuzzy_despite_pages": 6, "fuzzy_despite_volume": 6,
     "short_title_same_issue": 7, "title_prefix_same_pages": 7, "same_issue_pages": 8,
+    "notice_copy": 5, "identical_title_byline": 8, "short_title_same_volume": 8, "erratum_named": 9,
+    "erratum_of": 9,
 }
 
 
