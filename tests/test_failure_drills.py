@@ -8,6 +8,7 @@ can stall a request or be switched off. Everything runs in temporary copies of t
 
 from __future__ import annotations
 
+import fcntl
 import os
 import signal
 import threading
@@ -117,6 +118,25 @@ def kill_run(process, project: Path) -> None:
             except ProcessLookupError:
                 pass
         time.sleep(0.1)
+    wait_until_lock_released(project)
+
+
+def wait_until_lock_released(project: Path, seconds: float = 30.0) -> None:
+    """A killed process holds the run's flock until the kernel has closed its files."""
+    lock = project / ".snakemake" / "scheduled-update.lock"
+    if not lock.exists():
+        return
+    deadline = time.monotonic() + seconds
+    with open(lock, "a") as handle:
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(handle, fcntl.LOCK_UN)
+                return
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise AssertionError("the killed run still holds the scheduler lock") from None
+                time.sleep(0.1)
 
 
 def _works_in(proc: Path, project: Path) -> bool:
