@@ -132,3 +132,9 @@ def test_prisma_counts_the_new_study(updated):
 def table_csv(path: Path) -> list[dict[str, str]]:
     with open(path, newline="", encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
+
+
+def test_run_record_names_the_added_study(updated):
+    project, _, _ = updated
+    summary = (project / "results" / "runs" / "2026-11-23" / "summary.md").read_text()
+    assert f"studies added in this run: 1 ({NEW_STUDY})" in summary

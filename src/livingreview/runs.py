@@ -6,7 +6,7 @@ Consumes, after every other stage has finished (each one optional, reported when
 - ``results/records/{unique,duplicates,maybe,runs}.tsv``: deduplication (per-run PRISMA counts);
 - ``results/screening/status.tsv`` (``awaiting_reviewers``), ``conflicts.tsv`` and
   ``queue/<stage>/<reviewer>.tsv``: who has publications waiting;
-- ``results/extraction/studies.tsv``: studies in the synthesis, ``version`` = run that added them;
+- ``results/extraction/studies.tsv``: studies in the synthesis (``version`` baseline or update);
 - ``results/synthesis/{outcomes,tests,meta_analysis}.tsv``: the pooled estimates;
 - the record of the latest *earlier* run (``results/runs/<earlier date>/``), to say what changed.
 
@@ -365,13 +365,28 @@ def screening_section(paths: RunPaths, base: Path) -> dict[str, Any]:
     return section
 
 
+def studies_added(rows: Sequence[Mapping[str, str]], history_dir: Path, run_date: str) -> set[str]:
+    """New studies (not in the published review) absent from the previous archived run.
+
+    The same comparison as whats_new (``livingreview.updates``): against the latest run
+    archived before ``run_date``, or, before any, against the published review.
+    """
+    from .updates import latest_history
+
+    new = {r["study_id"] for r in rows if r.get("study_id") and r.get("version") != "baseline"}
+    previous = latest_history(history_dir, run_date)
+    if previous is None:
+        return new
+    return new - {r.get("study_id", "") for r in _rows(previous / "studies.tsv")}
+
+
 def extraction_section(paths: RunPaths, run_date: str, base: Path) -> dict[str, Any]:
     path = base / paths.extraction_studies
     if not path.is_file():
         return _missing(Path(paths.extraction_studies))
     rows = _rows(path)
     studies = sorted({r.get("study_id", "") for r in rows if r.get("study_id")})
-    added = sorted({r["study_id"] for r in rows if r.get("version") == run_date and r.get("study_id")})
+    added = sorted(studies_added(rows, base / paths.synthesis / "history", run_date))
     return {
         "available": True,
         "studies_total": len(studies),
