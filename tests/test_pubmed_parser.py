@@ -86,6 +86,21 @@ def test_dtd_not_bundled_still_parses_offline(monkeypatch):
     assert [r["pmid"] for r in rows] == [r["pmid"] for r in parse("pubmed2.xml")]
 
 
+def test_esearch_answer_naming_an_unknown_dtd_still_parses_offline(monkeypatch):
+    from livingreview.entrez import parse_esearch
+
+    body = (FIXTURES / "esearch2.xml").read_bytes()
+    future = body.replace(b"/20060628/esearch.dtd", b"/20990101/esearch_new.dtd", 1)
+    assert future != body
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("the parser tried to download a DTD")
+
+    monkeypatch.setattr(EntrezParser, "urlopen", no_network)
+    result = parse_esearch(future)
+    assert result.count == 42249 and result.ids == parse_esearch(body).ids
+
+
 def test_bundled_dtd_is_left_alone():
     body = (FIXTURES / "pubmed5.xml").read_bytes()
     assert with_known_dtd(body) == (body, None)

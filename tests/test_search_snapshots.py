@@ -18,6 +18,7 @@ from livingreview.search import (
     discover_snapshots,
     run_window,
     snapshot_dates,
+    keep_existing_snapshot,
     take_snapshot,
     verify_snapshot,
 )
@@ -147,6 +148,20 @@ def test_snapshot_is_never_rewritten(tmp_path):
     (folder / "raw" / "efetch_001.xml").write_bytes(b"tampered")
     with pytest.raises(ValidationError, match="checksum"):
         snap(tmp_path, "2021-10-31", client_for(server))
+
+
+def test_existing_snapshot_is_kept_without_network_and_a_changed_query_is_reported(tmp_path, caplog):
+    with FakeEutils(dict(OLD)) as server:
+        folder, _ = snap(tmp_path, "2021-10-31", client_for(server))
+    before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    (folder / "records.tsv").unlink()
+    assert keep_existing_snapshot(tmp_path, "2021-10-31", {"cni_aih": "another query"})
+    assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
+    assert "taken with other queries" in caplog.text
+    caplog.clear()
+    assert keep_existing_snapshot(tmp_path, "2021-10-31", QUERY)
+    assert "taken with other queries" not in caplog.text
+    assert not keep_existing_snapshot(tmp_path, "2099-01-01", QUERY)
 
 
 def test_update_without_baseline_is_refused(tmp_path):

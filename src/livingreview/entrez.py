@@ -39,6 +39,8 @@ from Bio import Entrez
 
 from .errors import ConfigError, NetworkError
 
+from .pubmed import with_known_dtd  # noqa: E402  (the offline DTD fallback of efetch answers)
+
 log = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
@@ -228,8 +230,12 @@ class EsearchResult:
 def parse_esearch(body: bytes) -> EsearchResult:
     """Parse an esearch answer with Bio.Entrez's validating parser (DTD bundled)."""
     check_xml_body(body)
+    patched, replaced = with_known_dtd(body)
+    if replaced:
+        log.warning("esearch answer names %s, which Biopython does not bundle; parsed with esearch.dtd "
+                    "without validation (update biopython)", replaced)
     try:
-        record = Entrez.read(io.BytesIO(body))
+        record = Entrez.read(io.BytesIO(patched), validate=replaced is None)
     except RuntimeError as exc:  # Bio.Entrez raises RuntimeError for <ERROR> elements
         raise TransientError(f"error in esearch answer: {exc}") from None
     except Exception as exc:  # CorruptedXMLError, NotXMLError, ValidationError

@@ -58,6 +58,13 @@ def newest_bundled_pubmed_dtd() -> str:
     return dated[-1]
 
 
+#: Root element -> the bundled DTD to parse it with when the named one is unknown offline.
+FALLBACK_DTDS = {
+    "PubmedArticleSet": newest_bundled_pubmed_dtd,
+    "eSearchResult": lambda: "esearch.dtd",
+}
+
+
 def with_known_dtd(body: bytes) -> tuple[bytes, str | None]:
     """Point the DOCTYPE at a bundled DTD when the named one is not available offline.
 
@@ -71,9 +78,10 @@ def with_known_dtd(body: bytes) -> tuple[bytes, str | None]:
     filename = system_id.rsplit("/", 1)[-1]
     if filename in _bundled_dtds():
         return body, None
-    if match.group(1) != b"PubmedArticleSet":
+    fallback = FALLBACK_DTDS.get(match.group(1).decode("ascii", "replace"))
+    if fallback is None:
         return body, None
-    replacement = newest_bundled_pubmed_dtd()
+    replacement = fallback()
     new_system = system_id.rsplit("/", 1)[0] + "/" + replacement if "/" in system_id else replacement
     doctype = b'<!DOCTYPE %s PUBLIC "%s" "%s">' % (match.group(1), match.group(2), new_system.encode("ascii"))
     return body[: match.start()] + doctype + body[match.end() :], filename

@@ -312,6 +312,30 @@ def known_pmids(root: Path, dates: Iterable[str]) -> set[str]:
     return pmids
 
 
+def keep_existing_snapshot(root: str | Path, run_date: str, queries: Mapping[str, str]) -> bool:
+    """If ``run_date`` already has a complete snapshot, verify it, put ``records.tsv`` back and
+    say so; never rewrite it. Needs no network (called before the client is built).
+
+    A configured query that differs from the one the snapshot was taken with is logged as a
+    warning: the snapshot keeps what it saw; move its folder aside to take it again.
+    """
+    target = Path(root) / run_date
+    if not (target / PROVENANCE).exists():
+        return False
+    restore_records(target)
+    provenance = verify_snapshot(target)
+    log.info("snapshot %s already complete (%d new records, checksums verified): left as it is",
+             target, len(provenance.get("pmids_new", [])))
+    taken_with = {name: q.get("query") for name, q in provenance.get("queries", {}).items()}
+    if taken_with and taken_with != {name: str(term) for name, term in queries.items()}:
+        log.warning(
+            "snapshot %s was taken with other queries than search.queries now holds; it keeps what "
+            "it saw (provenance.json). Later update runs use the new queries; to search this "
+            "window again with them, move the folder aside and rerun", target,
+        )
+    return True
+
+
 def take_snapshot(
     *,
     root: str | Path,
@@ -339,11 +363,7 @@ def take_snapshot(
             raise ConfigError(f"search.queries.{name}", f"bad query name or empty query {term!r}", "name [A-Za-z0-9_-]+, non-empty query")
     kind, window = run_window(run_date, baseline_until, baseline_from, datetype)
     target = root / run_date
-    if (target / PROVENANCE).exists():
-        restore_records(target)
-        provenance = verify_snapshot(target)
-        log.info("snapshot %s already complete (%d new records, checksums verified): left as it is",
-                 target, len(provenance.get("pmids_new", [])))
+    if keep_existing_snapshot(root, run_date, queries):
         return target, False
     if target.is_dir() and not any(target.iterdir()):
         target.rmdir()  # Snakemake creates the output's folder before the job starts

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from livingreview.entrez import EntrezClient, ReplayTransport
 from livingreview.logs import log_path_of, setup_logging
-from livingreview.search import take_snapshot
+from livingreview.search import keep_existing_snapshot, take_snapshot
 
 
 def main(snakemake):
@@ -15,13 +15,17 @@ def main(snakemake):
     # snapshot folder is removed on the way out.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     p = snakemake.params
+    root = Path(snakemake.output.records).parents[1]
+    # An existing snapshot is verified and kept before anything could fail (no client needed).
+    if keep_existing_snapshot(root, snakemake.wildcards.run_date, dict(p.queries)):
+        return
     transport = ReplayTransport(p.replay_dir) if p.mode == "replay" else None
     client = EntrezClient(
         email=p.email, tool=p.tool, api_key_env=p.api_key_env, base_url=p.base_url,
         transport=transport, timeout=p.timeout, max_tries=p.max_tries, backoff=p.backoff,
     )
     take_snapshot(
-        root=Path(snakemake.output.records).parents[1], run_date=snakemake.wildcards.run_date, baseline_until=p.baseline_until,
+        root=root, run_date=snakemake.wildcards.run_date, baseline_until=p.baseline_until,
         baseline_from=p.baseline_from, datetype=p.date_type, queries=dict(p.queries),
         client=client, mode=p.mode, batch_size=p.batch_size, max_ids=p.max_ids,
     )
