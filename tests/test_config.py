@@ -8,7 +8,7 @@ import re
 import pytest
 import yaml
 
-from livingreview.config import load_schema, validate_config
+from livingreview.config import check_run_date, load_schema, validate_config
 from livingreview.errors import ConfigError
 
 from conftest import ROOT
@@ -76,3 +76,18 @@ def test_every_schema_property_has_a_description():
                 assert sub.get("additionalProperties") is not True, f"{where}{key} allows unknown keys"
                 walk(sub, f"{where}{key}.")
     walk(load_schema(SCHEMA), "")
+
+
+def test_run_date_before_the_published_search_is_refused(default_config):
+    check_run_date(default_config)
+    default_config["run_date"] = "2020-01-01"
+    with pytest.raises(ConfigError, match=r"key 'run_date': 2020-01-01 is before search.baseline_until 2021-10-31"):
+        check_run_date(default_config)
+
+
+def test_live_mode_needs_an_email_before_any_job_runs(default_config):
+    default_config["search"]["mode"] = "live"
+    with pytest.raises(ConfigError, match=r"key 'entrez.email'.*e-mail address NCBI can write to"):
+        validate_config(default_config, SCHEMA)
+    default_config["entrez"]["email"] = "reviewer@example.org"
+    validate_config(default_config, SCHEMA)

@@ -132,3 +132,30 @@ def test_study_must_be_included_and_new(tmp_path):
     b = write_sheet(tmp_path, "efe-2017", "ab", [ARM])
     with pytest.raises(ValidationError, match="part of the published review"):
         merge_extractions(BASELINE, [b], {"efe-2017"})
+
+
+def test_discontinuations_cannot_exceed_n(tmp_path):
+    path = write_sheet(tmp_path, "new-2024", "ab", [{**ARM, "discontinued_adverse_events": "40"}])
+    with pytest.raises(ValidationError, match="field 'discontinued_adverse_events'.*exceeds n = 10"):
+        read_sheet(path)
+
+
+def test_included_study_without_sheets_is_listed_as_awaiting(tmp_path):
+    result = merge_extractions(BASELINE, [], {"new-2024", "efe-2017"})
+    assert [(s["study_id"], s["status"]) for s in result.status] == [("new-2024", "awaiting_extraction")]
+
+
+def test_misplaced_files_are_errors_not_ignored(tmp_path):
+    from livingreview.extraction import find_sheets
+
+    write_sheet(tmp_path, "new-2024", "ab", [ARM])
+    (tmp_path / "README.md").write_text("x")
+    (tmp_path / "template.tsv").write_text("x")
+    assert find_sheets(tmp_path) == [str(tmp_path / "new-2024" / "ab.tsv")]
+    (tmp_path / "new-2024" / "cd.csv").write_text("x")
+    with pytest.raises(ValidationError, match="cd.csv: is not read"):
+        find_sheets(tmp_path)
+    (tmp_path / "new-2024" / "cd.csv").unlink()
+    (tmp_path / "new-2025.tsv").write_text("x")
+    with pytest.raises(ValidationError, match="new-2025.tsv: is not read"):
+        find_sheets(tmp_path)

@@ -169,7 +169,9 @@ def test_scheduled_run_writes_the_record_and_a_dated_log(completed_project):
     assert summary["records"]["available"]
     assert summary["records"]["this_run"]["records_identified"] == summary["search"]["pmids_new"]
     assert summary["extraction"]["studies_total"] > 0
-    assert summary["pooled_estimates"]["changed"] is None  # the first record has nothing to compare with
+    # The first record compares with the previous version of the review (whats_new): the
+    # default run adds no study, so nothing moved.
+    assert summary["pooled_estimates"]["changed"] is False
     assert (record / "summary.md").read_text().startswith(f"# Run {RUN_DATE}")
     # the manifest covers the inputs, code and outputs of the run, with correct checksums
     assert "resources/baseline/arms.tsv" in manifest["inputs"]

@@ -108,7 +108,7 @@ def test_pooled_estimates_move_and_whats_new_says_so(updated):
     project, first_meta, _ = updated
     meta = {(r["subgroup"], r["method"]): r for r in table(project / "results" / "synthesis" / "meta_analysis.tsv")}
     before = {(r["subgroup"], r["method"]): r for r in first_meta}
-    assert meta[("tacrolimus", "DL")]["k"] == "13" and meta[("both", "DL")]["k"] == "25"
+    assert meta[("tacrolimus", "DL")]["k"] == "13" and meta[("both", "DL")]["k"] == "22"
     assert meta[("tacrolimus", "DL")]["estimate"] != before[("tacrolimus", "DL")]["estimate"]
     assert meta[("cyclosporine", "REML")] == before[("cyclosporine", "REML")]
     text = (project / "results" / "synthesis" / "whats_new.md").read_text()
@@ -138,3 +138,5 @@ def test_run_record_names_the_added_study(updated):
     project, _, _ = updated
     summary = (project / "results" / "runs" / "2026-11-23" / "summary.md").read_text()
     assert f"studies added in this run: 1 ({NEW_STUDY})" in summary
+    assert "**changed** compared with the published review" in summary
+    assert "tacrolimus DL:" in summary and "(k 12 -> 13)" in summary

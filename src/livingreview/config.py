@@ -95,3 +95,14 @@ def use_checkout_sources(src: str | Path) -> None:
     current = os.environ.get("PYTHONPATH", "")
     parts = [str(src), *(p for p in current.split(os.pathsep) if p and p != str(src))]
     os.environ["PYTHONPATH"] = os.pathsep.join(parts)
+
+
+def check_run_date(config: Mapping[str, Any]) -> None:
+    """The run must stand for a date on or after the published search's end."""
+    run_date = str(config["run_date"])
+    baseline_until = str(config.get("search", {}).get("baseline_until", ""))
+    if baseline_until and run_date < baseline_until:
+        raise ConfigError(
+            "run_date", f"{run_date} is before search.baseline_until {baseline_until}",
+            f"a date on or after {baseline_until} (the published search covers everything before it)",
+        )

@@ -249,11 +249,12 @@ def _check_sums(path: str, row: Mapping[str, object]) -> None:
         total = sum(int(v) for v in values)  # type: ignore[arg-type]
         if total != n:
             _fail(path, row, f"{label} add up to {total}, not n = {n}", columns[0], allowed=" + ".join(columns) + " = n")
-    for column in ("discontinued_adverse_events",):
-        if row[column] is not None and row["discontinued_total"] is not None and int(row[column]) > int(row["discontinued_total"]):  # type: ignore[arg-type]
-            _fail(path, row, "exceeds discontinued_total", column, row[column])
-    if row["discontinued_total"] is not None and int(row["discontinued_total"]) > int(n):  # type: ignore[arg-type]
-        _fail(path, row, f"exceeds n = {n}", "discontinued_total", row["discontinued_total"])
+    for column in ("discontinued_total", "discontinued_adverse_events"):
+        if row[column] is not None and int(row[column]) > int(n):  # type: ignore[arg-type]
+            _fail(path, row, f"exceeds n = {n}", column, row[column])
+    if (row["discontinued_adverse_events"] is not None and row["discontinued_total"] is not None
+            and int(row["discontinued_adverse_events"]) > int(row["discontinued_total"])):  # type: ignore[arg-type]
+        _fail(path, row, "exceeds discontinued_total", "discontinued_adverse_events", row["discontinued_adverse_events"])
 
 
 def _check_subgroups_fit(sheet: Sheet) -> None:
@@ -346,6 +347,9 @@ def merge_extractions(
     subgroups: list[dict[str, object]] = []
     discrepancies: list[dict[str, object]] = []
     status: list[dict[str, object]] = []
+    for study_id in sorted(included_study_ids - baseline_ids - set(by_study)):
+        status.append({"study_id": study_id, "status": "awaiting_extraction", "sheets": "",
+                       "discrepancies": 0, "detail": f"included at full text; 0 of {min_extractors} extractions"})
     for study_id, sheets in sorted(by_study.items()):
         adjudicated = [s for s in sheets if s.extractor == ADJUDICATED_SHEET]
         extractors = [s for s in sheets if s.extractor != ADJUDICATED_SHEET]
@@ -385,6 +389,33 @@ def merge_extractions(
                     "source_file": accepted.path, "source_line": row["__line__"],
                 })
     return ExtractionResult(studies=studies, subgroups=subgroups, discrepancies=discrepancies, status=status)
+
+
+def find_sheets(folder: str | Path) -> list[str]:
+    """Every extraction sheet under ``folder``; anything else there is an error, not ignored.
+
+    Allowed: ``README.md``, ``template.tsv`` and ``<study_id>/<extractor>.tsv``.
+    """
+    folder = Path(folder)
+    sheets: list[str] = []
+    if not folder.is_dir():
+        return sheets
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder)
+        if path.is_dir() and len(relative.parts) == 1:
+            continue
+        if len(relative.parts) == 1 and relative.name in ("README.md", "template.tsv"):
+            continue
+        if path.is_file() and len(relative.parts) == 2 and path.suffix == ".tsv":
+            sheets.append(str(path))
+            continue
+        if any(part.startswith(".") for part in relative.parts):  # editor backups, lock files
+            continue
+        raise ValidationError(
+            path, "is not read: extraction sheets go in <study_id>/<extractor>.tsv",
+            allowed=f"{folder}/<study_id>/<extractor>.tsv (UTF-8, tab-separated; see {folder}/README.md)",
+        )
+    return sheets
 
 
 def included_study_ids(path: str | Path) -> set[str]:

@@ -460,6 +460,27 @@ def compare_files(current: Mapping[str, Mapping[str, Any]], previous: Mapping[st
     }
 
 
+def _fmt_estimate(value: object) -> str:
+    return "-" if value in ("", None) else f"{float(value):.3f}"  # type: ignore[arg-type]
+
+
+def versus_previous_version(whats_new: Path) -> dict[str, Any]:
+    """Whether the pooled estimates differ from the previous version, from whats_new.tsv."""
+    if not whats_new.is_file():
+        return {"changed": None, "differences": [], "note": "no earlier run record and no whats_new.tsv"}
+    rows = _rows(whats_new)
+    moved = [
+        {key: row.get(key, "") for key in ("subgroup", "method", "previous_k", "k", "previous_estimate",
+                                           "estimate", "change", "flag", "why")}
+        for row in rows
+        if row.get("previous_k") != row.get("k")
+        or (row.get("change") not in ("", None) and abs(float(row["change"])) > 1e-12)
+    ]
+    version = rows[0].get("previous_version", "the previous version") if rows else "the previous version"
+    return {"changed": bool(moved), "differences": moved, "compared_with": version,
+            "flagged": [f"{r['subgroup']} ({r['method']}): {r['why']}" for r in moved if r.get("flag")]}
+
+
 def previous_run(runs_dir: Path, run_date: str) -> str | None:
     """The latest run date before ``run_date`` with a complete record (summary + manifest)."""
     if not runs_dir.is_dir():
@@ -517,7 +538,9 @@ def build_run_record(
     pooled: dict[str, Any] = {"tables": sorted(estimates), "compared_with": previous_date}
     file_changes: dict[str, Any] = {"compared_with": previous_date}
     if previous_date is None:
-        pooled.update(changed=None, differences=[], note="no earlier run record to compare with")
+        # First run record: compare as whats_new does, with the previous version of the
+        # review (the published one until an update has been archived).
+        pooled.update(versus_previous_version(base / paths.synthesis / "whats_new.tsv"))
     else:
         previous_summary = _load_json(runs_dir / previous_date / "summary.json")
         previous_manifest = _load_json(runs_dir / previous_date / "manifest.json")
@@ -607,6 +630,17 @@ def render_summary(summary: Mapping[str, Any]) -> str:
     lines += ["", "## Pooled estimates"]
     if pooled["changed"] is None:
         lines.append(f"- {pooled['note']}")
+    elif "flagged" in pooled:  # first run record: compared with the previous version of the review
+        if pooled["changed"]:
+            lines.append(f"- **changed** compared with {pooled['compared_with']}:")
+            lines += [
+                f"  - {d['subgroup']} {d['method']}: {_fmt_estimate(d['previous_estimate'])} -> "
+                f"{_fmt_estimate(d['estimate'])} (k {d['previous_k'] or '-'} -> {d['k']})"
+                for d in pooled["differences"]
+            ]
+            lines += [f"  - **may change conclusions**: {f}" for f in pooled["flagged"]]
+        else:
+            lines.append(f"- unchanged compared with {pooled['compared_with']}")
     elif pooled["changed"]:
         lines.append(f"- **changed** since the run of {pooled['compared_with']}:")
         lines += [f"  - {d}" for d in pooled["differences"]]

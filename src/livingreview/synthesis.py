@@ -214,10 +214,11 @@ POOLED_GROUPS: tuple[str, ...] = (*CNIS, "both")
 def remission_rows(arms: Iterable[Mapping[str, object]]) -> list[dict[str, object]]:
     """Study-level remission counts in the ``study, subgroup, n, events`` layout of bin/pool.
 
-    One row per study arm in its CNI's group, and again in group ``both`` (labelled with the
-    CNI, since Pape 2019, Roberts 2020 and the Dutch cohort contribute an arm of each).
-    Denominators are all treated patients, as in the article (unknown outcomes count as not
-    in remission).
+    One row per study arm in its CNI's group. In group ``both`` one row per *study*, its arms
+    summed (Pape 2019, Roberts 2020 and the Dutch cohort treated patients with each CNI;
+    counting their arms separately would treat one study's patients as two independent
+    studies). Denominators are all treated patients, as in the article (unknown outcomes count
+    as not in remission).
     """
     arms = list(arms)
     rows: list[dict[str, object]] = []
@@ -225,10 +226,16 @@ def remission_rows(arms: Iterable[Mapping[str, object]]) -> list[dict[str, objec
         for arm in (a for a in arms if a["cni"] == cni):
             rows.append({"study": arm["label"], "subgroup": cni, "n": arm["n"], "events": arm["remission"],
                          "study_id": arm["study_id"], "cni": cni})
+    studies: dict[object, dict[str, object]] = {}
     for arm in arms:
-        short = "CYC" if arm["cni"] == "cyclosporine" else "TAC"
-        rows.append({"study": f"{arm['label']} ({short})", "subgroup": "both", "n": arm["n"],
-                     "events": arm["remission"], "study_id": arm["study_id"], "cni": arm["cni"]})
+        study = studies.setdefault(arm["study_id"], {"study": arm["label"], "subgroup": "both", "n": 0, "events": 0,
+                                                      "study_id": arm["study_id"], "cni": []})
+        study["n"] = int(study["n"]) + int(arm["n"])  # type: ignore[arg-type]
+        study["events"] = int(study["events"]) + int(arm["remission"])  # type: ignore[arg-type]
+        study["cni"].append(arm["cni"])  # type: ignore[union-attr]
+    for study in studies.values():
+        study["cni"] = "; ".join(study["cni"])  # type: ignore[arg-type]
+        rows.append(study)
     return rows
 
 

@@ -8,14 +8,12 @@ from pathlib import Path
 # src/ first on the path of this process and of every script job it starts.
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
-from livingreview.config import use_checkout_sources  # noqa: E402
+from livingreview.config import check_run_date, use_checkout_sources, validate_config  # noqa: E402
 
 use_checkout_sources(Path(workflow.basedir) / "src")
-
-from livingreview.config import validate_config  # noqa: E402
-
 # Validate before any job is scheduled: nothing is written when the config is wrong.
 validate_config(config, Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml")
+check_run_date(config)
 
 PACKAGE = Path(workflow.basedir) / "src" / "livingreview"
 SCRIPTS = Path(workflow.basedir) / "workflow" / "scripts"
@@ -57,8 +55,9 @@ def baseline_files():
 
 def extraction_sheets():
     """Every human extraction sheet: resources/extraction/<study_id>/<extractor>.tsv."""
-    folder = Path(config["extraction"]["dir"])
-    return sorted(str(p) for p in folder.glob("*/*.tsv"))
+    from livingreview.extraction import find_sheets
+
+    return find_sheets(config["extraction"]["dir"])
 
 
 def included_reports():
