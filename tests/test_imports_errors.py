@@ -183,3 +183,30 @@ def test_config_checks():
         check_import_specs([{**good, "format": "csv"}])
     with pytest.raises(ConfigError, match="not a usable name"):
         check_import_specs([{**good, "database": "Web of Science"}])
+
+
+def test_declared_export_file_must_exist(tmp_path):
+    from livingreview.imports import check_import_files
+
+    present = tmp_path / "present.ris"
+    present.write_text("x")
+    spec = {"database": "wos", "search_date": "2026-11-23", "format": "ris", "dialect": "wos"}
+    check_import_files([{**spec, "files": [str(present)]}])
+    with pytest.raises(ConfigError, match=r"imports\[0\]\.files\[1\]'.*does-not-exist.ris does not exist"):
+        check_import_files([{**spec, "files": [str(present), str(tmp_path / "does-not-exist.ris")]}])
+
+
+def test_csv_short_row_bad_doi_and_bad_year_are_errors(tmp_path):
+    from livingreview.imports import parse_delimited
+
+    columns = {"title": "Title", "doi": "DOI", "year": "Year"}
+    path = tmp_path / "export.csv"
+    path.write_text("Title,DOI,Year\nA paper,10.1000/x,2024\nShort row,10.1000/y\n")
+    with pytest.raises(InputFileError, match="line 3: row has 2 cells but the header has 3"):
+        parse_delimited(path, columns, ",")
+    path.write_text("Title,DOI,Year\nA paper,notadoi,2024\n")
+    with pytest.raises(InputFileError, match="line 2, field 'doi': DOI cell does not hold a DOI"):
+        parse_delimited(path, columns, ",")
+    path.write_text("Title,DOI,Year\nA paper,10.1000/x,twenty\n")
+    with pytest.raises(InputFileError, match="line 2, field 'year': year cell holds no four-digit year"):
+        parse_delimited(path, columns, ",")

@@ -51,10 +51,28 @@ def test_broken_export_stops_the_run_and_writes_nothing(project):
     export.write_text(export.read_text().replace("JF  - Gut", "XX  - Gut", 1))
     failed = _run(project, TARGET)
     assert failed.returncode != 0
-    log = (project / "logs/imports/embase/2021-10-31.log").read_text()
+    # The export is parsed by a check rule of its own first, so the import job never starts.
+    log = (project / "logs/checks/imports/embase/2021-10-31.log").read_text()
     assert "unknown tag" in log and "field 'XX'" in log and "line " in log
     assert not (project / TARGET).exists()
     assert not (project / "results/imports/embase/2021-10-31/summary.json").exists()
+
+
+def test_broken_export_keeps_the_earlier_import(project):
+    assert _run(project, TARGET).returncode == 0
+    before = (project / TARGET).read_bytes()
+    export = project / "resources/imports/embase/2021-10-31-baseline-reconstructed.ris"
+    export.write_text(export.read_text().replace("JF  - Gut", "XX  - Gut", 1))
+    assert _run(project, TARGET).returncode != 0
+    assert (project / TARGET).read_bytes() == before
+
+
+def test_missing_export_file_stops_before_any_job(project):
+    (project / "resources/imports/embase/2021-10-31-baseline-reconstructed.ris").unlink()
+    failed = _run(project, TARGET)
+    assert failed.returncode != 0
+    assert "imports[0].files[0]" in failed.stderr and "does not exist" in failed.stderr
+    assert not (project / "results").exists()
 
 
 def test_unknown_format_in_config_stops_before_any_job(project):

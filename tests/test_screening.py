@@ -520,3 +520,15 @@ def test_sheet_schema_documents_the_columns_and_decisions_the_code_checks():
     assert tuple(schema["required"]) == screening.DECISION_COLUMNS
     assert set(schema["properties"]) == set(screening.sheet_columns(FULL_TEXT, adjudication=True))
     assert set(schema["properties"]["decision"]["enum"]) == {d for ds in screening.DECISIONS.values() for d in ds}
+
+
+def test_possible_duplicates_from_dedup_are_hinted_on_both_publications(tmp_path):
+    from livingreview.screening import possible_duplicate_hints
+
+    maybe = tmp_path / "maybe.tsv"
+    maybe.write_text("record_id_a\trecord_id_b\tpublication_id_a\tpublication_id_b\trule\tscore\n"
+                     "cinahl:h1\tpubmed:36746473\tcinahl:h1\tpubmed:36746473\tyear_missing\t100\n")
+    hints = possible_duplicate_hints(maybe)
+    assert hints["cinahl:h1"] == ["possible duplicate of pubmed:36746473 (results/records/maybe.tsv)"]
+    assert hints["pubmed:36746473"] == ["possible duplicate of cinahl:h1 (results/records/maybe.tsv)"]
+    assert possible_duplicate_hints(None) == {}

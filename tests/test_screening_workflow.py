@@ -66,6 +66,9 @@ def project(tmp_path) -> Path:
 
 def set_unique(work: Path, fixture: str) -> None:
     shutil.copy(FIXTURES / fixture, work / "results" / "records" / "unique.tsv")
+    maybe = work / "results" / "records" / "maybe.tsv"
+    if not maybe.exists():  # the dedup stage's uncertain pairs: none in these fixtures
+        maybe.write_text("record_id_a\trecord_id_b\tpublication_id_a\tpublication_id_b\trule\tscore\n")
 
 
 def queue(work: Path, stage: str, reviewer: str) -> list[str]:

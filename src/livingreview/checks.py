@@ -3,7 +3,7 @@
 Snakemake deletes a job's previous outputs just before it runs the job. If the rule that
 reads a reviewer's sheet also validated it, an invalid sheet would leave that stage's
 previous results deleted until the sheet is fixed. So each human input (dedup verdicts,
-screening decisions, extraction sheets) is first checked by a ``check_*`` rule that runs the
+screening decisions, extraction sheets, and other databases' export files) is first checked by a ``check_*`` rule that runs the
 stage's own validation and writes a small receipt; the consuming rule takes the receipt as
 input. An invalid sheet then fails the check job, the consuming job never starts, and every
 earlier result stays as it was.
@@ -29,6 +29,13 @@ def write_check_receipt(path: str | Path, checked: Sequence[str | Path], what: s
         "files": {str(p): sha256_file(p) for p in checked},
     }
     write_text(path, json.dumps(receipt, indent=2, sort_keys=True) + "\n")
+
+
+def check_export(spec: Mapping[str, object]) -> None:
+    """Parse one declared export exactly as the imports stage does, writing nothing."""
+    from .imports import import_export
+
+    import_export(spec)
 
 
 def check_dedup_verdicts(

@@ -53,7 +53,7 @@ from urllib.parse import unquote
 
 from rapidfuzz import fuzz
 
-from .errors import ConfigError, ValidationError
+from .errors import ConfigError, InputFileError, ValidationError
 from .io import read_tsv, write_tsv
 from .normalise import (
     author_surnames,
@@ -830,7 +830,10 @@ def records_from_benchmark(rows: Iterable[Mapping[str, str]]) -> list[dict[str, 
     """Map rows in the benchmark CSV layout (ID, title, author, year, journal, volume,
     number, pages, doi; missing columns allowed) to record dicts."""
     records = []
-    for row in rows:
+    for line, row in enumerate(rows, start=2):
+        if not (row.get("ID") or "").strip():
+            raise InputFileError("<records CSV>", "row has no ID", line=line, field="ID",
+                                 allowed="a unique, non-empty ID column (ID, title, author, year, ...)")
         records.append(
             {
                 "record_id": row["ID"],

@@ -845,7 +845,7 @@ def parse_delimited(
         start, previous_end = previous_end + 1, reader.line_num
         if not any(cell.strip() for cell in cells):
             continue
-        if len(cells) > len(header):
+        if len(cells) != len(header):
             raise InputFileError(
                 path, f"row has {len(cells)} cells but the header has {len(header)} columns",
                 line=start, allowed="one cell per header column (quote cells holding the delimiter)",
@@ -861,6 +861,13 @@ def parse_delimited(
             raise InputFileError(path, "row has no title", line=start, field="title",
                                  value=columns["title"])
         raw_doi = cell("doi")
+        if raw_doi and not normalise_doi(raw_doi):
+            raise InputFileError(path, "DOI cell does not hold a DOI", line=start, field="doi",
+                                 value=raw_doi, allowed="10.NNNN/suffix, with or without a doi.org prefix")
+        raw_year = cell("year")
+        if raw_year and not extract_year(raw_year):
+            raise InputFileError(path, "year cell holds no four-digit year", line=start, field="year",
+                                 value=raw_year, allowed="a year such as 2024 (a full date is fine)")
         raw_pmid = cell("pmid")
         pmid = normalise_pmid(raw_pmid)
         if raw_pmid and not pmid:
@@ -891,7 +898,7 @@ def parse_delimited(
                 "authors": [a for a in (normalise_author(n) for n in multi("authors")) if a],
                 "journal": cell("journal"),
                 "journal_abbrev": cell("journal_abbrev"),
-                "year": extract_year(cell("year")),
+                "year": extract_year(raw_year),
                 "volume": cell("volume"),
                 "issue": cell("issue"),
                 "pages": cell("pages"),
@@ -938,6 +945,21 @@ def check_import_specs(specs: Sequence[Mapping[str, Any]]) -> None:
         if fmt in ("csv", "tsv") and "title" not in (spec.get("columns") or {}):
             raise ConfigError(f"{key}.columns", "CSV/TSV exports need a column mapping with title",
                               ", ".join(CSV_FIELDS))
+
+
+def check_import_files(specs: Sequence[Mapping[str, Any]], base: str | Path = ".") -> None:
+    """Every declared export file must exist before the workflow runs.
+
+    Otherwise Snakemake would keep using an earlier import's output (its job is not rerun for
+    a missing input) and the run would silently rest on data no longer declared.
+    """
+    for number, spec in enumerate(specs):
+        for position, file in enumerate(spec.get("files") or []):
+            if not (Path(base) / file).is_file():
+                raise ConfigError(
+                    f"imports[{number}].files[{position}]", f"declared export file {file} does not exist",
+                    "an existing file, e.g. under resources/imports/<database>/ (fix the path or remove the entry)",
+                )
 
 
 def parse_export_file(path: str | Path, spec: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -818,13 +818,30 @@ def _links(row: Mapping[str, str]) -> tuple[str, str]:
     )
 
 
+def possible_duplicate_hints(maybe_path: str | Path | None) -> dict[str, list[str]]:
+    """publication_id -> hints naming the other publication of each uncertain dedup pair."""
+    hints: dict[str, list[str]] = {}
+    if not maybe_path or not Path(maybe_path).is_file():
+        return hints
+    for row in read_tsv(maybe_path, required=("publication_id_a", "publication_id_b")):
+        a, b = row["publication_id_a"], row["publication_id_b"]
+        if a and b and a != b:
+            hints.setdefault(a, []).append(f"possible duplicate of {b} (results/records/maybe.tsv)")
+            hints.setdefault(b, []).append(f"possible duplicate of {a} (results/records/maybe.tsv)")
+    return hints
+
+
 def screen(
     unique_path: str | Path,
     sheet_files: Sequence[str | Path],
     settings: ScreeningSettings,
     baseline_studies: str | Path | None = None,
+    maybe_path: str | Path | None = None,
 ) -> ScreeningResult:
     """Validate every sheet, resolve every publication and build the stage's tables.
+
+    ``maybe_path`` (the dedup stage's uncertain pairs) adds a "possible duplicate of ..." hint
+    to both publications of a pair, so a reviewer sees the pair before deciding either.
 
     Raises:
         ValidationError / InputFileError: on any bad sheet; nothing is returned then.
@@ -960,6 +977,7 @@ def screen(
         for w in sorted(weights.values(), key=lambda w: (-w.weight, w.term))
     ]
 
+    possible_duplicates = possible_duplicate_hints(maybe_path)
     queue_columns = QUEUE_COLUMNS if settings.blinded else (*QUEUE_COLUMNS[:5], OTHER_DECISIONS_COLUMN, *QUEUE_COLUMNS[5:])
     outcomes = {TITLE_ABSTRACT: ta, FULL_TEXT: ft}
     queues: dict[tuple[str, str], list[dict[str, object]]] = {}
@@ -972,7 +990,7 @@ def screen(
             queue_row: dict[str, object] = {
                 "record_id": pid, "rank": rank, "score": f"{score:.2f}",
                 "score_terms": top_terms(terms[pid], weights, settings.ranking.terms_shown),
-                "hints": "; ".join(eligibility_hints(rec)),
+                "hints": "; ".join([*eligibility_hints(rec), *possible_duplicates.get(pid, [])]),
                 "pubmed_url": pubmed_url, "doi_url": doi_url,
                 **{c: rec.get(c, "") for c in ("title", "authors", "journal", "year", "publication_types", "language", "first_run", "member_record_ids", "abstract")},
             }

@@ -101,10 +101,8 @@ def _earlier_pubmed_snapshots(wildcards):
 
 # --- imports: other databases' exports ---------------------------------------------------
 
-from livingreview.imports import check_import_specs, find_spec, import_table_path  # noqa: E402
+from livingreview.imports import find_spec, import_table_path  # noqa: E402
 
-# Checks the schema cannot express (one entry per database and date...), before any job runs.
-check_import_specs(config["imports"])
 
 
 def imported_tables():

@@ -53,6 +53,7 @@ rule screen:
         # Checked first in a rule of its own: an invalid sheet leaves earlier results intact.
         checked=rules.check_screening_sheets.output.receipt,
         unique="results/records/unique.tsv",
+        maybe="results/records/maybe.tsv",
         # every decision and adjudication sheet present now: a new or edited sheet reruns
         sheets=lambda wildcards: sheet_paths(config["screening"]["decisions_dir"]),
         studies=str(Path(config["baseline"]["dir"]) / "studies.tsv"),

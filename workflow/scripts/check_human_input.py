@@ -1,6 +1,6 @@
 """Check one stage's human-owned sheets before the stage runs; write a receipt.
 
-Which check runs is the rule's `params.check`: dedup_verdicts, screening_sheets or
+Which check runs is the rule's `params.check`: export, dedup_verdicts, screening_sheets or
 extraction_sheets (see livingreview.checks).
 """
 
@@ -13,7 +13,10 @@ from livingreview.logs import log_path_of, setup_logging
 def main(snakemake) -> None:
     logger = setup_logging(log_path_of(snakemake))
     inp, params = snakemake.input, snakemake.params
-    if params.check == "dedup_verdicts":
+    if params.check == "export":
+        checks.check_export(dict(params.spec))
+        checked = list(inp.files)
+    elif params.check == "dedup_verdicts":
         checks.check_dedup_verdicts([*inp.snapshots, *inp.imports], inp.verdicts, dict(params.settings))
         checked = [inp.verdicts]
     elif params.check == "screening_sheets":
