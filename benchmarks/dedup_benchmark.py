@@ -65,7 +65,9 @@ def truth_groups(path: Path) -> list[list[str]]:
     return [row["merged_ids"].split(";") for row in read_csv(path) if row.get("merged_ids")]
 
 
-def evaluate(predicted: Iterable[Sequence[str]], truth: Iterable[Sequence[str]]) -> dict[str, float]:
+def evaluate(
+    predicted: Iterable[Sequence[str]], truth: Iterable[Sequence[str]]
+) -> dict[str, float]:
     """Pairwise counts, precision and recall."""
     predicted_pairs, true_pairs = pairs_of(predicted), pairs_of(truth)
     tp = len(predicted_pairs & true_pairs)
@@ -88,8 +90,12 @@ def run_set(folder: Path, settings: MatchSettings) -> dict[str, float]:
     seconds = time.perf_counter() - start
     scores = evaluate(groups, truth_groups(folder / "truth.csv"))
     scores.update(
-        {"set": folder.name, "records": len(records), "seconds": seconds,
-         "records_per_s": len(records) / seconds if seconds else float("inf")}
+        {
+            "set": folder.name,
+            "records": len(records),
+            "seconds": seconds,
+            "records_per_s": len(records) / seconds if seconds else float("inf"),
+        }
     )
     return scores
 
@@ -103,6 +109,7 @@ def show_errors(folder: Path, settings: MatchSettings, limit: int) -> None:
     for label, pairs in (("FALSE POSITIVE", predicted - true), ("MISSED", true - predicted)):
         for a, b in sorted(pairs)[:limit]:
             from livingreview.dedup import compare, features_of
+
             fa, fb = (features_of(records_from_benchmark([rows[x]])[0]) for x in (a, b))
             print(f"--- {label} {a} {b} {compare(fa, fb, settings)}")
             for name in fields:
@@ -124,8 +131,10 @@ PEER = {
 
 def print_peer_table(results: list[dict[str, float]]) -> None:
     """These figures beside BibDedupe's (the table kept in resources/dedup/README.md)."""
-    print("| set | records | true pairs | false-positive pairs | recall | BibDedupe recall "
-          "| seconds | BibDedupe seconds | speed-up |")
+    print(
+        "| set | records | true pairs | false-positive pairs | recall | BibDedupe recall "
+        "| seconds | BibDedupe seconds | speed-up |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
         recall, _, seconds = PEER.get(r["set"], (float("nan"), 0, float("nan")))
@@ -136,8 +145,17 @@ def print_peer_table(results: list[dict[str, float]]) -> None:
         )
 
 
-SETS_HEADER = ("set", "records", "true_pairs", "predicted_pairs", "false_positive_pairs",
-               "precision", "recall", "seconds", "records_per_s")
+SETS_HEADER = (
+    "set",
+    "records",
+    "true_pairs",
+    "predicted_pairs",
+    "false_positive_pairs",
+    "precision",
+    "recall",
+    "seconds",
+    "records_per_s",
+)
 
 
 def print_table(results: list[dict[str, float]]) -> None:
@@ -237,13 +255,18 @@ def synthetic_set(n: int, seed: int = 1) -> tuple[list[dict[str, str]], list[lis
                 row["title"] = _vary_title(title, rng)
             row["author"] = (
                 " and ".join(f"{s}, {' '.join(i)}" for s, i in authors)
-                if bibtex else "; ".join(f"{s} {i}" for s, i in authors)
+                if bibtex
+                else "; ".join(f"{s} {i}" for s, i in authors)
             )
             row["journal"] = journal[copy % 2]
             row["pages"] = (
-                f"{first}-{last}" if copy % 2 == 0 else f"{first}-{str(last)[-len(str(last - first)):]}"
+                f"{first}-{last}"
+                if copy % 2 == 0
+                else f"{first}-{str(last)[-len(str(last - first)) :]}"
             )
-            row["doi"] = "" if rng.random() < 0.2 else (f"http://dx.doi.org/{doi}" if copy % 2 else doi)
+            row["doi"] = (
+                "" if rng.random() < 0.2 else (f"http://dx.doi.org/{doi}" if copy % 2 else doi)
+            )
             if copy and rng.random() < 0.1:
                 row["pages"] = ""
             records.append(row)
@@ -261,8 +284,15 @@ def run_synthetic(n: int, seed: int, settings: MatchSettings) -> dict[str, float
     seconds = time.perf_counter() - start
     scores = evaluate(groups, truth)
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    scores.update({"set": f"synthetic_{n}", "records": n, "seconds": seconds,
-                   "records_per_s": n / seconds, "peak_mib": peak_kib / 1024})
+    scores.update(
+        {
+            "set": f"synthetic_{n}",
+            "records": n,
+            "seconds": seconds,
+            "records_per_s": n / seconds,
+            "peak_mib": peak_kib / 1024,
+        }
+    )
     return scores
 
 
@@ -279,18 +309,36 @@ def emit_clusters(records_path: Path, out_path: Path, settings: MatchSettings) -
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("sets", nargs="?", type=Path, default=DEFAULT_SETS,
-                        help="folder of labelled sets (default: ../shared/benchmarks/dedup)")
+    parser.add_argument(
+        "sets",
+        nargs="?",
+        type=Path,
+        default=DEFAULT_SETS,
+        help="folder of labelled sets (default: ../shared/benchmarks/dedup)",
+    )
     parser.add_argument("--only", nargs="*", help="run only these set names")
     parser.add_argument("--records", type=Path, help="CSV to deduplicate (with --emit-clusters)")
     parser.add_argument("--emit-clusters", type=Path, help="where to write merged_ids rows")
-    parser.add_argument("--synthetic", type=int, nargs="*", metavar="N",
-                        help="generate labelled sets of N records and time them")
+    parser.add_argument(
+        "--synthetic",
+        type=int,
+        nargs="*",
+        metavar="N",
+        help="generate labelled sets of N records and time them",
+    )
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--show-errors", type=int, default=0, metavar="K",
-                        help="print up to K false-positive and K missed pairs per set")
-    parser.add_argument("--peer", action="store_true",
-                        help="print the table beside BibDedupe's figures (resources/dedup/README.md)")
+    parser.add_argument(
+        "--show-errors",
+        type=int,
+        default=0,
+        metavar="K",
+        help="print up to K false-positive and K missed pairs per set",
+    )
+    parser.add_argument(
+        "--peer",
+        action="store_true",
+        help="print the table beside BibDedupe's figures (resources/dedup/README.md)",
+    )
     args = parser.parse_args(argv)
     settings = MatchSettings()
 
@@ -302,18 +350,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.synthetic:
         results = [run_synthetic(n, args.seed, settings) for n in args.synthetic]
-        print("| records | seconds | records/s | peak MiB | false-positive pairs | precision | recall |")
+        print(
+            "| records | seconds | records/s | peak MiB | false-positive pairs | precision | recall |"
+        )
         print("|---:|---:|---:|---:|---:|---:|---:|")
         for r in results:
-            print(f"| {r['records']:,} | {r['seconds']:.1f} | {r['records_per_s']:,.0f} | "
-                  f"{r['peak_mib']:,.0f} | {r['false_positive_pairs']} | {r['precision']:.4f} | "
-                  f"{r['recall']:.4f} |")
+            print(
+                f"| {r['records']:,} | {r['seconds']:.1f} | {r['records_per_s']:,.0f} | "
+                f"{r['peak_mib']:,.0f} | {r['false_positive_pairs']} | {r['precision']:.4f} | "
+                f"{r['recall']:.4f} |"
+            )
         return 0
 
     if not args.sets.is_dir():
-        print(f"benchmark sets not found at {args.sets}: pass a folder such as "
-              "../shared/benchmarks/dedup (the optional long benchmark needs ../shared)",
-              file=sys.stderr)
+        print(
+            f"benchmark sets not found at {args.sets}: pass a folder such as "
+            "../shared/benchmarks/dedup (the optional long benchmark needs ../shared)",
+            file=sys.stderr,
+        )
         return 2
     folders = sorted(p for p in args.sets.iterdir() if (p / "records.csv").is_file())
     if args.only:

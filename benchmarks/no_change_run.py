@@ -35,11 +35,16 @@ def main(argv: list[str] | None = None) -> int:
         for part in PARTS:
             source = ROOT / part
             if source.is_dir():
-                shutil.copytree(source, project / part, ignore=shutil.ignore_patterns("__pycache__"))
+                shutil.copytree(
+                    source, project / part, ignore=shutil.ignore_patterns("__pycache__")
+                )
             else:
                 shutil.copy2(source, project / part)
-        env = {**os.environ, "LIVINGREVIEW_VENV": str(Path(sys.executable).parent.parent),
-               "PYTHONPATH": str(project / "src")}
+        env = {
+            **os.environ,
+            "LIVINGREVIEW_VENV": str(Path(sys.executable).parent.parent),
+            "PYTHONPATH": str(project / "src"),
+        }
         command = [str(project / "bin" / "scheduled-update"), "--run-date", RUN_DATE]
 
         def run() -> float:
@@ -55,8 +60,10 @@ def main(argv: list[str] | None = None) -> int:
         times = [run() for _ in range(args.repeats)]
         for number, seconds in enumerate(times, start=1):
             print(f"no-change run {number}: {seconds:.2f} s")
-        print(f"median no-change run: {statistics.median(times):.1f} s "
-              f"({os.cpu_count()} CPUs, Python {sys.version.split()[0]})")
+        print(
+            f"median no-change run: {statistics.median(times):.1f} s "
+            f"({os.cpu_count()} CPUs, Python {sys.version.split()[0]})"
+        )
     return 0
 
 

@@ -19,7 +19,6 @@ import logging
 import math
 import sys
 import tempfile
-import urllib.parse
 from pathlib import Path
 
 from livingreview.entrez import EntrezClient
@@ -36,7 +35,9 @@ class SyntheticEutils:
 
     def __init__(self, n: int):
         start, days = dt.date(1990, 1, 1), (dt.date(2021, 10, 1) - dt.date(1990, 1, 1)).days
-        self.created = {str(i + 1): start + dt.timedelta(days=(i * days) // max(n, 1)) for i in range(n)}
+        self.created = {
+            str(i + 1): start + dt.timedelta(days=(i * days) // max(n, 1)) for i in range(n)
+        }
         self.history: dict[str, list[str]] = {}
         self.counts = {"esearch.fcgi": 0, "efetch.fcgi": 0}
 
@@ -50,9 +51,13 @@ class SyntheticEutils:
             listed = ids[: int(params["retmax"])]
             token = f"W{len(self.history)}"
             self.history[token] = ids
-            return (HEAD_ESEARCH + f"<eSearchResult><Count>{len(ids)}</Count><RetMax>{len(listed)}</RetMax>"
-                    f"<RetStart>0</RetStart><QueryKey>1</QueryKey><WebEnv>{token}</WebEnv><IdList>"
-                    + "".join(f"<Id>{i}</Id>" for i in listed) + "</IdList></eSearchResult>").encode()
+            return (
+                HEAD_ESEARCH
+                + f"<eSearchResult><Count>{len(ids)}</Count><RetMax>{len(listed)}</RetMax>"
+                f"<RetStart>0</RetStart><QueryKey>1</QueryKey><WebEnv>{token}</WebEnv><IdList>"
+                + "".join(f"<Id>{i}</Id>" for i in listed)
+                + "</IdList></eSearchResult>"
+            ).encode()
         if "id" in params:
             ids = params["id"].split(",")
         else:
@@ -71,8 +76,16 @@ class SyntheticEutils:
 def measure(n: int, batch_size: int, cap: int) -> tuple[dict, dict]:
     server = SyntheticEutils(n)
     with tempfile.TemporaryDirectory() as tmp:
-        common = dict(root=Path(tmp), baseline_until="2021-10-31", baseline_from="1800-01-01", datetype="crdt",
-                      queries={"q": "synthetic"}, mode="replay", batch_size=batch_size, max_ids=cap)
+        common = dict(
+            root=Path(tmp),
+            baseline_until="2021-10-31",
+            baseline_from="1800-01-01",
+            datetype="crdt",
+            queries={"q": "synthetic"},
+            mode="replay",
+            batch_size=batch_size,
+            max_ids=cap,
+        )
         take_snapshot(run_date="2021-10-31", client=EntrezClient(transport=server), **common)
         baseline = dict(server.counts)
         server.counts = {"esearch.fcgi": 0, "efetch.fcgi": 0}
@@ -88,11 +101,15 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--cap", type=int, default=9999)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
-    print(f"{'hits':>8} {'baseline esearch':>17} {'efetch':>7} {'ceil(N/batch)':>16} {'update esearch':>15} {'update efetch':>14}")
+    print(
+        f"{'hits':>8} {'baseline esearch':>17} {'efetch':>7} {'ceil(N/batch)':>16} {'update esearch':>15} {'update efetch':>14}"
+    )
     for n in args.n:
         baseline, update = measure(n, args.batch_size, args.cap)
-        print(f"{n:>8} {baseline['esearch.fcgi']:>17} {baseline['efetch.fcgi']:>7} "
-              f"{math.ceil(n / args.batch_size):>16} {update['esearch.fcgi']:>15} {update['efetch.fcgi']:>14}")
+        print(
+            f"{n:>8} {baseline['esearch.fcgi']:>17} {baseline['efetch.fcgi']:>7} "
+            f"{math.ceil(n / args.batch_size):>16} {update['esearch.fcgi']:>15} {update['efetch.fcgi']:>14}"
+        )
     return 0
 
 

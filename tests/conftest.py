@@ -20,7 +20,9 @@ def copy_project(destination: Path) -> Path:
     for part in WORKFLOW_PARTS:
         source = ROOT / part
         if source.is_dir():
-            shutil.copytree(source, destination / part, ignore=shutil.ignore_patterns("__pycache__"))
+            shutil.copytree(
+                source, destination / part, ignore=shutil.ignore_patterns("__pycache__")
+            )
         elif source.exists():
             shutil.copy2(source, destination / part)
     return destination
@@ -31,7 +33,9 @@ def run_snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.C
     command = [str(SNAKEMAKE), "--cores", "2", "--directory", str(workdir), *args]
     result = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=600)
     if check and result.returncode != 0:
-        raise AssertionError(f"snakemake failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+        raise AssertionError(
+            f"snakemake failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+        )
     return result
 
 

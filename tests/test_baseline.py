@@ -18,14 +18,30 @@ BASELINE = ROOT / "resources" / "baseline"
 # Summary rows of Tables 2-5 of Baven-Pronk et al. 2022.
 PUBLISHED_TOTALS = {
     "cyclosporine": {
-        "n": 59, "reason_insufficient_response": 42, "reason_intolerance": 17, "reason_not_specified": 0,
-        "line_second": 50, "line_third": 9, "line_unknown": 0,
-        "remission": 35, "response": 13, "failure": 7, "unknown": 4,
+        "n": 59,
+        "reason_insufficient_response": 42,
+        "reason_intolerance": 17,
+        "reason_not_specified": 0,
+        "line_second": 50,
+        "line_third": 9,
+        "line_unknown": 0,
+        "remission": 35,
+        "response": 13,
+        "failure": 7,
+        "unknown": 4,
     },
     "tacrolimus": {
-        "n": 219, "reason_insufficient_response": 158, "reason_intolerance": 43, "reason_not_specified": 18,
-        "line_second": 153, "line_third": 53, "line_unknown": 13,
-        "remission": 130, "response": 33, "failure": 30, "unknown": 26,
+        "n": 219,
+        "reason_insufficient_response": 158,
+        "reason_intolerance": 43,
+        "reason_not_specified": 18,
+        "line_second": 153,
+        "line_third": 53,
+        "line_unknown": 13,
+        "remission": 130,
+        "response": 33,
+        "failure": 30,
+        "unknown": 26,
     },
 }
 
@@ -63,11 +79,16 @@ def test_studies_are_the_twenty_published_plus_the_dutch_cohort(baseline):
 
 def test_study_counts_per_cni_match_results_text(baseline):
     # "Eleven studies reported the use of CYC ... 11 report the use of TAC" (+ Dutch cohort)
-    per_cni = {c: {a["study_id"] for a in baseline.arms if a["cni"] == c} - {"dutch-cohort"} for c in PUBLISHED_TOTALS}
+    per_cni = {
+        c: {a["study_id"] for a in baseline.arms if a["cni"] == c} - {"dutch-cohort"}
+        for c in PUBLISHED_TOTALS
+    }
     assert len(per_cni["cyclosporine"]) == 11
     assert len(per_cni["tacrolimus"]) == 11
     literature_patients = {
-        c: sum(int(a["n"]) for a in baseline.arms if a["cni"] == c and a["study_id"] != "dutch-cohort")
+        c: sum(
+            int(a["n"]) for a in baseline.arms if a["cni"] == c and a["study_id"] != "dutch-cohort"
+        )
         for c in PUBLISHED_TOTALS
     }
     assert literature_patients == {"cyclosporine": 58, "tacrolimus": 211}
@@ -83,13 +104,18 @@ def test_identifiers_cut_off_in_the_seed_are_left_empty(baseline):
 
 
 def test_both_cyclosporine_discontinuation_figures_are_kept(baseline):
-    cyc_ae = {(d["patients"], d["denominator"]) for d in baseline.discontinuations
-              if d["cni"] == "cyclosporine" and "intolerable" in str(d["reason"])}
+    cyc_ae = {
+        (d["patients"], d["denominator"])
+        for d in baseline.discontinuations
+        if d["cni"] == "cyclosporine" and "intolerable" in str(d["reason"])
+    }
     assert cyc_ae == {(9, 59), (11, 87)}
 
 
 def test_baseline_files_are_unchanged():
-    fingerprints = {name: hashlib.sha256((BASELINE / name).read_bytes()).hexdigest() for name in EXPECTED_SHA256}
+    fingerprints = {
+        name: hashlib.sha256((BASELINE / name).read_bytes()).hexdigest() for name in EXPECTED_SHA256
+    }
     assert fingerprints == EXPECTED_SHA256
 
 
@@ -139,7 +165,11 @@ def test_unknown_cni_is_rejected(tmp_path):
 def test_crosstab_disagreeing_with_per_study_reasons_is_caught(tmp_path):
     folder = _copy_baseline(tmp_path)
     path = folder / "crosstabs.tsv"
-    path.write_text(path.read_text().replace("insufficient_response\tremission\t105", "insufficient_response\tremission\t106"))
+    path.write_text(
+        path.read_text().replace(
+            "insufficient_response\tremission\t105", "insufficient_response\tremission\t106"
+        )
+    )
     with pytest.raises(ConsistencyError, match="indication=insufficient_response.*201.*200"):
         load_baseline(folder)
 

@@ -27,7 +27,9 @@ def test_default_config_validates(default_config):
 
 def test_unknown_key_is_named_with_allowed_keys(default_config):
     default_config["baseline"]["dri"] = "x"
-    with pytest.raises(ConfigError, match=r"key 'baseline'.*'dri' was unexpected.*allowed: the keys dir"):
+    with pytest.raises(
+        ConfigError, match=r"key 'baseline'.*'dri' was unexpected.*allowed: the keys dir"
+    ):
         validate_config(default_config, SCHEMA)
 
 
@@ -73,15 +75,20 @@ def test_every_schema_property_has_a_description():
         for key, sub in schema.get("properties", {}).items():
             assert "description" in sub, f"{where}{key} lacks a description"
             if sub.get("type") == "object":
-                assert sub.get("additionalProperties") is not True, f"{where}{key} allows unknown keys"
+                assert sub.get("additionalProperties") is not True, (
+                    f"{where}{key} allows unknown keys"
+                )
                 walk(sub, f"{where}{key}.")
+
     walk(load_schema(SCHEMA), "")
 
 
 def test_run_date_before_the_published_search_is_refused(default_config):
     check_run_date(default_config)
     default_config["run_date"] = "2020-01-01"
-    with pytest.raises(ConfigError, match=r"key 'run_date': 2020-01-01 is before search.baseline_until 2021-10-31"):
+    with pytest.raises(
+        ConfigError, match=r"key 'run_date': 2020-01-01 is before search.baseline_until 2021-10-31"
+    ):
         check_run_date(default_config)
 
 

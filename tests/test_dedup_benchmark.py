@@ -63,24 +63,41 @@ def test_at_least_ten_times_faster_than_bibdedupe(results):
 
 
 def test_special_cases_exactly(results):
-    groups = duplicate_groups(records_from_benchmark(read_csv(SETS / "special_cases" / "records.csv")))
+    groups = duplicate_groups(
+        records_from_benchmark(read_csv(SETS / "special_cases" / "records.csv"))
+    )
     assert groups == sorted(sorted(g) for g in truth_groups(SETS / "special_cases" / "truth.csv"))
 
 
 def test_emit_clusters_round_trip(tmp_path):
     out = tmp_path / "clusters.csv"
     script = ROOT / "benchmarks" / "dedup_benchmark.py"
-    subprocess.run([sys.executable, str(script), "--records", str(SETS / "stroke" / "records.csv"),
-                    "--emit-clusters", str(out)], check=True, capture_output=True, text=True)
+    subprocess.run(
+        [
+            sys.executable,
+            str(script),
+            "--records",
+            str(SETS / "stroke" / "records.csv"),
+            "--emit-clusters",
+            str(out),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     rows = read_csv(out)
     assert rows and list(rows[0]) == ["merged_ids"]
-    scores = evaluate([r["merged_ids"].split(";") for r in rows], truth_groups(SETS / "stroke" / "truth.csv"))
+    scores = evaluate(
+        [r["merged_ids"].split(";") for r in rows], truth_groups(SETS / "stroke" / "truth.csv")
+    )
     assert scores["false_positive_pairs"] == 0 and scores["recall"] > 0.99
 
 
 def test_missing_columns_are_allowed(tmp_path):
-    rows = [{"ID": "a", "title": "Tacrolimus in autoimmune hepatitis: a multicentre cohort"},
-            {"ID": "b", "title": "Tacrolimus in autoimmune hepatitis - a multicentre cohort."}]
+    rows = [
+        {"ID": "a", "title": "Tacrolimus in autoimmune hepatitis: a multicentre cohort"},
+        {"ID": "b", "title": "Tacrolimus in autoimmune hepatitis - a multicentre cohort."},
+    ]
     # Title alone (no year, authors, pages) is not enough evidence: the pair waits for a human.
     assert duplicate_groups(records_from_benchmark(rows)) == []
 

@@ -20,16 +20,26 @@ def test_doctests(module):
 @pytest.mark.parametrize(
     ("a", "b"),
     [
-        ("Efficacy observation of batroxobin for vascular cognitive impairment. [Chinese]",
-         "Efficacy observation of batroxobin for vascular cognitive impairment"),
-        ("[A study on the use of mycobacterium vaccine in tuberculous pleurisy]",
-         "A study on the use of mycobacterium vaccine in tuberculous pleurisy."),
-        ("Cervical neoplasia and the HIV-infected patient. [Review] [70 refs]",
-         "Cervical neoplasia and the HIV-infected patient"),
-        ("LOW-DOSE TACROLIMUS AMELIORATES LIVER INFLAMMATION",
-         "Low-dose tacrolimus ameliorates liver inflammation"),
-        ("Seller uncertainty in sharing economy &ndash; a perspective",
-         "Seller uncertainty in sharing economy – a perspective"),
+        (
+            "Efficacy observation of batroxobin for vascular cognitive impairment. [Chinese]",
+            "Efficacy observation of batroxobin for vascular cognitive impairment",
+        ),
+        (
+            "[A study on the use of mycobacterium vaccine in tuberculous pleurisy]",
+            "A study on the use of mycobacterium vaccine in tuberculous pleurisy.",
+        ),
+        (
+            "Cervical neoplasia and the HIV-infected patient. [Review] [70 refs]",
+            "Cervical neoplasia and the HIV-infected patient",
+        ),
+        (
+            "LOW-DOSE TACROLIMUS AMELIORATES LIVER INFLAMMATION",
+            "Low-dose tacrolimus ameliorates liver inflammation",
+        ),
+        (
+            "Seller uncertainty in sharing economy &ndash; a perspective",
+            "Seller uncertainty in sharing economy – a perspective",
+        ),
         ("Léna and Caër", "Lena and Caer"),
     ],
 )
@@ -82,8 +92,15 @@ def test_page_range(raw, expected):
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("38", "38"), ("Vol. 38", "38"), ("147 Suppl 1", "147"), ("1)", ""),
-     ("Korsakova. Part 2. 117", ""), ("UNKNOWN", ""), ("2015-April", "")],
+    [
+        ("38", "38"),
+        ("Vol. 38", "38"),
+        ("147 Suppl 1", "147"),
+        ("1)", ""),
+        ("Korsakova. Part 2. 117", ""),
+        ("UNKNOWN", ""),
+        ("2015-April", ""),
+    ],
 )
 def test_volume(raw, expected):
     assert normalise.normalise_volume(raw) == expected
@@ -102,7 +119,10 @@ def test_volume(raw, expected):
     ],
 )
 def test_journals_compatible(a, b, compatible):
-    assert normalise.journals_compatible(normalise.journal_tokens(a), normalise.journal_tokens(b)) is compatible
+    assert (
+        normalise.journals_compatible(normalise.journal_tokens(a), normalise.journal_tokens(b))
+        is compatible
+    )
 
 
 def test_doi_forms_used_by_exports_agree():
@@ -113,16 +133,22 @@ def test_doi_forms_used_by_exports_agree():
         "doi: 10.1016/S0168-8278(05)80615-4.",
     ]
     assert {normalise_doi(f) for f in forms} == {"10.1016/s0168-8278(05)80615-4"}
-    encoded = dedup.features_of({"record_id": "x", "doi": "http://dx.doi.org/10.1016/S0168-8278%2805%2980615-4"})
+    encoded = dedup.features_of(
+        {"record_id": "x", "doi": "http://dx.doi.org/10.1016/S0168-8278%2805%2980615-4"}
+    )
     assert encoded.doi == "10.1016/s0168-8278(05)80615-4"
 
 
 @pytest.mark.parametrize(
     ("title", "generic"),
-    [("Editorial introduction", True), ("Reply", True), ("Erratum", True),
-     ("Remarks from MIS Quarterly Editor - Editor's Comments", True),
-     ("Tacrolimus in autoimmune hepatitis: a reply to critics", False),
-     ("Editorial introduction to the special issue on IT resilience", False)],
+    [
+        ("Editorial introduction", True),
+        ("Reply", True),
+        ("Erratum", True),
+        ("Remarks from MIS Quarterly Editor - Editor's Comments", True),
+        ("Tacrolimus in autoimmune hepatitis: a reply to critics", False),
+        ("Editorial introduction to the special issue on IT resilience", False),
+    ],
 )
 def test_generic_titles(title, generic):
     assert dedup.is_generic_title(title) is generic

@@ -57,10 +57,14 @@ def groups(*rows: dict[str, str]) -> list[list[str]]:
         ("Correction to: Tacrolimus in AIH", ("Tacrolimus in AIH", "", "", "")),
         ("ERRATUM - Tacrolimus in AIH", ("Tacrolimus in AIH", "", "", "")),
         ("Tacrolimus in AIH (vol 70, pg 410, 2019)", ("Tacrolimus in AIH", "70", "410", "")),
-        ("Tacrolimus in AIH (Journal of Hepatology (2019) 70 (410-418))",
-         ("Tacrolimus in AIH", "70", "410", "")),
-        ("Erratum to 'Tacrolimus in AIH' [J. Hepatol. 70(3) (2019) 410-418]",
-         ("'Tacrolimus in AIH'", "70", "410", "")),
+        (
+            "Tacrolimus in AIH (Journal of Hepatology (2019) 70 (410-418))",
+            ("Tacrolimus in AIH", "70", "410", ""),
+        ),
+        (
+            "Erratum to 'Tacrolimus in AIH' [J. Hepatol. 70(3) (2019) 410-418]",
+            ("'Tacrolimus in AIH'", "70", "410", ""),
+        ),
     ],
 )
 def test_correction_notices_are_recognised_with_what_they_cite(title, expected):
@@ -83,21 +87,31 @@ def test_titles_that_are_not_correction_notices(title):
 
 
 def test_erratum_notes_name_volume_and_first_page():
-    assert erratum_notes("X.[Erratum appears in J Hepatol. 2019 Jun;70(6):1240]") == (("70", "1240"),)
+    assert erratum_notes("X.[Erratum appears in J Hepatol. 2019 Jun;70(6):1240]") == (
+        ("70", "1240"),
+    )
     assert erratum_notes("X.[Erratum appears in J Hepatol. 2019 Jun") == ()
 
 
 def test_two_copies_of_one_notice_merge_and_notices_on_other_pages_do_not():
-    wos = rec("wos", title=ARTICLE["title"] + " (vol 70, pg 410, 2019)", author="Smith, J", pages="1240")
-    embase = rec("emb", title="Erratum: " + ARTICLE["title"] + " (Journal of Hepat", author="Smith, J.",
-                 pages="1240-1240")
+    wos = rec(
+        "wos", title=ARTICLE["title"] + " (vol 70, pg 410, 2019)", author="Smith, J", pages="1240"
+    )
+    embase = rec(
+        "emb",
+        title="Erratum: " + ARTICLE["title"] + " (Journal of Hepat",
+        author="Smith, J.",
+        pages="1240-1240",
+    )
     assert decide(wos, embase).rule == "notice_copy"
     second_erratum = dict(embase, ID="emb2", pages="1702")
     assert decide(wos, second_erratum).decision != SAME
 
 
 def test_article_whose_note_names_the_erratum_joins_it():
-    original = rec("medline", title=ARTICLE["title"] + ".[Erratum appears in J Hepatol. 2019 Jun;70(6):1240]")
+    original = rec(
+        "medline", title=ARTICLE["title"] + ".[Erratum appears in J Hepatol. 2019 Jun;70(6):1240]"
+    )
     erratum = rec("embase", title=ARTICLE["title"], author="Smith, J", pages="1240")
     result = decide(original, erratum)
     assert (result.decision, result.rule) == (SAME, "erratum_named")
@@ -117,8 +131,14 @@ def test_notice_repeating_title_and_byline_joins_its_article_in_the_same_volume(
 
 def test_notice_in_a_later_volume_stays_a_record_of_its_own():
     article = rec("a", doi="10.5555/article")
-    notice = rec("n", title="Erratum to - " + ARTICLE["title"], volume="71", year="2019", pages="12",
-                 doi="10.5555/notice")
+    notice = rec(
+        "n",
+        title="Erratum to - " + ARTICLE["title"],
+        volume="71",
+        year="2019",
+        pages="12",
+        doi="10.5555/notice",
+    )
     assert decide(article, notice).decision == NONE
     assert groups(article, notice) == []
     # without pages nothing else conflicts: the volume alone keeps them apart
@@ -131,7 +151,9 @@ def test_notice_needs_the_full_byline_or_a_human_decides():
     article = rec("a")
     anonymous = rec("n", title="Erratum: " + ARTICLE["title"], author="Smith, J", pages="1240")
     assert decide(article, anonymous).decision == MAYBE
-    citing = rec("w", title=ARTICLE["title"] + " (vol 70, pg 410, 2019)", author="Smith, J", pages="1240")
+    citing = rec(
+        "w", title=ARTICLE["title"] + " (vol 70, pg 410, 2019)", author="Smith, J", pages="1240"
+    )
     result = decide(article, citing)
     assert (result.decision, result.rule) == (MAYBE, "notice_cites_article")
 
@@ -163,11 +185,16 @@ def test_a_notice_never_chains_two_articles_with_different_dois():
 
 
 def test_supplement_number_in_the_volume_cell_is_not_a_conflict():
-    base = {"title": "Incretin effects on arterial lesions in a mouse model of atherosclerosis",
-            "author": "Chen R.Wang Y.Liang L.", "year": "2014",
-            "journal": "Diabetes/Metabolism Research and Reviews"}
+    base = {
+        "title": "Incretin effects on arterial lesions in a mouse model of atherosclerosis",
+        "author": "Chen R.Wang Y.Liang L.",
+        "year": "2014",
+        "journal": "Diabetes/Metabolism Research and Reviews",
+    }
     full = dict(base, ID="a", volume="30", number="SUPPL. 3", pages="51", doi="10.5555/supplement")
-    other_page = dict(base, ID="b", volume="30", number="SUPPL. 3", pages="52", doi="10.5555/supplement")
+    other_page = dict(
+        base, ID="b", volume="30", number="SUPPL. 3", pages="52", doi="10.5555/supplement"
+    )
     shifted = dict(base, ID="c", volume="3", number="", pages="51")
     assert groups(full, other_page, shifted) == [["a", "b", "c"]]
 
@@ -180,10 +207,22 @@ def test_issue_number_of_another_journal_is_still_a_conflict():
 
 
 def test_volume_cell_holding_the_year_is_ignored():
-    a = {"ID": "a", "title": "Upwork's CEO on how an introverted engineer learned to lead",
-         "author": "Kasriel, S.", "year": "2016", "journal": "Harvard Business Review", "volume": "2016"}
-    b = dict(a, ID="b", title="How did it ... Upwork's CEO on how an introverted engineer learned to lead",
-             author="Kasriel, Stephane", volume="94", pages="35+")
+    a = {
+        "ID": "a",
+        "title": "Upwork's CEO on how an introverted engineer learned to lead",
+        "author": "Kasriel, S.",
+        "year": "2016",
+        "journal": "Harvard Business Review",
+        "volume": "2016",
+    }
+    b = dict(
+        a,
+        ID="b",
+        title="How did it ... Upwork's CEO on how an introverted engineer learned to lead",
+        author="Kasriel, Stephane",
+        volume="94",
+        pages="35+",
+    )
     assert decide(a, b).decision == SAME
     assert decide(dict(a, volume="93"), b).decision == MAYBE  # a real volume that differs
 
@@ -207,20 +246,42 @@ def test_subtitle_or_section_tag_dropped_on_a_one_page_item():
 
 
 def test_translated_title_by_a_sole_author_in_the_same_pages():
-    a = rec("a", title="Review-Artikel: Zum aktuellen Stand des Plattformkapitalismus.",
-            author="Heiland, Heiner", journal="Industrielle Beziehungen", volume="25", pages="128-139")
-    b = rec("b", title="Review article: The current situation of platform capitalism",
-            author="Heiland, H.", journal="Industrielle Beziehungen", volume="25", pages="128-139")
+    a = rec(
+        "a",
+        title="Review-Artikel: Zum aktuellen Stand des Plattformkapitalismus.",
+        author="Heiland, Heiner",
+        journal="Industrielle Beziehungen",
+        volume="25",
+        pages="128-139",
+    )
+    b = rec(
+        "b",
+        title="Review article: The current situation of platform capitalism",
+        author="Heiland, H.",
+        journal="Industrielle Beziehungen",
+        volume="25",
+        pages="128-139",
+    )
     assert (decide(a, b).decision, decide(a, b).rule) == (SAME, "same_issue_pages")
     assert title_language("zum aktuellen stand des plattformkapitalismus") == "de"
 
 
 def test_two_english_titles_by_one_author_on_the_same_pages_wait_for_a_human():
     # Predatory journals reuse page ranges; a sole author's two papers are not one.
-    a = rec("a", title="The commodification of digital labour in the gig economy",
-            author="Durlauf, Maria", volume="7", pages="54-59")
-    b = rec("b", title="Big data analytics in human resource management and hiring algorithms",
-            author="Durlauf, Maria", volume="7", pages="54-59")
+    a = rec(
+        "a",
+        title="The commodification of digital labour in the gig economy",
+        author="Durlauf, Maria",
+        volume="7",
+        pages="54-59",
+    )
+    b = rec(
+        "b",
+        title="Big data analytics in human resource management and hiring algorithms",
+        author="Durlauf, Maria",
+        volume="7",
+        pages="54-59",
+    )
     assert decide(a, b).decision == MAYBE
 
 
@@ -228,28 +289,56 @@ def test_two_english_titles_by_one_author_on_the_same_pages_wait_for_a_human():
 
 
 def test_short_title_same_pages_with_online_and_print_years():
-    a = rec("a", title="Haemolytic uraemic syndrome", author="Kavanagh, D. and Goodship, T.",
-            journal="Nephron", volume="118", year="2011", pages="c37-c42")
+    a = rec(
+        "a",
+        title="Haemolytic uraemic syndrome",
+        author="Kavanagh, D. and Goodship, T.",
+        journal="Nephron",
+        volume="118",
+        year="2011",
+        pages="c37-c42",
+    )
     b = dict(a, ID="b", journal="Nephron Clinical Practice", year="2010", pages="37-42")
     assert decide(a, b).rule == "short_title_same_issue"
     assert decide(a, dict(b, year="2009")).decision == NONE
 
 
 def test_meeting_abstract_book_listed_twice():
-    a = {"ID": "a", "title": "2015 BioIron Meeting Abstracts", "author": "Anonymous", "year": "2016",
-         "journal": "American Journal of Hematology", "volume": "91", "pages": "NA"}
-    b = dict(a, ID="b", journal="American Journal of Hematology. Conference: 6th Meeting of BioIron")
+    a = {
+        "ID": "a",
+        "title": "2015 BioIron Meeting Abstracts",
+        "author": "Anonymous",
+        "year": "2016",
+        "journal": "American Journal of Hematology",
+        "volume": "91",
+        "pages": "NA",
+    }
+    b = dict(
+        a, ID="b", journal="American Journal of Hematology. Conference: 6th Meeting of BioIron"
+    )
     assert decide(a, b).rule == "short_title_same_volume"
     assert decide(a, dict(b, volume="92")).decision != SAME
     assert decide(dict(a, number="1"), dict(b, number="2")).decision != SAME
 
 
 def test_generic_short_titles_in_one_volume_stay_apart():
-    a = {"ID": "a", "title": "Poster Abstracts", "author": "Anonymous", "year": "2011",
-         "journal": "Heart", "volume": "97"}
+    a = {
+        "ID": "a",
+        "title": "Poster Abstracts",
+        "author": "Anonymous",
+        "year": "2011",
+        "journal": "Heart",
+        "volume": "97",
+    }
     assert decide(a, dict(a, ID="b")).decision != SAME
-    editorial = {"ID": "e", "title": "Editorial introduction", "author": "Zwass, V", "year": "2000",
-                 "journal": "J Manage Inform Syst", "volume": "16"}
+    editorial = {
+        "ID": "e",
+        "title": "Editorial introduction",
+        "author": "Zwass, V",
+        "year": "2000",
+        "journal": "J Manage Inform Syst",
+        "volume": "16",
+    }
     assert decide(editorial, dict(editorial, ID="f")).decision != SAME
 
 

@@ -10,7 +10,6 @@ import pytest
 from livingreview.dedup import (
     load_verdicts,
     DUPLICATE_COLUMNS,
-    MAYBE_COLUMNS,
     RUN_COLUMNS,
     UNIQUE_COLUMNS,
     VERDICT_COLUMNS,
@@ -43,9 +42,13 @@ def verdicts(path: Path, rows: list[dict[str, str]] = ()) -> Path:
 def run(tmp: Path, tables: list[Path], verdict_path: Path) -> dict[str, list[dict[str, str]]]:
     out = tmp / "out"
     deduplicate_files(
-        tables, verdict_path, SETTINGS,
-        unique=out / "unique.tsv", duplicates=out / "duplicates.tsv",
-        maybe=out / "maybe.tsv", runs=out / "runs.tsv",
+        tables,
+        verdict_path,
+        SETTINGS,
+        unique=out / "unique.tsv",
+        duplicates=out / "duplicates.tsv",
+        maybe=out / "maybe.tsv",
+        runs=out / "runs.tsv",
     )
     return {name: read(out / f"{name}.tsv") for name in ("unique", "duplicates", "maybe", "runs")}
 
@@ -55,8 +58,11 @@ def baseline(tmp_path):
     """PubMed baseline (records 0-5) and an Embase export overlapping it (records 3-9)."""
     facts = cni_records()
     snapshot = table(tmp_path / "pubmed-2021.tsv", [pubmed(f) for f in facts[:6]], "2021-10-31")
-    embase = table(tmp_path / "embase-2021.tsv",
-                   [embase_style(f, i) for i, f in enumerate(facts) if i >= 3], "2021-10-31")
+    embase = table(
+        tmp_path / "embase-2021.tsv",
+        [embase_style(f, i) for i, f in enumerate(facts) if i >= 3],
+        "2021-10-31",
+    )
     return facts, snapshot, embase
 
 
@@ -78,7 +84,9 @@ def test_baseline_collapses_each_publication_once(tmp_path, baseline):
     runs = {r["source"]: r for r in out["runs"]}
     assert runs["pubmed"]["records_identified"] == "6" and runs["pubmed"]["new_publications"] == "6"
     assert runs["embase"]["records_identified"] == "7"
-    assert runs["embase"]["duplicates_within_run"] == "3" and runs["embase"]["new_publications"] == "4"
+    assert (
+        runs["embase"]["duplicates_within_run"] == "3" and runs["embase"]["new_publications"] == "4"
+    )
     assert runs["all"]["duplicates_removed"] == "3" and runs["all"]["new_publications"] == "10"
     assert list(out["runs"][0]) == list(RUN_COLUMNS)
     assert list(out["maybe"][0]) if out["maybe"] else True
@@ -93,7 +101,9 @@ def test_new_snapshot_duplicates_join_earlier_publications_and_are_not_new(tmp_p
     after = run(tmp_path, [snapshot, update, embase], verdicts(tmp_path / "v.tsv"))
     ids_before = {r["publication_id"] for r in before["unique"]}
     assert {r["publication_id"] for r in after["unique"]} == ids_before
-    embase_ids = {r["publication_id"]: r for r in after["unique"] if r["publication_id"].startswith("embase:")}
+    embase_ids = {
+        r["publication_id"]: r for r in after["unique"] if r["publication_id"].startswith("embase:")
+    }
     assert len(embase_ids) == 4
     for row in embase_ids.values():
         # Stable id from 2021, but the PubMed record is now shown to screeners.
@@ -111,13 +121,20 @@ def test_new_snapshot_duplicates_join_earlier_publications_and_are_not_new(tmp_p
 def test_reimported_export_changes_nothing(tmp_path, baseline):
     facts, snapshot, embase = baseline
     before = run(tmp_path, [snapshot, embase], verdicts(tmp_path / "v.tsv"))
-    again = table(tmp_path / "embase-2023.tsv",
-                  [embase_style(f, i) for i, f in enumerate(facts) if i >= 3], "2023-05-01")
+    again = table(
+        tmp_path / "embase-2023.tsv",
+        [embase_style(f, i) for i, f in enumerate(facts) if i >= 3],
+        "2023-05-01",
+    )
     after = run(tmp_path, [snapshot, embase, again], verdicts(tmp_path / "v.tsv"))
     for name in ("unique", "duplicates", "maybe"):
         assert after[name] == before[name], name
     row = {(r["run"], r["source"]): r for r in after["runs"]}[("2023-05-01", "embase")]
-    assert (row["records_identified"], row["previously_retrieved"], row["new_publications"]) == ("7", "7", "0")
+    assert (row["records_identified"], row["previously_retrieved"], row["new_publications"]) == (
+        "7",
+        "7",
+        "0",
+    )
 
 
 def test_a_new_record_never_fuses_two_earlier_publications(tmp_path):
@@ -125,8 +142,14 @@ def test_a_new_record_never_fuses_two_earlier_publications(tmp_path):
     # record c sits between them and matches both. c may join one, never fuse the two.
     fact = cni_records()[7]
     extra = " with a review of the literature and registry data"
-    a = dict(pubmed(fact), doi="", pmid="", record_id="embase:a", source="embase",
-             title=fact["title"] + extra)
+    a = dict(
+        pubmed(fact),
+        doi="",
+        pmid="",
+        record_id="embase:a",
+        source="embase",
+        title=fact["title"] + extra,
+    )
     b = dict(pubmed(fact), doi="", pmid="", record_id="wos:b", source="wos", volume="", pages="")
     c = dict(pubmed(fact), doi="", title=fact["title"] + extra[:25])
     t1 = table(tmp_path / "a.tsv", [a, b], "2021-10-31")
@@ -139,7 +162,10 @@ def test_a_new_record_never_fuses_two_earlier_publications(tmp_path):
     joined = [d for d in second["duplicates"] if d["record_id"] == c["record_id"]]
     assert len(joined) == 1
     bridge = [m for m in second["maybe"] if "would_fuse_earlier_publications" in m["rule"]]
-    assert len(bridge) == 1 and c["record_id"] in (bridge[0]["record_id_a"], bridge[0]["record_id_b"])
+    assert len(bridge) == 1 and c["record_id"] in (
+        bridge[0]["record_id_a"],
+        bridge[0]["record_id_b"],
+    )
     # Without the run order (all records in one run) the three records are one publication.
     t3 = table(tmp_path / "all.tsv", [a, b, c], "2021-10-31")
     together = run(tmp_path, [t3], verdicts(tmp_path / "v.tsv"))
@@ -148,8 +174,14 @@ def test_a_new_record_never_fuses_two_earlier_publications(tmp_path):
 
 def test_human_verdicts_are_honoured_on_every_run(tmp_path, baseline):
     facts, snapshot, embase = baseline
-    pair = {"record_id_a": f"pubmed:{facts[3]['pmid']}", "record_id_b": "embase:3",
-            "verdict": "different", "reviewer": "JB", "decided_on": "2026-11-20", "note": "test"}
+    pair = {
+        "record_id_a": f"pubmed:{facts[3]['pmid']}",
+        "record_id_b": "embase:3",
+        "verdict": "different",
+        "reviewer": "JB",
+        "decided_on": "2026-11-20",
+        "note": "test",
+    }
     out = run(tmp_path, [snapshot, embase], verdicts(tmp_path / "v.tsv", [pair]))
     assert len(out["unique"]) == 11
     assert "embase:3" not in {d["record_id"] for d in out["duplicates"]}
@@ -163,17 +195,35 @@ def test_human_verdicts_are_honoured_on_every_run(tmp_path, baseline):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"verdict": "maybe"}, r"line 2, field 'verdict': unknown verdict \(found 'maybe'\); allowed: same, different"),
-        ({"record_id_b": "embase:999"}, r"line 2, field 'record_id_b': record_id is not in any record table"),
-        ({"record_id_b": "pubmed:17589903"}, r"line 2, field 'record_id_b': a record is paired with itself"),
-        ({"decided_on": "20/11/2026"}, r"line 2, field 'decided_on': decided_on is not an ISO date"),
+        (
+            {"verdict": "maybe"},
+            r"line 2, field 'verdict': unknown verdict \(found 'maybe'\); allowed: same, different",
+        ),
+        (
+            {"record_id_b": "embase:999"},
+            r"line 2, field 'record_id_b': record_id is not in any record table",
+        ),
+        (
+            {"record_id_b": "pubmed:17589903"},
+            r"line 2, field 'record_id_b': a record is paired with itself",
+        ),
+        (
+            {"decided_on": "20/11/2026"},
+            r"line 2, field 'decided_on': decided_on is not an ISO date",
+        ),
         ({"reviewer": ""}, r"line 2, field 'reviewer': empty reviewer"),
     ],
 )
 def test_bad_verdicts_stop_the_run_naming_line_and_field(tmp_path, baseline, change, message):
     facts, snapshot, embase = baseline
-    row = {"record_id_a": "pubmed:17589903", "record_id_b": "embase:3", "verdict": "same",
-           "reviewer": "JB", "decided_on": "2026-11-20", "note": ""}
+    row = {
+        "record_id_a": "pubmed:17589903",
+        "record_id_b": "embase:3",
+        "verdict": "same",
+        "reviewer": "JB",
+        "decided_on": "2026-11-20",
+        "note": "",
+    }
     row.update(change)
     with pytest.raises(ValidationError, match=message):
         run(tmp_path, [snapshot, embase], verdicts(tmp_path / "v.tsv", [row]))
@@ -182,8 +232,14 @@ def test_bad_verdicts_stop_the_run_naming_line_and_field(tmp_path, baseline, cha
 
 def test_contradicting_verdicts_are_rejected(tmp_path, baseline):
     facts, snapshot, embase = baseline
-    row = {"record_id_a": "pubmed:17589903", "record_id_b": "embase:3", "verdict": "same",
-           "reviewer": "JB", "decided_on": "2026-11-20", "note": ""}
+    row = {
+        "record_id_a": "pubmed:17589903",
+        "record_id_b": "embase:3",
+        "verdict": "same",
+        "reviewer": "JB",
+        "decided_on": "2026-11-20",
+        "note": "",
+    }
     flipped = dict(row, record_id_a="embase:3", record_id_b="pubmed:17589903", verdict="different")
     with pytest.raises(ValidationError, match="line 3.*contradicts line 2"):
         run(tmp_path, [snapshot, embase], verdicts(tmp_path / "v.tsv", [row, flipped]))

@@ -20,7 +20,7 @@ from test_dedup_rules import cni_records, embase_style, pubmed
 
 pytestmark = pytest.mark.workflow
 
-SNAKEFILE = '''
+SNAKEFILE = """
 configfile: "config.yaml"
 
 
@@ -42,7 +42,7 @@ rule all:
     input:
         all_targets(),
     default_target: True
-'''
+"""
 
 
 def read(path: Path) -> list[dict[str, str]]:
@@ -55,12 +55,21 @@ def project(tmp_path) -> Path:
     workdir = copy_project(tmp_path / "project")
     (workdir / "Snakefile").write_text(SNAKEFILE)
     facts = cni_records()
-    write_tsv(workdir / "data/pubmed/2021-10-31/records.tsv",
-              [dict(pubmed(f), run="2021-10-31") for f in facts[:6]], RECORD_COLUMNS)
-    write_tsv(workdir / "data/pubmed/2026-11-23/records.tsv",
-              [dict(pubmed(f), run="2026-11-23") for f in facts], RECORD_COLUMNS)
-    write_tsv(workdir / "data/embase/2021-10-31/records.tsv",
-              [embase_style(f, i) for i, f in enumerate(facts) if i >= 3], RECORD_COLUMNS)
+    write_tsv(
+        workdir / "data/pubmed/2021-10-31/records.tsv",
+        [dict(pubmed(f), run="2021-10-31") for f in facts[:6]],
+        RECORD_COLUMNS,
+    )
+    write_tsv(
+        workdir / "data/pubmed/2026-11-23/records.tsv",
+        [dict(pubmed(f), run="2026-11-23") for f in facts],
+        RECORD_COLUMNS,
+    )
+    write_tsv(
+        workdir / "data/embase/2021-10-31/records.tsv",
+        [embase_style(f, i) for i, f in enumerate(facts) if i >= 3],
+        RECORD_COLUMNS,
+    )
     # The project's own verdicts name records of the real review, absent from these tables.
     write_tsv(workdir / "resources/dedup/verdicts.tsv", [], VERDICT_COLUMNS)
     return workdir
@@ -82,7 +91,9 @@ def test_dedup_rule_end_to_end(project):
     # A human verdict reruns the rule and is honoured.
     verdicts = project / "resources" / "dedup" / "verdicts.tsv"
     with open(verdicts, "a", encoding="utf-8") as handle:
-        handle.write(f"pubmed:{cni_records()[3]['pmid']}\tembase:3\tdifferent\tJB\t2026-11-20\ttest\n")
+        handle.write(
+            f"pubmed:{cni_records()[3]['pmid']}\tembase:3\tdifferent\tJB\t2026-11-20\ttest\n"
+        )
     run_snakemake(project)
     assert len(read(out / "unique.tsv")) == 11
 

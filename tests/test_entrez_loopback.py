@@ -38,7 +38,9 @@ def recorded_articles() -> dict[str, str]:
     out = {}
     for path in sorted(RECORDED.glob("*.xml")):
         text = path.read_text(encoding="utf-8")
-        out[path.stem] = text[text.find("<PubmedArticle>") : text.rfind("</PubmedArticle>") + len("</PubmedArticle>")]
+        out[path.stem] = text[
+            text.find("<PubmedArticle>") : text.rfind("</PubmedArticle>") + len("</PubmedArticle>")
+        ]
     return out
 
 
@@ -108,7 +110,12 @@ class FakeEutils:
             ids = self.history[params["WebEnv"]][start : start + size]
         if fault == "drop":
             ids = ids[:-1]
-        return (PUBMED_HEAD + "<PubmedArticleSet>\n" + "\n".join(self.articles[i] for i in ids) + "\n</PubmedArticleSet>\n").encode()
+        return (
+            PUBMED_HEAD
+            + "<PubmedArticleSet>\n"
+            + "\n".join(self.articles[i] for i in ids)
+            + "\n</PubmedArticleSet>\n"
+        ).encode()
 
     def _handler(self):
         fake = self
@@ -128,16 +135,29 @@ class FakeEutils:
                 if fault == "500":
                     return self._send(500, b"<html>oops</html>")
                 if fault == "reset":
-                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                    self.connection.setsockopt(
+                        socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00"
+                    )
                     self.connection.close()
                     return None
                 if fault == "slow":
                     time.sleep(fake.slow_seconds)
                 if fault == "html":
-                    return self._send(200, b"<!DOCTYPE html><html><head><title>Service unavailable</title></head></html>")
+                    return self._send(
+                        200,
+                        b"<!DOCTYPE html><html><head><title>Service unavailable</title></head></html>",
+                    )
                 if fault == "error":
-                    return self._send(200, ESEARCH_HEAD.encode() + b"<eSearchResult><ERROR>Search Backend failed</ERROR></eSearchResult>")
-                body = fake.esearch(params, fault) if utility == "esearch.fcgi" else fake.efetch(params, fault)
+                    return self._send(
+                        200,
+                        ESEARCH_HEAD.encode()
+                        + b"<eSearchResult><ERROR>Search Backend failed</ERROR></eSearchResult>",
+                    )
+                body = (
+                    fake.esearch(params, fault)
+                    if utility == "esearch.fcgi"
+                    else fake.efetch(params, fault)
+                )
                 if fault == "truncate":
                     body = body[: len(body) // 2]
                 return self._send(200, body)
@@ -157,13 +177,23 @@ class FakeEutils:
         return Handler
 
 
-RECORDS = {"31658173": dt.date(2019, 10, 29), "26458216": dt.date(2015, 10, 14), "4088113": dt.date(1985, 11, 11)}
+RECORDS = {
+    "31658173": dt.date(2019, 10, 29),
+    "26458216": dt.date(2015, 10, 14),
+    "4088113": dt.date(1985, 11, 11),
+}
 
 
 def make_client(server: FakeEutils, **kwargs) -> EntrezClient:
     options = dict(
-        email="review@example.org", tool="livingreview-test", base_url=server.base_url,
-        timeout=0.5, max_tries=4, backoff=0.01, limiter=RateLimiter(50.0), api_key_env="LR_TEST_NO_KEY",
+        email="review@example.org",
+        tool="livingreview-test",
+        base_url=server.base_url,
+        timeout=0.5,
+        max_tries=4,
+        backoff=0.01,
+        limiter=RateLimiter(50.0),
+        api_key_env="LR_TEST_NO_KEY",
     )
     options.update(kwargs)
     return EntrezClient(**options)
@@ -237,15 +267,24 @@ def test_key_is_sent_but_never_in_client_records(monkeypatch):
         client = make_client(server, api_key_env="LR_TEST_KEY")
         client.esearch("cni")
     assert server.log[0][2]["api_key"] == "sekrit-key-123"
-    assert server.log[0][2]["email"] == "review@example.org" and server.log[0][2]["tool"] == "livingreview-test"
-    assert "sekrit" not in repr(client.requests) and "sekrit" not in repr(vars(client).get("requests"))
+    assert (
+        server.log[0][2]["email"] == "review@example.org"
+        and server.log[0][2]["tool"] == "livingreview-test"
+    )
+    assert "sekrit" not in repr(client.requests) and "sekrit" not in repr(
+        vars(client).get("requests")
+    )
     assert client.has_api_key
 
 
 def test_rate_limiter_spaces_calls_with_a_fake_clock():
     now = [0.0]
     waits = []
-    limiter = RateLimiter(10.0, clock=lambda: now[0], sleep=lambda s: (waits.append(s), now.__setitem__(0, now[0] + s)))
+    limiter = RateLimiter(
+        10.0,
+        clock=lambda: now[0],
+        sleep=lambda s: (waits.append(s), now.__setitem__(0, now[0] + s)),
+    )
     for _ in range(4):
         limiter.wait()
     assert waits == pytest.approx([0.1, 0.1, 0.1])
@@ -257,7 +296,13 @@ def test_connection_refused_is_a_network_error():
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     sock.close()
-    client = EntrezClient(email="a@b.org", tool="t", base_url=f"http://127.0.0.1:{port}/", max_tries=2,
-                          backoff=0.01, limiter=RateLimiter(50.0))
+    client = EntrezClient(
+        email="a@b.org",
+        tool="t",
+        base_url=f"http://127.0.0.1:{port}/",
+        max_tries=2,
+        backoff=0.01,
+        limiter=RateLimiter(50.0),
+    )
     with pytest.raises(NetworkError, match=re.escape("connection failed")):
         client.esearch("x")

@@ -6,7 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from livingreview.entrez import EntrezClient, ReplayTransport, TransientError, check_xml_body, parse_esearch, redact
+from livingreview.entrez import (
+    EntrezClient,
+    ReplayTransport,
+    TransientError,
+    check_xml_body,
+    parse_esearch,
+    redact,
+)
 from livingreview.errors import ConfigError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "entrez"

@@ -18,19 +18,51 @@ from conftest import ROOT
 
 BASELINE = load_baseline(ROOT / "resources" / "baseline")
 
-ARM = {"record_type": "arm", "cni": "tacrolimus", "n": "10", "remission": "6", "response": "2",
-       "failure": "1", "unknown": "1", "reason_insufficient_response": "7", "reason_intolerance": "3",
-       "reason_not_specified": "0", "dose_unit": "mg/day", "trough_targeted": "yes", "age_years": "24-61"}
-SUB_IR = {"record_type": "subgroup", "cni": "tacrolimus", "grouping": "indication", "group": "insufficient_response",
-          "n": "7", "remission": "4", "response": "2", "failure": "1", "unknown": "0"}
-SUB_INT = {"record_type": "subgroup", "cni": "tacrolimus", "grouping": "indication", "group": "intolerance",
-           "n": "3", "remission": "2", "response": "0", "failure": "0", "unknown": "1"}
+ARM = {
+    "record_type": "arm",
+    "cni": "tacrolimus",
+    "n": "10",
+    "remission": "6",
+    "response": "2",
+    "failure": "1",
+    "unknown": "1",
+    "reason_insufficient_response": "7",
+    "reason_intolerance": "3",
+    "reason_not_specified": "0",
+    "dose_unit": "mg/day",
+    "trough_targeted": "yes",
+    "age_years": "24-61",
+}
+SUB_IR = {
+    "record_type": "subgroup",
+    "cni": "tacrolimus",
+    "grouping": "indication",
+    "group": "insufficient_response",
+    "n": "7",
+    "remission": "4",
+    "response": "2",
+    "failure": "1",
+    "unknown": "0",
+}
+SUB_INT = {
+    "record_type": "subgroup",
+    "cni": "tacrolimus",
+    "grouping": "indication",
+    "group": "intolerance",
+    "n": "3",
+    "remission": "2",
+    "response": "0",
+    "failure": "0",
+    "unknown": "1",
+}
 
 
 def write_sheet(folder: Path, study: str, extractor: str, rows: list[dict[str, str]]) -> Path:
     path = folder / study / f"{extractor}.tsv"
     path.parent.mkdir(parents=True, exist_ok=True)
-    lines = ["\t".join(SHEET_COLUMNS)] + ["\t".join(row.get(c, "") for c in SHEET_COLUMNS) for row in rows]
+    lines = ["\t".join(SHEET_COLUMNS)] + [
+        "\t".join(row.get(c, "") for c in SHEET_COLUMNS) for row in rows
+    ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
@@ -60,7 +92,12 @@ def test_arm_errors_name_file_line_and_field(tmp_path, change, line, field, mess
     with pytest.raises(ValidationError) as error:
         read_sheet(path)
     text = str(error.value)
-    assert str(path) in text and f"line {line}" in text and f"field '{field}'" in text and message in text
+    assert (
+        str(path) in text
+        and f"line {line}" in text
+        and f"field '{field}'" in text
+        and message in text
+    )
 
 
 def test_subgroup_exceeding_its_arm_is_rejected(tmp_path):
@@ -102,14 +139,26 @@ def test_agreeing_extractors_are_accepted_and_subgroups_merged(tmp_path):
     new = [s for s in result.studies if s["version"] == "update"]
     assert len(new) == 1 and new[0]["n"] == 10 and new[0]["line_unknown"] == 10
     assert len(result.studies) == len(BASELINE.arms) + 1
-    assert {(s["group"], s["remission"]) for s in result.subgroups} == {("insufficient_response", 4), ("intolerance", 2)}
+    assert {(s["group"], s["remission"]) for s in result.subgroups} == {
+        ("insufficient_response", 4),
+        ("intolerance", 2),
+    }
 
 
 def test_disagreement_is_listed_until_adjudicated(tmp_path):
     a = write_sheet(tmp_path, "new-2024", "ab", [ARM])
-    b = write_sheet(tmp_path, "new-2024", "cd", [{**ARM, "remission": "5", "unknown": "2", "age_years": "24 - 61"}])
+    b = write_sheet(
+        tmp_path,
+        "new-2024",
+        "cd",
+        [{**ARM, "remission": "5", "unknown": "2", "age_years": "24 - 61"}],
+    )
     result = merge_extractions(BASELINE, [a, b], {"new-2024"})
-    assert {(d["field"], d["value_a"], d["value_b"]) for d in result.discrepancies} == {("remission", 6, 5), ("unknown", 1, 2), ("age_years", "24-61", "24 - 61")}
+    assert {(d["field"], d["value_a"], d["value_b"]) for d in result.discrepancies} == {
+        ("remission", 6, 5),
+        ("unknown", 1, 2),
+        ("age_years", "24-61", "24 - 61"),
+    }
     assert result.status[0]["status"] == "discrepancies"
     assert all(s["version"] == "baseline" for s in result.studies)
     adjudicated = write_sheet(tmp_path, "new-2024", "adjudicated", [ARM])
@@ -122,7 +171,10 @@ def test_single_extraction_waits_for_the_second(tmp_path):
     a = write_sheet(tmp_path, "new-2024", "ab", [ARM])
     result = merge_extractions(BASELINE, [a], {"new-2024"}, min_extractors=2)
     assert result.status[0]["status"] == "awaiting_extraction"
-    assert merge_extractions(BASELINE, [a], {"new-2024"}, min_extractors=1).status[0]["status"] == "accepted"
+    assert (
+        merge_extractions(BASELINE, [a], {"new-2024"}, min_extractors=1).status[0]["status"]
+        == "accepted"
+    )
 
 
 def test_study_must_be_included_and_new(tmp_path):
@@ -136,13 +188,17 @@ def test_study_must_be_included_and_new(tmp_path):
 
 def test_discontinuations_cannot_exceed_n(tmp_path):
     path = write_sheet(tmp_path, "new-2024", "ab", [{**ARM, "discontinued_adverse_events": "40"}])
-    with pytest.raises(ValidationError, match="field 'discontinued_adverse_events'.*exceeds n = 10"):
+    with pytest.raises(
+        ValidationError, match="field 'discontinued_adverse_events'.*exceeds n = 10"
+    ):
         read_sheet(path)
 
 
 def test_included_study_without_sheets_is_listed_as_awaiting(tmp_path):
     result = merge_extractions(BASELINE, [], {"new-2024", "efe-2017"})
-    assert [(s["study_id"], s["status"]) for s in result.status] == [("new-2024", "awaiting_extraction")]
+    assert [(s["study_id"], s["status"]) for s in result.status] == [
+        ("new-2024", "awaiting_extraction")
+    ]
 
 
 def test_misplaced_files_are_errors_not_ignored(tmp_path):

@@ -57,7 +57,10 @@ class LoopbackEutils:
                 if utility == "efetch.fcgi":
                     with server.lock:
                         server.efetch_seen += 1
-                        hold = server.stall_efetch is not None and server.efetch_seen >= server.stall_efetch
+                        hold = (
+                            server.stall_efetch is not None
+                            and server.efetch_seen >= server.stall_efetch
+                        )
                     if hold:
                         server.stalled.set()
                         server.release.wait(120)
@@ -99,8 +102,13 @@ def go_live(project: Path, base_url: str) -> None:
     config_path = project / "config.yaml"
     config = yaml.safe_load(config_path.read_text())
     config["search"]["mode"] = "live"
-    config["entrez"].update(email="drills@example.org", base_url=base_url, timeout_seconds=10,
-                            max_tries=2, backoff_seconds=0)
+    config["entrez"].update(
+        email="drills@example.org",
+        base_url=base_url,
+        timeout_seconds=10,
+        max_tries=2,
+        backoff_seconds=0,
+    )
     config_path.write_text(yaml.safe_dump(config, sort_keys=False))
 
 
@@ -109,7 +117,11 @@ def kill_run(process, project: Path) -> None:
     os.killpg(process.pid, signal.SIGKILL)
     process.wait(timeout=30)
     for _ in range(50):
-        strays = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and _works_in(p, project)]
+        strays = [
+            int(p.name)
+            for p in Path("/proc").iterdir()
+            if p.name.isdigit() and _works_in(p, project)
+        ]
         if not strays:
             return
         for pid in strays:  # only processes of this drill's copy, started by this test
@@ -151,7 +163,11 @@ def snapshot_tmp_dirs(project: Path) -> list[Path]:
 
 
 def leftover_temporaries(project: Path) -> list[Path]:
-    return [p for p in (project / "results").rglob(".*") if p.name.startswith(".tmp-") or p.name.endswith(".tmp")]
+    return [
+        p
+        for p in (project / "results").rglob(".*")
+        if p.name.startswith(".tmp-") or p.name.endswith(".tmp")
+    ]
 
 
 @pytest.fixture
@@ -166,15 +182,21 @@ def test_killed_mid_fetch_next_run_completes_and_nothing_partial_survives(projec
         go_live(project, server.base_url)
         human_before = human_files(project)
         run = start_scheduled_update(project, "--run-date", RUN_DATE)
-        assert server.stalled.wait(120), run.communicate()[0] if run.poll() is not None else "no efetch"
+        assert server.stalled.wait(120), (
+            run.communicate()[0] if run.poll() is not None else "no efetch"
+        )
         baseline = project / "results" / "search" / "pubmed" / BASELINE
         baseline_sums = checksums(baseline)
-        assert "provenance.json" in baseline_sums  # the baseline snapshot was complete before the kill
+        assert (
+            "provenance.json" in baseline_sums
+        )  # the baseline snapshot was complete before the kill
         assert snapshot_tmp_dirs(project), "the update snapshot should be half built at this point"
         kill_run(run, project)
 
         assert not (project / "results" / "search" / "pubmed" / RUN_DATE).exists()
-        assert (project / ".snakemake" / "locks").is_dir() and any((project / ".snakemake" / "locks").iterdir())
+        assert (project / ".snakemake" / "locks").is_dir() and any(
+            (project / ".snakemake" / "locks").iterdir()
+        )
 
         server.stall_efetch = None
         server.release.set()
@@ -237,13 +259,15 @@ def test_two_starts_at_once_one_runs_the_other_exits_75(project):
         server.stop()
 
 
-def test_invalid_decision_file_stops_the_run_and_overwrites_nothing(completed_copy):
+def test_invalid_decision_file_stops_the_run_and_overwrites_nothing(completed_copy):  # noqa: F811 (pytest fixture)
     project = completed_copy
     status = (project / "results" / "screening" / "status.tsv").read_text().splitlines()
     publication = status[1].split("\t")[0]
     sheet = project / "resources" / "screening" / "title_abstract" / "reviewer-1.tsv"
     sheet.parent.mkdir(parents=True, exist_ok=True)
-    sheet.write_text(f"record_id\tdecision\treason\tnote\tdecided_on\n{publication}\tperhaps\t\t\t2026-11-20\n")
+    sheet.write_text(
+        f"record_id\tdecision\treason\tnote\tdecided_on\n{publication}\tperhaps\t\t\t2026-11-20\n"
+    )
     results_before = checksums(project / "results")
     human_before = human_files(project)
 
@@ -259,12 +283,19 @@ def test_invalid_decision_file_stops_the_run_and_overwrites_nothing(completed_co
     assert [p for p in after if p not in results_before] == []
 
 
-def test_invalid_decision_file_keeps_every_previous_result(completed_copy):
+def test_invalid_decision_file_keeps_every_previous_result(completed_copy):  # noqa: F811 (pytest fixture)
     project = completed_copy
-    publication = (project / "results" / "screening" / "status.tsv").read_text().splitlines()[1].split("\t")[0]
+    publication = (
+        (project / "results" / "screening" / "status.tsv")
+        .read_text()
+        .splitlines()[1]
+        .split("\t")[0]
+    )
     sheet = project / "resources" / "screening" / "title_abstract" / "reviewer-1.tsv"
     sheet.parent.mkdir(parents=True, exist_ok=True)
-    sheet.write_text(f"record_id\tdecision\treason\tnote\tdecided_on\n{publication}\tperhaps\t\t\t2026-11-20\n")
+    sheet.write_text(
+        f"record_id\tdecision\treason\tnote\tdecided_on\n{publication}\tperhaps\t\t\t2026-11-20\n"
+    )
     before = checksums(project / "results")
     assert scheduled_update(project, "--run-date", RUN_DATE).returncode == 3
     assert checksums(project / "results") == before

@@ -10,9 +10,18 @@ from livingreview import forest, meta
 from livingreview.errors import ValidationError
 
 TACROLIMUS = [  # Baven-Pronk et al. 2022, Table 5: n and remissions
-    ("Aqel 2004", 11, 9), ("Chatur 2005", 5, 1), ("Larsen 2007", 9, 3), ("Tannous 2011", 13, 11),
-    ("Than 2015", 17, 5), ("Rubin 2016", 1, 0), ("Al Taii 2017", 23, 6), ("Efe 2017", 87, 65),
-    ("Pape 2019", 6, 5), ("Ferre-Aracil 2020", 23, 18), ("Roberts 2020", 16, 6), ("Dutch cohort", 8, 1),
+    ("Aqel 2004", 11, 9),
+    ("Chatur 2005", 5, 1),
+    ("Larsen 2007", 9, 3),
+    ("Tannous 2011", 13, 11),
+    ("Than 2015", 17, 5),
+    ("Rubin 2016", 1, 0),
+    ("Al Taii 2017", 23, 6),
+    ("Efe 2017", 87, 65),
+    ("Pape 2019", 6, 5),
+    ("Ferre-Aracil 2020", 23, 18),
+    ("Roberts 2020", 16, 6),
+    ("Dutch cohort", 8, 1),
 ]
 
 
@@ -71,7 +80,10 @@ def test_non_converged_glmm_is_labelled_not_drawn(tmp_path):
 def test_bad_study_row_is_an_error(tmp_path):
     with pytest.raises(ValidationError, match="line 2"):
         forest.forest_plot(
-            [{"study": "A", "n": 3, "events": 1}, {"study": "B", "n": 3, "events": 4}], [], "bad",
-            tmp_path / "x.svg", tmp_path / "x.png",
+            [{"study": "A", "n": 3, "events": 1}, {"study": "B", "n": 3, "events": 4}],
+            [],
+            "bad",
+            tmp_path / "x.svg",
+            tmp_path / "x.png",
         )
     assert not (tmp_path / "x.svg").exists()

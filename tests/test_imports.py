@@ -61,7 +61,9 @@ def test_embase_dialect_reads_accession_pmid_doi_and_wrapped_abstract():
 def test_wos_dialect_reads_wos_accession_and_split_date():
     rows = parse_ris(IMPORTS / "wos.ris", "wos")
     assert [r["accession"] for r in rows] == ["WOS:000424022700066", "WOS:000424022700040"]
-    assert rows[0]["title"].startswith("Caregivers' views on stigmatization and discrimination of people affected")
+    assert rows[0]["title"].startswith(
+        "Caregivers' views on stigmatization and discrimination of people affected"
+    )
     assert rows[0]["authors"] == ["Asampong E", "Gyeke MDP", "Oduro R"]
     assert rows[0]["journal"] == "PLOS NEGLECTED TROPICAL DISEASES"
     assert rows[0]["journal_abbrev"] == "Plos Neglect. Trop. Dis."
@@ -83,7 +85,9 @@ def test_cochrane_dialect_reads_cn_accession_and_pubmed_in_text():
 def test_medline_fixtures_every_record_read(name):
     path = MEDLINE / name
     rows = parse_medline(path)
-    expected = [line[6:].strip() for line in path.read_text().splitlines() if line.startswith("PMID-")]
+    expected = [
+        line[6:].strip() for line in path.read_text().splitlines() if line.startswith("PMID-")
+    ]
     assert [r["pmid"] for r in rows] == expected
     assert all(r["title"] for r in rows)
 
@@ -112,15 +116,22 @@ def test_csv_with_mapping_and_tsv():
     assert rows[1]["accession"] == "" and rows[1]["doi"] == ""
     assert rows[1]["__line__"] == 3
     tsv = parse_delimited(
-        IMPORTS / "export.tsv", {"title": "Title", "authors": "Author", "year": "Year", "doi": "DOI"}, "\t"
+        IMPORTS / "export.tsv",
+        {"title": "Title", "authors": "Author", "year": "Year", "doi": "DOI"},
+        "\t",
     )
     assert tsv[0]["doi"] == "10.3748/wjg.v13.i23.3232"
     assert tsv[0]["authors"] == ["Larsen FS", "Vainer B"]
 
 
 def _spec(file: Path, **extra) -> dict:
-    spec = {"database": "embase", "search_date": "2021-10-31", "format": "ris", "dialect": "embase",
-            "files": [str(file)]}
+    spec = {
+        "database": "embase",
+        "search_date": "2021-10-31",
+        "format": "ris",
+        "dialect": "embase",
+        "files": [str(file)],
+    }
     spec.update(extra)
     return spec
 
@@ -142,15 +153,30 @@ def test_ids_are_stable_across_reimport_and_reordering(tmp_path):
     first, second = original.split("ER  - \n\n")
     reordered = tmp_path / "reordered.ris"
     reordered.write_text(second + "\n" + first + "ER  - \n")
-    ids_a = {r["title"]: r["record_id"] for r in import_export(_spec(IMPORTS / "cochrane.ris", dialect="cochrane_central"))[0]}
-    ids_b = {r["title"]: r["record_id"] for r in import_export(_spec(reordered, dialect="cochrane_central"))[0]}
-    ids_c = {r["title"]: r["record_id"] for r in import_export(_spec(IMPORTS / "cochrane.ris", dialect="cochrane_central"))[0]}
+    ids_a = {
+        r["title"]: r["record_id"]
+        for r in import_export(_spec(IMPORTS / "cochrane.ris", dialect="cochrane_central"))[0]
+    }
+    ids_b = {
+        r["title"]: r["record_id"]
+        for r in import_export(_spec(reordered, dialect="cochrane_central"))[0]
+    }
+    ids_c = {
+        r["title"]: r["record_id"]
+        for r in import_export(_spec(IMPORTS / "cochrane.ris", dialect="cochrane_central"))[0]
+    }
     assert ids_a == ids_b == ids_c
     assert len(set(ids_a.values())) == 2
 
 
 def test_hash_twins_are_told_apart_without_dropping_a_row():
-    base = {"accession": "", "title": "Reply", "year": "2020", "authors": ["Smith J"], "__line__": 1}
+    base = {
+        "accession": "",
+        "title": "Reply",
+        "year": "2020",
+        "authors": ["Smith J"],
+        "__line__": 1,
+    }
     raws = [
         (Path("f.ris"), {**base, "volume": "71"}),
         (Path("f.ris"), {**base, "volume": "72"}),

@@ -30,8 +30,13 @@ def _facts() -> list[dict[str, str]]:
 
 
 def _records():
-    spec = {"database": "embase", "search_date": "2021-10-31", "format": "ris", "dialect": "embase",
-            "files": [str(EXPORT)]}
+    spec = {
+        "database": "embase",
+        "search_date": "2021-10-31",
+        "format": "ris",
+        "dialect": "embase",
+        "files": [str(EXPORT)],
+    }
     return import_export(spec)[0]
 
 

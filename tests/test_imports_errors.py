@@ -13,8 +13,14 @@ FIXTURES = Path(__file__).parent / "fixtures"
 EMBASE = (FIXTURES / "imports" / "embase.ris").read_text()
 MEDLINE = (FIXTURES / "medline" / "pubmed_result2.txt").read_text()
 CSV = (FIXTURES / "imports" / "export.csv").read_text()
-CSV_COLUMNS = {"accession": "Accession Number", "title": "Title", "authors": "Authors",
-               "year": "Publication Year", "doi": "DOI", "pmid": "PubMed ID"}
+CSV_COLUMNS = {
+    "accession": "Accession Number",
+    "title": "Title",
+    "authors": "Authors",
+    "year": "Publication Year",
+    "doi": "DOI",
+    "pmid": "PubMed ID",
+}
 
 
 def _write(tmp_path: Path, name: str, text: str | bytes) -> Path:
@@ -26,8 +32,9 @@ def _write(tmp_path: Path, name: str, text: str | bytes) -> Path:
     return path
 
 
-def _fails(tmp_path: Path, path: Path, spec_extra: dict, *, line: int | None, field: str | None,
-           match: str) -> InputFileError:
+def _fails(
+    tmp_path: Path, path: Path, spec_extra: dict, *, line: int | None, field: str | None, match: str
+) -> InputFileError:
     """Assert the import raises InputFileError with file/line/field and writes nothing."""
     spec = {"database": "db", "search_date": "2021-10-31", "files": [str(path)], **spec_extra}
     out, summary = tmp_path / "out" / "records.tsv", tmp_path / "out" / "summary.json"
@@ -54,8 +61,15 @@ def test_bad_encoding_names_the_line(tmp_path):
 
 def test_latin1_declared_encoding_is_read(tmp_path):
     path = _write(tmp_path, "latin1.ris", EMBASE.replace("Behan L.", "Béhan L.").encode("latin-1"))
-    records, _ = import_export({"database": "db", "search_date": "2021-10-31", "files": [str(path)],
-                                "encoding": "latin-1", **RIS})
+    records, _ = import_export(
+        {
+            "database": "db",
+            "search_date": "2021-10-31",
+            "files": [str(path)],
+            "encoding": "latin-1",
+            **RIS,
+        }
+    )
     assert records[0]["authors"].startswith("Béhan L")
 
 
@@ -75,7 +89,9 @@ def test_malformed_ris_tag_line(tmp_path):
 
 
 def test_missing_title(tmp_path):
-    text = EMBASE.replace("T1  - Development of a bioinformatics analysis method for diagnosis of.\n", "")
+    text = EMBASE.replace(
+        "T1  - Development of a bioinformatics analysis method for diagnosis of.\n", ""
+    )
     path = _write(tmp_path, "notitle.ris", text)
     _fails(tmp_path, path, RIS, line=21, field="T1/TI", match="no title")
 
@@ -102,7 +118,11 @@ def test_medline_file_declared_as_ris(tmp_path):
 
 
 def test_bad_doi_and_pmid_in_ris(tmp_path):
-    path = _write(tmp_path, "doi.ris", EMBASE.replace("DO  - 10.1097/MEG.0000000000001580", "DO  - see full text"))
+    path = _write(
+        tmp_path,
+        "doi.ris",
+        EMBASE.replace("DO  - 10.1097/MEG.0000000000001580", "DO  - see full text"),
+    )
     _fails(tmp_path, path, RIS, line=49, field="DO", match="does not hold a DOI")
     path = _write(tmp_path, "pmid.ris", EMBASE.replace("C5  - 31658173", "C5  - unknown"))
     _fails(tmp_path, path, RIS, line=48, field="C5", match="not a PubMed ID")
@@ -135,7 +155,9 @@ def test_medline_record_without_pmid_or_title(tmp_path):
 
 
 def test_medline_records_glued_together(tmp_path):
-    path = _write(tmp_path, "glued.txt", MEDLINE.replace("\n\nPMID- 16377612", "\nPMID- 16377612", 1))
+    path = _write(
+        tmp_path, "glued.txt", MEDLINE.replace("\n\nPMID- 16377612", "\nPMID- 16377612", 1)
+    )
     # the second record's PMID line (line 67 in the intact file, 66 once the blank line is gone)
     _fails(tmp_path, path, MED, line=66, field="PMID", match="second PMID")
 
@@ -159,10 +181,19 @@ def test_csv_row_with_too_many_cells_and_missing_title(tmp_path):
 def test_unknown_format_is_refused(tmp_path):
     path = _write(tmp_path, "x.bib", "@article{x, title={y}}\n")
     with pytest.raises(ConfigError, match="unknown format 'bibtex'"):
-        write_import({"database": "db", "search_date": "2021-10-31", "files": [str(path)], "format": "bibtex"},
-                     tmp_path / "r.tsv", tmp_path / "s.json")
+        write_import(
+            {
+                "database": "db",
+                "search_date": "2021-10-31",
+                "files": [str(path)],
+                "format": "bibtex",
+            },
+            tmp_path / "r.tsv",
+            tmp_path / "s.json",
+        )
     assert not (tmp_path / "r.tsv").exists()
     from livingreview.imports import parse_export_file
+
     with pytest.raises(InputFileError, match="unknown export format") as info:
         parse_export_file(path, {"format": "bibtex"})
     assert info.value.field == "format"
@@ -173,7 +204,13 @@ def test_missing_file(tmp_path):
 
 
 def test_config_checks():
-    good = {"database": "embase", "search_date": "2021-10-31", "format": "ris", "dialect": "embase", "files": ["a"]}
+    good = {
+        "database": "embase",
+        "search_date": "2021-10-31",
+        "format": "ris",
+        "dialect": "embase",
+        "files": ["a"],
+    }
     check_import_specs([good])
     with pytest.raises(ConfigError, match="second export"):
         check_import_specs([good, dict(good)])
@@ -192,8 +229,12 @@ def test_declared_export_file_must_exist(tmp_path):
     present.write_text("x")
     spec = {"database": "wos", "search_date": "2026-11-23", "format": "ris", "dialect": "wos"}
     check_import_files([{**spec, "files": [str(present)]}])
-    with pytest.raises(ConfigError, match=r"imports\[0\]\.files\[1\]'.*does-not-exist.ris does not exist"):
-        check_import_files([{**spec, "files": [str(present), str(tmp_path / "does-not-exist.ris")]}])
+    with pytest.raises(
+        ConfigError, match=r"imports\[0\]\.files\[1\]'.*does-not-exist.ris does not exist"
+    ):
+        check_import_files(
+            [{**spec, "files": [str(present), str(tmp_path / "does-not-exist.ris")]}]
+        )
 
 
 def test_csv_short_row_bad_doi_and_bad_year_are_errors(tmp_path):
@@ -208,5 +249,7 @@ def test_csv_short_row_bad_doi_and_bad_year_are_errors(tmp_path):
     with pytest.raises(InputFileError, match="line 2, field 'doi': DOI cell does not hold a DOI"):
         parse_delimited(path, columns, ",")
     path.write_text("Title,DOI,Year\nA paper,10.1000/x,twenty\n")
-    with pytest.raises(InputFileError, match="line 2, field 'year': year cell holds no four-digit year"):
+    with pytest.raises(
+        InputFileError, match="line 2, field 'year': year cell holds no four-digit year"
+    ):
         parse_delimited(path, columns, ",")

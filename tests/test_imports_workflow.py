@@ -27,8 +27,20 @@ def project(tmp_path: Path) -> Path:
 
 def _run(project: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [str(SNAKEMAKE), "--cores", "2", "-d", str(project), "-s", str(project / "Snakefile"), *args],
-        cwd=project, capture_output=True, text=True, timeout=300,
+        [
+            str(SNAKEMAKE),
+            "--cores",
+            "2",
+            "-d",
+            str(project),
+            "-s",
+            str(project / "Snakefile"),
+            *args,
+        ],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
@@ -76,8 +88,12 @@ def test_missing_export_file_stops_before_any_job(project):
 
 
 def test_unknown_format_in_config_stops_before_any_job(project):
-    failed = _run(project, TARGET, "--config", "imports=[{database: wos, search_date: '2021-10-31', "
-                  "format: bibtex, files: [x.bib]}]")
+    failed = _run(
+        project,
+        TARGET,
+        "--config",
+        "imports=[{database: wos, search_date: '2021-10-31', format: bibtex, files: [x.bib]}]",
+    )
     assert failed.returncode != 0
     assert "format" in failed.stderr and "bibtex" in failed.stderr
     assert not (project / "results").exists()

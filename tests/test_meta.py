@@ -90,8 +90,12 @@ def test_subgroups_keep_order_and_method_order():
     )
     out = meta.pool(data, analysis="x")
     assert [(r["subgroup"], r["method"]) for r in out] == [
-        ("second", "DL"), ("second", "REML"), ("second", "GLMM"),
-        ("first", "DL"), ("first", "REML"), ("first", "GLMM"),
+        ("second", "DL"),
+        ("second", "REML"),
+        ("second", "GLMM"),
+        ("first", "DL"),
+        ("first", "REML"),
+        ("first", "GLMM"),
     ]
     assert all(list(r) == list(meta.COLUMNS) for r in out)
 
@@ -103,8 +107,34 @@ def test_dataframe_input_matches_row_input():
 
 def test_published_tables_totals_and_crude_rates():
     # Baven-Pronk et al. 2022: 35/59 cyclosporine and 130/219 tacrolimus remissions (59% each).
-    csa = [(1, 0), (1, 1), (4, 2), (1, 0), (1, 1), (5, 4), (10, 4), (1, 1), (9, 4), (8, 8), (17, 10), (1, 0)]
-    tac = [(11, 9), (5, 1), (9, 3), (13, 11), (17, 5), (1, 0), (23, 6), (87, 65), (6, 5), (23, 18), (16, 6), (8, 1)]
+    csa = [
+        (1, 0),
+        (1, 1),
+        (4, 2),
+        (1, 0),
+        (1, 1),
+        (5, 4),
+        (10, 4),
+        (1, 1),
+        (9, 4),
+        (8, 8),
+        (17, 10),
+        (1, 0),
+    ]
+    tac = [
+        (11, 9),
+        (5, 1),
+        (9, 3),
+        (13, 11),
+        (17, 5),
+        (1, 0),
+        (23, 6),
+        (87, 65),
+        (6, 5),
+        (23, 18),
+        (16, 6),
+        (8, 1),
+    ]
     data = rows(*[(f"c{i}", n, e) for i, (n, e) in enumerate(csa)], subgroup="cyclosporine") + rows(
         *[(f"t{i}", n, e) for i, (n, e) in enumerate(tac)], subgroup="tacrolimus"
     )
@@ -118,7 +148,8 @@ def test_published_tables_totals_and_crude_rates():
     tac = out["tacrolimus", "REML"]
     assert tac["estimate"] == pytest.approx(0.517123040423742, abs=1e-9)
     assert (tac["ci_low"], tac["ci_high"]) == (
-        pytest.approx(0.340386518929751, abs=1e-9), pytest.approx(0.689677100049982, abs=1e-9)
+        pytest.approx(0.340386518929751, abs=1e-9),
+        pytest.approx(0.689677100049982, abs=1e-9),
     )
     assert tac["i2"] == pytest.approx(75.9537686111883, abs=1e-7)
     assert out["tacrolimus", "GLMM"]["estimate"] == pytest.approx(0.510921481016935, abs=1e-4)

@@ -41,7 +41,9 @@ def test_agrees_with_metafor(ours, ref):
     got = ours[ref["subgroup"], ref["method"]]
     assert (got["k"], got["n"], got["events"]) == (int(ref["k"]), int(ref["n"]), int(ref["events"]))
     fitted = ref["r_status"] == "ok" or ref["r_status"].startswith("retried")
-    if ref["method"] == "GLMM" and (not fitted or "Hessian is numerically singular" in ref["r_warnings"]):
+    if ref["method"] == "GLMM" and (
+        not fitted or "Hessian is numerically singular" in ref["r_warnings"]
+    ):
         assert got["estimate"] is None, "R could not fit this GLMM; we must say so"
         return
     assert fitted
@@ -56,22 +58,37 @@ def test_agrees_with_metafor(ours, ref):
 
 def test_reference_covers_the_required_cases():
     names = {r["subgroup"] for r in REFERENCE}
-    assert {"published_cyclosporine", "published_tacrolimus", "published_both", "k2_basic",
-            "zero_events", "all_events", "homogeneous", "heterogeneous", "glmm_all_zero"} <= names
+    assert {
+        "published_cyclosporine",
+        "published_tacrolimus",
+        "published_both",
+        "k2_basic",
+        "zero_events",
+        "all_events",
+        "homogeneous",
+        "heterogeneous",
+        "glmm_all_zero",
+    } <= names
     assert any(r["r_status"].startswith("retried") for r in REFERENCE)  # metafor's REML failure
     assert sum(r["method"] == "GLMM" and r["r_status"] != "ok" for r in REFERENCE) >= 2
 
 
-@pytest.mark.parametrize("ref", _read("agq_deviance.tsv"), ids=lambda r: f"{r['subgroup']}-{r['theta']}-{r['beta']}")
+@pytest.mark.parametrize(
+    "ref", _read("agq_deviance.tsv"), ids=lambda r: f"{r['subgroup']}-{r['theta']}-{r['beta']}"
+)
 def test_adaptive_quadrature_deviance_matches_lme4(ref):
-    rows = [r for r in meta.read_studies(FIXTURES / "studies.tsv") if r["subgroup"] == ref["subgroup"]]
+    rows = [
+        r for r in meta.read_studies(FIXTURES / "studies.tsv") if r["subgroup"] == ref["subgroup"]
+    ]
     model = meta.BinomialNormalModel([int(r["events"]) for r in rows], [int(r["n"]) for r in rows])
     assert model.deviance(float(ref["theta"]), float(ref["beta"])) == pytest.approx(
         float(ref["deviance"]), abs=1e-6
     )
 
 
-@pytest.mark.parametrize("ref", _read("clopper_pearson.tsv"), ids=lambda r: f"{r['subgroup']}-{r['study']}")
+@pytest.mark.parametrize(
+    "ref", _read("clopper_pearson.tsv"), ids=lambda r: f"{r['subgroup']}-{r['study']}"
+)
 def test_clopper_pearson_matches_binom_test(ref):
     low, high = meta.clopper_pearson(int(ref["events"]), int(ref["n"]))
     assert low == pytest.approx(float(ref["ci_low"]), abs=1e-10)

@@ -38,7 +38,9 @@ def test_pools_each_subgroup_with_file_stem_as_analysis(tmp_path):
         rows = list(reader)
     assert tuple(reader.fieldnames) == meta.COLUMNS
     assert [(r["analysis"], r["subgroup"], r["method"]) for r in rows] == [
-        ("cni_remission", g, m) for g in ("tacrolimus", "cyclosporine") for m in ("DL", "REML", "GLMM")
+        ("cni_remission", g, m)
+        for g in ("tacrolimus", "cyclosporine")
+        for m in ("DL", "REML", "GLMM")
     ]
     expected = meta.pool(meta.read_studies(studies), analysis="cni_remission")
     for row, want in zip(rows, expected):

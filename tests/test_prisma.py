@@ -74,8 +74,9 @@ class Scenario:
         return pid
 
     def ledger(self):
-        return prisma.build_ledger(self.records, self.publications, self.statuses, self.rules,
-                                   self.studies, SETTINGS)
+        return prisma.build_ledger(
+            self.records, self.publications, self.statuses, self.rules, self.studies, SETTINGS
+        )
 
 
 def small_studies():
@@ -88,10 +89,18 @@ def small_studies():
 
 def small_scenario() -> Scenario:
     s = Scenario(small_studies())
-    s.publication(BASELINE, "included", ("pubmed:1", BASELINE), ("embase:E1", BASELINE), ("pubmed:1", RUN2),
-                  study="alpha-2001")
+    s.publication(
+        BASELINE,
+        "included",
+        ("pubmed:1", BASELINE),
+        ("embase:E1", BASELINE),
+        ("pubmed:1", RUN2),
+        study="alpha-2001",
+    )
     s.publication(BASELINE, "included", ("embase:E2", BASELINE), study="beta-2010")
-    s.publication(BASELINE, "excluded_title_abstract", ("pubmed:2", BASELINE), reasons=["Review, no data"])
+    s.publication(
+        BASELINE, "excluded_title_abstract", ("pubmed:2", BASELINE), reasons=["Review, no data"]
+    )
     # run 1: a new study, one record awaiting screening
     s.publication(RUN1, "included", ("pubmed:3", RUN1), study="gamma-2023")
     s.publication(RUN1, "awaiting_title_abstract", ("pubmed:5", RUN1))
@@ -99,7 +108,9 @@ def small_scenario() -> Scenario:
     s.publication(RUN2, "included", ("pubmed:9", RUN2), ("embase:E3", RUN2), study="gamma-2023")
     s.publication(RUN2, "included", ("pubmed:4", RUN2), study="alpha-2001")
     s.publication(RUN2, "included", ("embase:E4", RUN2), study="delta-2025")
-    s.publication(RUN2, "excluded_full_text", ("pubmed:6", RUN2), reasons=["Not adults", "Meeting abstract"])
+    s.publication(
+        RUN2, "excluded_full_text", ("pubmed:6", RUN2), reasons=["Not adults", "Meeting abstract"]
+    )
     s.publication(RUN2, "excluded_full_text", ("pubmed:10", RUN2), reasons=["Not adults"])
     s.publication(RUN2, "awaiting_full_text", ("pubmed:7", RUN2))
     s.publication(RUN2, "full_text_not_retrieved", ("pubmed:8", RUN2))
@@ -122,22 +133,42 @@ def test_update_runs_previous_new_and_total_boxes():
     base = counts(ledger, "baseline")
     assert (base["database_results"], base["duplicates"], base["records_screened"]) == (4, 1, 3)
     assert (base["organisation_results"], base["other_assessed"]) == (1, 1)
-    assert (base["new_studies"], base["new_reports"], base["total_studies"], base["total_reports"]) == (3, 3, 3, 3)
+    assert (
+        base["new_studies"],
+        base["new_reports"],
+        base["total_studies"],
+        base["total_reports"],
+    ) == (3, 3, 3, 3)
 
     run1 = counts(ledger, RUN1)
     assert (run1["previous_studies"], run1["previous_reports"]) == (3, 3)
     assert (run1["records_screened"], run1["awaiting_title_abstract"]) == (1, 1)
-    assert (run1["new_studies"], run1["new_reports"], run1["total_studies"], run1["total_reports"]) == (1, 1, 4, 4)
+    assert (
+        run1["new_studies"],
+        run1["new_reports"],
+        run1["total_studies"],
+        run1["total_reports"],
+    ) == (1, 1, 4, 4)
 
     run2 = counts(ledger, RUN2)
     assert (run2["previous_studies"], run2["previous_reports"]) == (4, 4)
     # pubmed:1 retrieved again and embase:E3 are the duplicates; ctgov is a register
     assert (run2["database_results"], run2["register_results"], run2["duplicates"]) == (9, 1, 2)
-    assert (run2["records_screened"], run2["records_excluded"], run2["dbr_sought_reports"]) == (8, 1, 7)
-    assert (run2["dbr_notretrieved_reports"], run2["awaiting_full_text"], run2["dbr_assessed"]) == (1, 1, 5)
+    assert (run2["records_screened"], run2["records_excluded"], run2["dbr_sought_reports"]) == (
+        8,
+        1,
+        7,
+    )
+    assert (run2["dbr_notretrieved_reports"], run2["awaiting_full_text"], run2["dbr_assessed"]) == (
+        1,
+        1,
+        5,
+    )
     assert (run2["dbr_excluded"], run2["new_reports"]) == (2, 3)
     # gamma is already in the previous version of run 2; only delta is new
-    assert sorted(r["id"] for r in ledger if r["flow"] == RUN2 and r["box"] == "new_studies") == ["delta-2025"]
+    assert sorted(r["id"] for r in ledger if r["flow"] == RUN2 and r["box"] == "new_studies") == [
+        "delta-2025"
+    ]
     assert (run2["total_studies"], run2["total_reports"]) == (5, 7)
 
     cumulative = counts(ledger, "cumulative")
@@ -149,7 +180,9 @@ def test_update_runs_previous_new_and_total_boxes():
 
 def test_duplicate_rows_say_why():
     ledger = small_scenario().ledger()
-    details = {r["id"]: r["detail"] for r in ledger if r["flow"] == RUN2 and r["box"] == "duplicates"}
+    details = {
+        r["id"]: r["detail"] for r in ledger if r["flow"] == RUN2 and r["box"] == "duplicates"
+    }
     assert details["pubmed:1"] == f"retrieved again (first in run {BASELINE})"
     assert details["embase:E3"] == "duplicate of pubmed:9 (doi_title 98)"
 
@@ -161,7 +194,11 @@ def test_exclusion_reasons_are_listed_and_csv_safe():
     # the title/abstract reason never reaches dbr_excluded; database breakdown in one cell
     assert rows["dbr_excluded"]["n"] == "0"
     assert rows["database_specific_results"]["n"] == "Embase, 2; MEDLINE (PubMed), 2"
-    note = [r["note"] for r in ledger if r["flow"] == RUN2 and r["box"] == "dbr_excluded" and r["id"] == "pubmed:6"]
+    note = [
+        r["note"]
+        for r in ledger
+        if r["flow"] == RUN2 and r["box"] == "dbr_excluded" and r["id"] == "pubmed:6"
+    ]
     assert note == ["also: Meeting abstract"]
 
 
@@ -181,10 +218,14 @@ def test_prisma_csv_agrees_with_the_ledger_and_keeps_the_template_layout():
             assert total == expected[data]
             if data.endswith("_specific_results"):
                 assert total == expected[data.replace("_specific", "")]
-            assert prisma.parse_multi_cell(row["n"]) == [(prisma.csv_label(label), n) for label, n in breakdowns[data]]
+            assert prisma.parse_multi_cell(row["n"]) == [
+                (prisma.csv_label(label), n) for label, n in breakdowns[data]
+            ]
         elif data in expected:
-            assert int(row["n"]) == expected[data] == sum(
-                1 for r in ledger if r["flow"] == "cumulative" and r["box"] == data
+            assert (
+                int(row["n"])
+                == expected[data]
+                == sum(1 for r in ledger if r["flow"] == "cumulative" and r["box"] == data)
             )
     # the extra rows use names no PRISMA_data() pattern matches
     patterns = [r[0] for r in prisma.TEMPLATE_ROWS if r[0] != "NA"]
@@ -211,7 +252,11 @@ def test_no_update_run_yet_gives_an_empty_update_with_the_previous_version():
     ledger = s.ledger()
     prisma.check_identities(ledger)
     cumulative = counts(ledger, "cumulative")
-    assert (cumulative["previous_studies"], cumulative["new_studies"], cumulative["total_studies"]) == (3, 0, 3)
+    assert (
+        cumulative["previous_studies"],
+        cumulative["new_studies"],
+        cumulative["total_studies"],
+    ) == (3, 0, 3)
     assert cumulative["database_results"] == 0
 
 
@@ -221,7 +266,12 @@ def test_no_update_run_yet_gives_an_empty_update_with_the_previous_version():
 def _broken(ledger, flow, box, ident=None, drop=True, add=None):
     out = []
     for row in ledger:
-        if drop and row["flow"] == flow and row["box"] == box and (ident is None or row["id"] == ident):
+        if (
+            drop
+            and row["flow"] == flow
+            and row["box"] == box
+            and (ident is None or row["id"] == ident)
+        ):
             continue
         out.append(row)
     if add:
@@ -241,7 +291,11 @@ def _violation(ledger, *fragments):
 def test_publication_without_screening_status_breaks_identified_minus_duplicates():
     s = small_scenario()
     del s.statuses["pubmed:3"]
-    _violation(s.ledger(), f"[{RUN1}] identified - duplicates", "only in identified records not removed as duplicates: pubmed:3")
+    _violation(
+        s.ledger(),
+        f"[{RUN1}] identified - duplicates",
+        "only in identified records not removed as duplicates: pubmed:3",
+    )
 
 
 def test_record_unknown_to_dedup_is_named():
@@ -254,22 +308,55 @@ def test_status_for_a_publication_with_no_record_is_named():
     s = small_scenario()
     s.publications["pubmed:888"] = prisma.Publication("pubmed:888", RUN2, ("pubmed:888",))
     s.statuses["pubmed:888"] = prisma.Status("pubmed:888", "excluded_title_abstract")
-    _violation(s.ledger(), "only in excluded_automatic + excluded_other + awaiting_title_abstract + records_screened: pubmed:888")
+    _violation(
+        s.ledger(),
+        "only in excluded_automatic + excluded_other + awaiting_title_abstract + records_screened: pubmed:888",
+    )
 
 
 @pytest.mark.parametrize(
     ("box", "ident", "fragments"),
     [
-        ("database_specific_results", "pubmed:4", ["database_results = sum of database_specific_results", "pubmed:4@"]),
+        (
+            "database_specific_results",
+            "pubmed:4",
+            ["database_results = sum of database_specific_results", "pubmed:4@"],
+        ),
         ("duplicates", "embase:E3", ["identified - duplicates", "embase:E3"]),
-        ("records_excluded", "ctgov:NCT1", ["records_screened - records_excluded = dbr_sought_reports", "ctgov:NCT1"]),
-        ("dbr_notretrieved_reports", "pubmed:8", ["dbr_sought_reports - dbr_notretrieved_reports - awaiting_full_text = dbr_assessed", "pubmed:8"]),
+        (
+            "records_excluded",
+            "ctgov:NCT1",
+            ["records_screened - records_excluded = dbr_sought_reports", "ctgov:NCT1"],
+        ),
+        (
+            "dbr_notretrieved_reports",
+            "pubmed:8",
+            [
+                "dbr_sought_reports - dbr_notretrieved_reports - awaiting_full_text = dbr_assessed",
+                "pubmed:8",
+            ],
+        ),
         ("awaiting_full_text", "pubmed:7", ["= dbr_assessed", "pubmed:7"]),
-        ("dbr_excluded", "pubmed:10", ["dbr_assessed - dbr_excluded + other_assessed - other_excluded = new_reports", "pubmed:10"]),
+        (
+            "dbr_excluded",
+            "pubmed:10",
+            [
+                "dbr_assessed - dbr_excluded + other_assessed - other_excluded = new_reports",
+                "pubmed:10",
+            ],
+        ),
         ("new_reports", "embase:E4", ["= new_reports", "embase:E4"]),
         ("new_studies", "delta-2025", ["new_studies = studies of new_reports", "delta-2025"]),
-        ("total_studies", "delta-2025", ["previous_studies + new_studies = total_studies", "delta-2025"]),
-        ("total_reports", "pubmed:4", ["previous_reports + new_reports = total_reports", "pubmed:4"]),
+        (
+            "total_studies",
+            "delta-2025",
+            ["previous_studies + new_studies = total_studies", "delta-2025"],
+        ),
+        (
+            "total_reports",
+            "pubmed:4",
+            ["previous_reports + new_reports = total_reports", "pubmed:4"],
+        ),
         ("previous_studies", "beta-2010", ["previous version = total of", "beta-2010"]),
     ],
 )
@@ -280,8 +367,16 @@ def test_each_identity_violation_is_caught(box, ident, fragments):
 
 def test_a_report_counted_twice_is_caught():
     ledger = small_scenario().ledger()
-    extra = {"run": RUN2, "box": "new_reports", "id": "pubmed:4", "id_type": "publication", "study_id": "alpha-2001"}
-    _violation(_broken(ledger, RUN2, "new_reports", drop=False, add=extra), "counted twice: pubmed:4")
+    extra = {
+        "run": RUN2,
+        "box": "new_reports",
+        "id": "pubmed:4",
+        "id_type": "publication",
+        "study_id": "alpha-2001",
+    }
+    _violation(
+        _broken(ledger, RUN2, "new_reports", drop=False, add=extra), "counted twice: pubmed:4"
+    )
 
 
 def test_a_record_in_two_boxes_after_dedup_is_caught():
@@ -292,14 +387,20 @@ def test_a_record_in_two_boxes_after_dedup_is_caught():
 
 def test_cumulative_must_equal_the_sum_of_runs():
     ledger = small_scenario().ledger()
-    _violation(_broken(ledger, "cumulative", "records_excluded", "ctgov:NCT1"),
-               "[cumulative] records_excluded = sum over update runs", "ctgov:NCT1")
+    _violation(
+        _broken(ledger, "cumulative", "records_excluded", "ctgov:NCT1"),
+        "[cumulative] records_excluded = sum over update runs",
+        "ctgov:NCT1",
+    )
 
 
 def test_other_methods_identities():
     ledger = small_scenario().ledger()
-    _violation(_broken(ledger, "baseline", "other_assessed"), "other_sought_reports - other_notretrieved_reports = other_assessed",
-               "unpublished:cohort")
+    _violation(
+        _broken(ledger, "baseline", "other_assessed"),
+        "other_sought_reports - other_notretrieved_reports = other_assessed",
+        "unpublished:cohort",
+    )
 
 
 # ----------------------------------------------------------------------------- the baseline
@@ -322,7 +423,9 @@ def seed_baseline_scenario() -> Scenario:
         if row["study_id"] == "pape-2019":
             members.append((f"embase:ref{row['ref']}", BASELINE))
         s.publication(BASELINE, "included", *members, study=row["study_id"])
-    s.publication(BASELINE, "excluded_title_abstract", ("embase:rr13", BASELINE), reasons=["Review"])
+    s.publication(
+        BASELINE, "excluded_title_abstract", ("embase:rr13", BASELINE), reasons=["Review"]
+    )
     s.publication(BASELINE, "excluded_full_text", ("embase:rr12", BASELINE), reasons=["Review"])
     return s
 
@@ -334,16 +437,26 @@ def test_baseline_flow_is_the_published_review():
     prisma.check_identities(ledger)
     prisma.check_baseline(ledger, s.studies)
     base = counts(ledger, "baseline")
-    assert base["database_results"] == 23 and base["duplicates"] == 1 and base["records_screened"] == 22
+    assert (
+        base["database_results"] == 23
+        and base["duplicates"] == 1
+        and base["records_screened"] == 22
+    )
     assert base["dbr_assessed"] == 21 and base["dbr_excluded"] == 1
-    via_databases = {r["study_id"] for r in ledger if r["flow"] == "baseline" and r["box"] == "dbr_assessed"} - {""}
+    via_databases = {
+        r["study_id"] for r in ledger if r["flow"] == "baseline" and r["box"] == "dbr_assessed"
+    } - {""}
     assert len(via_databases) == 20
-    assert [r["id"] for r in ledger if r["flow"] == "baseline" and r["box"] == "organisation_results"] == [
-        "unpublished:dutch-cohort"
-    ]
+    assert [
+        r["id"] for r in ledger if r["flow"] == "baseline" and r["box"] == "organisation_results"
+    ] == ["unpublished:dutch-cohort"]
     assert (base["new_studies"], base["total_studies"], base["total_reports"]) == (21, 21, 21)
     cumulative = counts(ledger, "cumulative")
-    assert (cumulative["previous_studies"], cumulative["previous_reports"], cumulative["total_studies"]) == (21, 21, 21)
+    assert (
+        cumulative["previous_studies"],
+        cumulative["previous_reports"],
+        cumulative["total_studies"],
+    ) == (21, 21, 21)
 
 
 def test_baseline_study_not_traced_fails_with_its_id():
@@ -371,43 +484,101 @@ def write_scenario(s: Scenario, folder: Path) -> dict[str, Path]:
     tables = {}
     for ref in s.records:
         tables.setdefault((ref.source, ref.run), []).append(
-            {"record_id": ref.record_id, "source": ref.source, "run": ref.run})
+            {"record_id": ref.record_id, "source": ref.source, "run": ref.run}
+        )
     paths = {}
     for (source, run), rows in tables.items():
         path = folder / source / run / "records.tsv"
         write_tsv(path, rows, ("record_id", "source", "run"))
         paths.setdefault("records", []).append(path)
-    write_tsv(folder / "unique.tsv", [
-        {"publication_id": p.publication_id, "member_record_ids": "; ".join(p.members), "first_run": p.first_run}
-        for p in s.publications.values()], ("publication_id", "member_record_ids", "first_run"))
-    write_tsv(folder / "duplicates.tsv", [
-        {"record_id": r, "duplicate_of": "", "rule": rule.split()[0], "score": rule.split()[1]}
-        for r, rule in s.rules.items()], ("record_id", "duplicate_of", "rule", "score"))
-    write_tsv(folder / "status.tsv", [
-        {"publication_id": st.publication_id, "status": st.status, "exclusion_reason_label": "; ".join(st.reasons),
-         "study_id": st.study_id} for st in s.statuses.values()],
-        ("publication_id", "status", "exclusion_reason_label", "study_id"))
+    write_tsv(
+        folder / "unique.tsv",
+        [
+            {
+                "publication_id": p.publication_id,
+                "member_record_ids": "; ".join(p.members),
+                "first_run": p.first_run,
+            }
+            for p in s.publications.values()
+        ],
+        ("publication_id", "member_record_ids", "first_run"),
+    )
+    write_tsv(
+        folder / "duplicates.tsv",
+        [
+            {"record_id": r, "duplicate_of": "", "rule": rule.split()[0], "score": rule.split()[1]}
+            for r, rule in s.rules.items()
+        ],
+        ("record_id", "duplicate_of", "rule", "score"),
+    )
+    write_tsv(
+        folder / "status.tsv",
+        [
+            {
+                "publication_id": st.publication_id,
+                "status": st.status,
+                "exclusion_reason_label": "; ".join(st.reasons),
+                "study_id": st.study_id,
+            }
+            for st in s.statuses.values()
+        ],
+        ("publication_id", "status", "exclusion_reason_label", "study_id"),
+    )
     ledger = s.ledger()
     runs = {}
     for row in ledger:
-        if row["flow"] != "cumulative" and row["box"] in ("database_results", "register_results", "duplicates"):
+        if row["flow"] != "cumulative" and row["box"] in (
+            "database_results",
+            "register_results",
+            "duplicates",
+        ):
             for source in (row["source"], "all"):
-                c = runs.setdefault((row["run"], source), {"run": row["run"], "source": source,
-                                                          "records_identified": 0, "duplicates_removed": 0})
+                c = runs.setdefault(
+                    (row["run"], source),
+                    {
+                        "run": row["run"],
+                        "source": source,
+                        "records_identified": 0,
+                        "duplicates_removed": 0,
+                    },
+                )
                 c["records_identified" if row["box"] != "duplicates" else "duplicates_removed"] += 1
-    write_tsv(folder / "runs.tsv", runs.values(), ("run", "source", "records_identified", "duplicates_removed"))
-    write_tsv(folder / "studies.tsv", [{"study_id": st.study_id, "label": st.label,
-                                        "design": "unpublished case series" if st.unpublished else "case series"}
-                                       for st in s.studies], ("study_id", "label", "design"))
-    return {**{k: folder / f"{k}.tsv" for k in ("unique", "duplicates", "runs", "status", "studies")},
-            "records": paths["records"]}
+    write_tsv(
+        folder / "runs.tsv",
+        runs.values(),
+        ("run", "source", "records_identified", "duplicates_removed"),
+    )
+    write_tsv(
+        folder / "studies.tsv",
+        [
+            {
+                "study_id": st.study_id,
+                "label": st.label,
+                "design": "unpublished case series" if st.unpublished else "case series",
+            }
+            for st in s.studies
+        ],
+        ("study_id", "label", "design"),
+    )
+    return {
+        **{k: folder / f"{k}.tsv" for k in ("unique", "duplicates", "runs", "status", "studies")},
+        "records": paths["records"],
+    }
 
 
 def run_build(paths, out: Path):
     return prisma.build_prisma(
-        paths["records"], paths["unique"], paths["duplicates"], paths["runs"], paths["status"], paths["studies"],
-        SETTINGS, ledger_path=out / "ledger.tsv", prisma_csv=out / "prisma.csv",
-        prisma_baseline_csv=out / "prisma_baseline.csv", counts_path=out / "counts.tsv",
+        paths["records"],
+        paths["unique"],
+        paths["duplicates"],
+        paths["runs"],
+        paths["status"],
+        paths["studies"],
+        SETTINGS,
+        ledger_path=out / "ledger.tsv",
+        prisma_csv=out / "prisma.csv",
+        prisma_baseline_csv=out / "prisma_baseline.csv",
+        counts_path=out / "counts.tsv",
     )
 
 
@@ -415,7 +586,9 @@ def test_build_prisma_writes_consistent_files(tmp_path):
     paths = write_scenario(small_scenario(), tmp_path / "in")
     out = tmp_path / "out"
     run_build(paths, out)
-    ledger = read_tsv(out / "ledger.tsv", required=prisma.LEDGER_COLUMNS, allowed=prisma.LEDGER_COLUMNS)
+    ledger = read_tsv(
+        out / "ledger.tsv", required=prisma.LEDGER_COLUMNS, allowed=prisma.LEDGER_COLUMNS
+    )
     keys = [(r["flow"], r["box"], r["id"], r["run"]) for r in ledger]
     assert len(keys) == len(set(keys)), "one row per (flow, box, item)"
     prisma.check_identities(ledger)
@@ -436,7 +609,10 @@ def test_build_prisma_checks_dedup_counts_and_writes_nothing_on_error(tmp_path):
         if row["run"] == RUN2 and row["source"] == "pubmed":
             row["duplicates_removed"] = "0"
     write_tsv(paths["runs"], rows, ("run", "source", "records_identified", "duplicates_removed"))
-    with pytest.raises(ConsistencyError, match=f"duplicates_removed of run {RUN2} source pubmed is 0, the ledger counts 1"):
+    with pytest.raises(
+        ConsistencyError,
+        match=f"duplicates_removed of run {RUN2} source pubmed is 0, the ledger counts 1",
+    ):
         run_build(paths, tmp_path / "out")
     assert not (tmp_path / "out").exists()
 
@@ -445,7 +621,10 @@ def test_unknown_status_is_a_validation_error(tmp_path):
     paths = write_scenario(small_scenario(), tmp_path / "in")
     text = paths["status"].read_text().replace("awaiting_full_text", "waiting")
     paths["status"].write_text(text)
-    with pytest.raises(ValidationError, match="unknown screening status.*'waiting'.*allowed: awaiting_title_abstract"):
+    with pytest.raises(
+        ValidationError,
+        match="unknown screening status.*'waiting'.*allowed: awaiting_title_abstract",
+    ):
         run_build(paths, tmp_path / "out")
 
 

@@ -7,7 +7,14 @@ import xml.etree.ElementTree as ET
 import pytest
 
 import livingreview.prisma as prisma
-from livingreview.flowchart import A4_LANDSCAPE_INCHES, MIN_FONT_PT, NBSP, draw_flow, draw_flows, save_flow
+from livingreview.flowchart import (
+    A4_LANDSCAPE_INCHES,
+    MIN_FONT_PT,
+    NBSP,
+    draw_flow,
+    draw_flows,
+    save_flow,
+)
 from livingreview.io import write_tsv
 
 from test_prisma import RUN2, small_scenario
@@ -19,7 +26,9 @@ def _texts(fig) -> str:
 
 
 def _fonts(fig) -> list[float]:
-    return [t.get_fontsize() for t in fig.texts] + [t.get_fontsize() for ax in fig.axes for t in ax.texts]
+    return [t.get_fontsize() for t in fig.texts] + [
+        t.get_fontsize() for ax in fig.axes for t in ax.texts
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -50,11 +59,19 @@ def test_every_box_shows_the_ledger_count(ledger):
     ]:
         assert phrase.format(counts[box]) in text, phrase
     assert "Not adults (n = 2)" in text  # exclusion reasons are listed
-    assert "MEDLINE (PubMed) (n = 7)" in text and "Embase (n = 2)" in text and "ClinicalTrials.gov (n = 1)" in text
+    assert (
+        "MEDLINE (PubMed) (n = 7)" in text
+        and "Embase (n = 2)" in text
+        and "ClinicalTrials.gov (n = 1)" in text
+    )
 
 
 def test_readable_on_a4(ledger):
-    many_reasons = {"dbr_excluded": [(f"Exclusion reason number {i} with a long explanation", i) for i in range(1, 16)]}
+    many_reasons = {
+        "dbr_excluded": [
+            (f"Exclusion reason number {i} with a long explanation", i) for i in range(1, 16)
+        ]
+    }
     fig = draw_flow(prisma.flow_counts(ledger, "cumulative"), many_reasons, "Many reasons")
     assert tuple(round(v, 2) for v in fig.get_size_inches()) == A4_LANDSCAPE_INCHES
     assert min(_fonts(fig)) >= MIN_FONT_PT
@@ -70,14 +87,18 @@ def test_baseline_layout_has_no_previous_column(ledger):
 def test_files_are_written_reproducibly(ledger, tmp_path):
     table, columns = prisma.count_table(ledger)
     write_tsv(tmp_path / "counts.tsv", table, columns)
-    outputs = {"cumulative": [tmp_path / "a.svg", tmp_path / "a.pdf", tmp_path / "a.png"],
-               "baseline": [tmp_path / "b.svg"]}
+    outputs = {
+        "cumulative": [tmp_path / "a.svg", tmp_path / "a.pdf", tmp_path / "a.png"],
+        "baseline": [tmp_path / "b.svg"],
+    }
     draw_flows(tmp_path / "counts.tsv", outputs, {"cumulative": "Update"})
     first = {p.name: p.read_bytes() for p in tmp_path.glob("a.*")}
     draw_flows(tmp_path / "counts.tsv", outputs, {"cumulative": "Update"})
     assert first == {p.name: p.read_bytes() for p in tmp_path.glob("a.*")}
     root = ET.fromstring(first["a.svg"])
-    assert root.get("width").startswith("841.") and root.get("height").startswith("595.")  # A4 in pt
+    assert root.get("width").startswith("841.") and root.get("height").startswith(
+        "595."
+    )  # A4 in pt
     assert first["a.pdf"].startswith(b"%PDF") and first["a.png"].startswith(b"\x89PNG")
     assert (tmp_path / "b.svg").stat().st_size > 1000
     assert not list(tmp_path.glob(".*.tmp"))

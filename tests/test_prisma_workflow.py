@@ -29,7 +29,11 @@ def prisma_run(tmp_path_factory):
 
 
 def _ledger(workdir):
-    return read_tsv(workdir / "results/prisma/ledger.tsv", required=prisma.LEDGER_COLUMNS, allowed=prisma.LEDGER_COLUMNS)
+    return read_tsv(
+        workdir / "results/prisma/ledger.tsv",
+        required=prisma.LEDGER_COLUMNS,
+        allowed=prisma.LEDGER_COLUMNS,
+    )
 
 
 def test_ledger_and_prisma_csv_agree(prisma_run):
@@ -39,26 +43,37 @@ def test_ledger_and_prisma_csv_agree(prisma_run):
         with open(prisma_run / "results/prisma" / name, encoding="utf-8", newline="") as handle:
             rows = list(csv.DictReader(handle))
         assert list(rows[0]) == list(prisma.TEMPLATE_COLUMNS)
-        assert [r["data"] for r in rows[: len(prisma.TEMPLATE_ROWS)]] == [r[0] for r in prisma.TEMPLATE_ROWS]
+        assert [r["data"] for r in rows[: len(prisma.TEMPLATE_ROWS)]] == [
+            r[0] for r in prisma.TEMPLATE_ROWS
+        ]
         for row in rows:
             box = row["data"]
             in_box = [r for r in ledger if r["flow"] == flow and r["box"] == box]
             if box in prisma.MULTI_BOXES:
-                assert sum(n for _, n in prisma.parse_multi_cell(row["n"])) == len(in_box), (name, box)
+                assert sum(n for _, n in prisma.parse_multi_cell(row["n"])) == len(in_box), (
+                    name,
+                    box,
+                )
             elif box in prisma.BOXES:
                 assert int(row["n"]) == len(in_box), (name, box)
 
 
 def test_baseline_flow_is_the_published_review(prisma_run):
     ledger = _ledger(prisma_run)
-    studies = read_tsv(prisma_run / "resources/baseline/studies.tsv", required=("study_id", "design"))
+    studies = read_tsv(
+        prisma_run / "resources/baseline/studies.tsv", required=("study_id", "design")
+    )
     literature = {s["study_id"] for s in studies if s["design"] != "unpublished case series"}
     assert len(literature) == 20 and len(studies) == 21
     rows = [r for r in ledger if r["flow"] == "baseline"]
-    via_databases = {r["study_id"] for r in rows if r["box"] == "new_reports" and r["id_type"] == "publication"}
+    via_databases = {
+        r["study_id"] for r in rows if r["box"] == "new_reports" and r["id_type"] == "publication"
+    }
     assert via_databases == literature
     assert [r["study_id"] for r in rows if r["box"] == "organisation_results"] == ["dutch-cohort"]
-    assert {r["id"] for r in rows if r["box"] == "total_studies"} == {s["study_id"] for s in studies}
+    assert {r["id"] for r in rows if r["box"] == "total_studies"} == {
+        s["study_id"] for s in studies
+    }
     counts = prisma.flow_counts(ledger, "cumulative")
     assert counts["previous_studies"] == 21
     assert counts["total_studies"] == 21 + counts["new_studies"]
@@ -72,7 +87,9 @@ def test_counts_per_run_match_dedup(prisma_run):
     assert update_runs, "the recorded data hold one update run"
     for run in update_runs:
         total = next(r for r in runs if r["run"] == run and r["source"] == "all")
-        assert counts[run]["database_results"] + counts[run]["register_results"] == int(total["records_identified"])
+        assert counts[run]["database_results"] + counts[run]["register_results"] == int(
+            total["records_identified"]
+        )
         assert counts[run]["duplicates"] == int(total["duplicates_removed"])
 
 
@@ -92,8 +109,15 @@ def test_broken_identity_fails_the_job_naming_the_record(prisma_run, tmp_path):
     dropped = rows.pop()["publication_id"]
     write_tsv(status, rows, columns)
     # only the ledger may run: the edited status.tsv stands for a stale screening output
-    result = run_snakemake(workdir, "results/prisma/ledger.tsv", "--forcerun", "prisma_ledger",
-                           "--allowed-rules", "prisma_ledger", check=False)
+    result = run_snakemake(
+        workdir,
+        "results/prisma/ledger.tsv",
+        "--forcerun",
+        "prisma_ledger",
+        "--allowed-rules",
+        "prisma_ledger",
+        check=False,
+    )
     assert result.returncode != 0
     log = (workdir / "logs/prisma/prisma_ledger.log").read_text(encoding="utf-8")
     assert "PRISMA identity violation" in log and dropped in log

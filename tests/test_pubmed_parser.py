@@ -33,7 +33,13 @@ def test_record_without_abstract():
     assert row["abstract"] == ""
     assert row["title"] == "The treatment of AIDS behind the walls of correctional facilities."
     assert row["authors"] == "Olivero JM" and row["first_author"] == "Olivero"
-    assert (row["journal_abbrev"], row["year"], row["volume"], row["issue"], row["pages"]) == ("Soc Justice", "1990", "17", "1", "113-25")
+    assert (row["journal_abbrev"], row["year"], row["volume"], row["issue"], row["pages"]) == (
+        "Soc Justice",
+        "1990",
+        "17",
+        "1",
+        "113-25",
+    )
     assert row["publication_types"] == "Journal Article; Review"
     assert row["language"] == "eng"
     assert "Acquired Immunodeficiency Syndrome" in row["mesh_terms"].split("; ")
@@ -73,7 +79,12 @@ def test_dtd_not_bundled_still_parses_offline(monkeypatch):
     body = (FIXTURES / "pubmed2.xml").read_bytes()
     future = re.sub(rb"pubmed_\d{6}\.dtd|pubmed_\w+\.dtd", b"pubmed_990101.dtd", body, count=1)
     if future == body:  # fixture names its DTD differently: put one in
-        future = re.sub(rb"<!DOCTYPE[^>]*>", b'<!DOCTYPE PubmedArticleSet PUBLIC "-//NLM//DTD PubMedArticle, 1st January 2099//EN" "https://dtd.nlm.nih.gov/ncbi/pubmed/out/pubmed_990101.dtd">', body, count=1)
+        future = re.sub(
+            rb"<!DOCTYPE[^>]*>",
+            b'<!DOCTYPE PubmedArticleSet PUBLIC "-//NLM//DTD PubMedArticle, 1st January 2099//EN" "https://dtd.nlm.nih.gov/ncbi/pubmed/out/pubmed_990101.dtd">',
+            body,
+            count=1,
+        )
     assert b"pubmed_990101.dtd" in future
 
     def no_network(*args, **kwargs):
@@ -106,7 +117,9 @@ def test_bundled_dtd_is_left_alone():
     assert with_known_dtd(body) == (body, None)
 
 
-@pytest.mark.parametrize("name, cut", [("pubmed2.xml", 0.6), ("pubmed3.html", 1.0), ("einfo4.xml", 1.0)])
+@pytest.mark.parametrize(
+    "name, cut", [("pubmed2.xml", 0.6), ("pubmed3.html", 1.0), ("einfo4.xml", 1.0)]
+)
 def test_truncated_html_or_wrong_documents_are_errors_naming_the_origin(name, cut):
     body = (FIXTURES / name).read_bytes()
     body = body[: int(len(body) * cut)]

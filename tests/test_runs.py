@@ -48,9 +48,15 @@ def test_doctests(module):
 
 # ----------------------------------------------------------------------------- exit codes
 
+
 def test_markers_from_job_output_decide_the_exit_code():
-    assert classify_failure("x\nERROR livingreview: LIVINGREVIEW-ERROR NetworkError exit_code=4\n") == (EXIT_NETWORK, "NetworkError")
-    assert classify_failure("LIVINGREVIEW-ERROR ValidationError exit_code=3") == (EXIT_INPUT, "ValidationError")
+    assert classify_failure(
+        "x\nERROR livingreview: LIVINGREVIEW-ERROR NetworkError exit_code=4\n"
+    ) == (EXIT_NETWORK, "NetworkError")
+    assert classify_failure("LIVINGREVIEW-ERROR ValidationError exit_code=3") == (
+        EXIT_INPUT,
+        "ValidationError",
+    )
     assert classify_failure("LIVINGREVIEW-ERROR KeyError exit_code=1") == (EXIT_FAILURE, "KeyError")
 
 
@@ -81,7 +87,9 @@ def test_uncaught_exception_in_a_script_prints_the_marker(tmp_path):
         f"setup_logging({str(tmp_path / 'job.log')!r})\n"
         "raise InputFileError('sheet.tsv', 'bad cell', line=4, field='decision', value='perhaps')\n"
     )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 1
     assert "LIVINGREVIEW-ERROR InputFileError exit_code=3" in result.stderr
     log_text = (tmp_path / "job.log").read_text()
@@ -92,12 +100,18 @@ def test_uncaught_exception_in_a_script_prints_the_marker(tmp_path):
 def test_command_line_classify(tmp_path):
     output = tmp_path / "run.log"
     output.write_text("... LIVINGREVIEW-ERROR NetworkError exit_code=4\n")
-    result = subprocess.run([sys.executable, "-m", "livingreview.runs", "classify", str(output)],
-                            capture_output=True, text=True, timeout=60, check=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "livingreview.runs", "classify", str(output)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     assert result.stdout.split() == ["4", "NetworkError"]
 
 
 # ----------------------------------------------------------------------------- stale temporaries
+
 
 def test_clean_stale_temporaries_removes_only_leftovers(tmp_path):
     results = tmp_path / "results"
@@ -153,10 +167,14 @@ def test_an_atomic_write_killed_midway_leaves_the_old_file_and_a_cleanable_lefto
 
 # ----------------------------------------------------------------------------- config and manifest
 
+
 def test_public_config_drops_secrets_but_keeps_variable_names():
     config = {
         "entrez": {"api_key_env": "NCBI_API_KEY", "email": "a@b.org"},
-        "runs": {"notify_command": "post https://hooks.example.org/T0/B0/s3cr3t", "notify_timeout_seconds": 5},
+        "runs": {
+            "notify_command": "post https://hooks.example.org/T0/B0/s3cr3t",
+            "notify_timeout_seconds": 5,
+        },
         "x": {"password": "hunter2", "token": "", "list": [{"secret": "s"}]},
     }
     cleaned = public_config(config)
@@ -170,7 +188,9 @@ def test_public_config_drops_secrets_but_keeps_variable_names():
 
 
 def test_compare_estimates_lists_each_change():
-    before = {"outcomes.tsv": [{"grouping": "cni", "group": "tacrolimus", "n": "219", "remission": "130"}]}
+    before = {
+        "outcomes.tsv": [{"grouping": "cni", "group": "tacrolimus", "n": "219", "remission": "130"}]
+    }
     after = {
         "outcomes.tsv": [
             {"grouping": "cni", "group": "tacrolimus", "n": "231", "remission": "139"},
@@ -203,42 +223,110 @@ def _project(tmp_path: Path) -> Path:
     (base / "src" / "livingreview" / "__pycache__" / "runs.cpython-311.pyc").write_bytes(b"\0")
     snapshot = base / "results" / "search" / "pubmed" / "2026-11-23"
     snapshot.mkdir(parents=True)
-    (snapshot / "provenance.json").write_text(json.dumps({
-        "kind": "update", "mode": "replay", "window": {"start": "2021/10/31", "end": "2026/11/23"},
-        "pmids_returned": ["1", "2", "3"], "pmids_new": ["2", "3"], "pmids_already_held": ["1"],
-        "request_count": 2,
-    }))
+    (snapshot / "provenance.json").write_text(
+        json.dumps(
+            {
+                "kind": "update",
+                "mode": "replay",
+                "window": {"start": "2021/10/31", "end": "2026/11/23"},
+                "pmids_returned": ["1", "2", "3"],
+                "pmids_new": ["2", "3"],
+                "pmids_already_held": ["1"],
+                "request_count": 2,
+            }
+        )
+    )
     (base / "results" / "search" / "pubmed" / ".tmp-2026-11-30-99").mkdir()
     records = base / "results" / "records"
-    write_tsv(records / "unique.tsv", [{"publication_id": f"p{i}"} for i in range(5)], ["publication_id"])
+    write_tsv(
+        records / "unique.tsv", [{"publication_id": f"p{i}"} for i in range(5)], ["publication_id"]
+    )
     write_tsv(records / "duplicates.tsv", [{"record_id": "embase:x"}], ["record_id"])
     write_tsv(records / "maybe.tsv", [], ["record_id_a"])
-    run_columns = ["run", "source", "records_identified", "previously_retrieved", "duplicates_of_earlier_runs",
-                   "duplicates_within_run", "new_publications", "duplicates_removed"]
-    write_tsv(records / "runs.tsv", [
-        {"run": "2021-10-31", "source": "all", "records_identified": 9, "previously_retrieved": 0,
-         "duplicates_of_earlier_runs": 0, "duplicates_within_run": 1, "new_publications": 8, "duplicates_removed": 1},
-        {"run": "2026-11-23", "source": "pubmed", "records_identified": 3, "previously_retrieved": 1,
-         "duplicates_of_earlier_runs": 0, "duplicates_within_run": 0, "new_publications": 2, "duplicates_removed": 1},
-        {"run": "2026-11-23", "source": "all", "records_identified": 3, "previously_retrieved": 1,
-         "duplicates_of_earlier_runs": 0, "duplicates_within_run": 0, "new_publications": 2, "duplicates_removed": 1},
-    ], run_columns)
+    run_columns = [
+        "run",
+        "source",
+        "records_identified",
+        "previously_retrieved",
+        "duplicates_of_earlier_runs",
+        "duplicates_within_run",
+        "new_publications",
+        "duplicates_removed",
+    ]
+    write_tsv(
+        records / "runs.tsv",
+        [
+            {
+                "run": "2021-10-31",
+                "source": "all",
+                "records_identified": 9,
+                "previously_retrieved": 0,
+                "duplicates_of_earlier_runs": 0,
+                "duplicates_within_run": 1,
+                "new_publications": 8,
+                "duplicates_removed": 1,
+            },
+            {
+                "run": "2026-11-23",
+                "source": "pubmed",
+                "records_identified": 3,
+                "previously_retrieved": 1,
+                "duplicates_of_earlier_runs": 0,
+                "duplicates_within_run": 0,
+                "new_publications": 2,
+                "duplicates_removed": 1,
+            },
+            {
+                "run": "2026-11-23",
+                "source": "all",
+                "records_identified": 3,
+                "previously_retrieved": 1,
+                "duplicates_of_earlier_runs": 0,
+                "duplicates_within_run": 0,
+                "new_publications": 2,
+                "duplicates_removed": 1,
+            },
+        ],
+        run_columns,
+    )
     screening = base / "results" / "screening"
-    write_tsv(screening / "status.tsv", [
-        {"publication_id": "p1", "status": "awaiting_title_abstract", "awaiting_reviewers": "reviewer-1; reviewer-2"},
-        {"publication_id": "p2", "status": "awaiting_full_text", "awaiting_reviewers": "reviewer-2"},
-        {"publication_id": "p3", "status": "included", "awaiting_reviewers": ""},
-    ], ["publication_id", "status", "awaiting_reviewers"])
+    write_tsv(
+        screening / "status.tsv",
+        [
+            {
+                "publication_id": "p1",
+                "status": "awaiting_title_abstract",
+                "awaiting_reviewers": "reviewer-1; reviewer-2",
+            },
+            {
+                "publication_id": "p2",
+                "status": "awaiting_full_text",
+                "awaiting_reviewers": "reviewer-2",
+            },
+            {"publication_id": "p3", "status": "included", "awaiting_reviewers": ""},
+        ],
+        ["publication_id", "status", "awaiting_reviewers"],
+    )
     write_tsv(screening / "conflicts.tsv", [{"publication_id": "p2"}], ["publication_id"])
-    write_tsv(screening / "queue" / "title_abstract" / "reviewer-1.tsv", [{"record_id": "p1"}], ["record_id"])
-    write_tsv(base / "results" / "extraction" / "studies.tsv", [
-        {"study_id": "pape-2019", "cni": "tacrolimus", "version": "baseline", "n": "5"},
-        {"study_id": "new-2025", "cni": "tacrolimus", "version": "2026-11-23", "n": "7"},
-        {"study_id": "new-2025", "cni": "cyclosporine", "version": "2026-11-23", "n": "1"},
-    ], ["study_id", "cni", "version", "n"])
-    write_tsv(base / "results" / "synthesis" / "outcomes.tsv",
-              [{"grouping": "cni", "group": "tacrolimus", "n": "12", "remission": "8"}],
-              ["grouping", "group", "n", "remission"])
+    write_tsv(
+        screening / "queue" / "title_abstract" / "reviewer-1.tsv",
+        [{"record_id": "p1"}],
+        ["record_id"],
+    )
+    write_tsv(
+        base / "results" / "extraction" / "studies.tsv",
+        [
+            {"study_id": "pape-2019", "cni": "tacrolimus", "version": "baseline", "n": "5"},
+            {"study_id": "new-2025", "cni": "tacrolimus", "version": "2026-11-23", "n": "7"},
+            {"study_id": "new-2025", "cni": "cyclosporine", "version": "2026-11-23", "n": "1"},
+        ],
+        ["study_id", "cni", "version", "n"],
+    )
+    write_tsv(
+        base / "results" / "synthesis" / "outcomes.tsv",
+        [{"grouping": "cni", "group": "tacrolimus", "n": "12", "remission": "8"}],
+        ["grouping", "group", "n", "remission"],
+    )
     return base
 
 
@@ -268,16 +356,25 @@ def test_first_record_summarises_every_stage(tmp_path):
     assert summary["screening"]["conflicts_awaiting_adjudication"] == 1
     assert summary["screening"]["queues"] == {"title_abstract": {"reviewer-1": 1}}
     assert summary["extraction"]["studies_added_this_run"] == ["new-2025"]
-    assert summary["extraction"]["studies_total"] == 2 and summary["extraction"]["patients_total"] == 13
+    assert (
+        summary["extraction"]["studies_total"] == 2
+        and summary["extraction"]["patients_total"] == 13
+    )
     assert summary["pooled_estimates"]["changed"] is None
 
     assert set(manifest["inputs"]) == {"resources/baseline/arms.tsv", "elsewhere/export.ris"}
-    assert set(manifest["code"]) == {"Snakefile", "workflow/rules/runs.smk", "src/livingreview/runs.py"}
+    assert set(manifest["code"]) == {
+        "Snakefile",
+        "workflow/rules/runs.smk",
+        "src/livingreview/runs.py",
+    }
     assert "results/records/unique.tsv" in manifest["outputs"]
     assert not any("/.tmp-" in p or p.startswith("results/runs/") for p in manifest["outputs"])
     from livingreview.io import sha256_file
 
-    assert manifest["inputs"]["elsewhere/export.ris"]["sha256"] == sha256_file(base / "elsewhere" / "export.ris")
+    assert manifest["inputs"]["elsewhere/export.ris"]["sha256"] == sha256_file(
+        base / "elsewhere" / "export.ris"
+    )
     assert manifest["config"]["runs"]["notify_command"] == REDACTED
     assert manifest["software"]["snakemake"] and manifest["software"]["python"]
 
@@ -290,7 +387,9 @@ def test_first_record_summarises_every_stage(tmp_path):
 def test_missing_stages_are_reported_not_guessed(tmp_path):
     base = tmp_path / "empty"
     base.mkdir()
-    summary, manifest = build_run_record("2026-11-23", {"run_date": "2026-11-23"}, base=base, now=NOW)
+    summary, manifest = build_run_record(
+        "2026-11-23", {"run_date": "2026-11-23"}, base=base, now=NOW
+    )
     for section in ("search", "records", "screening", "extraction"):
         assert summary[section]["available"] is False and summary[section]["missing"]
     assert manifest["outputs"] == {}
@@ -300,22 +399,37 @@ def test_missing_stages_are_reported_not_guessed(tmp_path):
 def test_next_record_says_what_changed_since_the_previous_one(tmp_path):
     base = _project(tmp_path)
     first = base / "results" / "runs" / "2026-11-23"
-    write_run_record("2026-11-23", CONFIG, summary_json=first / "summary.json", summary_md=first / "summary.md",
-                     manifest_json=first / "manifest.json", base=base)
+    write_run_record(
+        "2026-11-23",
+        CONFIG,
+        summary_json=first / "summary.json",
+        summary_md=first / "summary.md",
+        manifest_json=first / "manifest.json",
+        base=base,
+    )
     # nothing changed: the next record says so
-    summary, _ = build_run_record("2026-11-30", {**CONFIG, "run_date": "2026-11-30"}, base=base, now=NOW)
+    summary, _ = build_run_record(
+        "2026-11-30", {**CONFIG, "run_date": "2026-11-30"}, base=base, now=NOW
+    )
     assert summary["pooled_estimates"] == {
-        "tables": ["results/synthesis/outcomes.tsv"], "compared_with": "2026-11-23", "changed": False, "differences": [],
+        "tables": ["results/synthesis/outcomes.tsv"],
+        "compared_with": "2026-11-23",
+        "changed": False,
+        "differences": [],
     }
     assert summary["file_changes"]["outputs"] == {"added": [], "removed": [], "changed": []}
     assert "unchanged since the run of 2026-11-23" in render_summary(summary)
 
     # a new study changes the estimate and the input files
-    write_tsv(base / "results" / "synthesis" / "outcomes.tsv",
-              [{"grouping": "cni", "group": "tacrolimus", "n": "20", "remission": "13"}],
-              ["grouping", "group", "n", "remission"])
+    write_tsv(
+        base / "results" / "synthesis" / "outcomes.tsv",
+        [{"grouping": "cni", "group": "tacrolimus", "n": "20", "remission": "13"}],
+        ["grouping", "group", "n", "remission"],
+    )
     (base / "resources" / "baseline" / "arms.tsv").write_text("study_id\tn\npape-2019\t6\n")
-    summary, _ = build_run_record("2026-11-30", {**CONFIG, "run_date": "2026-11-30"}, base=base, now=NOW)
+    summary, _ = build_run_record(
+        "2026-11-30", {**CONFIG, "run_date": "2026-11-30"}, base=base, now=NOW
+    )
     assert summary["pooled_estimates"]["changed"] is True
     assert summary["pooled_estimates"]["differences"] == [
         "results/synthesis/outcomes.tsv: row cni / tacrolimus: n 12 -> 20",
@@ -337,6 +451,7 @@ def test_unknown_run_path_entry_is_a_config_error():
 
 # ----------------------------------------------------------------------------- notification
 
+
 def test_notify_argv_appends_or_substitutes_the_summary_path():
     assert notify_argv("tool --flag 'two words'", "s.md") == ["tool", "--flag", "two words", "s.md"]
     assert notify_argv(["tool", "{summary}", "x"], "s.md") == ["tool", "s.md", "x"]
@@ -355,8 +470,14 @@ def test_notify_runs_the_command_with_the_summary(tmp_path):
         " + '|' + os.environ['LIVINGREVIEW_SUMMARY_JSON'])\n"
     )
     receipt = tmp_path / "notification.json"
-    notify(f"{sys.executable} {script}", summary_md=summary_md, summary_json=tmp_path / "summary.json",
-           run_date="2026-11-23", timeout=30, receipt=receipt)
+    notify(
+        f"{sys.executable} {script}",
+        summary_md=summary_md,
+        summary_json=tmp_path / "summary.json",
+        run_date="2026-11-23",
+        timeout=30,
+        receipt=receipt,
+    )
     assert seen.read_text() == f"{summary_md}|2026-11-23|{tmp_path / 'summary.json'}"
     assert json.loads(receipt.read_text())["exit_status"] == 0
 
@@ -364,18 +485,37 @@ def test_notify_runs_the_command_with_the_summary(tmp_path):
 def test_failed_notification_raises_and_writes_no_receipt(tmp_path):
     receipt = tmp_path / "notification.json"
     with pytest.raises(ReviewError, match="exited with 3"):
-        notify([sys.executable, "-c", "import sys; sys.exit(3)"], summary_md="s.md", summary_json="s.json",
-               run_date="2026-11-23", timeout=30, receipt=receipt)
+        notify(
+            [sys.executable, "-c", "import sys; sys.exit(3)"],
+            summary_md="s.md",
+            summary_json="s.json",
+            run_date="2026-11-23",
+            timeout=30,
+            receipt=receipt,
+        )
     with pytest.raises(ConfigError, match="not found"):
-        notify("/nonexistent/notify-team", summary_md="s.md", summary_json="s.json",
-               run_date="2026-11-23", timeout=30, receipt=receipt)
+        notify(
+            "/nonexistent/notify-team",
+            summary_md="s.md",
+            summary_json="s.json",
+            run_date="2026-11-23",
+            timeout=30,
+            receipt=receipt,
+        )
     with pytest.raises(ReviewError, match="did not finish within"):
-        notify([sys.executable, "-c", "import time; time.sleep(10)"], summary_md="s.md", summary_json="s.json",
-               run_date="2026-11-23", timeout=0.5, receipt=receipt)
+        notify(
+            [sys.executable, "-c", "import time; time.sleep(10)"],
+            summary_md="s.md",
+            summary_json="s.json",
+            run_date="2026-11-23",
+            timeout=0.5,
+            receipt=receipt,
+        )
     assert not receipt.exists()
 
 
 # ----------------------------------------------------------------------------- config schema
+
 
 def test_runs_section_is_in_the_schema_and_the_default_config():
     schema = yaml.safe_load((ROOT / "workflow" / "schemas" / "config.schema.yaml").read_text())

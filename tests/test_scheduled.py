@@ -42,10 +42,16 @@ def scheduler_env(project: Path) -> dict[str, str]:
     }
 
 
-def scheduled_update(project: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+def scheduled_update(
+    project: Path, *args: str, timeout: float = 300
+) -> subprocess.CompletedProcess:
     return subprocess.run(
         [str(project / "bin" / "scheduled-update"), *args],
-        cwd=project, env=scheduler_env(project), capture_output=True, text=True, timeout=timeout,
+        cwd=project,
+        env=scheduler_env(project),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
@@ -53,8 +59,12 @@ def start_scheduled_update(project: Path, *args: str) -> subprocess.Popen:
     """Start a run in its own process group (so a drill can kill the whole run at once)."""
     return subprocess.Popen(
         [str(project / "bin" / "scheduled-update"), *args],
-        cwd=project, env=scheduler_env(project), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True, start_new_session=True,
+        cwd=project,
+        env=scheduler_env(project),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
     )
 
 
@@ -94,6 +104,7 @@ def completed_copy(completed_project, tmp_path) -> Path:
 
 # ----------------------------------------------------------------------------- arguments
 
+
 @pytest.mark.parametrize(
     "args, message",
     [
@@ -122,6 +133,7 @@ def test_help_documents_the_exit_codes(tmp_path):
 
 
 # ----------------------------------------------------------------------------- the run lock
+
 
 def test_a_held_lock_means_exit_75_and_nothing_touched(tmp_path):
     project = make_project(tmp_path / "project")
@@ -160,6 +172,7 @@ def test_a_snakemake_started_by_hand_is_not_unlocked_under_it(tmp_path):
 
 # ----------------------------------------------------------------------------- real runs
 
+
 def test_scheduled_run_writes_the_record_and_a_dated_log(completed_project):
     record = completed_project / "results" / "runs" / RUN_DATE
     summary = json.loads((record / "summary.json").read_text())
@@ -177,7 +190,9 @@ def test_scheduled_run_writes_the_record_and_a_dated_log(completed_project):
     assert "resources/baseline/arms.tsv" in manifest["inputs"]
     assert "src/livingreview/runs.py" in manifest["code"]
     for path, entry in manifest["outputs"].items():
-        assert hashlib.sha256((completed_project / path).read_bytes()).hexdigest() == entry["sha256"], path
+        assert (
+            hashlib.sha256((completed_project / path).read_bytes()).hexdigest() == entry["sha256"]
+        ), path
     assert any(p.startswith("results/search/pubmed/2021-10-31/") for p in manifest["outputs"])
     assert manifest["config"]["run_date"] == RUN_DATE
     logs = list((completed_project / "logs" / "scheduled").glob(f"{RUN_DATE}T*Z.log"))
@@ -188,14 +203,18 @@ def test_rerun_with_nothing_new_changes_only_that_runs_record(completed_copy):
     project = completed_copy
     results_before = checksums(project / "results", skip=(f"runs/{RUN_DATE}/",))
     human_before = human_files(project)
-    record_before = json.loads((project / "results" / "runs" / RUN_DATE / "summary.json").read_text())
+    record_before = json.loads(
+        (project / "results" / "runs" / RUN_DATE / "summary.json").read_text()
+    )
     started = time.monotonic()
     result = scheduled_update(project, "--run-date", RUN_DATE)
     elapsed = time.monotonic() - started
     assert result.returncode == 0, result.stdout + result.stderr
     assert checksums(project / "results", skip=(f"runs/{RUN_DATE}/",)) == results_before
     assert human_files(project) == human_before
-    record_after = json.loads((project / "results" / "runs" / RUN_DATE / "summary.json").read_text())
+    record_after = json.loads(
+        (project / "results" / "runs" / RUN_DATE / "summary.json").read_text()
+    )
     # the record is rewritten (a fresh timestamp) with the same facts
     for key in ("search", "records", "screening", "extraction", "pooled_estimates"):
         assert record_after[key] == record_before[key], key
@@ -209,8 +228,13 @@ def test_notification_command_gets_the_summary_path(completed_copy):
     seen = project / "notified.txt"
     script = project / "notify.py"
     script.write_text(f"import sys\nopen({str(seen)!r}, 'a').write(sys.argv[1] + '\\n')\n")
-    result = scheduled_update(project, "--run-date", RUN_DATE, "--config",
-                              f"runs={{notify_command: '{sys.executable} {script}'}}")
+    result = scheduled_update(
+        project,
+        "--run-date",
+        RUN_DATE,
+        "--config",
+        f"runs={{notify_command: '{sys.executable} {script}'}}",
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert seen.read_text().strip().endswith(f"results/runs/{RUN_DATE}/summary.md")
     assert (project / "results" / "runs" / RUN_DATE / "notification.json").exists()
@@ -221,7 +245,9 @@ def test_notification_command_gets_the_summary_path(completed_copy):
 def test_invalid_config_exits_3_before_anything_runs(completed_copy):
     project = completed_copy
     before = checksums(project / "results")
-    result = scheduled_update(project, "--run-date", RUN_DATE, "--config", "dedup={title_same: 900}")
+    result = scheduled_update(
+        project, "--run-date", RUN_DATE, "--config", "dedup={title_same: 900}"
+    )
     assert result.returncode == 3, result.stdout + result.stderr
     assert "dedup.title_same" in result.stdout
     assert "invalid human input or config" in result.stderr

@@ -110,7 +110,9 @@ def test_settings_refuse_what_the_schema_cannot_check(overrides, key):
 # --------------------------------------------------------------------------- validation
 
 
-def expect_error(root: Path, path: Path, line: int | None, field: str | None, fragment: str, unique: Path = RUN2):
+def expect_error(
+    root: Path, path: Path, line: int | None, field: str | None, fragment: str, unique: Path = RUN2
+):
     with pytest.raises(InputFileError) as info:
         run(root, unique)
     error = info.value
@@ -143,7 +145,13 @@ def test_not_retrieved_only_at_full_text(sheets):
 
 
 def test_reason_not_allowed(sheets):
-    path = write(sheets, TITLE_ABSTRACT, "ann", f"{NEW[0]}\tinclude\t\t\t2026-11-20", f"{NEW[1]}\texclude\tboring\t\t2026-11-20")
+    path = write(
+        sheets,
+        TITLE_ABSTRACT,
+        "ann",
+        f"{NEW[0]}\tinclude\t\t\t2026-11-20",
+        f"{NEW[1]}\texclude\tboring\t\t2026-11-20",
+    )
     error = expect_error(sheets, path, 3, "reason", "not listed in config")
     assert "'boring'" in str(error) and "not_adult" in str(error)
 
@@ -170,7 +178,14 @@ def test_full_text_inclusion_needs_a_study_id(sheets):
 
 
 def test_duplicate_rows_for_one_record_and_reviewer(sheets):
-    path = write(sheets, TITLE_ABSTRACT, "ann", f"{NEW[0]}\tinclude\t\t\t2026-11-20", f"{NEW[1]}\tinclude\t\t\t2026-11-20", f"{NEW[0]}\texclude\t\t\t2026-11-21")
+    path = write(
+        sheets,
+        TITLE_ABSTRACT,
+        "ann",
+        f"{NEW[0]}\tinclude\t\t\t2026-11-20",
+        f"{NEW[1]}\tinclude\t\t\t2026-11-20",
+        f"{NEW[0]}\texclude\t\t\t2026-11-21",
+    )
     error = expect_error(sheets, path, 4, "record_id", "second decision")
     assert "line 2" in str(error)
 
@@ -183,7 +198,13 @@ def test_two_member_records_of_one_publication_decided_differently(sheets):
 
 
 def test_the_same_record_twice_is_refused_even_when_decided_alike(sheets):
-    path = write(sheets, TITLE_ABSTRACT, "ann", f"{NEW[0]}\tinclude\t\t\t2026-11-20", f"{NEW[0]}\tinclude\t\t\t2026-11-20")
+    path = write(
+        sheets,
+        TITLE_ABSTRACT,
+        "ann",
+        f"{NEW[0]}\tinclude\t\t\t2026-11-20",
+        f"{NEW[0]}\tinclude\t\t\t2026-11-20",
+    )
     expect_error(sheets, path, 3, "record_id", "second decision")
 
 
@@ -193,15 +214,29 @@ def test_member_records_merged_later_and_decided_alike_are_tolerated(sheets, cap
         handle.write(f"{PAPE_EMBASE}\tinclude\t\t\t2021-11-29\n")
         handle.write(f"{THAN_EMBASE}\texclude\tnot_adult\t\t2021-11-29\n")
     expect_error(sheets, path, 13, "record_id", f"second decision on publication {THAN}")
-    path.write_text(path.read_text().replace(f"{THAN_EMBASE}\texclude\tnot_adult\t\t2021-11-29\n", ""))
+    path.write_text(
+        path.read_text().replace(f"{THAN_EMBASE}\texclude\tnot_adult\t\t2021-11-29\n", "")
+    )
     assert status_of(run(sheets))[PAPE]["status"] == "included"
     assert any("decided alike" in r.getMessage() for r in caplog.records)
 
 
 def test_full_text_decision_on_a_record_not_included_at_title_abstract(sheets):
     write(sheets, TITLE_ABSTRACT, "ann", f"{NEW[0]}\texclude\t\t\t2026-11-20")
-    write(sheets, TITLE_ABSTRACT, "bob", f"{NEW[0]}\texclude\t\t\t2026-11-20", f"{NEW[1]}\tinclude\t\t\t2026-11-20")
-    path = write(sheets, FULL_TEXT, "ann", f"{NEW[1]}\tinclude\t\t\t2026-11-21\tnew-2024", f"{NEW[0]}\tinclude\t\t\t2026-11-21\tnew-2024")
+    write(
+        sheets,
+        TITLE_ABSTRACT,
+        "bob",
+        f"{NEW[0]}\texclude\t\t\t2026-11-20",
+        f"{NEW[1]}\tinclude\t\t\t2026-11-20",
+    )
+    path = write(
+        sheets,
+        FULL_TEXT,
+        "ann",
+        f"{NEW[1]}\tinclude\t\t\t2026-11-21\tnew-2024",
+        f"{NEW[0]}\tinclude\t\t\t2026-11-21\tnew-2024",
+    )
     with pytest.raises(ValidationError) as info:
         run(sheets)
     assert info.value.path == str(path) and info.value.field == "record_id"
@@ -213,7 +248,12 @@ def test_full_text_decision_on_a_record_not_included_at_title_abstract(sheets):
 
 @pytest.mark.parametrize(
     "date, fragment",
-    [("20/11/2026", "not an ISO date"), ("2026-02-30", "not a calendar date"), ("2026-12-01", "after the run date"), ("", "not an ISO date")],
+    [
+        ("20/11/2026", "not an ISO date"),
+        ("2026-02-30", "not a calendar date"),
+        ("2026-12-01", "after the run date"),
+        ("", "not an ISO date"),
+    ],
 )
 def test_bad_dates(sheets, date, fragment):
     path = write(sheets, TITLE_ABSTRACT, "ann", f"{NEW[0]}\tinclude\t\t\t{date}")
@@ -240,7 +280,9 @@ def test_title_abstract_sheet_with_a_study_id_column_is_refused(sheets):
 
 def test_wrong_encoding(sheets):
     path = sheets / TITLE_ABSTRACT / "ann.tsv"
-    path.write_bytes(f"{HEADER}\n{NEW[0]}\texclude\tnot_adult\tp\u00e4diatrisch\t2026-11-20\n".encode("latin-1"))
+    path.write_bytes(
+        f"{HEADER}\n{NEW[0]}\texclude\tnot_adult\tp\u00e4diatrisch\t2026-11-20\n".encode("latin-1")
+    )
     error = expect_error(sheets, path, 2, None, "not valid UTF-8")
     assert "UTF-8" in str(error)
 
@@ -266,7 +308,13 @@ def test_adjudication_must_settle(sheets):
 
 
 def test_every_problem_is_logged_and_the_first_raised(sheets, caplog):
-    write(sheets, TITLE_ABSTRACT, "ann", f"{NEW[0]}\tyes\t\t\t2026-11-20", "pubmed:1\tinclude\t\t\t2026-11-20")
+    write(
+        sheets,
+        TITLE_ABSTRACT,
+        "ann",
+        f"{NEW[0]}\tyes\t\t\t2026-11-20",
+        "pubmed:1\tinclude\t\t\t2026-11-20",
+    )
     write(sheets, TITLE_ABSTRACT, "bob", f"{NEW[0]}\tinclude\t\t\t2020-13-01")
     with pytest.raises(ValidationError, match="first of 3 problems"):
         run(sheets)
@@ -283,7 +331,10 @@ def test_sheets_are_only_read(sheets):
 
 
 def test_unique_table_with_a_record_in_two_publications(tmp_path):
-    text = RUN1.read_text().replace("pubmed:17589903\tpubmed:17589903\tpubmed:17589903\t", "pubmed:17589903\tpubmed:17589903\tpubmed:17589903; pubmed:26458216\t")
+    text = RUN1.read_text().replace(
+        "pubmed:17589903\tpubmed:17589903\tpubmed:17589903\t",
+        "pubmed:17589903\tpubmed:17589903\tpubmed:17589903; pubmed:26458216\t",
+    )
     bad = tmp_path / "unique.tsv"
     bad.write_text(text)
     with pytest.raises(InputFileError, match="belongs to two publications"):
@@ -297,15 +348,24 @@ def test_baseline_sheets_resolve_every_baseline_publication(sheets):
     result = run(sheets, RUN1, run_date="2021-11-29")
     status = status_of(result)
     assert status[PAPE]["status"] == "included" and status[PAPE]["study_id"] == "pape-2019"
-    assert status[PAPE]["decided_by"] == "baven-pronk-2022" and status[PAPE]["decided_on"] == "2021-11-29"
+    assert (
+        status[PAPE]["decided_by"] == "baven-pronk-2022"
+        and status[PAPE]["decided_on"] == "2021-11-29"
+    )
     assert status[PAEDIATRIC]["status"] == "excluded_full_text"
     assert status[PAEDIATRIC]["exclusion_reason"] == "not_adult"
     assert status[PAEDIATRIC]["exclusion_reason_label"] == "Not adults"
     assert status["pubmed:7532912"]["status"] == "excluded_title_abstract"
     assert status["pubmed:7532912"]["exclusion_reason"] == "not_aih"
-    assert all(row["status"] not in ("awaiting_title_abstract", "awaiting_full_text") for row in result.status)
+    assert all(
+        row["status"] not in ("awaiting_title_abstract", "awaiting_full_text")
+        for row in result.status
+    )
     assert [(r["publication_id"], r["study_id"], r["new_study"]) for r in result.included] == [
-        (LARSEN, "larsen-2007", "no"), (PAPE, "pape-2019", "no"), (THAN, "than-2016", "no")]
+        (LARSEN, "larsen-2007", "no"),
+        (PAPE, "pape-2019", "no"),
+        (THAN, "than-2016", "no"),
+    ]
     assert result.included[1]["record_ids"] == f"{PAPE}; {PAPE_EMBASE}"
     assert all(rows == [] for rows in result.queues.values())
 
@@ -313,7 +373,9 @@ def test_baseline_sheets_resolve_every_baseline_publication(sheets):
 def test_update_run_queues_exactly_the_new_publications_for_both_reviewers(sheets):
     result = run(sheets)
     for reviewer in ("ann", "bob"):
-        assert sorted(r["record_id"] for r in result.queues[(TITLE_ABSTRACT, reviewer)]) == sorted(NEW)
+        assert sorted(r["record_id"] for r in result.queues[(TITLE_ABSTRACT, reviewer)]) == sorted(
+            NEW
+        )
         assert result.queues[(FULL_TEXT, reviewer)] == []
     status = status_of(result)
     # Than 2016's new Embase record joined a decided publication: inherited, never queued
@@ -324,8 +386,20 @@ def test_update_run_queues_exactly_the_new_publications_for_both_reviewers(sheet
 
 
 def test_dual_agreement_moves_on_and_maybe_passes_title_abstract(sheets):
-    write(sheets, TITLE_ABSTRACT, "ann", f"{NEW[0]}\tinclude\t\t\t2026-11-20", f"{NEW[1]}\texclude\tno_own_patients\t\t2026-11-20")
-    write(sheets, TITLE_ABSTRACT, "bob", f"{NEW[0]}\tmaybe\t\t\t2026-11-21", f"{NEW[1]}\texclude\t\t\t2026-11-19")
+    write(
+        sheets,
+        TITLE_ABSTRACT,
+        "ann",
+        f"{NEW[0]}\tinclude\t\t\t2026-11-20",
+        f"{NEW[1]}\texclude\tno_own_patients\t\t2026-11-20",
+    )
+    write(
+        sheets,
+        TITLE_ABSTRACT,
+        "bob",
+        f"{NEW[0]}\tmaybe\t\t\t2026-11-21",
+        f"{NEW[1]}\texclude\t\t\t2026-11-19",
+    )
     status = status_of(run(sheets))
     assert status[NEW[0]]["status"] == "awaiting_full_text"
     assert status[NEW[0]]["title_abstract_decided_by"] == "ann; bob"
@@ -348,7 +422,11 @@ def test_single_screening_needs_one_decision(sheets):
     write(sheets, TITLE_ABSTRACT, "ann", f"{NEW[0]}\texclude\t\t\t2026-11-20")
     result = run(sheets, dual=False)
     assert status_of(result)[NEW[0]]["status"] == "excluded_title_abstract"
-    queued = [r["record_id"] for q in (result.queues[(TITLE_ABSTRACT, "ann")], result.queues[(TITLE_ABSTRACT, "bob")]) for r in q]
+    queued = [
+        r["record_id"]
+        for q in (result.queues[(TITLE_ABSTRACT, "ann")], result.queues[(TITLE_ABSTRACT, "bob")])
+        for r in q
+    ]
     assert sorted(queued) == sorted(NEW[1:])  # each remaining record to exactly one reviewer
 
 
@@ -365,7 +443,12 @@ def test_title_abstract_conflict_and_its_adjudication(sheets):
     assert all(NEW[0] not in [r["record_id"] for r in q] for q in result.queues.values())
     assert "1 open conflict(s)" in result.summary
 
-    write(sheets, TITLE_ABSTRACT, "adjudication", f"{NEW[0]}\texclude\tno_own_patients\tnarrative review\t2026-11-22\tcarol")
+    write(
+        sheets,
+        TITLE_ABSTRACT,
+        "adjudication",
+        f"{NEW[0]}\texclude\tno_own_patients\tnarrative review\t2026-11-22\tcarol",
+    )
     result = run(sheets)
     [conflict] = result.conflicts
     assert conflict["state"] == "adjudicated"
@@ -402,18 +485,45 @@ def test_full_text_conflicts(sheets, ann, bob, kind):
 
 def test_full_text_inclusion_links_a_new_study_and_adjudication_settles_a_maybe(sheets):
     full_text_ready(sheets, NEW[0])
-    full_text_ready_rows = [f"{NEW[0]}\tinclude\t\t\t2026-11-20", f"{NEW[1]}\tinclude\t\t\t2026-11-20"]
+    full_text_ready_rows = [
+        f"{NEW[0]}\tinclude\t\t\t2026-11-20",
+        f"{NEW[1]}\tinclude\t\t\t2026-11-20",
+    ]
     write(sheets, TITLE_ABSTRACT, "ann", *full_text_ready_rows)
     write(sheets, TITLE_ABSTRACT, "bob", *full_text_ready_rows)
-    write(sheets, FULL_TEXT, "ann", f"{NEW[0]}\tinclude\t\t\t2026-11-21\tnew-2024", f"{NEW[1]}\tmaybe\t\t\t2026-11-21\t")
-    write(sheets, FULL_TEXT, "bob", f"{NEW[0]}\tinclude\t\t\t2026-11-22\tnew-2024", f"{NEW[1]}\tnot_retrieved\t\t\t2026-11-21\t")
-    write(sheets, FULL_TEXT, "adjudication", f"{NEW[1]}\tnot_retrieved\t\tlibrary has no access\t2026-11-23\t\tcarol")
+    write(
+        sheets,
+        FULL_TEXT,
+        "ann",
+        f"{NEW[0]}\tinclude\t\t\t2026-11-21\tnew-2024",
+        f"{NEW[1]}\tmaybe\t\t\t2026-11-21\t",
+    )
+    write(
+        sheets,
+        FULL_TEXT,
+        "bob",
+        f"{NEW[0]}\tinclude\t\t\t2026-11-22\tnew-2024",
+        f"{NEW[1]}\tnot_retrieved\t\t\t2026-11-21\t",
+    )
+    write(
+        sheets,
+        FULL_TEXT,
+        "adjudication",
+        f"{NEW[1]}\tnot_retrieved\t\tlibrary has no access\t2026-11-23\t\tcarol",
+    )
     result = run(sheets)
     status = status_of(result)
     assert status[NEW[0]]["status"] == "included" and status[NEW[0]]["study_id"] == "new-2024"
-    assert status[NEW[1]]["status"] == "full_text_not_retrieved" and status[NEW[1]]["decided_by"] == "carol"
+    assert (
+        status[NEW[1]]["status"] == "full_text_not_retrieved"
+        and status[NEW[1]]["decided_by"] == "carol"
+    )
     new = [r for r in result.included if r["publication_id"] == NEW[0]]
-    assert new[0]["new_study"] == "yes" and new[0]["decided_by"] == "ann; bob" and new[0]["decided_on"] == "2026-11-22"
+    assert (
+        new[0]["new_study"] == "yes"
+        and new[0]["decided_by"] == "ann; bob"
+        and new[0]["decided_on"] == "2026-11-22"
+    )
     assert [c["kind"] for c in result.conflicts] == ["maybe"]
 
 
@@ -429,7 +539,11 @@ def test_blinded_queue_hides_and_unblinded_queue_shows_other_decisions(sheets):
     write(sheets, TITLE_ABSTRACT, "ann", f"{NEW[0]}\texclude\tnot_adult\t\t2026-11-20")
     blinded = run(sheets)
     assert "other_decisions" not in blinded.queue_columns
-    assert all("not_adult" not in str(v) for row in blinded.queues[(TITLE_ABSTRACT, "bob")] for v in row.values())
+    assert all(
+        "not_adult" not in str(v)
+        for row in blinded.queues[(TITLE_ABSTRACT, "bob")]
+        for v in row.values()
+    )
     open_ = run(sheets, blinded=False)
     [row] = [r for r in open_.queues[(TITLE_ABSTRACT, "bob")] if r["record_id"] == NEW[0]]
     assert row["other_decisions"] == "ann=exclude(not_adult)"
@@ -467,7 +581,10 @@ def test_queue_rows_carry_links_and_hints(sheets):
         ({"title": "Tacrolimus in AIH", "language": "chi"}, "language chi"),
         ({"title": "Tacrolimus in AIH", "publication_types": "Editorial"}, "editorial"),
         ({"title": "Tacrolimus in AIH", "publication_types": "Practice Guideline"}, "guideline"),
-        ({"title": "Recurrent autoimmune hepatitis after liver transplantation"}, "transplant wording"),
+        (
+            {"title": "Recurrent autoimmune hepatitis after liver transplantation"},
+            "transplant wording",
+        ),
         ({"title": "Tacrolimus for PBC-AIH overlap syndrome"}, "PBC/PSC/overlap wording"),
         ({"title": "Prednisolone in autoimmune hepatitis"}, "no CNI term"),
         ({"title": "Tacrolimus in murine hepatitis"}, "animal wording"),
@@ -480,13 +597,26 @@ def test_eligibility_hints(record, hint):
 def test_hints_never_decide(sheets):
     result = run(sheets)
     hinted = [r for r in result.queues[(TITLE_ABSTRACT, "ann")] if r["hints"]]
-    assert hinted and all(status_of(result)[r["record_id"]]["status"] == "awaiting_title_abstract" for r in hinted)
+    assert hinted and all(
+        status_of(result)[r["record_id"]]["status"] == "awaiting_title_abstract" for r in hinted
+    )
 
 
 def test_weights_favour_terms_of_included_publications():
-    positives = [{"tacrolimus", "refractory", "aih"}, {"tacrolimus", "cyclosporine", "aih"}, {"tacrolimus", "aih"}]
-    negatives = [{"review", "aih"}, {"transplant", "aih"}, {"review", "guideline"}, {"children", "tacrolimus"}]
-    weights = learn_weights(positives, negatives, RankingSettings(shrinkage=2, min_document_frequency=2))
+    positives = [
+        {"tacrolimus", "refractory", "aih"},
+        {"tacrolimus", "cyclosporine", "aih"},
+        {"tacrolimus", "aih"},
+    ]
+    negatives = [
+        {"review", "aih"},
+        {"transplant", "aih"},
+        {"review", "guideline"},
+        {"children", "tacrolimus"},
+    ]
+    weights = learn_weights(
+        positives, negatives, RankingSettings(shrinkage=2, min_document_frequency=2)
+    )
     assert weights["tacrolimus"].weight > 0 > weights["review"].weight
     assert "refractory" not in weights  # seen once: no weight
     assert (weights["tacrolimus"].n_included, weights["tacrolimus"].n_excluded) == (3, 1)
@@ -497,7 +627,9 @@ def test_weights_favour_terms_of_included_publications():
 def test_evaluation_separates_a_clear_signal_and_refuses_too_few_labels():
     positives = [{"tacrolimus", "aih", f"p{i}"} for i in range(6)]
     negatives = [{"review", "aih", f"n{i}"} for i in range(30)]
-    metrics = {m["metric"]: m["value"] for m in evaluate_ranking(positives, negatives, RankingSettings())}
+    metrics = {
+        m["metric"]: m["value"] for m in evaluate_ranking(positives, negatives, RankingSettings())
+    }
     assert metrics["roc_auc"] == "1.000" and metrics["screened_to_find_all"] == "6/36"
     one = evaluate_ranking(positives[:1], negatives, RankingSettings())
     assert "too few" in one[0]["meaning"]
@@ -516,19 +648,31 @@ def test_queue_puts_likely_inclusions_first(sheets):
 def test_sheet_schema_documents_the_columns_and_decisions_the_code_checks():
     import yaml
 
-    schema = yaml.safe_load((Path(__file__).parents[1] / "workflow" / "schemas" / "screening_decisions.schema.yaml").read_text())
+    schema = yaml.safe_load(
+        (
+            Path(__file__).parents[1] / "workflow" / "schemas" / "screening_decisions.schema.yaml"
+        ).read_text()
+    )
     assert tuple(schema["required"]) == screening.DECISION_COLUMNS
     assert set(schema["properties"]) == set(screening.sheet_columns(FULL_TEXT, adjudication=True))
-    assert set(schema["properties"]["decision"]["enum"]) == {d for ds in screening.DECISIONS.values() for d in ds}
+    assert set(schema["properties"]["decision"]["enum"]) == {
+        d for ds in screening.DECISIONS.values() for d in ds
+    }
 
 
 def test_possible_duplicates_from_dedup_are_hinted_on_both_publications(tmp_path):
     from livingreview.screening import possible_duplicate_hints
 
     maybe = tmp_path / "maybe.tsv"
-    maybe.write_text("record_id_a\trecord_id_b\tpublication_id_a\tpublication_id_b\trule\tscore\n"
-                     "cinahl:h1\tpubmed:36746473\tcinahl:h1\tpubmed:36746473\tyear_missing\t100\n")
+    maybe.write_text(
+        "record_id_a\trecord_id_b\tpublication_id_a\tpublication_id_b\trule\tscore\n"
+        "cinahl:h1\tpubmed:36746473\tcinahl:h1\tpubmed:36746473\tyear_missing\t100\n"
+    )
     hints = possible_duplicate_hints(maybe)
-    assert hints["cinahl:h1"] == ["possible duplicate of pubmed:36746473 (results/records/maybe.tsv)"]
-    assert hints["pubmed:36746473"] == ["possible duplicate of cinahl:h1 (results/records/maybe.tsv)"]
+    assert hints["cinahl:h1"] == [
+        "possible duplicate of pubmed:36746473 (results/records/maybe.tsv)"
+    ]
+    assert hints["pubmed:36746473"] == [
+        "possible duplicate of cinahl:h1 (results/records/maybe.tsv)"
+    ]
     assert possible_duplicate_hints(None) == {}

@@ -43,7 +43,11 @@ def read_rows(path: Path) -> list[dict[str, str]]:
 
 
 def fingerprints(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture
@@ -68,15 +72,22 @@ def set_unique(work: Path, fixture: str) -> None:
     shutil.copy(FIXTURES / fixture, work / "results" / "records" / "unique.tsv")
     maybe = work / "results" / "records" / "maybe.tsv"
     if not maybe.exists():  # the dedup stage's uncertain pairs: none in these fixtures
-        maybe.write_text("record_id_a\trecord_id_b\tpublication_id_a\tpublication_id_b\trule\tscore\n")
+        maybe.write_text(
+            "record_id_a\trecord_id_b\tpublication_id_a\tpublication_id_b\trule\tscore\n"
+        )
 
 
 def queue(work: Path, stage: str, reviewer: str) -> list[str]:
-    return [r["record_id"] for r in read_rows(work / "results" / "screening" / "queue" / stage / f"{reviewer}.tsv")]
+    return [
+        r["record_id"]
+        for r in read_rows(work / "results" / "screening" / "queue" / stage / f"{reviewer}.tsv")
+    ]
 
 
 def status(work: Path) -> dict[str, dict[str, str]]:
-    return {r["publication_id"]: r for r in read_rows(work / "results" / "screening" / "status.tsv")}
+    return {
+        r["publication_id"]: r for r in read_rows(work / "results" / "screening" / "status.tsv")
+    }
 
 
 def test_baseline_update_decisions_rerun(project):
@@ -89,8 +100,14 @@ def test_baseline_update_decisions_rerun(project):
     before = fingerprints(human)
     run_snakemake(work, *config, "run_date=2021-10-31")
     assert fingerprints(human) == before
-    assert {r["status"] for r in status(work).values()} == {"included", "excluded_title_abstract", "excluded_full_text"}
-    assert all(queue(work, s, r) == [] for s in ("title_abstract", "full_text") for r in ("ann", "bob"))
+    assert {r["status"] for r in status(work).values()} == {
+        "included",
+        "excluded_title_abstract",
+        "excluded_full_text",
+    }
+    assert all(
+        queue(work, s, r) == [] for s in ("title_abstract", "full_text") for r in ("ann", "bob")
+    )
     included = read_rows(work / "results" / "screening" / "included_reports.tsv")
     assert sorted(r["study_id"] for r in included) == ["larsen-2007", "pape-2019", "than-2016"]
 
@@ -101,12 +118,17 @@ def test_baseline_update_decisions_rerun(project):
     for reviewer in ("ann", "bob"):
         assert sorted(queue(work, "title_abstract", reviewer)) == sorted(NEW)
     summary = (work / "results" / "screening" / "summary.txt").read_text()
-    assert summary.count("\n") == 1 and "4 new publication(s) this run (waiting for ann 4, bob 4)" in summary
+    assert (
+        summary.count("\n") == 1
+        and "4 new publication(s) this run (waiting for ann 4, bob 4)" in summary
+    )
     assert status(work)["pubmed:26458216"]["status"] == "included"  # joined by an Embase record
 
     # 3. a typing mistake stops the run with file, line and field; nothing is written and
     #    the previous results stay (the sheets are checked by a rule of their own)
-    (human / "title_abstract" / "ann.tsv").write_text(HEADER + f"{NEW[0]}\tinclude\t\t\t2026-11-20\n{NEW[1]}\texclude\tdull\t\t2026-11-20\n")
+    (human / "title_abstract" / "ann.tsv").write_text(
+        HEADER + f"{NEW[0]}\tinclude\t\t\t2026-11-20\n{NEW[1]}\texclude\tdull\t\t2026-11-20\n"
+    )
     before = fingerprints(human)
     results_before = (work / "results" / "screening" / "status.tsv").read_bytes()
     result = run_snakemake(work, *config, check=False)
@@ -118,17 +140,22 @@ def test_baseline_update_decisions_rerun(project):
 
     # 4. decisions typed: agreement moves records on, disagreement becomes a conflict
     (human / "title_abstract" / "ann.tsv").write_text(
-        HEADER + f"{NEW[0]}\tinclude\t\t\t2026-11-20\n{NEW[1]}\texclude\ttransplant_setting\t\t2026-11-20\n{NEW[2]}\tinclude\t\t\t2026-11-20\n"
+        HEADER
+        + f"{NEW[0]}\tinclude\t\t\t2026-11-20\n{NEW[1]}\texclude\ttransplant_setting\t\t2026-11-20\n{NEW[2]}\tinclude\t\t\t2026-11-20\n"
     )
     (human / "title_abstract" / "bob.tsv").write_text(
-        HEADER + f"{NEW[0]}\tmaybe\t\tcheck the tables\t2026-11-21\n{NEW[1]}\texclude\ttransplant_setting\t\t2026-11-21\n{NEW[2]}\texclude\tno_cni_outcomes\t\t2026-11-21\n"
+        HEADER
+        + f"{NEW[0]}\tmaybe\t\tcheck the tables\t2026-11-21\n{NEW[1]}\texclude\ttransplant_setting\t\t2026-11-21\n{NEW[2]}\texclude\tno_cni_outcomes\t\t2026-11-21\n"
     )
     before = fingerprints(human)
     run_snakemake(work, *config)
     assert fingerprints(human) == before
     rows = status(work)
     assert rows[NEW[0]]["status"] == "awaiting_full_text"
-    assert rows[NEW[1]]["status"] == "excluded_title_abstract" and rows[NEW[1]]["exclusion_reason"] == "transplant_setting"
+    assert (
+        rows[NEW[1]]["status"] == "excluded_title_abstract"
+        and rows[NEW[1]]["exclusion_reason"] == "transplant_setting"
+    )
     assert rows[NEW[2]]["open_conflict"] == "title_abstract"
     assert queue(work, "title_abstract", "ann") == queue(work, "title_abstract", "bob") == [NEW[3]]
     assert queue(work, "full_text", "ann") == queue(work, "full_text", "bob") == [NEW[0]]
@@ -137,20 +164,30 @@ def test_baseline_update_decisions_rerun(project):
 
     # 5. adjudication and full-text decisions; the inclusion links a new study
     (human / "title_abstract" / "adjudication.tsv").write_text(
-        HEADER.replace("\n", "\tadjudicator\n") + f"{NEW[2]}\texclude\tno_cni_outcomes\tepidemiology only\t2026-11-22\tcarol\n"
+        HEADER.replace("\n", "\tadjudicator\n")
+        + f"{NEW[2]}\texclude\tno_cni_outcomes\tepidemiology only\t2026-11-22\tcarol\n"
     )
     for reviewer in ("ann", "bob"):
         (human / "full_text" / f"{reviewer}.tsv").write_text(
-            HEADER.replace("\n", "\tstudy_id\n") + f"{NEW[0]}\tinclude\t\t\t2026-11-23\tnew-review-2024\n"
+            HEADER.replace("\n", "\tstudy_id\n")
+            + f"{NEW[0]}\tinclude\t\t\t2026-11-23\tnew-review-2024\n"
         )
     before = fingerprints(human)
     run_snakemake(work, *config)
     assert fingerprints(human) == before
     rows = status(work)
-    assert rows[NEW[2]]["status"] == "excluded_title_abstract" and rows[NEW[2]]["decided_by"] == "carol"
+    assert (
+        rows[NEW[2]]["status"] == "excluded_title_abstract"
+        and rows[NEW[2]]["decided_by"] == "carol"
+    )
     assert rows[NEW[0]]["status"] == "included" and rows[NEW[0]]["study_id"] == "new-review-2024"
-    included = {r["publication_id"]: r for r in read_rows(work / "results" / "screening" / "included_reports.tsv")}
-    assert included[NEW[0]]["new_study"] == "yes" and included["pubmed:31658173"]["new_study"] == "no"
+    included = {
+        r["publication_id"]: r
+        for r in read_rows(work / "results" / "screening" / "included_reports.tsv")
+    }
+    assert (
+        included[NEW[0]]["new_study"] == "yes" and included["pubmed:31658173"]["new_study"] == "no"
+    )
     assert queue(work, "full_text", "ann") == []
 
     # 6. nothing left to do, and the baseline sheets were never touched
@@ -172,16 +209,22 @@ def test_project_baseline_decisions_reproduce_the_published_review(project_copy)
     assert fingerprints(human) == before
     rows = status(work)
     baseline = {p: r for p, r in rows.items() if r["first_run"] == "2021-10-31"}
-    assert baseline and all(r["status"] in ("included", "excluded_title_abstract", "excluded_full_text") for r in baseline.values())
+    assert baseline and all(
+        r["status"] in ("included", "excluded_title_abstract", "excluded_full_text")
+        for r in baseline.values()
+    )
     assert all(r["decided_by"] == "baven-pronk-2022" for r in baseline.values())
     assert all(r["exclusion_reason"] for r in baseline.values() if r["status"] != "included")
     studies = {r["study_id"] for r in read_rows(ROOT / "resources" / "baseline" / "studies.tsv")}
     included = read_rows(work / "results" / "screening" / "included_reports.tsv")
-    assert sorted(r["study_id"] for r in included) == sorted(studies - {"dutch-cohort"})  # unpublished: no record
+    assert sorted(r["study_id"] for r in included) == sorted(
+        studies - {"dutch-cohort"}
+    )  # unpublished: no record
     assert all(r["new_study"] == "no" for r in included)
     new = {p for p, r in rows.items() if r["first_run"] != "2021-10-31"}
     reviewers = yaml.safe_load((work / "config.yaml").read_text())["screening"]["reviewers"]
     assert new, "the update run should bring publications the baseline did not have"
     for reviewer in reviewers:
-        assert set(queue(work, "title_abstract", reviewer)) == {p for p in new if rows[p]["status"] == "awaiting_title_abstract"}
-
+        assert set(queue(work, "title_abstract", reviewer)) == {
+            p for p in new if rows[p]["status"] == "awaiting_title_abstract"
+        }

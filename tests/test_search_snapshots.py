@@ -29,21 +29,43 @@ CONFIG = yaml.safe_load((ROOT / "config.yaml").read_text())
 QUERY = {"cni_aih": "fake query"}
 # Test data for the loopback server: PMIDs of the replay recordings with made-up creation
 # dates (only the server's date filter uses them; nothing here is a claim about PubMed).
-OLD = {"4088113": dt.date(1985, 11, 1), "7699225": dt.date(1994, 12, 1), "9934764": dt.date(1999, 2, 1),
-       "11414311": dt.date(2001, 6, 20), "15365410": dt.date(2004, 9, 14)}
+OLD = {
+    "4088113": dt.date(1985, 11, 1),
+    "7699225": dt.date(1994, 12, 1),
+    "9934764": dt.date(1999, 2, 1),
+    "11414311": dt.date(2001, 6, 20),
+    "15365410": dt.date(2004, 9, 14),
+}
 NEW = {"36746473": dt.date(2023, 2, 6), "37876996": dt.date(2023, 10, 25)}
 
 
 def client_for(server: FakeEutils, **kw) -> EntrezClient:
-    options = dict(email="r@example.org", tool="lr-test", base_url=server.base_url, timeout=0.5,
-                   max_tries=3, backoff=0.01, limiter=RateLimiter(100.0), api_key_env="LR_TEST_NO_KEY")
+    options = dict(
+        email="r@example.org",
+        tool="lr-test",
+        base_url=server.base_url,
+        timeout=0.5,
+        max_tries=3,
+        backoff=0.01,
+        limiter=RateLimiter(100.0),
+        api_key_env="LR_TEST_NO_KEY",
+    )
     options.update(kw)
     return EntrezClient(**options)
 
 
 def snap(root: Path, run_date: str, client: EntrezClient, **kw):
-    options = dict(root=root, run_date=run_date, baseline_until="2021-10-31", baseline_from="1800-01-01",
-                   datetype="crdt", queries=QUERY, client=client, mode="live", batch_size=2)
+    options = dict(
+        root=root,
+        run_date=run_date,
+        baseline_until="2021-10-31",
+        baseline_from="1800-01-01",
+        datetype="crdt",
+        queries=QUERY,
+        client=client,
+        mode="live",
+        batch_size=2,
+    )
     options.update(kw)
     return take_snapshot(**options)
 
@@ -53,9 +75,14 @@ def snap(root: Path, run_date: str, client: EntrezClient, **kw):
 
 def test_windows():
     assert run_window("2021-10-31", "2021-10-31", "1800-01-01", "crdt") == (
-        "baseline", Window(dt.date(1800, 1, 1), dt.date(2021, 10, 31), "crdt"))
+        "baseline",
+        Window(dt.date(1800, 1, 1), dt.date(2021, 10, 31), "crdt"),
+    )
     kind, window = run_window("2026-11-23", "2021-10-31", "1800-01-01", "crdt")
-    assert kind == "update" and (window.start, window.end) == (dt.date(2021, 10, 31), dt.date(2026, 11, 23))
+    assert kind == "update" and (window.start, window.end) == (
+        dt.date(2021, 10, 31),
+        dt.date(2026, 11, 23),
+    )
     with pytest.raises(ConfigError, match="run_date"):
         run_window("2020-01-01", "2021-10-31", "1800-01-01", "crdt")
     with pytest.raises(ConfigError, match="run_date"):
@@ -72,7 +99,9 @@ def test_split_covers_the_window_exactly():
 
 
 def test_snapshot_dates_include_disk_and_config_but_not_the_future():
-    dates = snapshot_dates("2024-01-01", "2021-10-31", ["2022-01-01", "2025-01-01"], ["2023-03-03", "junk"])
+    dates = snapshot_dates(
+        "2024-01-01", "2021-10-31", ["2022-01-01", "2025-01-01"], ["2023-03-03", "junk"]
+    )
     assert dates == ["2021-10-31", "2022-01-01", "2023-03-03", "2024-01-01"]
     assert snapshot_dates("2021-10-31", "2021-10-31") == ["2021-10-31"]
 
@@ -91,7 +120,11 @@ def test_baseline_then_update_fetches_only_new_pmids(tmp_path):
     assert baseline_fetches == 3  # 5 PMIDs in batches of 2
     provenance = json.loads((update / "provenance.json").read_text())
     assert provenance["kind"] == "update" and provenance["earlier_snapshots"] == ["2021-10-31"]
-    assert provenance["window"] == {"mindate": "2021-10-31", "maxdate": "2024-01-31", "datetype": "crdt"}
+    assert provenance["window"] == {
+        "mindate": "2021-10-31",
+        "maxdate": "2024-01-31",
+        "datetype": "crdt",
+    }
     assert sorted(provenance["pmids_new"]) == sorted(NEW)
     assert [r["pmid"] for r in read_tsv(update / "records.tsv")] == sorted(NEW, key=int)
     assert provenance["queries"]["cni_aih"]["query_translation"] == "fake[All Fields]"
@@ -121,7 +154,10 @@ def test_more_hits_than_the_cap_split_the_window_by_date(tmp_path):
     assert sorted(provenance["pmids_returned"]) == sorted(OLD)
 
 
-@pytest.mark.parametrize("faults", [["500"] * 3, [None, "drop", "drop", "drop"], [None, "truncate", "truncate", "truncate"]])
+@pytest.mark.parametrize(
+    "faults",
+    [["500"] * 3, [None, "drop", "drop", "drop"], [None, "truncate", "truncate", "truncate"]],
+)
 def test_failed_run_leaves_no_snapshot_and_a_rerun_completes(tmp_path, faults):
     with FakeEutils(dict(OLD)) as server:
         server.faults = list(faults)
@@ -150,7 +186,9 @@ def test_snapshot_is_never_rewritten(tmp_path):
         snap(tmp_path, "2021-10-31", client_for(server))
 
 
-def test_existing_snapshot_is_kept_without_network_and_a_changed_query_is_reported(tmp_path, caplog):
+def test_existing_snapshot_is_kept_without_network_and_a_changed_query_is_reported(
+    tmp_path, caplog
+):
     with FakeEutils(dict(OLD)) as server:
         folder, _ = snap(tmp_path, "2021-10-31", client_for(server))
     before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
@@ -177,9 +215,16 @@ def test_update_without_baseline_is_refused(tmp_path):
 def replay_snapshot(root: Path, run_date: str):
     search = CONFIG["search"]
     client = EntrezClient(transport=ReplayTransport(ROOT / search["replay_dir"]))
-    return take_snapshot(root=root, run_date=run_date, baseline_until=search["baseline_until"],
-                         baseline_from=search["baseline_from"], datetype=search["date_type"],
-                         queries=search["queries"], client=client, mode="replay")
+    return take_snapshot(
+        root=root,
+        run_date=run_date,
+        baseline_until=search["baseline_until"],
+        baseline_from=search["baseline_from"],
+        datetype=search["date_type"],
+        queries=search["queries"],
+        client=client,
+        mode="replay",
+    )
 
 
 def test_default_config_replays_baseline_and_an_update(tmp_path):

@@ -16,11 +16,19 @@ from test_entrez_loopback import FakeEutils
 pytestmark = pytest.mark.workflow
 
 FAKE_KEY = "FAKEKEY-0123456789abcdef"
-RECORDS = {"4088113": dt.date(1985, 11, 1), "7699225": dt.date(1994, 12, 1), "36746473": dt.date(2023, 2, 6)}
+RECORDS = {
+    "4088113": dt.date(1985, 11, 1),
+    "7699225": dt.date(1994, 12, 1),
+    "36746473": dt.date(2023, 2, 6),
+}
 
 
 def digests(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_default_replay_builds_baseline_and_update_and_forcerun_rewrites_nothing(tmp_path):
@@ -29,7 +37,9 @@ def test_default_replay_builds_baseline_and_update_and_forcerun_rewrites_nothing
     base = f"results/search/pubmed/{config['search']['baseline_until']}"
     update = f"results/search/pubmed/{config['run_date']}"
     run_snakemake(work, f"{update}/records.tsv")
-    assert (work / base / "provenance.json").is_file() and (work / update / "provenance.json").is_file()
+    assert (work / base / "provenance.json").is_file() and (
+        work / update / "provenance.json"
+    ).is_file()
     before = digests(work / "results" / "search")
     run_snakemake(work, f"{update}/records.tsv", "--forcerun", "search_pubmed")
     assert digests(work / "results" / "search") == before
@@ -43,15 +53,21 @@ def test_live_mode_against_loopback_never_writes_the_api_key(tmp_path):
         overrides = {
             "run_date": "2024-01-31",
             "search": {"mode": "live", "batch_size": 2},
-            "entrez": {"email": "review@example.org", "base_url": server.base_url, "api_key_env": "LR_FAKE_NCBI_KEY",
-                       "backoff_seconds": 0.01},
+            "entrez": {
+                "email": "review@example.org",
+                "base_url": server.base_url,
+                "api_key_env": "LR_FAKE_NCBI_KEY",
+                "backoff_seconds": 0.01,
+            },
         }
         (work / "live.yaml").write_text(yaml.safe_dump(overrides))
         env_key = os.environ.get("LR_FAKE_NCBI_KEY")
         os.environ["LR_FAKE_NCBI_KEY"] = FAKE_KEY
         try:
             server.faults = ["429"]
-            run_snakemake(work, "results/search/pubmed/2024-01-31/records.tsv", "--configfile", "live.yaml")
+            run_snakemake(
+                work, "results/search/pubmed/2024-01-31/records.tsv", "--configfile", "live.yaml"
+            )
         finally:
             if env_key is None:
                 del os.environ["LR_FAKE_NCBI_KEY"]
@@ -61,7 +77,9 @@ def test_live_mode_against_loopback_never_writes_the_api_key(tmp_path):
     update = work / "results" / "search" / "pubmed" / "2024-01-31"
     assert (update / "records.tsv").read_text().count("pubmed:36746473") == 1
     leaked = [
-        str(p) for folder in ("results", "logs", ".snakemake") for p in (work / folder).rglob("*")
+        str(p)
+        for folder in ("results", "logs", ".snakemake")
+        for p in (work / folder).rglob("*")
         if p.is_file() and FAKE_KEY.encode() in p.read_bytes()
     ]
     assert leaked == []

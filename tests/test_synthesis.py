@@ -36,7 +36,16 @@ def baseline():
 
 def test_outcome_rows_reproduce_published_counts(baseline):
     rows = outcome_rows(baseline.arms, baseline.crosstabs)
-    got = {(r["grouping"], r["group"]): (r["n"], r["remission"], r["response"], r["failure"], r["unknown"]) for r in rows}
+    got = {
+        (r["grouping"], r["group"]): (
+            r["n"],
+            r["remission"],
+            r["response"],
+            r["failure"],
+            r["unknown"],
+        )
+        for r in rows
+    }
     assert got == PUBLISHED_OUTCOMES
 
 
@@ -91,7 +100,9 @@ def test_format_p():
 
 def test_summary_flags_the_one_percentage_the_article_rounds_differently(baseline):
     rows = outcome_rows(baseline.arms, baseline.crosstabs)
-    text = summary_markdown(rows, published_tests(baseline.arms, rows), baseline.percentages, baseline.discontinuations)
+    text = summary_markdown(
+        rows, published_tests(baseline.arms, rows), baseline.percentages, baseline.discontinuations
+    )
     assert "45 (23%; published 22%)" in text
     assert "Percentages differing from the article's print: 1." in text
     assert "| Cyclosporine | 59 | 35 (59%) | 13 (22%) | 7 (12%) | 4 (7%) |" in text

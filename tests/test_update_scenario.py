@@ -26,14 +26,41 @@ INCLUDED_RECORD = "pubmed:37876996"
 EXCLUDED_RECORD = "pubmed:36746473"
 TA_HEADER = "record_id\tdecision\treason\tnote\tdecided_on\n"
 FT_HEADER = "record_id\tdecision\treason\tnote\tdecided_on\tstudy_id\n"
-ARM = {"record_type": "arm", "cni": "tacrolimus", "n": "10", "remission": "6", "response": "2",
-       "failure": "1", "unknown": "1", "reason_insufficient_response": "7", "reason_intolerance": "3",
-       "reason_not_specified": "0"}
+ARM = {
+    "record_type": "arm",
+    "cni": "tacrolimus",
+    "n": "10",
+    "remission": "6",
+    "response": "2",
+    "failure": "1",
+    "unknown": "1",
+    "reason_insufficient_response": "7",
+    "reason_intolerance": "3",
+    "reason_not_specified": "0",
+}
 SUBGROUPS = [
-    {"record_type": "subgroup", "cni": "tacrolimus", "grouping": "indication", "group": "insufficient_response",
-     "n": "7", "remission": "4", "response": "2", "failure": "1", "unknown": "0"},
-    {"record_type": "subgroup", "cni": "tacrolimus", "grouping": "indication", "group": "intolerance",
-     "n": "3", "remission": "2", "response": "0", "failure": "0", "unknown": "1"},
+    {
+        "record_type": "subgroup",
+        "cni": "tacrolimus",
+        "grouping": "indication",
+        "group": "insufficient_response",
+        "n": "7",
+        "remission": "4",
+        "response": "2",
+        "failure": "1",
+        "unknown": "0",
+    },
+    {
+        "record_type": "subgroup",
+        "cni": "tacrolimus",
+        "grouping": "indication",
+        "group": "intolerance",
+        "n": "3",
+        "remission": "2",
+        "response": "0",
+        "failure": "0",
+        "unknown": "1",
+    },
 ]
 
 
@@ -43,8 +70,11 @@ def table(path: Path) -> list[dict[str, str]]:
 
 
 def fingerprints(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +96,13 @@ def updated(tmp_path_factory):
         sheet = project / "resources" / "extraction" / NEW_STUDY / f"{extractor}.tsv"
         sheet.parent.mkdir(parents=True, exist_ok=True)
         rows = [ARM, *SUBGROUPS]
-        sheet.write_text("\n".join(["\t".join(SHEET_COLUMNS)] + ["\t".join(r.get(c, "") for c in SHEET_COLUMNS) for r in rows]) + "\n")
+        sheet.write_text(
+            "\n".join(
+                ["\t".join(SHEET_COLUMNS)]
+                + ["\t".join(r.get(c, "") for c in SHEET_COLUMNS) for r in rows]
+            )
+            + "\n"
+        )
     human_before = fingerprints(project / "resources")
     run_snakemake(project)
     return project, first_meta, human_before
@@ -79,13 +115,17 @@ def test_human_files_are_untouched(updated):
 
 def test_screening_moves_the_records_on(updated):
     project, _, _ = updated
-    status = {r["publication_id"]: r for r in table(project / "results" / "screening" / "status.tsv")}
+    status = {
+        r["publication_id"]: r for r in table(project / "results" / "screening" / "status.tsv")
+    }
     assert status[INCLUDED_RECORD]["status"] == "included"
     assert status[INCLUDED_RECORD]["study_id"] == NEW_STUDY
     assert status[EXCLUDED_RECORD]["status"] == "excluded_title_abstract"
     for stage in ("title_abstract", "full_text"):
         for reviewer in ("reviewer-1", "reviewer-2"):
-            assert table(project / "results" / "screening" / "queue" / stage / f"{reviewer}.tsv") == []
+            assert (
+                table(project / "results" / "screening" / "queue" / stage / f"{reviewer}.tsv") == []
+            )
 
 
 def test_the_new_study_enters_the_synthesis(updated):
@@ -96,17 +136,32 @@ def test_the_new_study_enters_the_synthesis(updated):
     # The published figures stay reproducible from the baseline rows on their own.
     assert sum(int(s["n"]) for s in baseline if s["cni"] == "tacrolimus") == 219
     assert sum(int(s["remission"]) for s in baseline if s["cni"] == "tacrolimus") == 130
-    outcomes = {(r["grouping"], r["group"]): r for r in table(project / "results" / "synthesis" / "outcomes.tsv")}
-    assert (outcomes[("cni", "tacrolimus")]["n"], outcomes[("cni", "tacrolimus")]["remission"]) == ("229", "136")
-    assert (outcomes[("cni", "cyclosporine")]["n"], outcomes[("cni", "cyclosporine")]["remission"]) == ("59", "35")
-    assert (outcomes[("indication", "insufficient_response")]["n"], outcomes[("indication", "insufficient_response")]["remission"]) == ("207", "109")
+    outcomes = {
+        (r["grouping"], r["group"]): r
+        for r in table(project / "results" / "synthesis" / "outcomes.tsv")
+    }
+    assert (outcomes[("cni", "tacrolimus")]["n"], outcomes[("cni", "tacrolimus")]["remission"]) == (
+        "229",
+        "136",
+    )
+    assert (
+        outcomes[("cni", "cyclosporine")]["n"],
+        outcomes[("cni", "cyclosporine")]["remission"],
+    ) == ("59", "35")
+    assert (
+        outcomes[("indication", "insufficient_response")]["n"],
+        outcomes[("indication", "insufficient_response")]["remission"],
+    ) == ("207", "109")
     assert outcomes[("indication", "intolerance")]["n"] == "63"
     assert outcomes[("line", "second")]["n"] == "203"  # the new study reports no line
 
 
 def test_pooled_estimates_move_and_whats_new_says_so(updated):
     project, first_meta, _ = updated
-    meta = {(r["subgroup"], r["method"]): r for r in table(project / "results" / "synthesis" / "meta_analysis.tsv")}
+    meta = {
+        (r["subgroup"], r["method"]): r
+        for r in table(project / "results" / "synthesis" / "meta_analysis.tsv")
+    }
     before = {(r["subgroup"], r["method"]): r for r in first_meta}
     assert meta[("tacrolimus", "DL")]["k"] == "13" and meta[("both", "DL")]["k"] == "22"
     assert meta[("tacrolimus", "DL")]["estimate"] != before[("tacrolimus", "DL")]["estimate"]
@@ -114,9 +169,14 @@ def test_pooled_estimates_move_and_whats_new_says_so(updated):
     text = (project / "results" / "synthesis" / "whats_new.md").read_text()
     assert f"Studies entered: {NEW_STUDY}." in text
     assert "published review" in text
-    rows = {(r["subgroup"], r["method"]): r for r in table(project / "results" / "synthesis" / "whats_new.tsv")}
+    rows = {
+        (r["subgroup"], r["method"]): r
+        for r in table(project / "results" / "synthesis" / "whats_new.tsv")
+    }
     assert rows[("tacrolimus", "DL")]["previous_k"] == "12"
-    assert float(rows[("tacrolimus", "DL")]["previous_estimate"]) == pytest.approx(float(before[("tacrolimus", "DL")]["estimate"]))
+    assert float(rows[("tacrolimus", "DL")]["previous_estimate"]) == pytest.approx(
+        float(before[("tacrolimus", "DL")]["estimate"])
+    )
 
 
 def test_prisma_counts_the_new_study(updated):

@@ -20,25 +20,43 @@ BASELINE_ROWS = baseline_study_rows(load_baseline(ROOT / "resources" / "baseline
 
 
 def pooled(estimate, low, high, subgroup="tacrolimus", method="DL", k=12):
-    return {"subgroup": subgroup, "method": method, "k": k, "estimate": estimate, "ci_low": low, "ci_high": high}
+    return {
+        "subgroup": subgroup,
+        "method": method,
+        "k": k,
+        "estimate": estimate,
+        "ci_low": low,
+        "ci_high": high,
+    }
 
 
 def test_small_move_is_not_flagged():
-    rows = compare_pooled([pooled(0.50, 0.40, 0.60)], [pooled(0.52, 0.42, 0.62, k=13)], "prev", 0.05, True)
+    rows = compare_pooled(
+        [pooled(0.50, 0.40, 0.60)], [pooled(0.52, 0.42, 0.62, k=13)], "prev", 0.05, True
+    )
     assert rows[0]["flag"] == "" and rows[0]["change"] == pytest.approx(0.02)
     assert (rows[0]["previous_k"], rows[0]["k"]) == (12, 13)
 
 
 def test_large_move_is_flagged_with_reason():
-    rows = compare_pooled([pooled(0.50, 0.40, 0.60)], [pooled(0.56, 0.45, 0.58)], "prev", 0.05, True)
+    rows = compare_pooled(
+        [pooled(0.50, 0.40, 0.60)], [pooled(0.56, 0.45, 0.58)], "prev", 0.05, True
+    )
     assert rows[0]["flag"] == FLAG
     assert "moved by +0.060" in rows[0]["why"]
 
 
 def test_previous_estimate_outside_new_ci_is_flagged():
-    rows = compare_pooled([pooled(0.50, 0.40, 0.60)], [pooled(0.54, 0.51, 0.57)], "prev", 0.05, True)
+    rows = compare_pooled(
+        [pooled(0.50, 0.40, 0.60)], [pooled(0.54, 0.51, 0.57)], "prev", 0.05, True
+    )
     assert rows[0]["flag"] == FLAG and "outside the new 95% CI" in rows[0]["why"]
-    assert compare_pooled([pooled(0.50, 0.40, 0.60)], [pooled(0.54, 0.51, 0.57)], "prev", 0.05, False)[0]["flag"] == ""
+    assert (
+        compare_pooled([pooled(0.50, 0.40, 0.60)], [pooled(0.54, 0.51, 0.57)], "prev", 0.05, False)[
+            0
+        ]["flag"]
+        == ""
+    )
 
 
 def test_new_group_or_failed_glmm_has_no_change():
@@ -57,7 +75,9 @@ def test_remission_rows_cover_each_cni_and_both():
 
 
 def test_study_proportions_use_exact_intervals():
-    rows = study_proportions([{"subgroup": "x", "study": "s", "study_id": "s", "cni": "tacrolimus", "n": 1, "events": 0}])
+    rows = study_proportions(
+        [{"subgroup": "x", "study": "s", "study_id": "s", "cni": "tacrolimus", "n": 1, "events": 0}]
+    )
     assert rows[0]["ci_low"] == 0.0 and rows[0]["ci_high"] == pytest.approx(0.975)
 
 
@@ -73,22 +93,47 @@ def test_report_update_against_published_then_previous_run(tmp_path):
     history = tmp_path / "history"
     meta, studies = _write_run(tmp_path, BASELINE_ROWS)
     kwargs = dict(history_dir=history, estimate_change=0.05, flag_previous_outside_ci=True)
-    line = report_update(meta, studies, "2024-01-01", tsv_path=tmp_path / "w.tsv", markdown_path=tmp_path / "w.md", **kwargs)
+    line = report_update(
+        meta,
+        studies,
+        "2024-01-01",
+        tsv_path=tmp_path / "w.tsv",
+        markdown_path=tmp_path / "w.md",
+        **kwargs,
+    )
     assert "published review" in line and "0 studies entered" in line
     assert (history / "2024-01-01" / "meta_analysis.tsv").is_file()
     # A later run adds a (test-only) tacrolimus study with 30/30 in remission.
-    new_arm = {**BASELINE_ROWS[-1], "study_id": "test-study", "label": "Test study", "version": "update",
-               "n": 30, "remission": 30, "response": 0, "failure": 0, "unknown": 0}
+    new_arm = {
+        **BASELINE_ROWS[-1],
+        "study_id": "test-study",
+        "label": "Test study",
+        "version": "update",
+        "n": 30,
+        "remission": 30,
+        "response": 0,
+        "failure": 0,
+        "unknown": 0,
+    }
     later = tmp_path / "later"
     later.mkdir()
     meta2, studies2 = _write_run(later, [*BASELINE_ROWS, new_arm])
-    report_update(meta2, studies2, "2025-01-01", tsv_path=later / "w.tsv", markdown_path=later / "w.md", **kwargs)
+    report_update(
+        meta2,
+        studies2,
+        "2025-01-01",
+        tsv_path=later / "w.tsv",
+        markdown_path=later / "w.md",
+        **kwargs,
+    )
     text = (later / "w.md").read_text()
     assert "Compared with: **the run of 2024-01-01**" in text
     assert "Studies entered: test-study." in text
     with open(later / "w.tsv", newline="") as handle:
         rows = {(r["subgroup"], r["method"]): r for r in csv.DictReader(handle, delimiter="\t")}
-    assert rows[("tacrolimus", "DL")]["k"] == "13" and rows[("tacrolimus", "DL")]["previous_k"] == "12"
+    assert (
+        rows[("tacrolimus", "DL")]["k"] == "13" and rows[("tacrolimus", "DL")]["previous_k"] == "12"
+    )
     assert float(rows[("tacrolimus", "DL")]["change"]) > 0
     assert float(rows[("cyclosporine", "DL")]["change"]) == pytest.approx(0.0)
     assert latest_history(history, "2025-01-01").name == "2024-01-01"

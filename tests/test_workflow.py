@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import copy_project, run_snakemake
+from conftest import run_snakemake
 
 pytestmark = pytest.mark.workflow
 
@@ -28,8 +28,23 @@ def read_rows(path: Path) -> list[dict[str, str]]:
 
 def test_outcomes_tsv_reproduces_the_published_counts(default_run):
     rows = read_rows(default_run / "results" / "synthesis" / "outcomes.tsv")
-    assert list(rows[0]) == ["grouping", "group", "n", "remission", "response", "failure", "unknown"]
-    got = [(r["grouping"], r["group"], *(int(r[c]) for c in ("n", "remission", "response", "failure", "unknown"))) for r in rows]
+    assert list(rows[0]) == [
+        "grouping",
+        "group",
+        "n",
+        "remission",
+        "response",
+        "failure",
+        "unknown",
+    ]
+    got = [
+        (
+            r["grouping"],
+            r["group"],
+            *(int(r[c]) for c in ("n", "remission", "response", "failure", "unknown")),
+        )
+        for r in rows
+    ]
     assert got == PUBLISHED_OUTCOMES
 
 
@@ -46,7 +61,15 @@ def test_tests_tsv_reproduces_the_published_p_values(default_run):
 
 def test_summary_shows_published_percentages(default_run):
     text = (default_run / "results" / "synthesis" / "summary.md").read_text()
-    for fragment in ("35 (59%)", "130 (59%)", "105 (53%)", "40 (67%)", "106 (52%)", "16 (26%)", "< 0.001"):
+    for fragment in (
+        "35 (59%)",
+        "130 (59%)",
+        "105 (53%)",
+        "40 (67%)",
+        "106 (52%)",
+        "16 (26%)",
+        "< 0.001",
+    ):
         assert fragment in text
 
 

@@ -44,8 +44,19 @@ CROSSTAB_ARM_COLUMN: dict[tuple[str, str], str] = {
 }
 
 STUDY_COLUMNS = (
-    "study_id", "label", "ref", "first_author", "year_in_tables", "year_of_reference", "cnis",
-    "design", "citation", "pmid", "doi", "identifier_note", "provenance",
+    "study_id",
+    "label",
+    "ref",
+    "first_author",
+    "year_in_tables",
+    "year_of_reference",
+    "cnis",
+    "design",
+    "citation",
+    "pmid",
+    "doi",
+    "identifier_note",
+    "provenance",
 )
 ARM_COUNT_COLUMNS = (
     "n",
@@ -54,16 +65,32 @@ ARM_COUNT_COLUMNS = (
     *OUTCOMES,
 )
 ARM_TEXT_COLUMNS = (
-    "line_derivation", "portion_of_series", "age_years", "pretreatment",
-    "pretreatment_duration_months", "start_dose", "start_dose_unit", "trough_level_ng_ml",
-    "co_medication", "treatment_duration_months", "adverse_events", "follow_up_months",
-    "extraction_notes", "provenance",
+    "line_derivation",
+    "portion_of_series",
+    "age_years",
+    "pretreatment",
+    "pretreatment_duration_months",
+    "start_dose",
+    "start_dose_unit",
+    "trough_level_ng_ml",
+    "co_medication",
+    "treatment_duration_months",
+    "adverse_events",
+    "follow_up_months",
+    "extraction_notes",
+    "provenance",
 )
 ARM_COLUMNS = ("study_id", "cni", *ARM_COUNT_COLUMNS, *ARM_TEXT_COLUMNS)
 CROSSTAB_COLUMNS = ("grouping", "group", "outcome", "count", "provenance")
 PERCENT_COLUMNS = ("grouping", "group", "outcome", "percent", "provenance")
 DISCONTINUATION_COLUMNS = (
-    "cni", "reason", "patients", "denominator", "percent_as_printed", "provenance", "note",
+    "cni",
+    "reason",
+    "patients",
+    "denominator",
+    "percent_as_printed",
+    "provenance",
+    "note",
 )
 DESIGNS = ("case report", "case series", "unpublished case series")
 
@@ -84,8 +111,12 @@ def parse_count(path: Path | str, row: dict[str, str], field: str) -> int:
     raw = row.get(field, "").strip()
     if not raw.isdigit():
         raise ValidationError(
-            path, "must be a whole number of patients", line=int(row["__line__"]), field=field,
-            value=raw, allowed="a non-negative integer",
+            path,
+            "must be a whole number of patients",
+            line=int(row["__line__"]),
+            field=field,
+            value=raw,
+            allowed="a non-negative integer",
         )
     return int(raw)
 
@@ -95,7 +126,11 @@ def _require_choice(path: Path, row: dict[str, str], field: str, allowed: Iterab
     allowed = tuple(allowed)
     if value not in allowed:
         raise ValidationError(
-            path, "value not allowed", line=int(row["__line__"]), field=field, value=value,
+            path,
+            "value not allowed",
+            line=int(row["__line__"]),
+            field=field,
+            value=value,
             allowed=", ".join(allowed),
         )
     return value
@@ -110,19 +145,32 @@ def load_studies(path: Path) -> list[dict[str, str]]:
         if not study_id:
             raise ValidationError(path, "study_id is empty", line=line, field="study_id")
         if study_id in seen:
-            raise ValidationError(path, "duplicate study_id", line=line, field="study_id", value=study_id)
+            raise ValidationError(
+                path, "duplicate study_id", line=line, field="study_id", value=study_id
+            )
         seen.add(study_id)
         for cni in row["cnis"].split(";"):
             if cni.strip() not in CNIS:
                 raise ValidationError(
-                    path, "unknown CNI", line=line, field="cnis", value=cni.strip(), allowed=", ".join(CNIS)
+                    path,
+                    "unknown CNI",
+                    line=line,
+                    field="cnis",
+                    value=cni.strip(),
+                    allowed=", ".join(CNIS),
                 )
         _require_choice(path, row, "design", DESIGNS)
         if row["pmid"] and not row["pmid"].isdigit():
-            raise ValidationError(path, "PMID must be digits", line=line, field="pmid", value=row["pmid"])
+            raise ValidationError(
+                path, "PMID must be digits", line=line, field="pmid", value=row["pmid"]
+            )
         if row["doi"] and normalise_doi(row["doi"]) != row["doi"]:
             raise ValidationError(
-                path, "DOI must be written normalised", line=line, field="doi", value=row["doi"],
+                path,
+                "DOI must be written normalised",
+                line=line,
+                field="doi",
+                value=row["doi"],
                 allowed="lower case, starting '10.', no URL prefix",
             )
     return rows
@@ -136,12 +184,18 @@ def load_arms(path: Path, study_ids: set[str]) -> list[dict[str, object]]:
         line = int(row["__line__"])
         if row["study_id"] not in study_ids:
             raise ValidationError(
-                path, "study_id is not in studies.tsv", line=line, field="study_id", value=row["study_id"]
+                path,
+                "study_id is not in studies.tsv",
+                line=line,
+                field="study_id",
+                value=row["study_id"],
             )
         cni = _require_choice(path, row, "cni", CNIS)
         key = (row["study_id"], cni)
         if key in seen:
-            raise ValidationError(path, "second row for the same study and CNI", line=line, field="cni", value=cni)
+            raise ValidationError(
+                path, "second row for the same study and CNI", line=line, field="cni", value=cni
+            )
         seen.add(key)
         arm: dict[str, object] = dict(row)
         for field in ARM_COUNT_COLUMNS:
@@ -155,7 +209,10 @@ def load_arms(path: Path, study_ids: set[str]) -> list[dict[str, object]]:
             total = sum(int(arm[f]) for f in fields)
             if total != n:
                 raise ValidationError(
-                    path, f"{label} add up to {total}, not n = {n}", line=line, field=fields[0],
+                    path,
+                    f"{label} add up to {total}, not n = {n}",
+                    line=line,
+                    field=fields[0],
                     allowed=f"{' + '.join(fields)} = n",
                 )
         arm["source_file"] = str(path)
@@ -182,7 +239,8 @@ def load_crosstabs(path: Path) -> list[dict[str, object]]:
             missing = [o for o in OUTCOMES if (grouping, group, o) not in seen]
             if missing:
                 raise ValidationError(
-                    path, f"cross-tabulation {grouping}={group} lacks outcome(s) {', '.join(missing)}",
+                    path,
+                    f"cross-tabulation {grouping}={group} lacks outcome(s) {', '.join(missing)}",
                     allowed="one row per outcome: " + ", ".join(OUTCOMES),
                 )
     return cells
@@ -208,7 +266,9 @@ def load_discontinuations(path: Path) -> list[dict[str, object]]:
     return rows  # type: ignore[return-value]
 
 
-def check_crosstab_totals(arms: list[dict[str, object]], crosstabs: list[dict[str, object]], path: Path) -> None:
+def check_crosstab_totals(
+    arms: list[dict[str, object]], crosstabs: list[dict[str, object]], path: Path
+) -> None:
     """Each Fig. 2 group total must equal the per-study count it summarises (Tables 2 and 4)."""
     for (grouping, group), column in CROSSTAB_ARM_COLUMN.items():
         crosstab_total = sum(

@@ -103,6 +103,7 @@ def check_run_date(config: Mapping[str, Any]) -> None:
     baseline_until = str(config.get("search", {}).get("baseline_until", ""))
     if baseline_until and run_date < baseline_until:
         raise ConfigError(
-            "run_date", f"{run_date} is before search.baseline_until {baseline_until}",
+            "run_date",
+            f"{run_date} is before search.baseline_until {baseline_until}",
             f"a date on or after {baseline_until} (the published search covers everything before it)",
         )

@@ -105,7 +105,9 @@ class MatchSettings:
                 "a value not above title_same",
             )
         if self.max_block < 2:
-            raise ConfigError("dedup.max_block", f"{self.max_block!r} is below 2", "an integer >= 2")
+            raise ConfigError(
+                "dedup.max_block", f"{self.max_block!r} is below 2", "an integer >= 2"
+            )
 
     @classmethod
     def from_params(cls, params: Mapping[str, object]) -> MatchSettings:
@@ -113,7 +115,9 @@ class MatchSettings:
         known = {f for f in cls.__dataclass_fields__}
         unknown = sorted(set(params) - known)
         if unknown:
-            raise ConfigError(f"dedup.{unknown[0]}", "is not a known setting", ", ".join(sorted(known)))
+            raise ConfigError(
+                f"dedup.{unknown[0]}", "is not a known setting", ", ".join(sorted(known))
+            )
         values = dict(params)
         if "source_priority" in values:
             values["source_priority"] = tuple(values["source_priority"])  # type: ignore[arg-type]
@@ -123,15 +127,50 @@ class MatchSettings:
 # Titles that name a kind of item rather than an item: equal titles prove nothing.
 GENERIC_TITLES = frozenset(
     {
-        "editorial", "editorial introduction", "editorial notes", "editors comments",
-        "editor s comments", "guest editorial", "introduction", "preface", "foreword",
-        "reply", "response", "authors reply", "author s reply", "reply to letter",
-        "letter", "letter to the editor", "comment", "commentary", "correspondence",
-        "erratum", "correction", "corrigendum", "retraction", "errata", "news",
-        "in this issue", "abstracts", "index", "contents", "book review", "book reviews",
-        "announcement", "acknowledgement", "acknowledgment", "reviewers", "obituary",
-        "meeting abstracts", "conference abstracts", "poster abstracts", "oral abstracts",
-        "poster session", "poster presentations", "oral presentations", "addendum",
+        "editorial",
+        "editorial introduction",
+        "editorial notes",
+        "editors comments",
+        "editor s comments",
+        "guest editorial",
+        "introduction",
+        "preface",
+        "foreword",
+        "reply",
+        "response",
+        "authors reply",
+        "author s reply",
+        "reply to letter",
+        "letter",
+        "letter to the editor",
+        "comment",
+        "commentary",
+        "correspondence",
+        "erratum",
+        "correction",
+        "corrigendum",
+        "retraction",
+        "errata",
+        "news",
+        "in this issue",
+        "abstracts",
+        "index",
+        "contents",
+        "book review",
+        "book reviews",
+        "announcement",
+        "acknowledgement",
+        "acknowledgment",
+        "reviewers",
+        "obituary",
+        "meeting abstracts",
+        "conference abstracts",
+        "poster abstracts",
+        "oral abstracts",
+        "poster session",
+        "poster presentations",
+        "oral presentations",
+        "addendum",
     }
 )
 
@@ -217,7 +256,9 @@ def features_of(record: Mapping[str, str]) -> Features:
         journal=journal_tokens(journal),
         generic=is_generic_title(raw_title),
         name_tokens=" ".join(
-            sorted({t for t in fold(record.get("authors") or "").split() if len(t) > 1 and t != "and"})
+            sorted(
+                {t for t in fold(record.get("authors") or "").split() if len(t) > 1 and t != "and"}
+            )
         ),
         issue=normalise_issue(record.get("issue")),
         notice=notice is not None,
@@ -273,7 +314,10 @@ def candidate_pairs(features: Sequence[Features], max_block: int) -> set[tuple[i
         if len(members) > max_block:
             log.warning(
                 "blocking key %s=%r holds %d records (> max_block %d): comparing neighbours only",
-                key[0], key[1], len(members), max_block,
+                key[0],
+                key[1],
+                len(members),
+                max_block,
             )
             ordered = sorted(members, key=lambda i: (features[i].title, features[i].record_id))
             window = 20
@@ -370,7 +414,9 @@ def pages_differ(a: Features, b: Features) -> bool:
 
 def _same_end_garbled_start(a: Features, b: Features) -> bool:
     return bool(
-        a.last_page and a.last_page == b.last_page and a.last_page not in (a.page, b.page)
+        a.last_page
+        and a.last_page == b.last_page
+        and a.last_page not in (a.page, b.page)
         and _garbled_page(a.page, b.page)
     )
 
@@ -401,12 +447,22 @@ def republished(a: Features, b: Features) -> bool:
     """
     span = _page_span(a)
     return bool(
-        a.page != b.page and a.title and a.title == b.title and a.words >= 6 and not (a.generic or b.generic)
+        a.page != b.page
+        and a.title
+        and a.title == b.title
+        and a.words >= 6
+        and not (a.generic or b.generic)
         and not (a.notice or b.notice)
-        and len(a.surnames) >= 2 and a.surnames == b.surnames
-        and a.journal and b.journal and journals_compatible(a.journal, b.journal)
-        and a.year and b.year and abs(a.year - b.year) <= 1
-        and span is not None and span == _page_span(b)
+        and len(a.surnames) >= 2
+        and a.surnames == b.surnames
+        and a.journal
+        and b.journal
+        and journals_compatible(a.journal, b.journal)
+        and a.year
+        and b.year
+        and abs(a.year - b.year) <= 1
+        and span is not None
+        and span == _page_span(b)
     )
 
 
@@ -474,8 +530,11 @@ def _garbled_page(a: str, b: str) -> bool:
     >>> _garbled_page("1428", "428"), _garbled_page("703", "1107"), _garbled_page("893", "839")
     (True, False, True)
     """
-    return a.endswith(b) or b.endswith(a) or (len(a) == len(b) and sorted(a) == sorted(b)) or (
-        len(a) == len(b) and sum(x != y for x, y in zip(a, b)) == 1
+    return (
+        a.endswith(b)
+        or b.endswith(a)
+        or (len(a) == len(b) and sorted(a) == sorted(b))
+        or (len(a) == len(b) and sum(x != y for x, y in zip(a, b)) == 1)
     )
 
 
@@ -493,7 +552,9 @@ def _title_prefix(a: str, b: str) -> bool:
     return len(short.split()) >= 4 and long_.startswith(short + " ")
 
 
-_RESPONSE_START = re.compile(r"^(?:reply|response|comment|commentary|letter|re|in reply|authors reply)\b")
+_RESPONSE_START = re.compile(
+    r"^(?:reply|response|comment|commentary|letter|re|in reply|authors reply)\b"
+)
 
 
 def correction_link(a: Features, b: Features, s: MatchSettings) -> PairResult | None:
@@ -526,7 +587,9 @@ def correction_link(a: Features, b: Features, s: MatchSettings) -> PairResult | 
         score = fuzz.ratio(a.core, b.core) if a.core and b.core else 0.0
         same_citation = bool(a.cites[0] and a.cites[1]) and a.cites == b.cites
         if (
-            score >= s.title_same and not (a.core_generic or b.core_generic) and years_close
+            score >= s.title_same
+            and not (a.core_generic or b.core_generic)
+            and years_close
             and ((same_page and same_volume) or (same_citation and a.year == b.year))
         ):
             return PairResult(SAME, "notice_copy", round(score, 1))
@@ -543,7 +606,12 @@ def correction_link(a: Features, b: Features, s: MatchSettings) -> PairResult | 
     authors = author_score(notice.surnames, article.surnames)
     names_article = notice.core == article.title or _title_prefix(notice.core, article.title)
     full_byline = min(len(notice.surnames), len(article.surnames)) >= 2 and (authors or 0) >= 90
-    if names_article and years_close and full_byline and journals_compatible(notice.journal, article.journal):
+    if (
+        names_article
+        and years_close
+        and full_byline
+        and journals_compatible(notice.journal, article.journal)
+    ):
         return PairResult(SAME, "erratum_of", round(score, 1))
     cites_article = bool(
         (notice.cites[0] and notice.cites == (article.volume, article.page))
@@ -583,7 +651,9 @@ def compare(a: Features, b: Features, s: MatchSettings) -> PairResult:
     same_year = a.year is not None and a.year == b.year
     adjacent_years = a.year is not None and b.year is not None and abs(a.year - b.year) <= 1
     pages_agree = bool(a.page) and (a.page == b.page or _same_end_garbled_start(a, b))
-    range_agrees = pages_agree and bool(a.last_page) and a.last_page == b.last_page and a.last_page != a.page
+    range_agrees = (
+        pages_agree and bool(a.last_page) and a.last_page == b.last_page and a.last_page != a.page
+    )
     volume_agree = bool(a.volume) and a.volume == b.volume
     issues_differ = bool(a.issue and b.issue and a.issue != b.issue)
     authors = author_score(a.surnames, b.surnames)
@@ -596,8 +666,11 @@ def compare(a: Features, b: Features, s: MatchSettings) -> PairResult:
             return PairResult(MAYBE, "no_title_same_issue", 0.0)
         return PairResult(NONE, "no_title", 0.0)
     if (
-        prefix and (range_agrees or (pages_agree and volume_agree)) and same_year
-        and authors is not None and authors >= s.author_min
+        prefix
+        and (range_agrees or (pages_agree and volume_agree))
+        and same_year
+        and authors is not None
+        and authors >= s.author_min
     ):
         # A title exported without its subtitle or section tag, in the same pages.
         return PairResult(SAME, "title_prefix_same_pages", round(title, 1))
@@ -619,7 +692,12 @@ def compare(a: Features, b: Features, s: MatchSettings) -> PairResult:
         return PairResult(NONE, mismatch, round(title, 1))
     if short:
         # A short or generic title proves little: ask for the issue to agree too.
-        if title >= s.title_same and same_year and pages_agree and (volume_agree or not (a.volume and b.volume)):
+        if (
+            title >= s.title_same
+            and same_year
+            and pages_agree
+            and (volume_agree or not (a.volume and b.volume))
+        ):
             if authors is None or authors >= s.author_min:
                 return PairResult(SAME, "fuzzy_short_title", round(title, 1))
         if a.generic or b.generic:
@@ -630,8 +708,12 @@ def compare(a: Features, b: Features, s: MatchSettings) -> PairResult:
                 # Dated by online publication in one database, by print in the other.
                 return PairResult(SAME, "short_title_same_issue", round(title, 1))
             if (
-                a.title == b.title and min(a.words, b.words) >= 3 and same_year and authors >= 90
-                and not (a.page and b.page) and not issues_differ
+                a.title == b.title
+                and min(a.words, b.words) >= 3
+                and same_year
+                and authors >= 90
+                and not (a.page and b.page)
+                and not issues_differ
             ):
                 # A meeting's abstract book or an abstract listed without pages: the
                 # same title, byline, year and volume.
@@ -646,7 +728,11 @@ def compare(a: Features, b: Features, s: MatchSettings) -> PairResult:
         # Same long title, same byline, same year: a garbled page or volume cell, unless
         # the byline or year leaves room for doubt.
         if (
-            title >= 97 and same_year and authors is not None and authors >= 90 and a.words >= 8
+            title >= 97
+            and same_year
+            and authors is not None
+            and authors >= 90
+            and a.words >= 8
             and journals_compatible(a.journal, b.journal)
             and (mismatch == "volume" or _garbled_page(a.page, b.page))
         ):
@@ -666,7 +752,10 @@ def compare(a: Features, b: Features, s: MatchSettings) -> PairResult:
     if not same_year and not corroborated:
         # Conference papers dated by meeting in one database and by proceedings in another.
         if not (
-            title >= 97 and full_byline and not a.volume and not b.volume
+            title >= 97
+            and full_byline
+            and not a.volume
+            and not b.volume
             and journals_compatible(a.journal, b.journal)
         ):
             rule = "year_differs" if a.year and b.year else "year_missing"
@@ -705,10 +794,21 @@ class Clustering:
 
 
 _RULE_STRENGTH = {
-    "verdict": 0, "pmid": 1, "doi": 2, "fuzzy_same_issue": 3, "fuzzy": 4,
-    "fuzzy_short_title": 5, "fuzzy_despite_pages": 6, "fuzzy_despite_volume": 6,
-    "short_title_same_issue": 7, "title_prefix_same_pages": 7, "same_issue_pages": 8,
-    "notice_copy": 5, "identical_title_byline": 8, "short_title_same_volume": 8, "erratum_named": 9,
+    "verdict": 0,
+    "pmid": 1,
+    "doi": 2,
+    "fuzzy_same_issue": 3,
+    "fuzzy": 4,
+    "fuzzy_short_title": 5,
+    "fuzzy_despite_pages": 6,
+    "fuzzy_despite_volume": 6,
+    "short_title_same_issue": 7,
+    "title_prefix_same_pages": 7,
+    "same_issue_pages": 8,
+    "notice_copy": 5,
+    "identical_title_byline": 8,
+    "short_title_same_volume": 8,
+    "erratum_named": 9,
     "erratum_of": 9,
 }
 
@@ -801,13 +901,18 @@ def cluster_records(
     return Clustering(cluster_of=cluster_of, tree=tree, maybe=open_pairs)
 
 
-def _forbidden_between(left: list[int], right: list[int], forbidden: Mapping[int, set[int]]) -> bool:
+def _forbidden_between(
+    left: list[int], right: list[int], forbidden: Mapping[int, set[int]]
+) -> bool:
     right_set = set(right)
     return any(forbidden.get(i, set()) & right_set for i in left)
 
 
 def _merge_blocker(
-    left: list[int], right: list[int], features: Sequence[Features], forbidden: Mapping[int, set[int]]
+    left: list[int],
+    right: list[int],
+    features: Sequence[Features],
+    forbidden: Mapping[int, set[int]],
 ) -> str:
     if _forbidden_between(left, right, forbidden):
         return "verdict_different"
@@ -832,8 +937,13 @@ def records_from_benchmark(rows: Iterable[Mapping[str, str]]) -> list[dict[str, 
     records = []
     for line, row in enumerate(rows, start=2):
         if not (row.get("ID") or "").strip():
-            raise InputFileError("<records CSV>", "row has no ID", line=line, field="ID",
-                                 allowed="a unique, non-empty ID column (ID, title, author, year, ...)")
+            raise InputFileError(
+                "<records CSV>",
+                "row has no ID",
+                line=line,
+                field="ID",
+                allowed="a unique, non-empty ID column (ID, title, author, year, ...)",
+            )
         records.append(
             {
                 "record_id": row["ID"],
@@ -851,7 +961,9 @@ def records_from_benchmark(rows: Iterable[Mapping[str, str]]) -> list[dict[str, 
     return records
 
 
-def duplicate_groups(records: Sequence[Mapping[str, str]], settings: MatchSettings | None = None) -> list[list[str]]:
+def duplicate_groups(
+    records: Sequence[Mapping[str, str]], settings: MatchSettings | None = None
+) -> list[list[str]]:
     """Record IDs of every group of two or more records judged to be one publication."""
     settings = settings or MatchSettings()
     features = [features_of(r) for r in records]
@@ -875,14 +987,40 @@ UNIQUE_COLUMNS: tuple[str, ...] = (
     "n_records",
     *RECORD_COLUMNS,
 )
-DUPLICATE_COLUMNS = ("record_id", "duplicate_of", "matched_record_id", "rule", "score", "run", "source")
+DUPLICATE_COLUMNS = (
+    "record_id",
+    "duplicate_of",
+    "matched_record_id",
+    "rule",
+    "score",
+    "run",
+    "source",
+)
 MAYBE_COLUMNS = (
-    "record_id_a", "record_id_b", "publication_id_a", "publication_id_b", "rule", "score",
-    "title_a", "title_b", "year_a", "year_b", "journal_a", "journal_b", "doi_a", "doi_b",
+    "record_id_a",
+    "record_id_b",
+    "publication_id_a",
+    "publication_id_b",
+    "rule",
+    "score",
+    "title_a",
+    "title_b",
+    "year_a",
+    "year_b",
+    "journal_a",
+    "journal_b",
+    "doi_a",
+    "doi_b",
 )
 RUN_COLUMNS = (
-    "run", "source", "records_identified", "previously_retrieved", "duplicates_of_earlier_runs",
-    "duplicates_within_run", "new_publications", "duplicates_removed",
+    "run",
+    "source",
+    "records_identified",
+    "previously_retrieved",
+    "duplicates_of_earlier_runs",
+    "duplicates_within_run",
+    "new_publications",
+    "duplicates_removed",
 )
 VERDICT_COLUMNS = ("record_id_a", "record_id_b", "verdict", "reviewer", "decided_on", "note")
 VERDICT_VALUES = ("same", "different")
@@ -916,11 +1054,22 @@ def load_record_tables(paths: Sequence[str | Path]) -> RecordSet:
             line = int(row.pop("__line__"))
             for column in ("record_id", "source", "run"):
                 if not row[column].strip():
-                    raise ValidationError(path, "empty cell", line=line, field=column,
-                                          allowed="every record needs record_id, source and run")
+                    raise ValidationError(
+                        path,
+                        "empty cell",
+                        line=line,
+                        field=column,
+                        allowed="every record needs record_id, source and run",
+                    )
             if not _ISO_DATE.match(row["run"]):
-                raise ValidationError(path, "run is not an ISO date", line=line, field="run",
-                                      value=row["run"], allowed="YYYY-MM-DD")
+                raise ValidationError(
+                    path,
+                    "run is not an ISO date",
+                    line=line,
+                    field="run",
+                    value=row["run"],
+                    allowed="YYYY-MM-DD",
+                )
             rows.append((row["run"], line, str(path), row))
     rows.sort(key=lambda item: (item[0], item[2], item[1]))
     first_seen: dict[str, tuple[str, str, int]] = {}
@@ -936,11 +1085,21 @@ def load_record_tables(paths: Sequence[str | Path]) -> RecordSet:
         if seen[0] == run:
             if seen[1] == path:
                 raise ValidationError(
-                    path, "record_id occurs twice in one table", line=line, field="record_id",
-                    value=row["record_id"], allowed=f"unique ids (first at line {seen[2]})",
+                    path,
+                    "record_id occurs twice in one table",
+                    line=line,
+                    field="record_id",
+                    value=row["record_id"],
+                    allowed=f"unique ids (first at line {seen[2]})",
                 )
-            log.warning("%s line %d: %s already read from %s for run %s; counted once",
-                        path, line, row["record_id"], seen[1], run)
+            log.warning(
+                "%s line %d: %s already read from %s for run %s; counted once",
+                path,
+                line,
+                row["record_id"],
+                seen[1],
+                run,
+            )
             result.retrieved[key] -= 1
             continue
         result.previously_retrieved[key] = result.previously_retrieved.get(key, 0) + 1
@@ -973,34 +1132,69 @@ def load_verdicts(path: str | Path, known_ids: Iterable[str]) -> list[Verdict]:
         verdict = row["verdict"].strip().lower()
         for column, value in (("record_id_a", a), ("record_id_b", b)):
             if not value:
-                raise ValidationError(path, "empty record id", line=line, field=column,
-                                      allowed="a record_id from results/records/maybe.tsv")
+                raise ValidationError(
+                    path,
+                    "empty record id",
+                    line=line,
+                    field=column,
+                    allowed="a record_id from results/records/maybe.tsv",
+                )
             if value not in known:
                 raise ValidationError(
-                    path, "record_id is not in any record table of this run", line=line,
-                    field=column, value=value,
+                    path,
+                    "record_id is not in any record table of this run",
+                    line=line,
+                    field=column,
+                    value=value,
                     allowed="record ids as written in results/records/maybe.tsv; fix the typo "
                     "or delete the line if the record's source was removed from config.yaml",
                 )
         if a == b:
-            raise ValidationError(path, "a record is paired with itself", line=line,
-                                  field="record_id_b", value=b, allowed="two different records")
+            raise ValidationError(
+                path,
+                "a record is paired with itself",
+                line=line,
+                field="record_id_b",
+                value=b,
+                allowed="two different records",
+            )
         if verdict not in VERDICT_VALUES:
-            raise ValidationError(path, "unknown verdict", line=line, field="verdict",
-                                  value=row["verdict"], allowed=", ".join(VERDICT_VALUES))
+            raise ValidationError(
+                path,
+                "unknown verdict",
+                line=line,
+                field="verdict",
+                value=row["verdict"],
+                allowed=", ".join(VERDICT_VALUES),
+            )
         if not row["reviewer"].strip():
-            raise ValidationError(path, "empty reviewer", line=line, field="reviewer",
-                                  allowed="the initials of the person who decided")
+            raise ValidationError(
+                path,
+                "empty reviewer",
+                line=line,
+                field="reviewer",
+                allowed="the initials of the person who decided",
+            )
         if not _ISO_DATE.match(row["decided_on"].strip()):
-            raise ValidationError(path, "decided_on is not an ISO date", line=line,
-                                  field="decided_on", value=row["decided_on"], allowed="YYYY-MM-DD")
+            raise ValidationError(
+                path,
+                "decided_on is not an ISO date",
+                line=line,
+                field="decided_on",
+                value=row["decided_on"],
+                allowed="YYYY-MM-DD",
+            )
         item = Verdict(a, b, verdict, line)
         pair = (min(a, b), max(a, b))
         earlier = by_pair.get(pair)
         if earlier and earlier.verdict != verdict:
             raise ValidationError(
-                path, f"contradicts line {earlier.line} about the same pair", line=line,
-                field="verdict", value=verdict, allowed="one verdict per pair; delete one line",
+                path,
+                f"contradicts line {earlier.line} about the same pair",
+                line=line,
+                field="verdict",
+                value=verdict,
+                allowed="one verdict per pair; delete one line",
             )
         by_pair[pair] = item
         verdicts.append(item)
@@ -1038,18 +1232,26 @@ def deduplicate(
     run_rank = {run: index for index, run in enumerate(runs)}
     features = [features_of(r) for r in records]
     index_of = {r["record_id"]: i for i, r in enumerate(records)}
-    same = [(index_of[v.record_id_a], index_of[v.record_id_b]) for v in verdicts if v.verdict == "same"]
+    same = [
+        (index_of[v.record_id_a], index_of[v.record_id_b]) for v in verdicts if v.verdict == "same"
+    ]
     different = [
-        (index_of[v.record_id_a], index_of[v.record_id_b]) for v in verdicts if v.verdict == "different"
+        (index_of[v.record_id_a], index_of[v.record_id_b])
+        for v in verdicts
+        if v.verdict == "different"
     ]
     try:
         clustering = cluster_records(
-            features, settings, order=[run_rank[r["run"]] for r in records],
-            verdict_same=same, verdict_different=different,
+            features,
+            settings,
+            order=[run_rank[r["run"]] for r in records],
+            verdict_same=same,
+            verdict_different=different,
         )
     except ValidationError as exc:
-        raise ValidationError(verdicts_path, exc.problem, field=exc.field, value=exc.value,
-                              allowed=exc.allowed) from None
+        raise ValidationError(
+            verdicts_path, exc.problem, field=exc.field, value=exc.value, allowed=exc.allowed
+        ) from None
 
     def first_key(i: int) -> tuple:
         r = records[i]
@@ -1120,13 +1322,20 @@ def deduplicate(
             continue
         ra, rb = records[a], records[b]
         maybe_rows[key] = {
-            "record_id_a": ra["record_id"], "record_id_b": rb["record_id"],
-            "publication_id_a": publication_of[a], "publication_id_b": publication_of[b],
-            "rule": edge.rule, "score": edge.score,
-            "title_a": ra.get("title", ""), "title_b": rb.get("title", ""),
-            "year_a": ra.get("year", ""), "year_b": rb.get("year", ""),
-            "journal_a": ra.get("journal", ""), "journal_b": rb.get("journal", ""),
-            "doi_a": ra.get("doi", ""), "doi_b": rb.get("doi", ""),
+            "record_id_a": ra["record_id"],
+            "record_id_b": rb["record_id"],
+            "publication_id_a": publication_of[a],
+            "publication_id_b": publication_of[b],
+            "rule": edge.rule,
+            "score": edge.score,
+            "title_a": ra.get("title", ""),
+            "title_b": rb.get("title", ""),
+            "year_a": ra.get("year", ""),
+            "year_b": rb.get("year", ""),
+            "journal_a": ra.get("journal", ""),
+            "journal_b": rb.get("journal", ""),
+            "doi_a": ra.get("doi", ""),
+            "doi_b": rb.get("doi", ""),
         }
     maybe = [maybe_rows[k] for k in sorted(maybe_rows)]
 
@@ -1143,11 +1352,15 @@ def deduplicate(
     run_rows: list[dict[str, object]] = []
     for run in runs:
         total: dict[str, int] = defaultdict(int)
-        sources = sorted({s for r, s in record_set.retrieved if r == run}, key=lambda s: _source_rank(s, priority))
+        sources = sorted(
+            {s for r, s in record_set.retrieved if r == run},
+            key=lambda s: _source_rank(s, priority),
+        )
         for source in sources:
             c = counts[(run, source)]
             row = {
-                "run": run, "source": source,
+                "run": run,
+                "source": source,
                 "records_identified": record_set.retrieved.get((run, source), 0),
                 "previously_retrieved": record_set.previously_retrieved.get((run, source), 0),
                 "duplicates_of_earlier_runs": c["duplicates_of_earlier_runs"],
@@ -1156,7 +1369,9 @@ def deduplicate(
             }
             row["duplicates_removed"] = row["records_identified"] - row["new_publications"]
             if row["duplicates_removed"] != (
-                row["previously_retrieved"] + row["duplicates_of_earlier_runs"] + row["duplicates_within_run"]
+                row["previously_retrieved"]
+                + row["duplicates_of_earlier_runs"]
+                + row["duplicates_within_run"]
             ):
                 raise AssertionError(f"PRISMA identity broken for {run}/{source}: {row}")
             for column in RUN_COLUMNS[2:]:
@@ -1165,7 +1380,10 @@ def deduplicate(
         run_rows.append({"run": run, "source": "all", **total})
     log.info(
         "%d records -> %d publications; %d merged, %d pairs for a human (maybe.tsv)",
-        len(records), len(unique), len(duplicates), len(maybe),
+        len(records),
+        len(unique),
+        len(duplicates),
+        len(maybe),
     )
     return DedupOutcome(unique=unique, duplicates=duplicates, maybe=maybe, runs=run_rows)
 

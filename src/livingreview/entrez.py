@@ -201,7 +201,9 @@ def check_xml_body(body: bytes) -> None:
         )
     error = _ERROR_ELEMENT.search(body)
     if error:
-        raise TransientError(f"<ERROR> in response: {error.group(1).decode('utf-8', 'replace').strip()}")
+        raise TransientError(
+            f"<ERROR> in response: {error.group(1).decode('utf-8', 'replace').strip()}"
+        )
     parser = expat.ParserCreate()
     try:
         parser.Parse(body, True)
@@ -232,8 +234,11 @@ def parse_esearch(body: bytes) -> EsearchResult:
     check_xml_body(body)
     patched, replaced = with_known_dtd(body)
     if replaced:
-        log.warning("esearch answer names %s, which Biopython does not bundle; parsed with esearch.dtd "
-                    "without validation (update biopython)", replaced)
+        log.warning(
+            "esearch answer names %s, which Biopython does not bundle; parsed with esearch.dtd "
+            "without validation (update biopython)",
+            replaced,
+        )
     try:
         record = Entrez.read(io.BytesIO(patched), validate=replaced is None)
     except RuntimeError as exc:  # Bio.Entrez raises RuntimeError for <ERROR> elements
@@ -304,7 +309,11 @@ class EntrezClient:
                     "an address like name@example.org, e.g. --config entrez='{email: you@uni.edu}'",
                 )
             if not tool or not re.match(r"^[A-Za-z0-9_.-]+$", tool):
-                raise ConfigError("entrez.tool", f"found {tool!r}", "a name without spaces, e.g. livingreview-cni-aih")
+                raise ConfigError(
+                    "entrez.tool",
+                    f"found {tool!r}",
+                    "a name without spaces, e.g. livingreview-cni-aih",
+                )
         self.email = email
         self.tool = tool
         self.api_key_env = api_key_env
@@ -314,14 +323,19 @@ class EntrezClient:
         self.max_tries = max(1, int(max_tries))
         self.backoff = float(backoff)
         self.max_backoff = float(max_backoff)
-        self.limiter = limiter or RateLimiter.shared(RATE_WITH_KEY if self._api_key else RATE_WITHOUT_KEY)
+        self.limiter = limiter or RateLimiter.shared(
+            RATE_WITH_KEY if self._api_key else RATE_WITHOUT_KEY
+        )
         self._sleep = sleep
         #: every request sent (retries included), without the key: (utility, params) pairs
         self.requests: list[dict[str, str]] = []
         if live:
             log.info(
                 "E-utilities client: base %s, tool %s, API key %s (variable %s), max %.0f requests/s",
-                self.base_url, tool, "set" if self._api_key else "not set", api_key_env,
+                self.base_url,
+                tool,
+                "set" if self._api_key else "not set",
+                api_key_env,
                 1 / self.limiter.interval,
             )
 
@@ -335,7 +349,9 @@ class EntrezClient:
 
     # -- low level ------------------------------------------------------------------------
 
-    def call(self, utility: str, params: Mapping[str, str], check: Callable[[bytes], object]) -> tuple[bytes, object]:
+    def call(
+        self, utility: str, params: Mapping[str, str], check: Callable[[bytes], object]
+    ) -> tuple[bytes, object]:
         """Send one request with retries; ``check(body)`` must return a value or raise TransientError.
 
         Returns the body and the value ``check`` returned.  After the last failed attempt a
@@ -357,7 +373,13 @@ class EntrezClient:
                 if waited > 0.05:
                     log.debug("rate limit: waited %.2f s", waited)
             self.requests.append({"utility": utility, **public})
-            log.info("request %d: %s (attempt %d/%d)", self.request_count, description, attempt, self.max_tries)
+            log.info(
+                "request %d: %s (attempt %d/%d)",
+                self.request_count,
+                description,
+                attempt,
+                self.max_tries,
+            )
             try:
                 body = self.transport.send(url, sent, self.timeout)
                 value = check(body)
@@ -446,7 +468,14 @@ class EntrezClient:
         if ids is not None:
             params["id"] = ",".join(ids)
         elif webenv and query_key:
-            params.update({"WebEnv": webenv, "query_key": query_key, "retstart": str(retstart), "retmax": str(retmax)})
+            params.update(
+                {
+                    "WebEnv": webenv,
+                    "query_key": query_key,
+                    "retstart": str(retstart),
+                    "retmax": str(retmax),
+                }
+            )
         else:
             raise ValueError("efetch needs ids or webenv + query_key")
 
@@ -500,7 +529,8 @@ class ReplayTransport:
             self.index = json.loads(index_path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise ConfigError(
-                "search.replay_dir", f"no recording index at {index_path}",
+                "search.replay_dir",
+                f"no recording index at {index_path}",
                 "a folder with index.json (see resources/search/pubmed/README.md), or search.mode: live",
             ) from None
         self._history: dict[tuple[str, str], list[str]] = {}
@@ -511,7 +541,9 @@ class ReplayTransport:
             return self._esearch(params)
         if utility == "efetch.fcgi":
             return self._efetch(params)
-        raise ConfigError("search.mode", f"replay has no recordings for {utility}", "esearch, efetch")
+        raise ConfigError(
+            "search.mode", f"replay has no recordings for {utility}", "esearch, efetch"
+        )
 
     def _esearch(self, params: Mapping[str, str]) -> bytes:
         wanted = {k: params.get(k, "") for k in ("db", "term", "datetype", "mindate", "maxdate")}
@@ -522,7 +554,9 @@ class ReplayTransport:
                 if result.webenv and result.query_key:
                     self._history[(result.webenv, result.query_key)] = result.ids
                 return body
-        windows = sorted(f"{e.get('mindate')}-{e.get('maxdate')}" for e in self.index.get("esearch", []))
+        windows = sorted(
+            f"{e.get('mindate')}-{e.get('maxdate')}" for e in self.index.get("esearch", [])
+        )
         same_term = any(e.get("term") == wanted["term"] for e in self.index.get("esearch", []))
         problem = (
             f"replay mode has no recorded esearch for the window {wanted['mindate']}..{wanted['maxdate']} "
@@ -543,7 +577,11 @@ class ReplayTransport:
         else:
             key = (params.get("WebEnv", ""), params.get("query_key", ""))
             if key not in self._history:
-                raise ConfigError("search.mode", f"replay efetch for unknown WebEnv/query_key {key}", "an esearch served earlier in this run")
+                raise ConfigError(
+                    "search.mode",
+                    f"replay efetch for unknown WebEnv/query_key {key}",
+                    "an esearch served earlier in this run",
+                )
             start = int(params.get("retstart", "0"))
             ids = self._history[key][start : start + int(params.get("retmax", "20"))]
         efetch_dir = self.folder / self.index.get("efetch_dir", "efetch")
@@ -552,16 +590,23 @@ class ReplayTransport:
             path = efetch_dir / f"{pmid}.xml"
             if not path.exists():
                 raise ConfigError(
-                    "search.mode", f"replay has no recorded PubMed record for PMID {pmid} ({path})",
+                    "search.mode",
+                    f"replay has no recorded PubMed record for PMID {pmid} ({path})",
                     "search.mode: live to fetch it from PubMed",
                 )
             text = path.read_text(encoding="utf-8")
             start, end = text.find("<PubmedArticle>"), text.rfind("</PubmedArticle>")
             if start < 0 or end < 0:
-                raise ConfigError("search.replay_dir", f"{path} holds no <PubmedArticle>", "one PubMed record per file")
+                raise ConfigError(
+                    "search.replay_dir",
+                    f"{path} holds no <PubmedArticle>",
+                    "one PubMed record per file",
+                )
             articles.append(text[start : end + len("</PubmedArticle>")])
         header = (
             '<?xml version="1.0" ?>\n<!DOCTYPE PubmedArticleSet PUBLIC "-//NLM//DTD PubMedArticle, '
             '1st January 2025//EN" "https://dtd.nlm.nih.gov/ncbi/pubmed/out/pubmed_250101.dtd">\n'
         )
-        return (header + "<PubmedArticleSet>\n" + "\n".join(articles) + "\n</PubmedArticleSet>\n").encode("utf-8")
+        return (
+            header + "<PubmedArticleSet>\n" + "\n".join(articles) + "\n</PubmedArticleSet>\n"
+        ).encode("utf-8")

@@ -63,7 +63,9 @@ def baseline_study_rows(baseline: Baseline) -> list[dict[str, object]]:
     return rows
 
 
-def _read_counts(path: str | Path, required: Sequence[str], counts: Sequence[str]) -> list[dict[str, object]]:
+def _read_counts(
+    path: str | Path, required: Sequence[str], counts: Sequence[str]
+) -> list[dict[str, object]]:
     """Read a table this stage wrote, with its count columns back as integers."""
     rows = read_tsv(path, required=required)
     out: list[dict[str, object]] = []
@@ -91,7 +93,9 @@ def check_unique_arms(rows: Sequence[Mapping[str, object]], path: str | Path) ->
     for index, row in enumerate(rows, start=2):
         key = (row["study_id"], row["cni"])
         if key in seen:
-            raise ValidationError(path, "study and CNI appear twice", line=index, field="study_id", value=key)
+            raise ValidationError(
+                path, "study and CNI appear twice", line=index, field="study_id", value=key
+            )
         seen.add(key)
 
 
@@ -140,11 +144,26 @@ ADJUDICATED_SHEET = "adjudicated"
 _SAFE_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 
 SUBGROUP_TABLE_COLUMNS: tuple[str, ...] = (
-    "study_id", "cni", "grouping", "group", "n", *OUTCOMES, "source_file", "source_line",
+    "study_id",
+    "cni",
+    "grouping",
+    "group",
+    "n",
+    *OUTCOMES,
+    "source_file",
+    "source_line",
 )
 DISCREPANCY_COLUMNS: tuple[str, ...] = (
-    "study_id", "record_type", "cni", "grouping", "group", "field",
-    "extractor_a", "value_a", "extractor_b", "value_b",
+    "study_id",
+    "record_type",
+    "cni",
+    "grouping",
+    "group",
+    "field",
+    "extractor_a",
+    "value_a",
+    "extractor_b",
+    "value_b",
 )
 STATUS_COLUMNS: tuple[str, ...] = ("study_id", "status", "sheets", "discrepancies", "detail")
 
@@ -168,9 +187,17 @@ def _optional_count(path: str, row: dict[str, str], column: str) -> int | None:
     return parse_count(path, row, column)
 
 
-def _fail(path: str, row: Mapping[str, object], problem: str, column: str, value: object = None,
-          allowed: str | None = None) -> None:
-    raise ValidationError(path, problem, line=int(str(row["__line__"])), field=column, value=value, allowed=allowed)
+def _fail(
+    path: str,
+    row: Mapping[str, object],
+    problem: str,
+    column: str,
+    value: object = None,
+    allowed: str | None = None,
+) -> None:
+    raise ValidationError(
+        path, problem, line=int(str(row["__line__"])), field=column, value=value, allowed=allowed
+    )
 
 
 def read_sheet(path: str | Path) -> Sheet:
@@ -185,18 +212,26 @@ def read_sheet(path: str | Path) -> Sheet:
     study_id, extractor = path.parent.name, path.stem
     for name, what in ((study_id, "study folder"), (extractor, "extractor file name")):
         if not _SAFE_NAME.match(name):
-            raise ValidationError(path, f"{what} '{name}' is not a valid id", allowed="lower-case letters, digits, '.', '_' and '-'")
+            raise ValidationError(
+                path,
+                f"{what} '{name}' is not a valid id",
+                allowed="lower-case letters, digits, '.', '_' and '-'",
+            )
     text_path = str(path)
     raw_rows = read_tsv(path, required=SHEET_COLUMNS, allowed=SHEET_COLUMNS)
     if not raw_rows:
-        raise ValidationError(path, "sheet has no rows", line=2, allowed="one arm row per CNI, optional subgroup rows")
+        raise ValidationError(
+            path, "sheet has no rows", line=2, allowed="one arm row per CNI, optional subgroup rows"
+        )
     sheet = Sheet(study_id=study_id, extractor=extractor, path=text_path)
     seen: set[tuple[str, ...]] = set()
     for raw in raw_rows:
         row: dict[str, object] = {k: v.strip() for k, v in raw.items()}
         record_type = str(row["record_type"])
         if record_type not in ("arm", "subgroup"):
-            _fail(text_path, row, "unknown record type", "record_type", record_type, "arm, subgroup")
+            _fail(
+                text_path, row, "unknown record type", "record_type", record_type, "arm, subgroup"
+            )
         if row["cni"] not in CNIS:
             _fail(text_path, row, "unknown CNI", "cni", row["cni"], ", ".join(CNIS))
         if record_type == "arm":
@@ -205,25 +240,73 @@ def read_sheet(path: str | Path) -> Sheet:
                     _fail(text_path, row, "must be empty on an arm row", column, row[column])
             for column in ARM_REQUIRED_COUNTS:
                 if raw[column].strip() == "":
-                    _fail(text_path, row, "required on an arm row", column, "", "a non-negative integer")
+                    _fail(
+                        text_path,
+                        row,
+                        "required on an arm row",
+                        column,
+                        "",
+                        "a non-negative integer",
+                    )
         else:
             grouping = str(row["grouping"])
             if grouping not in CROSSTAB_GROUPS:
-                _fail(text_path, row, "unknown subgroup grouping", "grouping", grouping, ", ".join(CROSSTAB_GROUPS))
+                _fail(
+                    text_path,
+                    row,
+                    "unknown subgroup grouping",
+                    "grouping",
+                    grouping,
+                    ", ".join(CROSSTAB_GROUPS),
+                )
             if row["group"] not in CROSSTAB_GROUPS[grouping]:
-                _fail(text_path, row, "unknown subgroup", "group", row["group"], ", ".join(CROSSTAB_GROUPS[grouping]))
+                _fail(
+                    text_path,
+                    row,
+                    "unknown subgroup",
+                    "group",
+                    row["group"],
+                    ", ".join(CROSSTAB_GROUPS[grouping]),
+                )
             for column in SUBGROUP_COUNTS:
                 if raw[column].strip() == "":
-                    _fail(text_path, row, "required on a subgroup row", column, "", "a non-negative integer")
+                    _fail(
+                        text_path,
+                        row,
+                        "required on a subgroup row",
+                        column,
+                        "",
+                        "a non-negative integer",
+                    )
         for column in SHEET_COUNT_COLUMNS:
             row[column] = _optional_count(text_path, raw, column)
         if row["dose_unit"] and row["dose_unit"] not in DOSE_UNITS:
-            _fail(text_path, row, "unknown dose unit", "dose_unit", row["dose_unit"], ", ".join(DOSE_UNITS))
+            _fail(
+                text_path,
+                row,
+                "unknown dose unit",
+                "dose_unit",
+                row["dose_unit"],
+                ", ".join(DOSE_UNITS),
+            )
         if row["trough_targeted"] and row["trough_targeted"] not in TROUGH_TARGETED:
-            _fail(text_path, row, "value not allowed", "trough_targeted", row["trough_targeted"], ", ".join(TROUGH_TARGETED))
+            _fail(
+                text_path,
+                row,
+                "value not allowed",
+                "trough_targeted",
+                row["trough_targeted"],
+                ", ".join(TROUGH_TARGETED),
+            )
         key = tuple(str(row[c]) for c in SHEET_KEY_COLUMNS)
         if key in seen:
-            _fail(text_path, row, "second row for the same arm or subgroup", "record_type", " / ".join(k for k in key if k))
+            _fail(
+                text_path,
+                row,
+                "second row for the same arm or subgroup",
+                "record_type",
+                " / ".join(k for k in key if k),
+            )
         seen.add(key)
         _check_sums(text_path, row)
         sheet.rows.append(row)
@@ -236,7 +319,10 @@ def _check_sums(path: str, row: Mapping[str, object]) -> None:
     groups = [("outcomes", list(OUTCOMES))]
     if row["record_type"] == "arm":
         groups += [
-            ("reasons for starting", ["reason_insufficient_response", "reason_intolerance", "reason_not_specified"]),
+            (
+                "reasons for starting",
+                ["reason_insufficient_response", "reason_intolerance", "reason_not_specified"],
+            ),
             ("lines of treatment", ["line_second", "line_third", "line_unknown"]),
             ("sexes", ["female", "male", "sex_unknown"]),
         ]
@@ -245,16 +331,37 @@ def _check_sums(path: str, row: Mapping[str, object]) -> None:
         if all(v is None for v in values):
             continue
         if any(v is None for v in values):
-            _fail(path, row, f"{label}: fill all of {', '.join(columns)} or none", columns[[v is None for v in values].index(True)], "")
+            _fail(
+                path,
+                row,
+                f"{label}: fill all of {', '.join(columns)} or none",
+                columns[[v is None for v in values].index(True)],
+                "",
+            )
         total = sum(int(v) for v in values)  # type: ignore[arg-type]
         if total != n:
-            _fail(path, row, f"{label} add up to {total}, not n = {n}", columns[0], allowed=" + ".join(columns) + " = n")
+            _fail(
+                path,
+                row,
+                f"{label} add up to {total}, not n = {n}",
+                columns[0],
+                allowed=" + ".join(columns) + " = n",
+            )
     for column in ("discontinued_total", "discontinued_adverse_events"):
         if row[column] is not None and int(row[column]) > int(n):  # type: ignore[arg-type]
             _fail(path, row, f"exceeds n = {n}", column, row[column])
-    if (row["discontinued_adverse_events"] is not None and row["discontinued_total"] is not None
-            and int(row["discontinued_adverse_events"]) > int(row["discontinued_total"])):  # type: ignore[arg-type]
-        _fail(path, row, "exceeds discontinued_total", "discontinued_adverse_events", row["discontinued_adverse_events"])
+    if (
+        row["discontinued_adverse_events"] is not None
+        and row["discontinued_total"] is not None
+        and int(row["discontinued_adverse_events"]) > int(row["discontinued_total"])
+    ):  # type: ignore[arg-type]
+        _fail(
+            path,
+            row,
+            "exceeds discontinued_total",
+            "discontinued_adverse_events",
+            row["discontinued_adverse_events"],
+        )
 
 
 def _check_subgroups_fit(sheet: Sheet) -> None:
@@ -264,17 +371,38 @@ def _check_subgroups_fit(sheet: Sheet) -> None:
             continue
         arm = arms.get(row["cni"])
         if arm is None:
-            _fail(sheet.path, row, f"subgroup row for {row['cni']} but no arm row for it", "cni", row["cni"])
+            _fail(
+                sheet.path,
+                row,
+                f"subgroup row for {row['cni']} but no arm row for it",
+                "cni",
+                row["cni"],
+            )
         for column in SUBGROUP_COUNTS:
             if int(row[column]) > int(arm[column]):  # type: ignore[index, arg-type]
-                _fail(sheet.path, row, f"subgroup count exceeds the arm's {column} = {arm[column]}", column, row[column])  # type: ignore[index]
+                _fail(
+                    sheet.path,
+                    row,
+                    f"subgroup count exceeds the arm's {column} = {arm[column]}",
+                    column,
+                    row[column],
+                )  # type: ignore[index]
     for cni, arm in arms.items():
         for grouping in CROSSTAB_GROUPS:
-            members = [r for r in sheet.rows if r["record_type"] == "subgroup" and r["cni"] == cni and r["grouping"] == grouping]
+            members = [
+                r
+                for r in sheet.rows
+                if r["record_type"] == "subgroup" and r["cni"] == cni and r["grouping"] == grouping
+            ]
             for column in SUBGROUP_COUNTS:
                 total = sum(int(r[column]) for r in members)  # type: ignore[arg-type]
                 if members and total > int(arm[column]):  # type: ignore[arg-type]
-                    _fail(sheet.path, members[-1], f"{grouping} subgroups together have {column} = {total}, more than the arm's {arm[column]}", column)
+                    _fail(
+                        sheet.path,
+                        members[-1],
+                        f"{grouping} subgroups together have {column} = {total}, more than the arm's {arm[column]}",
+                        column,
+                    )
 
 
 def compare_sheets(a: Sheet, b: Sheet) -> list[dict[str, object]]:
@@ -283,10 +411,17 @@ def compare_sheets(a: Sheet, b: Sheet) -> list[dict[str, object]]:
     rows_a, rows_b = a.keyed(), b.keyed()
     for key in sorted(set(rows_a) | set(rows_b)):
         row_a, row_b = rows_a.get(key), rows_b.get(key)
-        columns = ("(row)",) if row_a is None or row_b is None else (*SHEET_COUNT_COLUMNS, *SHEET_TEXT_COLUMNS)
+        columns = (
+            ("(row)",)
+            if row_a is None or row_b is None
+            else (*SHEET_COUNT_COLUMNS, *SHEET_TEXT_COLUMNS)
+        )
         for column in columns:
             if column == "(row)":
-                value_a, value_b = ("present" if row_a else "missing"), ("present" if row_b else "missing")
+                value_a, value_b = (
+                    ("present" if row_a else "missing"),
+                    ("present" if row_b else "missing"),
+                )
             else:
                 value_a, value_b = row_a[column], row_b[column]  # type: ignore[index]
                 if column == "notes" or _same(value_a, value_b):
@@ -296,8 +431,10 @@ def compare_sheets(a: Sheet, b: Sheet) -> list[dict[str, object]]:
                     "study_id": a.study_id,
                     **dict(zip(SHEET_KEY_COLUMNS, key)),
                     "field": column,
-                    "extractor_a": a.extractor, "value_a": "" if value_a is None else value_a,
-                    "extractor_b": b.extractor, "value_b": "" if value_b is None else value_b,
+                    "extractor_a": a.extractor,
+                    "value_a": "" if value_a is None else value_a,
+                    "extractor_b": b.extractor,
+                    "value_b": "" if value_b is None else value_b,
                 }
             )
     return differences
@@ -336,11 +473,20 @@ def merge_extractions(
     for path in sorted(map(str, sheet_paths)):
         sheet = read_sheet(path)
         if sheet.study_id in baseline_ids:
-            raise ValidationError(path, "study is part of the published review; extraction sheets are for new studies",
-                                  value=sheet.study_id, allowed="a study id not in resources/baseline/studies.tsv")
+            raise ValidationError(
+                path,
+                "study is part of the published review; extraction sheets are for new studies",
+                value=sheet.study_id,
+                allowed="a study id not in resources/baseline/studies.tsv",
+            )
         if sheet.study_id not in included_study_ids:
-            raise ValidationError(path, "study is not included at full text (no report linked to it in screening)",
-                                  value=sheet.study_id, allowed=", ".join(sorted(included_study_ids - baseline_ids)) or "no new study is included yet")
+            raise ValidationError(
+                path,
+                "study is not included at full text (no report linked to it in screening)",
+                value=sheet.study_id,
+                allowed=", ".join(sorted(included_study_ids - baseline_ids))
+                or "no new study is included yet",
+            )
         by_study.setdefault(sheet.study_id, []).append(sheet)
 
     studies = baseline_study_rows(baseline)
@@ -348,47 +494,96 @@ def merge_extractions(
     discrepancies: list[dict[str, object]] = []
     status: list[dict[str, object]] = []
     for study_id in sorted(included_study_ids - baseline_ids - set(by_study)):
-        status.append({"study_id": study_id, "status": "awaiting_extraction", "sheets": "",
-                       "discrepancies": 0, "detail": f"included at full text; 0 of {min_extractors} extractions"})
+        status.append(
+            {
+                "study_id": study_id,
+                "status": "awaiting_extraction",
+                "sheets": "",
+                "discrepancies": 0,
+                "detail": f"included at full text; 0 of {min_extractors} extractions",
+            }
+        )
     for study_id, sheets in sorted(by_study.items()):
         adjudicated = [s for s in sheets if s.extractor == ADJUDICATED_SHEET]
         extractors = [s for s in sheets if s.extractor != ADJUDICATED_SHEET]
-        differences = [d for i, a in enumerate(extractors) for b in extractors[i + 1:] for d in compare_sheets(a, b)]
+        differences = [
+            d
+            for i, a in enumerate(extractors)
+            for b in extractors[i + 1 :]
+            for d in compare_sheets(a, b)
+        ]
         names = ", ".join(s.extractor for s in sheets)
         if adjudicated:
             accepted, state, detail = adjudicated[0], "accepted", "adjudicated sheet"
         elif differences:
-            accepted, state, detail = None, "discrepancies", "extractors disagree; add adjudicated.tsv"
+            accepted, state, detail = (
+                None,
+                "discrepancies",
+                "extractors disagree; add adjudicated.tsv",
+            )
             discrepancies += differences
         elif len(extractors) < min_extractors:
             accepted, state = None, "awaiting_extraction"
             detail = f"{len(extractors)} of {min_extractors} extractions"
         else:
-            accepted, state, detail = extractors[0], "accepted", f"{len(extractors)} agreeing extractions"
-        status.append({"study_id": study_id, "status": state, "sheets": names,
-                       "discrepancies": len(differences), "detail": detail})
+            accepted, state, detail = (
+                extractors[0],
+                "accepted",
+                f"{len(extractors)} agreeing extractions",
+            )
+        status.append(
+            {
+                "study_id": study_id,
+                "status": state,
+                "sheets": names,
+                "discrepancies": len(differences),
+                "detail": detail,
+            }
+        )
         if accepted is None:
             continue
         for row in accepted.rows:
             if row["record_type"] == "arm":
                 counts = {c: (row[c] if row[c] is not None else 0) for c in ARM_COUNT_COLUMNS}
-                if all(row[c] is None for c in ("reason_insufficient_response", "reason_intolerance", "reason_not_specified")):
+                if all(
+                    row[c] is None
+                    for c in (
+                        "reason_insufficient_response",
+                        "reason_intolerance",
+                        "reason_not_specified",
+                    )
+                ):
                     counts["reason_not_specified"] = row["n"]
                 if all(row[c] is None for c in ("line_second", "line_third", "line_unknown")):
                     counts["line_unknown"] = row["n"]
-                studies.append({
-                    "study_id": study_id, "cni": row["cni"], "label": study_id, "design": "",
-                    "version": "update", **counts,
-                    "source_file": accepted.path, "source_line": row["__line__"],
-                    "provenance": f"extraction sheet {Path(accepted.path).name} ({detail})",
-                })
+                studies.append(
+                    {
+                        "study_id": study_id,
+                        "cni": row["cni"],
+                        "label": study_id,
+                        "design": "",
+                        "version": "update",
+                        **counts,
+                        "source_file": accepted.path,
+                        "source_line": row["__line__"],
+                        "provenance": f"extraction sheet {Path(accepted.path).name} ({detail})",
+                    }
+                )
             else:
-                subgroups.append({
-                    "study_id": study_id, "cni": row["cni"], "grouping": row["grouping"], "group": row["group"],
-                    **{c: row[c] for c in SUBGROUP_COUNTS},
-                    "source_file": accepted.path, "source_line": row["__line__"],
-                })
-    return ExtractionResult(studies=studies, subgroups=subgroups, discrepancies=discrepancies, status=status)
+                subgroups.append(
+                    {
+                        "study_id": study_id,
+                        "cni": row["cni"],
+                        "grouping": row["grouping"],
+                        "group": row["group"],
+                        **{c: row[c] for c in SUBGROUP_COUNTS},
+                        "source_file": accepted.path,
+                        "source_line": row["__line__"],
+                    }
+                )
+    return ExtractionResult(
+        studies=studies, subgroups=subgroups, discrepancies=discrepancies, status=status
+    )
 
 
 def find_sheets(folder: str | Path) -> list[str]:
@@ -412,7 +607,8 @@ def find_sheets(folder: str | Path) -> list[str]:
         if any(part.startswith(".") for part in relative.parts):  # editor backups, lock files
             continue
         raise ValidationError(
-            path, "is not read: extraction sheets go in <study_id>/<extractor>.tsv",
+            path,
+            "is not read: extraction sheets go in <study_id>/<extractor>.tsv",
             allowed=f"{folder}/<study_id>/<extractor>.tsv (UTF-8, tab-separated; see {folder}/README.md)",
         )
     return sheets
@@ -420,4 +616,8 @@ def find_sheets(folder: str | Path) -> list[str]:
 
 def included_study_ids(path: str | Path) -> set[str]:
     """Study ids that full-text screening linked at least one included report to."""
-    return {row["study_id"].strip() for row in read_tsv(path, required=("study_id",)) if row["study_id"].strip()}
+    return {
+        row["study_id"].strip()
+        for row in read_tsv(path, required=("study_id",))
+        if row["study_id"].strip()
+    }

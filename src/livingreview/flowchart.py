@@ -86,8 +86,11 @@ def _lines(text: str, width_chars: int) -> list[str]:
     out: list[str] = []
     for paragraph in _n(text).split("\n"):
         indent = len(paragraph) - len(paragraph.lstrip(" "))
-        wrapped = textwrap.wrap(paragraph.strip(), width=max(width_chars - indent, 10),
-                                subsequent_indent=" " * (indent + 2)) or [""]
+        wrapped = textwrap.wrap(
+            paragraph.strip(),
+            width=max(width_chars - indent, 10),
+            subsequent_indent=" " * (indent + 2),
+        ) or [""]
         out += [" " * indent + line for line in wrapped]
     return out
 
@@ -96,8 +99,11 @@ def _breakdown_text(items: Sequence[tuple[str, int]], indent: str = "  ") -> str
     return "\n".join(f"{indent}{label} (n = {fmt(n)})" for label, n in items)
 
 
-def _rows(counts: Mapping[str, int], breakdowns: Mapping[str, Sequence[tuple[str, int]]],
-          show_previous: bool) -> list[tuple[str, list[_Box]]]:
+def _rows(
+    counts: Mapping[str, int],
+    breakdowns: Mapping[str, Sequence[tuple[str, int]]],
+    show_previous: bool,
+) -> list[tuple[str, list[_Box]]]:
     """The diagram's rows (phase name, boxes), top to bottom."""
     c = lambda key: fmt(counts.get(key, 0))  # noqa: E731
     identified = "Records identified from:\n"
@@ -126,10 +132,22 @@ def _rows(counts: Mapping[str, int], breakdowns: Mapping[str, Sequence[tuple[str
     if breakdowns.get("other_excluded"):
         other_excluded += ":\n" + _breakdown_text(breakdowns["other_excluded"])
     header = [
-        _Box("newstud", "main", "Identification of new studies via databases and registers",
-             fill=_COLOURS["title_yellow"], bold=True, span_to="side"),
-        _Box("othstud", "oth", "Identification of new studies via other methods",
-             fill=_COLOURS["title_grey"], bold=True, span_to="othside"),
+        _Box(
+            "newstud",
+            "main",
+            "Identification of new studies via databases and registers",
+            fill=_COLOURS["title_yellow"],
+            bold=True,
+            span_to="side",
+        ),
+        _Box(
+            "othstud",
+            "oth",
+            "Identification of new studies via other methods",
+            fill=_COLOURS["title_grey"],
+            bold=True,
+            span_to="othside",
+        ),
     ]
     first = [
         _Box("identified", "main", identified),
@@ -137,44 +155,107 @@ def _rows(counts: Mapping[str, int], breakdowns: Mapping[str, Sequence[tuple[str
         _Box("other_identified", "oth", other_identified),
     ]
     if show_previous:
-        header.insert(0, _Box("prevstud", "prev", "Previous studies", fill=_COLOURS["title_grey"], bold=True))
-        first.insert(0, _Box("previous", "prev",
-                             f"Studies included in previous version of review (n = {c('previous_studies')})\n\n"
-                             f"Reports of studies included in previous version of review (n = {c('previous_reports')})"))
-    new_text = (f"New studies included in review (n = {c('new_studies')})\n"
-                f"Reports of new included studies (n = {c('new_reports')})")
+        header.insert(
+            0, _Box("prevstud", "prev", "Previous studies", fill=_COLOURS["title_grey"], bold=True)
+        )
+        first.insert(
+            0,
+            _Box(
+                "previous",
+                "prev",
+                f"Studies included in previous version of review (n = {c('previous_studies')})\n\n"
+                f"Reports of studies included in previous version of review (n = {c('previous_reports')})",
+            ),
+        )
+    new_text = (
+        f"New studies included in review (n = {c('new_studies')})\n"
+        f"Reports of new included studies (n = {c('new_reports')})"
+    )
     included = [_Box("new", "main", new_text)]
     total_row: list[_Box] = []
     if show_previous:
-        total_row = [_Box("total", "main", f"Total studies included in review (n = {c('total_studies')})\n"
-                                           f"Reports of total included studies (n = {c('total_reports')})")]
+        total_row = [
+            _Box(
+                "total",
+                "main",
+                f"Total studies included in review (n = {c('total_studies')})\n"
+                f"Reports of total included studies (n = {c('total_reports')})",
+            )
+        ]
     return [
         ("", header),
         ("Identification", first),
-        ("Screening", [
-            _Box("awaiting_ta", "side", f"Records awaiting title/abstract screening (n = {c('awaiting_title_abstract')})",
-                 dashed=True),
-        ]),
-        ("Screening", [
-            _Box("screened", "main", f"Records screened (n = {c('records_screened')})"),
-            _Box("excluded", "side", f"Records excluded (n = {c('records_excluded')})"),
-        ]),
-        ("Screening", [
-            _Box("sought", "main", f"Reports sought for retrieval (n = {c('dbr_sought_reports')})"),
-            _Box("notretrieved", "side", f"Reports not retrieved (n = {c('dbr_notretrieved_reports')})"),
-            _Box("other_sought", "oth", f"Reports sought for retrieval (n = {c('other_sought_reports')})"),
-            _Box("other_notretrieved", "othside", f"Reports not retrieved (n = {c('other_notretrieved_reports')})"),
-        ]),
-        ("Screening", [
-            _Box("awaiting_ft", "side", f"Reports awaiting full-text assessment (n = {c('awaiting_full_text')})",
-                 dashed=True),
-        ]),
-        ("Screening", [
-            _Box("assessed", "main", f"Reports assessed for eligibility (n = {c('dbr_assessed')})"),
-            _Box("dbr_excluded", "side", dbr_excluded),
-            _Box("other_assessed", "oth", f"Reports assessed for eligibility (n = {c('other_assessed')})"),
-            _Box("other_excluded", "othside", other_excluded),
-        ]),
+        (
+            "Screening",
+            [
+                _Box(
+                    "awaiting_ta",
+                    "side",
+                    f"Records awaiting title/abstract screening (n = {c('awaiting_title_abstract')})",
+                    dashed=True,
+                ),
+            ],
+        ),
+        (
+            "Screening",
+            [
+                _Box("screened", "main", f"Records screened (n = {c('records_screened')})"),
+                _Box("excluded", "side", f"Records excluded (n = {c('records_excluded')})"),
+            ],
+        ),
+        (
+            "Screening",
+            [
+                _Box(
+                    "sought",
+                    "main",
+                    f"Reports sought for retrieval (n = {c('dbr_sought_reports')})",
+                ),
+                _Box(
+                    "notretrieved",
+                    "side",
+                    f"Reports not retrieved (n = {c('dbr_notretrieved_reports')})",
+                ),
+                _Box(
+                    "other_sought",
+                    "oth",
+                    f"Reports sought for retrieval (n = {c('other_sought_reports')})",
+                ),
+                _Box(
+                    "other_notretrieved",
+                    "othside",
+                    f"Reports not retrieved (n = {c('other_notretrieved_reports')})",
+                ),
+            ],
+        ),
+        (
+            "Screening",
+            [
+                _Box(
+                    "awaiting_ft",
+                    "side",
+                    f"Reports awaiting full-text assessment (n = {c('awaiting_full_text')})",
+                    dashed=True,
+                ),
+            ],
+        ),
+        (
+            "Screening",
+            [
+                _Box(
+                    "assessed",
+                    "main",
+                    f"Reports assessed for eligibility (n = {c('dbr_assessed')})",
+                ),
+                _Box("dbr_excluded", "side", dbr_excluded),
+                _Box(
+                    "other_assessed",
+                    "oth",
+                    f"Reports assessed for eligibility (n = {c('other_assessed')})",
+                ),
+                _Box("other_excluded", "othside", other_excluded),
+            ],
+        ),
         ("Included", included),
         *([("Included", total_row)] if total_row else []),
     ]
@@ -183,12 +264,22 @@ def _rows(counts: Mapping[str, int], breakdowns: Mapping[str, Sequence[tuple[str
 # (from, to, how): "down" / "right" between neighbouring boxes; "branch" from the main
 # column's vertical connector to a dashed box; "elbow" down from the source, then across.
 _ARROWS = (
-    ("identified", "removed", "right"), ("identified", "screened", "down"), ("identified", "awaiting_ta", "branch"),
-    ("screened", "excluded", "right"), ("screened", "sought", "down"), ("sought", "notretrieved", "right"),
-    ("sought", "awaiting_ft", "branch"), ("sought", "assessed", "down"), ("assessed", "dbr_excluded", "right"),
-    ("assessed", "new", "down"), ("other_identified", "other_sought", "down"),
-    ("other_sought", "other_notretrieved", "right"), ("other_sought", "other_assessed", "down"),
-    ("other_assessed", "other_excluded", "right"), ("other_assessed", "new", "elbow"), ("new", "total", "down"),
+    ("identified", "removed", "right"),
+    ("identified", "screened", "down"),
+    ("identified", "awaiting_ta", "branch"),
+    ("screened", "excluded", "right"),
+    ("screened", "sought", "down"),
+    ("sought", "notretrieved", "right"),
+    ("sought", "awaiting_ft", "branch"),
+    ("sought", "assessed", "down"),
+    ("assessed", "dbr_excluded", "right"),
+    ("assessed", "new", "down"),
+    ("other_identified", "other_sought", "down"),
+    ("other_sought", "other_notretrieved", "right"),
+    ("other_sought", "other_assessed", "down"),
+    ("other_assessed", "other_excluded", "right"),
+    ("other_assessed", "new", "elbow"),
+    ("new", "total", "down"),
     ("previous", "total", "elbow"),
 )
 
@@ -198,11 +289,23 @@ def _arrow(ax, points: Sequence[tuple[float, float]]) -> None:
     if len(points) > 2:
         xs, ys = zip(*points[:-1], strict=True)
         ax.plot(xs, ys, color="black", linewidth=0.8, solid_capstyle="butt")
-    ax.add_patch(FancyArrowPatch(points[-2], points[-1], arrowstyle="-|>", mutation_scale=9, linewidth=0.8,
-                                 color="black", shrinkA=0, shrinkB=0))
+    ax.add_patch(
+        FancyArrowPatch(
+            points[-2],
+            points[-1],
+            arrowstyle="-|>",
+            mutation_scale=9,
+            linewidth=0.8,
+            color="black",
+            shrinkA=0,
+            shrinkB=0,
+        )
+    )
 
 
-def _connect(ax, how: str, start: tuple[float, float, float, float], end: tuple[float, float, float, float]) -> None:
+def _connect(
+    ax, how: str, start: tuple[float, float, float, float], end: tuple[float, float, float, float]
+) -> None:
     sx0, sx1, sy0, sy1 = start
     ex0, ex1, ey0, ey1 = end
     if how == "right":
@@ -257,38 +360,90 @@ def draw_flow(
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     ax.axis("off")
-    fig.text(0.5, 0.985, "\n".join(textwrap.wrap(title, 120)), ha="center", va="top", fontsize=font + 2,
-             weight="bold", linespacing=1.2)
+    fig.text(
+        0.5,
+        0.985,
+        "\n".join(textwrap.wrap(title, 120)),
+        ha="center",
+        va="top",
+        fontsize=font + 2,
+        weight="bold",
+        linespacing=1.2,
+    )
     positions: dict[str, tuple[float, float, float, float]] = {}
     phases: dict[str, list[float]] = {}
     y = top
     for phase, laid, height in layout:
         for box, x0, x1, lines in laid:
             h = height if not box.dashed else len(lines) * line_h + 2 * pad
-            ax.add_patch(FancyBboxPatch(
-                (x0, y - h), x1 - x0, h, boxstyle="square,pad=0", facecolor=box.fill, edgecolor="black",
-                linewidth=0.8, linestyle="--" if box.dashed else "-",
-            ))
+            ax.add_patch(
+                FancyBboxPatch(
+                    (x0, y - h),
+                    x1 - x0,
+                    h,
+                    boxstyle="square,pad=0",
+                    facecolor=box.fill,
+                    edgecolor="black",
+                    linewidth=0.8,
+                    linestyle="--" if box.dashed else "-",
+                )
+            )
             centred = box.bold
-            ax.text((x0 + x1) / 2 if centred else x0 + pad * page_h_pt / page_w_pt, y - pad, "\n".join(lines),
-                    ha="center" if centred else "left", va="top", fontsize=font, linespacing=1.15,
-                    weight="bold" if box.bold else "normal", family="DejaVu Sans")
+            ax.text(
+                (x0 + x1) / 2 if centred else x0 + pad * page_h_pt / page_w_pt,
+                y - pad,
+                "\n".join(lines),
+                ha="center" if centred else "left",
+                va="top",
+                fontsize=font,
+                linespacing=1.15,
+                weight="bold" if box.bold else "normal",
+                family="DejaVu Sans",
+            )
             positions[box.key] = (x0, x1, y - h, y)
         if phase:
             phases.setdefault(phase, [y, y - height])[1] = y - height
         y -= height + gap
     for phase, (p_top, p_bottom) in phases.items():
         x0, x1 = _COLUMNS["phase"]
-        ax.add_patch(FancyBboxPatch((x0, p_bottom), x1 - x0, p_top - p_bottom, boxstyle="round,pad=0,rounding_size=0.006",
-                                    facecolor=_COLOURS["phase"], edgecolor="black", linewidth=0.6))
-        fits = (p_top - p_bottom) * page_h_pt / (0.68 * len(phase))  # bold text is ~0.68 em per character
-        ax.text((x0 + x1) / 2, (p_top + p_bottom) / 2, phase, rotation=90, ha="center", va="center",
-                fontsize=min(font + 1, max(fits, MIN_FONT_PT)), weight="bold")
+        ax.add_patch(
+            FancyBboxPatch(
+                (x0, p_bottom),
+                x1 - x0,
+                p_top - p_bottom,
+                boxstyle="round,pad=0,rounding_size=0.006",
+                facecolor=_COLOURS["phase"],
+                edgecolor="black",
+                linewidth=0.6,
+            )
+        )
+        fits = (
+            (p_top - p_bottom) * page_h_pt / (0.68 * len(phase))
+        )  # bold text is ~0.68 em per character
+        ax.text(
+            (x0 + x1) / 2,
+            (p_top + p_bottom) / 2,
+            phase,
+            rotation=90,
+            ha="center",
+            va="center",
+            fontsize=min(font + 1, max(fits, MIN_FONT_PT)),
+            weight="bold",
+        )
     for start, end, how in _ARROWS:
         if start in positions and end in positions:
             _connect(ax, how, positions[start], positions[end])
     if footnote:
-        fig.text(0.01, 0.012, footnote, ha="left", va="bottom", fontsize=MIN_FONT_PT, style="italic", wrap=True)
+        fig.text(
+            0.01,
+            0.012,
+            footnote,
+            ha="left",
+            va="bottom",
+            fontsize=MIN_FONT_PT,
+            style="italic",
+            wrap=True,
+        )
     fig.font_size_used = font  # type: ignore[attr-defined]
     return fig
 
@@ -298,10 +453,15 @@ def save_flow(fig: plt.Figure, paths: Sequence[str | Path]) -> None:
     with matplotlib.rc_context({"svg.hashsalt": "prisma-flow", "svg.fonttype": "path"}):
         for path in paths:
             suffix = Path(path).suffix.lstrip(".").lower()
-            metadata = {"svg": {"Date": None}, "pdf": {"CreationDate": None, "ModDate": None},
-                        "png": {"Software": None}}.get(suffix, {})
+            metadata = {
+                "svg": {"Date": None},
+                "pdf": {"CreationDate": None, "ModDate": None},
+                "png": {"Software": None},
+            }.get(suffix, {})
             buffer = io.BytesIO()
-            fig.savefig(buffer, format=suffix, metadata=metadata, dpi=200 if suffix == "png" else None)
+            fig.savefig(
+                buffer, format=suffix, metadata=metadata, dpi=200 if suffix == "png" else None
+            )
             with atomic_open(path, "wb") as handle:
                 handle.write(buffer.getvalue())
     plt.close(fig)
@@ -318,6 +478,11 @@ def draw_flows(
 
     counts, breakdowns, _ = read_counts(counts_path)
     for flow, paths in outputs.items():
-        fig = draw_flow(counts[flow], breakdowns.get(flow, {}), titles.get(flow, flow),
-                        show_previous=flow != BASELINE_FLOW, footnote=footnote)
+        fig = draw_flow(
+            counts[flow],
+            breakdowns.get(flow, {}),
+            titles.get(flow, flow),
+            show_previous=flow != BASELINE_FLOW,
+            footnote=footnote,
+        )
         save_flow(fig, paths)

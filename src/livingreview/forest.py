@@ -53,18 +53,30 @@ def _study_lines(study_rows: Iterable[Mapping[str, Any]], level: float) -> list[
             events = int(row["events"])
         except (KeyError, TypeError, ValueError):
             raise ValidationError(
-                "<forest plot rows>", "study row needs integer n and events",
-                line=position, value={k: row.get(k) for k in ("study", "n", "events")},
+                "<forest plot rows>",
+                "study row needs integer n and events",
+                line=position,
+                value={k: row.get(k) for k in ("study", "n", "events")},
             ) from None
         if n < 1 or not 0 <= events <= n:
             raise ValidationError(
-                "<forest plot rows>", "events must lie in 0..n with n >= 1", line=position,
-                field="events", value=events, allowed=f"0..{n}",
+                "<forest plot rows>",
+                "events must lie in 0..n with n >= 1",
+                line=position,
+                field="events",
+                value=events,
+                allowed=f"0..{n}",
             )
         low, high = clopper_pearson(events, n, level)
         lines.append(
-            {"label": str(row["study"]), "n": n, "events": events, "p": events / n,
-             "low": low, "high": high}
+            {
+                "label": str(row["study"]),
+                "n": n,
+                "events": events,
+                "p": events / n,
+                "low": low,
+                "high": high,
+            }
         )
     return lines
 
@@ -87,7 +99,9 @@ def forest_plot(
     height = 1.3 + ROW_INCHES * (n_rows + 1)
     fig = Figure(figsize=(10.0, height))
     # Fixed margins in inches so that text columns do not move with the row count.
-    fig.subplots_adjust(left=PANEL_LEFT, right=PANEL_RIGHT, top=1 - 0.75 / height, bottom=0.75 / height)
+    fig.subplots_adjust(
+        left=PANEL_LEFT, right=PANEL_RIGHT, top=1 - 0.75 / height, bottom=0.75 / height
+    )
     ax = fig.add_subplot()
     ax.set_xlim(0, 1)
     ax.set_ylim(n_rows + 0.5, -0.5)
@@ -100,7 +114,9 @@ def forest_plot(
     fig.text(X_STUDY, 1 - 0.3 / height, title, fontsize=11, fontweight="bold", va="center")
 
     text = {
-        "fontsize": 9, "va": "center", "clip_on": False,
+        "fontsize": 9,
+        "va": "center",
+        "clip_on": False,
         "transform": blended_transform_factory(fig.transFigure, ax.transData),
     }
     ax.text(X_STUDY, -1, "Study", fontweight="bold", ha="left", **text)
@@ -115,7 +131,13 @@ def forest_plot(
         label = study["label"] if len(study["label"]) <= 38 else study["label"][:37] + "…"
         ax.text(X_STUDY, y, label, ha="left", **text)
         ax.text(X_EVENTS, y, f"{study['events']} / {study['n']}", ha="right", **text)
-        ax.text(X_RESULT, y, f"{study['p']:.2f} [{study['low']:.2f}, {study['high']:.2f}]", ha="left", **text)
+        ax.text(
+            X_RESULT,
+            y,
+            f"{study['p']:.2f} [{study['low']:.2f}, {study['high']:.2f}]",
+            ha="left",
+            **text,
+        )
 
     reference = None
     for offset, row in enumerate(pooled):
@@ -133,7 +155,9 @@ def forest_plot(
             ax.plot([pi_low, pi_high], [y, y], color="0.45", linewidth=1.0, linestyle="-")
         diamond = Polygon(
             [(low, y), (estimate, y - 0.32), (high, y), (estimate, y + 0.32)],
-            closed=True, facecolor="#1f5f8b", edgecolor="#1f5f8b",
+            closed=True,
+            facecolor="#1f5f8b",
+            edgecolor="#1f5f8b",
         )
         ax.add_patch(diamond)
         ax.text(X_STUDY, y, label, ha="left", fontweight="bold", **text)
@@ -148,17 +172,28 @@ def forest_plot(
         if i2 is not None and tau2 is not None:
             detail += f"  I² {i2:.0f}%  τ² {tau2:.2f}"
         ax.text(X_RESULT, y, result, ha="left", fontweight="bold", **text)
-        ax.text(X_RESULT + 0.115, y, detail, ha="left", fontsize=8, va="center", clip_on=False,
-                transform=text["transform"], color="0.3")
+        ax.text(
+            X_RESULT + 0.115,
+            y,
+            detail,
+            ha="left",
+            fontsize=8,
+            va="center",
+            clip_on=False,
+            transform=text["transform"],
+            color="0.3",
+        )
         if method == "REML" or reference is None:
             reference = estimate
     if reference is not None:
         ax.axvline(reference, color="#1f5f8b", linewidth=0.8, linestyle="--", zorder=0)
     fig.text(
-        0.01, 0.15 / height,
+        0.01,
+        0.15 / height,
         "Squares: study proportion (size ~ √n) with exact Clopper-Pearson CI. Diamonds: pooled "
         "estimate with 95% CI; grey line: 95% prediction interval.",
-        fontsize=7, color="0.3",
+        fontsize=7,
+        color="0.3",
     )
 
     with matplotlib.rc_context({"svg.hashsalt": "livingreview", "svg.fonttype": "path"}):

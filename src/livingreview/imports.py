@@ -290,7 +290,9 @@ def stable_local_id(title: str, year: str, first_author: str, extra: Sequence[st
     >>> stable_local_id("REPLY", "2020", "smith") == stable_local_id("Reply.", "2020", "Smith")
     True
     """
-    key = "|".join([fold_text(title), year.strip(), fold_text(first_author), *map(fold_text, extra)])
+    key = "|".join(
+        [fold_text(title), year.strip(), fold_text(first_author), *map(fold_text, extra)]
+    )
     return "h" + hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
 
 
@@ -311,7 +313,9 @@ def read_export_text(path: str | Path, encoding: str = "utf-8") -> str:
         data = path.read_bytes()
     except FileNotFoundError:
         raise InputFileError(
-            path, "export file not found", field="files",
+            path,
+            "export file not found",
+            field="files",
             allowed="an existing file; check imports[].files in config.yaml",
         ) from None
     codec = "utf-8-sig" if encoding.replace("_", "-").lower() in ("utf-8", "utf8") else encoding
@@ -327,12 +331,18 @@ def read_export_text(path: str | Path, encoding: str = "utf-8") -> str:
             allowed=f"{encoding}; re-export the file as UTF-8 or set imports[].encoding",
         ) from None
     except LookupError:
-        raise ConfigError("imports[].encoding", f"unknown text encoding {encoding!r}",
-                          "a Python codec name such as utf-8, latin-1, cp1252") from None
+        raise ConfigError(
+            "imports[].encoding",
+            f"unknown text encoding {encoding!r}",
+            "a Python codec name such as utf-8, latin-1, cp1252",
+        ) from None
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
         raise InputFileError(
-            path, "holds NUL bytes (binary or UTF-16 file?)", line=line, field="encoding",
+            path,
+            "holds NUL bytes (binary or UTF-16 file?)",
+            line=line,
+            field="encoding",
             allowed=f"{encoding} text",
         )
     if not text.strip():
@@ -346,12 +356,82 @@ def read_export_text(path: str | Path, encoding: str = "utf-8") -> str:
 
 #: Tags of the RIS specification (and rispy's mapping) accepted in every dialect.
 _RIS_STANDARD_TAGS = frozenset(rispy.TAG_KEY_MAPPING) - {"UK"} | {
-    "PY", "J2", "DA", "ET", "LB", "M1", "M2", "M3", "N1", "N2", "OP", "RI", "RN", "SE",
-    "ST", "TA", "TT", "Y1", "Y2", "AN", "CN", "DB", "DP", "ID", "JA", "JF", "JO", "L1",
-    "L2", "L3", "L4", "LA", "C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "U1", "U2",
-    "U3", "U4", "U5", "SN", "CY", "PB", "AD", "KW", "UR", "AB", "AU", "A1", "A2", "A3",
-    "A4", "TI", "T1", "T2", "T3", "VL", "IS", "SP", "EP", "DO", "TY", "ER", "NV", "CA",
-    "CT", "BT", "ED", "RP", "H1", "H2",
+    "PY",
+    "J2",
+    "DA",
+    "ET",
+    "LB",
+    "M1",
+    "M2",
+    "M3",
+    "N1",
+    "N2",
+    "OP",
+    "RI",
+    "RN",
+    "SE",
+    "ST",
+    "TA",
+    "TT",
+    "Y1",
+    "Y2",
+    "AN",
+    "CN",
+    "DB",
+    "DP",
+    "ID",
+    "JA",
+    "JF",
+    "JO",
+    "L1",
+    "L2",
+    "L3",
+    "L4",
+    "LA",
+    "C1",
+    "C2",
+    "C3",
+    "C4",
+    "C5",
+    "C6",
+    "C7",
+    "C8",
+    "U1",
+    "U2",
+    "U3",
+    "U4",
+    "U5",
+    "SN",
+    "CY",
+    "PB",
+    "AD",
+    "KW",
+    "UR",
+    "AB",
+    "AU",
+    "A1",
+    "A2",
+    "A3",
+    "A4",
+    "TI",
+    "T1",
+    "T2",
+    "T3",
+    "VL",
+    "IS",
+    "SP",
+    "EP",
+    "DO",
+    "TY",
+    "ER",
+    "NV",
+    "CA",
+    "CT",
+    "BT",
+    "ED",
+    "RP",
+    "H1",
+    "H2",
 }
 _RIS_TAG_LINE = re.compile(r"^([A-Z][A-Z0-9])  -(?: (.*))?$")
 _RIS_LOOKS_LIKE_TAG = re.compile(r"^[A-Za-z][A-Za-z0-9]{1,3} {0,3}- ")
@@ -457,17 +537,23 @@ def _scan_ris(path: Path, text: str, dialect: RisDialect) -> list[_RisChunk]:
         match = _RIS_TAG_LINE.match(stripped)
         if match is None and stripped and _RIS_LOOKS_LIKE_TAG.match(stripped):
             raise InputFileError(
-                path, "malformed RIS tag line", line=number,
+                path,
+                "malformed RIS tag line",
+                line=number,
                 field=re.match(r"[A-Za-z0-9]+", stripped).group(0),
-                value=stripped[:40], allowed="'XX  - value' (two characters, two spaces, '- ')",
+                value=stripped[:40],
+                allowed="'XX  - value' (two characters, two spaces, '- ')",
             )
         if current is None:
             if not stripped:
                 continue
             if match is None or match.group(1) != "TY":
                 raise InputFileError(
-                    path, "text outside a RIS record (every record starts with 'TY  - ')",
-                    line=number, field=match.group(1) if match else None, value=stripped[:60],
+                    path,
+                    "text outside a RIS record (every record starts with 'TY  - ')",
+                    line=number,
+                    field=match.group(1) if match else None,
+                    value=stripped[:60],
                     allowed="a 'TY  - ' line, or a blank line between records",
                 )
             current = _RisChunk(number, [stripped], {"TY": number})
@@ -475,7 +561,11 @@ def _scan_ris(path: Path, text: str, dialect: RisDialect) -> list[_RisChunk]:
             ty_value = (match.group(2) or "").strip()
             if ty_value not in rispy.TYPE_OF_REFERENCE_MAPPING:
                 raise InputFileError(
-                    path, "unknown RIS reference type", line=number, field="TY", value=ty_value,
+                    path,
+                    "unknown RIS reference type",
+                    line=number,
+                    field="TY",
+                    value=ty_value,
                     allowed=", ".join(sorted(rispy.TYPE_OF_REFERENCE_MAPPING)),
                 )
             continue
@@ -483,14 +573,20 @@ def _scan_ris(path: Path, text: str, dialect: RisDialect) -> list[_RisChunk]:
             tag = match.group(1)
             if tag not in dialect.known_tags:
                 raise InputFileError(
-                    path, f"unknown tag for the '{dialect.name}' RIS dialect", line=number,
-                    field=tag, value=stripped[:60],
+                    path,
+                    f"unknown tag for the '{dialect.name}' RIS dialect",
+                    line=number,
+                    field=tag,
+                    value=stripped[:60],
                     allowed="standard RIS tags (is this file really RIS, and the dialect right?)",
                 )
             if tag == "TY":
                 raise InputFileError(
-                    path, "record starts before the previous one ended (missing 'ER  - ')",
-                    line=number, field="ER", allowed="'ER  - ' closing each record",
+                    path,
+                    "record starts before the previous one ended (missing 'ER  - ')",
+                    line=number,
+                    field="ER",
+                    allowed="'ER  - ' closing each record",
                 )
             if tag == "ER":
                 current.lines.append(stripped)
@@ -503,7 +599,10 @@ def _scan_ris(path: Path, text: str, dialect: RisDialect) -> list[_RisChunk]:
         elif stripped:
             if last_tag == "TY":
                 raise InputFileError(
-                    path, "continuation line after 'TY'", line=number, field="TY",
+                    path,
+                    "continuation line after 'TY'",
+                    line=number,
+                    field="TY",
                     value=stripped[:60],
                 )
             current.lines.append(stripped)
@@ -511,8 +610,11 @@ def _scan_ris(path: Path, text: str, dialect: RisDialect) -> list[_RisChunk]:
             current.lines.append("")
     if current is not None:
         raise InputFileError(
-            path, "file ends inside a record (truncated export? no closing 'ER  - ')",
-            line=current.start_line, field="ER", allowed="'ER  - ' closing each record",
+            path,
+            "file ends inside a record (truncated export? no closing 'ER  - ')",
+            line=current.start_line,
+            field="ER",
+            allowed="'ER  - ' closing each record",
         )
     if not chunks:
         raise InputFileError(path, "holds no RIS record", line=1, field="TY")
@@ -551,8 +653,12 @@ def _ris_doi(path: Path, chunk: _RisChunk, entry: Mapping[str, Any], dialect: Ri
         doi = normalise_doi(raw)
         if not doi:
             raise InputFileError(
-                path, "DOI field does not hold a DOI", line=chunk.tag_lines.get(main), field=main,
-                value=raw, allowed="10.NNNN/suffix, with or without a doi.org prefix",
+                path,
+                "DOI field does not hold a DOI",
+                line=chunk.tag_lines.get(main),
+                field=main,
+                value=raw,
+                allowed="10.NNNN/suffix, with or without a doi.org prefix",
             )
         return doi
     for tag in fallbacks:
@@ -578,8 +684,12 @@ def _ris_pmid(path: Path, chunk: _RisChunk, entry: Mapping[str, Any], dialect: R
             pmid = normalise_pmid(value)
             if not pmid:
                 raise InputFileError(
-                    path, "PMID field is not a PubMed ID", line=chunk.tag_lines.get(tag),
-                    field=tag, value=value, allowed="digits, optionally after 'PMID:'",
+                    path,
+                    "PMID field is not a PubMed ID",
+                    line=chunk.tag_lines.get(tag),
+                    field=tag,
+                    value=value,
+                    allowed="digits, optionally after 'PMID:'",
                 )
             return pmid
     for tag in dialect.pmid_in_text:
@@ -600,8 +710,9 @@ def parse_ris(path: str | Path, dialect: str, encoding: str = "utf-8") -> list[d
     """
     path = Path(path)
     if dialect not in RIS_DIALECTS:
-        raise ConfigError("imports[].dialect", f"unknown RIS dialect {dialect!r}",
-                          ", ".join(RIS_DIALECTS))
+        raise ConfigError(
+            "imports[].dialect", f"unknown RIS dialect {dialect!r}", ", ".join(RIS_DIALECTS)
+        )
     spec = RIS_DIALECTS[dialect]
     text = read_export_text(path, encoding)
     chunks = _scan_ris(path, text, spec)
@@ -622,7 +733,10 @@ def parse_ris(path: str | Path, dialect: str, encoding: str = "utf-8") -> list[d
         title = _first(entry, spec.title)
         if not title:
             raise InputFileError(
-                path, "record has no title", line=chunk.start_line, field="/".join(spec.title),
+                path,
+                "record has no title",
+                line=chunk.start_line,
+                field="/".join(spec.title),
                 allowed="every record needs a title; fix or remove the record in the export",
             )
         authors = [normalise_author(name) for name in _all(entry, spec.authors)]
@@ -681,39 +795,54 @@ def _scan_medline(path: Path, text: str) -> list[tuple[int, str]]:
         if line.startswith("      "):
             if not in_record:
                 raise InputFileError(
-                    path, "continuation line outside a record", line=number,
+                    path,
+                    "continuation line outside a record",
+                    line=number,
                     value=line.strip()[:60],
                 )
             continue
         match = _MEDLINE_TAG_LINE.match(line)
         if match is None or line[4:5] != "-":
             raise InputFileError(
-                path, "not a MEDLINE tag line", line=number, value=line[:60],
+                path,
+                "not a MEDLINE tag line",
+                line=number,
+                value=line[:60],
                 allowed="'TAG - value' with the tag padded to 4 characters, or a continuation "
                 "line indented by 6 spaces (is this file really MEDLINE/NBIB?)",
             )
         tag = match.group(1)
         if tag not in MEDLINE_TAGS:
             raise InputFileError(
-                path, "unknown MEDLINE tag", line=number, field=tag, value=line[:60],
+                path,
+                "unknown MEDLINE tag",
+                line=number,
+                field=tag,
+                value=line[:60],
                 allowed="the tags of NLM's MEDLINE/PubMed field descriptions",
             )
         if not in_record:
             if tag != "PMID":
                 raise InputFileError(
-                    path, "record does not start with PMID", line=number, field=tag,
+                    path,
+                    "record does not start with PMID",
+                    line=number,
+                    field=tag,
                     allowed="'PMID- ' as the first line of each record",
                 )
             pmid = normalise_pmid(line[6:])
             if not pmid:
-                raise InputFileError(path, "PMID is not a number", line=number, field="PMID",
-                                     value=line[6:].strip())
+                raise InputFileError(
+                    path, "PMID is not a number", line=number, field="PMID", value=line[6:].strip()
+                )
             records.append((number, pmid))
             in_record = True
         elif tag == "PMID":
             raise InputFileError(
-                path, "second PMID inside one record (missing blank line between records?)",
-                line=number, field="PMID",
+                path,
+                "second PMID inside one record (missing blank line between records?)",
+                line=number,
+                field="PMID",
             )
     if not records:
         raise InputFileError(path, "holds no MEDLINE record", line=1, field="PMID")
@@ -749,7 +878,8 @@ def parse_medline(path: str | Path, encoding: str = "utf-8") -> list[dict[str, A
     parsed = list(Medline.parse(io.StringIO(text)))
     if len(parsed) != len(scanned):
         raise InputFileError(
-            path, f"Bio.Medline read {len(parsed)} records where the file has {len(scanned)}",
+            path,
+            f"Bio.Medline read {len(parsed)} records where the file has {len(scanned)}",
             line=1,
         )
     rows: list[dict[str, Any]] = []
@@ -758,8 +888,9 @@ def parse_medline(path: str | Path, encoding: str = "utf-8") -> list[dict[str, A
             raise InputFileError(path, "record order mismatch", line=line, field="PMID")
         title = _medline_text(record, "TI") or _medline_text(record, "BTI")
         if not title:
-            raise InputFileError(path, "record has no title", line=line, field="TI",
-                                 value=f"PMID {pmid}")
+            raise InputFileError(
+                path, "record has no title", line=line, field="TI", value=f"PMID {pmid}"
+            )
         doi = ""
         for value in _medline_list(record, "LID") + _medline_list(record, "AID"):
             if value.endswith("[doi]"):
@@ -785,7 +916,9 @@ def parse_medline(path: str | Path, encoding: str = "utf-8") -> list[dict[str, A
                 "pages": _medline_text(record, "PG"),
                 "publication_types": _medline_list(record, "PT"),
                 "language": _medline_list(record, "LA"),
-                "mesh_terms": list(dict.fromkeys(_mesh_descriptor(h) for h in _medline_list(record, "MH"))),
+                "mesh_terms": list(
+                    dict.fromkeys(_mesh_descriptor(h) for h in _medline_list(record, "MH"))
+                ),
                 "date_created": normalise_date(date_created),
                 "date_entrez": normalise_date(_medline_text(record, "EDAT")),
                 "date_published": normalise_date(_medline_text(record, "DP")),
@@ -816,11 +949,15 @@ def parse_delimited(
     path = Path(path)
     unknown = sorted(set(columns) - set(CSV_FIELDS))
     if unknown:
-        raise ConfigError("imports[].columns", f"unknown record field(s) {', '.join(unknown)}",
-                          ", ".join(CSV_FIELDS))
+        raise ConfigError(
+            "imports[].columns",
+            f"unknown record field(s) {', '.join(unknown)}",
+            ", ".join(CSV_FIELDS),
+        )
     if "title" not in columns:
-        raise ConfigError("imports[].columns", "no column mapped to 'title'",
-                          "a mapping that includes title")
+        raise ConfigError(
+            "imports[].columns", "no column mapped to 'title'", "a mapping that includes title"
+        )
     text = read_export_text(path, encoding)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
@@ -834,8 +971,11 @@ def parse_delimited(
             path,
             "header lacks the column(s) mapped in config: "
             + ", ".join(f"{f} <- {c!r}" for f, c in missing),
-            line=1, field=field, value=column,
-            allowed="the header's columns: " + ", ".join(repr(h) for h in header)
+            line=1,
+            field=field,
+            value=column,
+            allowed="the header's columns: "
+            + ", ".join(repr(h) for h in header)
             + " (fix imports[].columns or re-export with these columns)",
         )
     index = {field: header.index(column) for field, column in columns.items()}
@@ -847,8 +987,10 @@ def parse_delimited(
             continue
         if len(cells) != len(header):
             raise InputFileError(
-                path, f"row has {len(cells)} cells but the header has {len(header)} columns",
-                line=start, allowed="one cell per header column (quote cells holding the delimiter)",
+                path,
+                f"row has {len(cells)} cells but the header has {len(header)} columns",
+                line=start,
+                allowed="one cell per header column (quote cells holding the delimiter)",
             )
 
         def cell(field: str) -> str:
@@ -858,26 +1000,50 @@ def parse_delimited(
 
         title = cell("title")
         if not title:
-            raise InputFileError(path, "row has no title", line=start, field="title",
-                                 value=columns["title"])
+            raise InputFileError(
+                path, "row has no title", line=start, field="title", value=columns["title"]
+            )
         raw_doi = cell("doi")
         if raw_doi and not normalise_doi(raw_doi):
-            raise InputFileError(path, "DOI cell does not hold a DOI", line=start, field="doi",
-                                 value=raw_doi, allowed="10.NNNN/suffix, with or without a doi.org prefix")
+            raise InputFileError(
+                path,
+                "DOI cell does not hold a DOI",
+                line=start,
+                field="doi",
+                value=raw_doi,
+                allowed="10.NNNN/suffix, with or without a doi.org prefix",
+            )
         raw_year = cell("year")
         if raw_year and not extract_year(raw_year):
-            raise InputFileError(path, "year cell holds no four-digit year", line=start, field="year",
-                                 value=raw_year, allowed="a year such as 2024 (a full date is fine)")
+            raise InputFileError(
+                path,
+                "year cell holds no four-digit year",
+                line=start,
+                field="year",
+                value=raw_year,
+                allowed="a year such as 2024 (a full date is fine)",
+            )
         raw_pmid = cell("pmid")
         pmid = normalise_pmid(raw_pmid)
         if raw_pmid and not pmid:
-            raise InputFileError(path, "PMID cell is not a PubMed ID", line=start, field="pmid",
-                                 value=raw_pmid, allowed="digits")
+            raise InputFileError(
+                path,
+                "PMID cell is not a PubMed ID",
+                line=start,
+                field="pmid",
+                value=raw_pmid,
+                allowed="digits",
+            )
         accession = cell("accession").replace(" ", "")
         if accession and not _ACCESSION.match(accession):
-            raise InputFileError(path, "accession number has characters not allowed in an id",
-                                 line=start, field="accession", value=accession,
-                                 allowed="letters, digits and . _ : / -")
+            raise InputFileError(
+                path,
+                "accession number has characters not allowed in an id",
+                line=start,
+                field="accession",
+                value=accession,
+                allowed="letters, digits and . _ : / -",
+            )
         split = re.compile(re.escape(author_separator)) if author_separator else None
 
         def multi(field: str) -> list[str]:
@@ -926,13 +1092,17 @@ def check_import_specs(specs: Sequence[Mapping[str, Any]]) -> None:
         key = f"imports[{number}]"
         database, date = spec.get("database", ""), spec.get("search_date", "")
         if not DATABASE_NAME.match(str(database)):
-            raise ConfigError(f"{key}.database", f"{database!r} is not a usable name",
-                              "lower-case letters, digits and _ (e.g. embase, wos)")
+            raise ConfigError(
+                f"{key}.database",
+                f"{database!r} is not a usable name",
+                "lower-case letters, digits and _ (e.g. embase, wos)",
+            )
         if not SEARCH_DATE.match(str(date)):
             raise ConfigError(f"{key}.search_date", f"{date!r} is not an ISO date", "YYYY-MM-DD")
         if (database, date) in seen:
             raise ConfigError(
-                key, f"a second export for {database} on {date}",
+                key,
+                f"a second export for {database} on {date}",
                 "one entry per database and date; list several files under that entry's files",
             )
         seen.add((database, date))
@@ -940,11 +1110,17 @@ def check_import_specs(specs: Sequence[Mapping[str, Any]]) -> None:
         if fmt not in FORMATS:
             raise ConfigError(f"{key}.format", f"unknown format {fmt!r}", ", ".join(FORMATS))
         if fmt == "ris" and spec.get("dialect") not in RIS_DIALECTS:
-            raise ConfigError(f"{key}.dialect", f"RIS needs a dialect, got {spec.get('dialect')!r}",
-                              ", ".join(RIS_DIALECTS))
+            raise ConfigError(
+                f"{key}.dialect",
+                f"RIS needs a dialect, got {spec.get('dialect')!r}",
+                ", ".join(RIS_DIALECTS),
+            )
         if fmt in ("csv", "tsv") and "title" not in (spec.get("columns") or {}):
-            raise ConfigError(f"{key}.columns", "CSV/TSV exports need a column mapping with title",
-                              ", ".join(CSV_FIELDS))
+            raise ConfigError(
+                f"{key}.columns",
+                "CSV/TSV exports need a column mapping with title",
+                ", ".join(CSV_FIELDS),
+            )
 
 
 def check_import_files(specs: Sequence[Mapping[str, Any]], base: str | Path = ".") -> None:
@@ -957,7 +1133,8 @@ def check_import_files(specs: Sequence[Mapping[str, Any]], base: str | Path = ".
         for position, file in enumerate(spec.get("files") or []):
             if not (Path(base) / file).is_file():
                 raise ConfigError(
-                    f"imports[{number}].files[{position}]", f"declared export file {file} does not exist",
+                    f"imports[{number}].files[{position}]",
+                    f"declared export file {file} does not exist",
                     "an existing file, e.g. under resources/imports/<database>/ (fix the path or remove the entry)",
                 )
 
@@ -972,14 +1149,20 @@ def parse_export_file(path: str | Path, spec: Mapping[str, Any]) -> list[dict[st
         return parse_medline(path, encoding)
     if fmt in ("csv", "tsv"):
         return parse_delimited(
-            path, spec.get("columns") or {}, "," if fmt == "csv" else "\t", encoding,
+            path,
+            spec.get("columns") or {},
+            "," if fmt == "csv" else "\t",
+            encoding,
             spec.get("author_separator", ";"),
         )
-    raise InputFileError(path, "unknown export format", field="format", value=fmt,
-                         allowed=", ".join(FORMATS))
+    raise InputFileError(
+        path, "unknown export format", field="format", value=fmt, allowed=", ".join(FORMATS)
+    )
 
 
-def to_record(raw: Mapping[str, Any], database: str, search_date: str, local_id: str) -> dict[str, str]:
+def to_record(
+    raw: Mapping[str, Any], database: str, search_date: str, local_id: str
+) -> dict[str, str]:
     """A parsed raw record as one row of RECORD_COLUMNS."""
     record = empty_record()
     for column in RECORD_COLUMNS:
@@ -1023,13 +1206,24 @@ def build_records(
         if counts[base] > 1 and not raw.get("accession"):
             first = surname(raw["authors"][0]) if raw.get("authors") else ""
             local = stable_local_id(
-                raw["title"], raw.get("year", ""), first,
-                extra=[raw.get(k, "") for k in ("journal", "volume", "issue", "pages", "doi", "abstract")],
+                raw["title"],
+                raw.get("year", ""),
+                first,
+                extra=[
+                    raw.get(k, "")
+                    for k in ("journal", "volume", "issue", "pages", "doi", "abstract")
+                ],
             )
         used[local] = used.get(local, 0) + 1
         if used[local] > 1:
-            log.warning("%s, line %s: same id %s as an earlier record of this export; kept as %s~%d",
-                        path, raw.get("__line__"), local, local, used[local])
+            log.warning(
+                "%s, line %s: same id %s as an earlier record of this export; kept as %s~%d",
+                path,
+                raw.get("__line__"),
+                local,
+                local,
+                used[local],
+            )
             local = f"{local}~{used[local]}"
         records.append(to_record(raw, database, search_date, local))
     return records
@@ -1048,8 +1242,9 @@ def import_export(spec: Mapping[str, Any]) -> tuple[list[dict[str, str]], dict[s
         files_summary.append({"path": str(name), "records": len(parsed)})
         log.info("%s: %d records (%s)", path, len(parsed), spec.get("format"))
     if not raws:
-        raise ConfigError(f"imports[{database}/{date}].files", "no export file declared",
-                          "at least one file")
+        raise ConfigError(
+            f"imports[{database}/{date}].files", "no export file declared", "at least one file"
+        )
     records = build_records(raws, database, date)
     for entry in files_summary:
         entry["sha256"] = sha256_file(entry["path"])
@@ -1067,7 +1262,9 @@ def import_export(spec: Mapping[str, Any]) -> tuple[list[dict[str, str]], dict[s
     return records, summary
 
 
-def write_import(spec: Mapping[str, Any], records_path: str | Path, summary_path: str | Path) -> dict[str, Any]:
+def write_import(
+    spec: Mapping[str, Any], records_path: str | Path, summary_path: str | Path
+) -> dict[str, Any]:
     """Import one export and write its record table and summary (atomically, after parsing)."""
     records, summary = import_export(spec)
     write_tsv(records_path, records, RECORD_COLUMNS)
@@ -1080,11 +1277,14 @@ def import_table_path(spec: Mapping[str, Any], name: str = "records.tsv") -> str
     return f"results/imports/{spec['database']}/{spec['search_date']}/{name}"
 
 
-def find_spec(specs: Sequence[Mapping[str, Any]], database: str, search_date: str) -> Mapping[str, Any]:
+def find_spec(
+    specs: Sequence[Mapping[str, Any]], database: str, search_date: str
+) -> Mapping[str, Any]:
     """The declared export for a (database, search_date) pair, or a ConfigError."""
     for spec in specs:
         if spec.get("database") == database and spec.get("search_date") == search_date:
             return spec
     declared = ", ".join(f"{s.get('database')}/{s.get('search_date')}" for s in specs) or "none"
-    raise ConfigError("imports", f"no export declared for {database} on {search_date}",
-                      f"declared: {declared}")
+    raise ConfigError(
+        "imports", f"no export declared for {database} on {search_date}", f"declared: {declared}"
+    )

@@ -34,7 +34,9 @@ def atomic_open(path: str | Path, mode: str = "w", encoding: str | None = "utf-8
     os.umask(umask)
     os.chmod(tmp_name, 0o666 & ~umask)
     try:
-        with os.fdopen(fd, mode, encoding=None if binary else encoding, newline=None if binary else "") as handle:
+        with os.fdopen(
+            fd, mode, encoding=None if binary else encoding, newline=None if binary else ""
+        ) as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
@@ -53,7 +55,9 @@ def write_text(path: str | Path, text: str) -> None:
         handle.write(text)
 
 
-def write_tsv(path: str | Path, rows: Iterable[Mapping[str, object]], columns: Sequence[str]) -> None:
+def write_tsv(
+    path: str | Path, rows: Iterable[Mapping[str, object]], columns: Sequence[str]
+) -> None:
     """Write dict rows as a tab-separated table with exactly ``columns``, atomically.
 
     ``None`` becomes an empty cell; tabs and newlines inside values are replaced by spaces
@@ -95,7 +99,10 @@ def read_tsv(
     except UnicodeDecodeError as exc:
         line = path.read_bytes()[: exc.start].count(b"\n") + 1
         raise InputFileError(
-            path, "is not valid UTF-8 text", line=line, allowed="UTF-8 (save the sheet as 'UTF-8 TSV')"
+            path,
+            "is not valid UTF-8 text",
+            line=line,
+            allowed="UTF-8 (save the sheet as 'UTF-8 TSV')",
         ) from None
     except FileNotFoundError:
         raise InputFileError(path, "file not found") from None

@@ -278,11 +278,15 @@ def tau2_reml(yi: np.ndarray, vi: np.ndarray, label: str = "") -> float:
     if not converged:
         log.warning(
             "%sREML Fisher scoring did not converge in %d steps (metafor would stop here); "
-            "maximising the restricted likelihood directly", label, max_iter,
+            "maximising the restricted likelihood directly",
+            label,
+            max_iter,
         )
         upper = max(10.0, 10 * float(np.var(yi)) + 10 * float(vi.max()))
         found = optimize.minimize_scalar(
-            lambda t: -_reml_loglik(t, yi, vi), bounds=(0.0, upper), method="bounded",
+            lambda t: -_reml_loglik(t, yi, vi),
+            bounds=(0.0, upper),
+            method="bounded",
             options={"xatol": 1e-10},
         )
         tau2 = float(found.x)
@@ -291,13 +295,18 @@ def tau2_reml(yi: np.ndarray, vi: np.ndarray, label: str = "") -> float:
         return tau2
     # metafor's ll0check: scoring may stop at a local maximum above a better tau2 = 0.
     if tau2 > threshold and _reml_loglik(0.0, yi, vi) - _reml_loglik(tau2, yi, vi) > LL0_TOL:
-        log.warning("%sREML scoring stopped at a local maximum; setting tau2 = 0 as metafor does", label)
+        log.warning(
+            "%sREML scoring stopped at a local maximum; setting tau2 = 0 as metafor does", label
+        )
         tau2 = 0.0
     return tau2
 
 
 def pool_inverse_variance(
-    events: Sequence[int], n: Sequence[int], method: str = "REML", level: float = 0.95,
+    events: Sequence[int],
+    n: Sequence[int],
+    method: str = "REML",
+    level: float = 0.95,
     label: str = "",
 ) -> Pooled:
     """Random-effects pooling on the logit scale with DL or REML tau^2 (metafor rma.uni)."""
@@ -462,7 +471,11 @@ class BinomialNormalModel:
 
 def _glmm_not_converged(events: Sequence[int], n: Sequence[int], reason: str) -> Pooled:
     return Pooled(
-        method="GLMM", k=len(n), n=int(sum(n)), events=int(sum(events)), converged=False,
+        method="GLMM",
+        k=len(n),
+        n=int(sum(n)),
+        events=int(sum(events)),
+        converged=False,
         message=f"GLMM did not converge: {reason}",
     )
 
@@ -503,7 +516,9 @@ def pool_glmm(events: Sequence[int], n: Sequence[int], level: float = 0.95) -> P
                 "xatol": 1e-9,
                 "fatol": 1e-12,
                 "maxiter": 4000,
-                "initial_simplex": np.array([[theta, beta], [theta + step, beta], [theta, beta + 0.1]]),
+                "initial_simplex": np.array(
+                    [[theta, beta], [theta + step, beta], [theta, beta + 0.1]]
+                ),
             },
         )
     except (ArithmeticError, ValueError, RuntimeError) as exc:
@@ -527,7 +542,9 @@ def pool_glmm(events: Sequence[int], n: Sequence[int], level: float = 0.95) -> P
             return _glmm_not_converged(events, n, "degenerate Hessian with negative eigenvalues")
         if (np.abs(eigen) < HESSIAN_TOL).any():
             return _glmm_not_converged(
-                events, n, "the Hessian is numerically singular: parameters are not uniquely determined"
+                events,
+                n,
+                "the Hessian is numerically singular: parameters are not uniquely determined",
             )
     variance = None
     try:
@@ -540,7 +557,9 @@ def pool_glmm(events: Sequence[int], n: Sequence[int], level: float = 0.95) -> P
     message = ""
     if variance is None:
         variance = model.conditional_variance(theta, beta)
-        message = "se from the conditional variance (Hessian not invertible), as lme4 falls back to RX"
+        message = (
+            "se from the conditional variance (Hessian not invertible), as lme4 falls back to RX"
+        )
     tau2 = theta**2
     yi, vi = logit_effects(events, n)
     lrt = max(0.0, model.deviance(0.0, math.log(x.sum() / (size.sum() - x.sum()))))
@@ -567,7 +586,11 @@ def _as_count(value: object) -> int | None:
     if isinstance(value, (int, np.integer)):
         return int(value) if value >= 0 else None
     if isinstance(value, (float, np.floating)):
-        return int(value) if math.isfinite(value) and float(value).is_integer() and value >= 0 else None
+        return (
+            int(value)
+            if math.isfinite(value) and float(value).is_integer() and value >= 0
+            else None
+        )
     if isinstance(value, str) and _INTEGER.match(value):
         return int(value)
     return None
@@ -578,8 +601,12 @@ def _records(rows: Any) -> list[dict[str, Any]]:
     if hasattr(rows, "to_dict") and hasattr(rows, "columns"):
         missing = [c for c in INPUT_COLUMNS if c not in rows.columns]
         if missing:
-            raise InputFileError("<table>", f"missing column(s) {', '.join(missing)}", line=1,
-                                 allowed=", ".join(INPUT_COLUMNS))
+            raise InputFileError(
+                "<table>",
+                f"missing column(s) {', '.join(missing)}",
+                line=1,
+                allowed=", ".join(INPUT_COLUMNS),
+            )
         records = rows.to_dict(orient="records")
     else:
         records = [dict(row) for row in rows]
@@ -603,39 +630,68 @@ def validate_rows(rows: Any, source: str | Path = "<table>") -> dict[str, list[S
         line = int(record["__line__"]) if record.get("__line__") not in (None, "") else None
         for column in INPUT_COLUMNS:
             if column not in record:
-                raise InputFileError(source, f"missing column '{column}'", line=line, field=column,
-                                     allowed=", ".join(INPUT_COLUMNS))
+                raise InputFileError(
+                    source,
+                    f"missing column '{column}'",
+                    line=line,
+                    field=column,
+                    allowed=", ".join(INPUT_COLUMNS),
+                )
         study = "" if record["study"] is None else str(record["study"]).strip()
         subgroup_value = record["subgroup"]
-        if subgroup_value is None or (isinstance(subgroup_value, float) and math.isnan(subgroup_value)):
+        if subgroup_value is None or (
+            isinstance(subgroup_value, float) and math.isnan(subgroup_value)
+        ):
             subgroup_value = ""
         subgroup = str(subgroup_value).strip()
         if not study or study.lower() == "nan":
-            raise ValidationError(source, "study name is empty", line=line, field="study",
-                                  value=record["study"], allowed="a non-empty study label")
+            raise ValidationError(
+                source,
+                "study name is empty",
+                line=line,
+                field="study",
+                value=record["study"],
+                allowed="a non-empty study label",
+            )
         counts = {}
         for column in ("n", "events"):
             value = _as_count(record[column])
             if value is None:
                 raise ValidationError(
-                    source, "is not a non-negative integer", line=line, field=column,
-                    value=record[column], allowed="whole numbers 0, 1, 2, ... (n at least 1)",
+                    source,
+                    "is not a non-negative integer",
+                    line=line,
+                    field=column,
+                    value=record[column],
+                    allowed="whole numbers 0, 1, 2, ... (n at least 1)",
                 )
             counts[column] = value
         if counts["n"] == 0:
-            raise ValidationError(source, "a study with n = 0 has no patients to pool", line=line,
-                                  field="n", value=record["n"], allowed="n >= 1; drop the row")
+            raise ValidationError(
+                source,
+                "a study with n = 0 has no patients to pool",
+                line=line,
+                field="n",
+                value=record["n"],
+                allowed="n >= 1; drop the row",
+            )
         if counts["events"] > counts["n"]:
             raise ValidationError(
-                source, f"events exceed n = {counts['n']}", line=line, field="events",
-                value=record["events"], allowed=f"0..{counts['n']}",
+                source,
+                f"events exceed n = {counts['n']}",
+                line=line,
+                field="events",
+                value=record["events"],
+                allowed=f"0..{counts['n']}",
             )
         key = (subgroup, study)
         if key in seen:
             raise ValidationError(
                 source,
                 f"study '{study}' appears twice in subgroup '{subgroup}' (also line {seen[key]})",
-                line=line, field="study", value=study,
+                line=line,
+                field="study",
+                value=study,
                 allowed="one row per study and subgroup; merge or rename the rows",
             )
         seen[key] = line
@@ -643,13 +699,18 @@ def validate_rows(rows: Any, source: str | Path = "<table>") -> dict[str, list[S
             StudyCount(study, subgroup, counts["n"], counts["events"], line)
         )
     if not groups:
-        raise ValidationError(source, "has no study rows", line=1, allowed="at least 2 studies per subgroup")
+        raise ValidationError(
+            source, "has no study rows", line=1, allowed="at least 2 studies per subgroup"
+        )
     for subgroup, studies in groups.items():
         if len(studies) < 2:
             label = f"subgroup '{subgroup}'" if subgroup else "the table (no subgroup)"
             raise ValidationError(
-                source, f"{label} has only {len(studies)} study; pooling needs at least 2",
-                line=studies[0].line, field="subgroup", value=subgroup,
+                source,
+                f"{label} has only {len(studies)} study; pooling needs at least 2",
+                line=studies[0].line,
+                field="subgroup",
+                value=subgroup,
                 allowed="2 or more studies per subgroup; add studies or remove the subgroup",
             )
     return groups

@@ -18,17 +18,48 @@ _MISSING = {"", "na", "n/a", "nan", "none", "null", "unknown", "[no title]", "no
 
 _TAGS = re.compile(r"<[^>]{1,40}>")
 _TRAILING_NOTE = re.compile(r"\s*[\[(]([^\[\]()]{1,40})[\])]\s*[.,;]?\s*$")
-_EDITORIAL_NOTE = re.compile(r"(?i)\s*\[(?:erratum|comment|retraction|update|summary for patients)\b.*$")
+_EDITORIAL_NOTE = re.compile(
+    r"(?i)\s*\[(?:erratum|comment|retraction|update|summary for patients)\b.*$"
+)
 _NOTE_WORDS = re.compile(
     r"(?i)^(?:article\s+in\s+|in\s+)?(?:review|\d+\s+refs?|english\s+abstract|abstract|letter|"
     r"comment|editorial|[a-z]+)(?:\s+with\s+english\s+abstract)?$"
 )
 _LANGUAGES = {
-    "chinese", "japanese", "german", "french", "spanish", "italian", "russian", "korean",
-    "portuguese", "polish", "dutch", "czech", "turkish", "hungarian", "danish", "swedish",
-    "norwegian", "finnish", "greek", "hebrew", "persian", "arabic", "croatian", "serbian",
-    "slovak", "slovenian", "romanian", "bulgarian", "ukrainian", "lithuanian", "estonian",
-    "latvian", "english", "abstract",
+    "chinese",
+    "japanese",
+    "german",
+    "french",
+    "spanish",
+    "italian",
+    "russian",
+    "korean",
+    "portuguese",
+    "polish",
+    "dutch",
+    "czech",
+    "turkish",
+    "hungarian",
+    "danish",
+    "swedish",
+    "norwegian",
+    "finnish",
+    "greek",
+    "hebrew",
+    "persian",
+    "arabic",
+    "croatian",
+    "serbian",
+    "slovak",
+    "slovenian",
+    "romanian",
+    "bulgarian",
+    "ukrainian",
+    "lithuanian",
+    "estonian",
+    "latvian",
+    "english",
+    "abstract",
 }
 _NON_WORD = re.compile(r"[^\w]+|_")
 
@@ -103,7 +134,15 @@ def _is_note(inner: str) -> bool:
     if not _NOTE_WORDS.match(inner):
         return False
     last = fold(inner).split(" ")[-1] if fold(inner) else ""
-    return last in _LANGUAGES or last in {"review", "refs", "ref", "abstract", "letter", "comment", "editorial"}
+    return last in _LANGUAGES or last in {
+        "review",
+        "refs",
+        "ref",
+        "abstract",
+        "letter",
+        "comment",
+        "editorial",
+    }
 
 
 _ASYSD_SPLIT = re.compile(r"(?<=\.)(?=[A-Z\u00C0-\u024F][^\s.,])")
@@ -220,7 +259,9 @@ def journals_compatible(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     return True
 
 
-_PAGE_RANGE = re.compile(r"^\s*([A-Za-z]{0,4})(\d+)([A-Za-z]?)\s*(?:-+|–|—|to)?\s*([A-Za-z]{0,4})(\d*)")
+_PAGE_RANGE = re.compile(
+    r"^\s*([A-Za-z]{0,4})(\d+)([A-Za-z]?)\s*(?:-+|–|—|to)?\s*([A-Za-z]{0,4})(\d*)"
+)
 _MONTHS = re.compile(r"(?i)\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\b")
 
 
@@ -268,7 +309,9 @@ def normalise_year(raw: str | None) -> int | None:
     return int(match.group(1)) if match else None
 
 
-_VOLUME = re.compile(r"(?i)^(?:vol(?:ume)?\.?\s*)?0*(\d+)[a-z]?(?:\s*(?:\(?(?:suppl|supplement|pt|part|no|issue)\b.*))?$")
+_VOLUME = re.compile(
+    r"(?i)^(?:vol(?:ume)?\.?\s*)?0*(\d+)[a-z]?(?:\s*(?:\(?(?:suppl|supplement|pt|part|no|issue)\b.*))?$"
+)
 
 
 def normalise_volume(raw: str | None) -> str:
@@ -316,7 +359,9 @@ _NOTICE_PREFIX = re.compile(
     r"(?:(?:to|for|on)\b\s*[:\-\u2013\u2014]?|[:\-\u2013\u2014])\s*"
 )
 #: Web of Science: "Title (vol 85, pg 553, 2010)".
-_WOS_CITATION = re.compile(r"(?i)^\s*vol\.?\s*(\w+)\s*,\s*pg\.?\s*([A-Za-z]?\d+)\s*,\s*(?:1[89]|20)\d\d\s*$")
+_WOS_CITATION = re.compile(
+    r"(?i)^\s*vol\.?\s*(\w+)\s*,\s*pg\.?\s*([A-Za-z]?\d+)\s*,\s*(?:1[89]|20)\d\d\s*$"
+)
 #: Embase: "Title (New England Journal of Medicine (2009) 360 (542-544))".
 _EMBASE_CITATION = re.compile(
     r"^[^()]*[A-Za-z][^()]*\(\s*[^()]*(?:1[89]|20)\d\d[^()]*\)\s*(\d{1,5})\s*(?:\([^()]*\)\s*)?"
@@ -444,10 +489,45 @@ def erratum_notes(raw: str | None) -> tuple[tuple[str, str], ...]:
 # Function words that tell the languages of titles apart (words shared by two languages,
 # such as "des", "de", "la", "in", "en", are left out).
 _LANGUAGE_WORDS = {
-    "en": {"the", "of", "and", "with", "for", "from", "between", "after", "during", "among", "its",
-           "by", "on"},
-    "de": {"der", "die", "das", "dem", "den", "und", "zum", "zur", "mit", "von", "bei", "einer", "eines",
-           "uber", "fur", "nach", "zwischen", "im", "auf", "ist", "ein", "eine"},
+    "en": {
+        "the",
+        "of",
+        "and",
+        "with",
+        "for",
+        "from",
+        "between",
+        "after",
+        "during",
+        "among",
+        "its",
+        "by",
+        "on",
+    },
+    "de": {
+        "der",
+        "die",
+        "das",
+        "dem",
+        "den",
+        "und",
+        "zum",
+        "zur",
+        "mit",
+        "von",
+        "bei",
+        "einer",
+        "eines",
+        "uber",
+        "fur",
+        "nach",
+        "zwischen",
+        "im",
+        "auf",
+        "ist",
+        "ein",
+        "eine",
+    },
     "fr": {"le", "les", "du", "et", "dans", "pour", "sur", "une", "aux", "chez", "avec", "au"},
     "es": {"el", "los", "las", "del", "y", "para", "por", "una", "sobre", "entre", "con"},
     "it": {"il", "gli", "della", "dei", "di", "per", "nel", "nella", "tra", "degli", "delle"},
@@ -467,8 +547,10 @@ def title_language(title: str) -> str:
     """
     words = title.split()
     counts = sorted(
-        ((sum(word in vocabulary for word in words), language)
-         for language, vocabulary in _LANGUAGE_WORDS.items()),
+        (
+            (sum(word in vocabulary for word in words), language)
+            for language, vocabulary in _LANGUAGE_WORDS.items()
+        ),
         reverse=True,
     )
     (best, language), (second, _) = counts[0], counts[1]

@@ -61,63 +61,398 @@ log = logging.getLogger(__name__)
 # ------------------------------------------------------------------------------ template
 
 #: Columns of the PRISMA2020 package's CSV template, in order.
-TEMPLATE_COLUMNS: tuple[str, ...] = ("data", "node", "box", "description", "boxtext", "tooltips", "url", "n")
+TEMPLATE_COLUMNS: tuple[str, ...] = (
+    "data",
+    "node",
+    "box",
+    "description",
+    "boxtext",
+    "tooltips",
+    "url",
+    "n",
+)
 
 #: The template rows (inst/extdata/PRISMA.csv, PRISMA2020 package, MIT), ``n`` as shipped.
 TEMPLATE_ROWS: tuple[tuple[str, ...], ...] = (
-    ("NA", "node4", "prevstud", "Grey title box; Previous studies", "Previous studies", "Grey title box; Previous studies", "prevstud.html", "0"),
-    ("previous_studies", "node5", "box1", "Studies included in previous version of review", "Studies included in previous version of review", "Studies included in previous version of review", "previous_studies.html", "0"),
-    ("previous_reports", "NA", "box1", "Reports of studies included in previous version of review", "Reports of studies included in previous version of review", "NA", "previous_reports.html", "0"),
-    ("NA", "node6", "newstud", "Yellow title box; Identification of new studies via databases and registers", "Identification of new studies via databases and registers", "Yellow title box; Identification of new studies via databases and registers", "newstud.html", "0"),
-    ("database_results", "node7", "box2", "Records identified from: Databases", "Databases", "Records identified from: Databases and Registers", "database_results.html", "0"),
-    ("database_specific_results", "NA", "box2", "Records identified from: specific databases", "Specific Databases", "NA", "database_results.html", "Database 1, xxx; Database 2, xxx; Database 3, xxx"),
-    ("register_results", "NA", "box2", "Records identified from: Registers", "Registers", "NA", "NA", "0"),
-    ("register_specific_results", "NA", "box2", "Records identified from: specific registers", "Specific Registers", "NA", "database_results.html", "Register 1, xxx; Register 2, xxx; Register 3, xxx"),
-    ("NA", "node16", "othstud", "Grey title box; Identification of new studies via other methods", "Identification of new studies via other methods", "Grey title box; Identification of new studies via other methods", "othstud.html", "0"),
-    ("website_results", "node17", "box11", "Records identified from: Websites", "Websites", "Records identified from: Websites, Organisations and Citation Searching", "website_results.html", "0"),
-    ("organisation_results", "", "box11", "Records identified from: Organisations", "Organisations", "NA", "NA", "0"),
-    ("citations_results", "NA", "box11", "Records identified from: Citation searching", "Citation searching", "NA", "NA", "0"),
-    ("duplicates", "node8", "box3", "Duplicate records", "Duplicate records", "Duplicate records", "duplicates.html", "0"),
-    ("excluded_automatic", "NA", "box3", "Records marked as ineligible by automation tools", "Records marked as ineligible by automation tools", "NA", "NA", "0"),
-    ("excluded_other", "NA", "box3", "Records removed for other reasons", "Records removed for other reasons", "NA", "NA", "0"),
-    ("records_screened", "node9", "box4", "Records screened (databases and registers)", "Records screened", "Records screened (databases and registers)", "records_screened.html", "0"),
-    ("records_excluded", "node10", "box5", "Records excluded (databases and registers)", "Records excluded", "Records excluded (databases and registers)", "records_excluded.html", "0"),
-    ("dbr_sought_reports", "node11", "box6", "Reports sought for retrieval (databases and registers)", "Reports sought for retrieval", "Reports sought for retrieval (databases and registers)", "dbr_sought_reports.html", "0"),
-    ("dbr_notretrieved_reports", "node12", "box7", "Reports not retrieved (databases and registers)", "Reports not retrieved", "Reports not retrieved (databases and registers)", "dbr_notretrieved_reports.html", "0"),
-    ("other_sought_reports", "node18", "box12", "Reports sought for retrieval (other)", "Reports sought for retrieval", "Reports sought for retrieval (other)", "other_sought_reports.html", "0"),
-    ("other_notretrieved_reports", "node19", "box13", "Reports not retrieved (other)", "Reports not retrieved", "Reports not retrieved (other)", "other_notretrieved_reports.html", "0"),
-    ("dbr_assessed", "node13", "box8", "Reports assessed for eligibility (databases and registers)", "Reports assessed for eligibility", "Reports assessed for eligibility (databases and registers)", "dbr_assessed.html", "0"),
-    ("dbr_excluded", "node14", "box9", "Reports excluded (databases and registers): [separate reasons and numbers using ; e.g. Reason1, xxx; Reason2, xxx; Reason3, xxx]", "Reports excluded", "Reports excluded (databases and registers)", "dbrexcludedrecords.html", "Reason1, xxx; Reason2, xxx; Reason3, xxx"),
-    ("other_assessed", "node20", "box14", "Reports assessed for eligibility (other)", "Reports assessed for eligibility", "Reports assessed for eligibility (other)", "other_assessed.html", "0"),
-    ("other_excluded", "node21", "box15", "Reports excluded (other): [separate reasons and numbers using ; e.g. Reason1, xxx; Reason2, xxx; Reason3, xxx]", "Reports excluded", "Reports excluded (other)", "other_excluded.html", "Reason1, xxx; Reason2, xxx; Reason3, xxx"),
-    ("new_studies", "node15", "box10", "New studies included in review", "New studies included in review", "New studies included in review", "new_studies.html", "0"),
-    ("new_reports", "NA", "box10", "Reports of new included studies", "Reports of new included studies", "NA", "NA", "0"),
-    ("total_studies", "node22", "box16", "Total studies included in review", "Total studies included in review", "Total studies included in review", "total_studies.html", "0"),
-    ("total_reports", "NA", "box16", "Reports of total included studies", "Reports of total included studies", "NA", "NA", "0"),
-    ("identification", "node1", "identification", "Blue identification box", "Identification", "Blue identification box", "identification.html", "0"),
-    ("screening", "node2", "screening", "Blue screening box", "Screening", "Blue screening box", "screening.html", "0"),
-    ("included", "node3", "included", "Blue included box", "Included", "Blue included box", "included.html", "0"),
+    (
+        "NA",
+        "node4",
+        "prevstud",
+        "Grey title box; Previous studies",
+        "Previous studies",
+        "Grey title box; Previous studies",
+        "prevstud.html",
+        "0",
+    ),
+    (
+        "previous_studies",
+        "node5",
+        "box1",
+        "Studies included in previous version of review",
+        "Studies included in previous version of review",
+        "Studies included in previous version of review",
+        "previous_studies.html",
+        "0",
+    ),
+    (
+        "previous_reports",
+        "NA",
+        "box1",
+        "Reports of studies included in previous version of review",
+        "Reports of studies included in previous version of review",
+        "NA",
+        "previous_reports.html",
+        "0",
+    ),
+    (
+        "NA",
+        "node6",
+        "newstud",
+        "Yellow title box; Identification of new studies via databases and registers",
+        "Identification of new studies via databases and registers",
+        "Yellow title box; Identification of new studies via databases and registers",
+        "newstud.html",
+        "0",
+    ),
+    (
+        "database_results",
+        "node7",
+        "box2",
+        "Records identified from: Databases",
+        "Databases",
+        "Records identified from: Databases and Registers",
+        "database_results.html",
+        "0",
+    ),
+    (
+        "database_specific_results",
+        "NA",
+        "box2",
+        "Records identified from: specific databases",
+        "Specific Databases",
+        "NA",
+        "database_results.html",
+        "Database 1, xxx; Database 2, xxx; Database 3, xxx",
+    ),
+    (
+        "register_results",
+        "NA",
+        "box2",
+        "Records identified from: Registers",
+        "Registers",
+        "NA",
+        "NA",
+        "0",
+    ),
+    (
+        "register_specific_results",
+        "NA",
+        "box2",
+        "Records identified from: specific registers",
+        "Specific Registers",
+        "NA",
+        "database_results.html",
+        "Register 1, xxx; Register 2, xxx; Register 3, xxx",
+    ),
+    (
+        "NA",
+        "node16",
+        "othstud",
+        "Grey title box; Identification of new studies via other methods",
+        "Identification of new studies via other methods",
+        "Grey title box; Identification of new studies via other methods",
+        "othstud.html",
+        "0",
+    ),
+    (
+        "website_results",
+        "node17",
+        "box11",
+        "Records identified from: Websites",
+        "Websites",
+        "Records identified from: Websites, Organisations and Citation Searching",
+        "website_results.html",
+        "0",
+    ),
+    (
+        "organisation_results",
+        "",
+        "box11",
+        "Records identified from: Organisations",
+        "Organisations",
+        "NA",
+        "NA",
+        "0",
+    ),
+    (
+        "citations_results",
+        "NA",
+        "box11",
+        "Records identified from: Citation searching",
+        "Citation searching",
+        "NA",
+        "NA",
+        "0",
+    ),
+    (
+        "duplicates",
+        "node8",
+        "box3",
+        "Duplicate records",
+        "Duplicate records",
+        "Duplicate records",
+        "duplicates.html",
+        "0",
+    ),
+    (
+        "excluded_automatic",
+        "NA",
+        "box3",
+        "Records marked as ineligible by automation tools",
+        "Records marked as ineligible by automation tools",
+        "NA",
+        "NA",
+        "0",
+    ),
+    (
+        "excluded_other",
+        "NA",
+        "box3",
+        "Records removed for other reasons",
+        "Records removed for other reasons",
+        "NA",
+        "NA",
+        "0",
+    ),
+    (
+        "records_screened",
+        "node9",
+        "box4",
+        "Records screened (databases and registers)",
+        "Records screened",
+        "Records screened (databases and registers)",
+        "records_screened.html",
+        "0",
+    ),
+    (
+        "records_excluded",
+        "node10",
+        "box5",
+        "Records excluded (databases and registers)",
+        "Records excluded",
+        "Records excluded (databases and registers)",
+        "records_excluded.html",
+        "0",
+    ),
+    (
+        "dbr_sought_reports",
+        "node11",
+        "box6",
+        "Reports sought for retrieval (databases and registers)",
+        "Reports sought for retrieval",
+        "Reports sought for retrieval (databases and registers)",
+        "dbr_sought_reports.html",
+        "0",
+    ),
+    (
+        "dbr_notretrieved_reports",
+        "node12",
+        "box7",
+        "Reports not retrieved (databases and registers)",
+        "Reports not retrieved",
+        "Reports not retrieved (databases and registers)",
+        "dbr_notretrieved_reports.html",
+        "0",
+    ),
+    (
+        "other_sought_reports",
+        "node18",
+        "box12",
+        "Reports sought for retrieval (other)",
+        "Reports sought for retrieval",
+        "Reports sought for retrieval (other)",
+        "other_sought_reports.html",
+        "0",
+    ),
+    (
+        "other_notretrieved_reports",
+        "node19",
+        "box13",
+        "Reports not retrieved (other)",
+        "Reports not retrieved",
+        "Reports not retrieved (other)",
+        "other_notretrieved_reports.html",
+        "0",
+    ),
+    (
+        "dbr_assessed",
+        "node13",
+        "box8",
+        "Reports assessed for eligibility (databases and registers)",
+        "Reports assessed for eligibility",
+        "Reports assessed for eligibility (databases and registers)",
+        "dbr_assessed.html",
+        "0",
+    ),
+    (
+        "dbr_excluded",
+        "node14",
+        "box9",
+        "Reports excluded (databases and registers): [separate reasons and numbers using ; e.g. Reason1, xxx; Reason2, xxx; Reason3, xxx]",
+        "Reports excluded",
+        "Reports excluded (databases and registers)",
+        "dbrexcludedrecords.html",
+        "Reason1, xxx; Reason2, xxx; Reason3, xxx",
+    ),
+    (
+        "other_assessed",
+        "node20",
+        "box14",
+        "Reports assessed for eligibility (other)",
+        "Reports assessed for eligibility",
+        "Reports assessed for eligibility (other)",
+        "other_assessed.html",
+        "0",
+    ),
+    (
+        "other_excluded",
+        "node21",
+        "box15",
+        "Reports excluded (other): [separate reasons and numbers using ; e.g. Reason1, xxx; Reason2, xxx; Reason3, xxx]",
+        "Reports excluded",
+        "Reports excluded (other)",
+        "other_excluded.html",
+        "Reason1, xxx; Reason2, xxx; Reason3, xxx",
+    ),
+    (
+        "new_studies",
+        "node15",
+        "box10",
+        "New studies included in review",
+        "New studies included in review",
+        "New studies included in review",
+        "new_studies.html",
+        "0",
+    ),
+    (
+        "new_reports",
+        "NA",
+        "box10",
+        "Reports of new included studies",
+        "Reports of new included studies",
+        "NA",
+        "NA",
+        "0",
+    ),
+    (
+        "total_studies",
+        "node22",
+        "box16",
+        "Total studies included in review",
+        "Total studies included in review",
+        "Total studies included in review",
+        "total_studies.html",
+        "0",
+    ),
+    (
+        "total_reports",
+        "NA",
+        "box16",
+        "Reports of total included studies",
+        "Reports of total included studies",
+        "NA",
+        "NA",
+        "0",
+    ),
+    (
+        "identification",
+        "node1",
+        "identification",
+        "Blue identification box",
+        "Identification",
+        "Blue identification box",
+        "identification.html",
+        "0",
+    ),
+    (
+        "screening",
+        "node2",
+        "screening",
+        "Blue screening box",
+        "Screening",
+        "Blue screening box",
+        "screening.html",
+        "0",
+    ),
+    (
+        "included",
+        "node3",
+        "included",
+        "Blue included box",
+        "Included",
+        "Blue included box",
+        "included.html",
+        "0",
+    ),
 )
 
 #: Boxes this project adds so that undecided records are shown, never dropped. Their names
 #: match none of the patterns PRISMA_data() greps for, so the package ignores them.
 EXTENSION_ROWS: tuple[tuple[str, ...], ...] = (
-    ("awaiting_title_abstract", "NA", "box4", "Records awaiting title/abstract screening (living review extension; not drawn by PRISMA2020)", "Records awaiting screening", "NA", "NA", "0"),
-    ("awaiting_full_text", "NA", "box8", "Reports retrieved, awaiting full-text assessment (living review extension; not drawn by PRISMA2020)", "Reports awaiting assessment", "NA", "NA", "0"),
+    (
+        "awaiting_title_abstract",
+        "NA",
+        "box4",
+        "Records awaiting title/abstract screening (living review extension; not drawn by PRISMA2020)",
+        "Records awaiting screening",
+        "NA",
+        "NA",
+        "0",
+    ),
+    (
+        "awaiting_full_text",
+        "NA",
+        "box8",
+        "Reports retrieved, awaiting full-text assessment (living review extension; not drawn by PRISMA2020)",
+        "Reports awaiting assessment",
+        "NA",
+        "NA",
+        "0",
+    ),
 )
 
 #: Boxes whose ``n`` cell lists several labelled counts ("Label, n; Label, n").
-MULTI_BOXES: tuple[str, ...] = ("database_specific_results", "register_specific_results", "dbr_excluded", "other_excluded")
+MULTI_BOXES: tuple[str, ...] = (
+    "database_specific_results",
+    "register_specific_results",
+    "dbr_excluded",
+    "other_excluded",
+)
 #: Section rows of the template: they hold no count.
 SECTION_BOXES: tuple[str, ...] = ("identification", "screening", "included")
 #: Every box the ledger may use, in template order.
 BOXES: tuple[str, ...] = tuple(
-    row[0] for row in (*TEMPLATE_ROWS, *EXTENSION_ROWS) if row[0] != "NA" and row[0] not in SECTION_BOXES
+    row[0]
+    for row in (*TEMPLATE_ROWS, *EXTENSION_ROWS)
+    if row[0] != "NA" and row[0] not in SECTION_BOXES
 )
-OTHER_METHOD_BOXES: tuple[str, ...] = ("website_results", "organisation_results", "citations_results")
+OTHER_METHOD_BOXES: tuple[str, ...] = (
+    "website_results",
+    "organisation_results",
+    "citations_results",
+)
 
 LEDGER_COLUMNS: tuple[str, ...] = (
-    "flow", "run", "box", "id", "id_type", "publication_id", "study_id", "source", "detail", "note",
+    "flow",
+    "run",
+    "box",
+    "id",
+    "id_type",
+    "publication_id",
+    "study_id",
+    "source",
+    "detail",
+    "note",
 )
 BASELINE_FLOW = "baseline"
 CUMULATIVE_FLOW = "cumulative"
@@ -127,8 +462,17 @@ STATUS_BOXES: dict[str, tuple[str, ...]] = {
     "awaiting_title_abstract": ("awaiting_title_abstract",),
     "excluded_title_abstract": ("records_screened", "records_excluded"),
     "awaiting_full_text": ("records_screened", "dbr_sought_reports", "awaiting_full_text"),
-    "full_text_not_retrieved": ("records_screened", "dbr_sought_reports", "dbr_notretrieved_reports"),
-    "excluded_full_text": ("records_screened", "dbr_sought_reports", "dbr_assessed", "dbr_excluded"),
+    "full_text_not_retrieved": (
+        "records_screened",
+        "dbr_sought_reports",
+        "dbr_notretrieved_reports",
+    ),
+    "excluded_full_text": (
+        "records_screened",
+        "dbr_sought_reports",
+        "dbr_assessed",
+        "dbr_excluded",
+    ),
     "included": ("records_screened", "dbr_sought_reports", "dbr_assessed", "new_reports"),
 }
 NO_REASON = "reason not recorded"
@@ -207,8 +551,13 @@ def read_record_refs(paths: Sequence[str | Path]) -> list[RecordRef]:
             values = {c: row[c].strip() for c in ("record_id", "source", "run")}
             for column, value in values.items():
                 if not value:
-                    raise InputFileError(path, "empty cell", line=int(row["__line__"]), field=column,
-                                         allowed="every record needs record_id, source and run; rerun its stage")
+                    raise InputFileError(
+                        path,
+                        "empty cell",
+                        line=int(row["__line__"]),
+                        field=column,
+                        allowed="every record needs record_id, source and run; rerun its stage",
+                    )
             key = (values["record_id"], values["run"])
             if key in seen:
                 continue
@@ -223,9 +572,17 @@ def read_publications(path: str | Path) -> dict[str, Publication]:
     for row in read_tsv(path, required=("publication_id", "member_record_ids", "first_run")):
         pid = row["publication_id"].strip()
         if not pid or pid in publications:
-            raise InputFileError(path, "empty or repeated publication_id", line=int(row["__line__"]),
-                                 field="publication_id", value=pid, allowed="one row per publication; rerun dedup")
-        members = tuple(m.strip() for m in row["member_record_ids"].split(";") if m.strip()) or (pid,)
+            raise InputFileError(
+                path,
+                "empty or repeated publication_id",
+                line=int(row["__line__"]),
+                field="publication_id",
+                value=pid,
+                allowed="one row per publication; rerun dedup",
+            )
+        members = tuple(m.strip() for m in row["member_record_ids"].split(";") if m.strip()) or (
+            pid,
+        )
         publications[pid] = Publication(pid, row["first_run"].strip(), members)
     return publications
 
@@ -251,28 +608,52 @@ def read_statuses(path: str | Path) -> dict[str, Status]:
         line = int(row["__line__"])
         pid, status = row["publication_id"].strip(), row["status"].strip()
         if status not in STATUS_BOXES:
-            raise ValidationError(path, "unknown screening status", line=line, field="status", value=status,
-                                  allowed=", ".join(STATUS_BOXES))
+            raise ValidationError(
+                path,
+                "unknown screening status",
+                line=line,
+                field="status",
+                value=status,
+                allowed=", ".join(STATUS_BOXES),
+            )
         if pid in statuses:
-            raise ValidationError(path, "publication listed twice", line=line, field="publication_id", value=pid,
-                                  allowed="one row per publication; rerun screening")
+            raise ValidationError(
+                path,
+                "publication listed twice",
+                line=line,
+                field="publication_id",
+                value=pid,
+                allowed="one row per publication; rerun screening",
+            )
         study = row["study_id"].strip()
         if status == "included" and not study:
-            raise ValidationError(path, "an included report has no study_id", line=line, field="study_id",
-                                  allowed="the study the report belongs to; fix the full-text sheet and rerun screening")
+            raise ValidationError(
+                path,
+                "an included report has no study_id",
+                line=line,
+                field="study_id",
+                allowed="the study the report belongs to; fix the full-text sheet and rerun screening",
+            )
         labels = row.get("exclusion_reason_label", "") or row.get("exclusion_reason", "")
         reasons = tuple(r.strip() for r in labels.split(";") if r.strip())
         statuses[pid] = Status(pid, status, reasons, study)
     return statuses
 
 
-def read_baseline_studies(path: str | Path, unpublished_designs: Iterable[str]) -> list[BaselineStudy]:
+def read_baseline_studies(
+    path: str | Path, unpublished_designs: Iterable[str]
+) -> list[BaselineStudy]:
     """The previous version's studies; unpublished ones count as found by other methods."""
     designs = {d.strip().lower() for d in unpublished_designs}
     studies = []
     for row in read_tsv(path, required=("study_id", "label", "design")):
-        studies.append(BaselineStudy(row["study_id"].strip(), row["label"].strip(),
-                                     row["design"].strip().lower() in designs))
+        studies.append(
+            BaselineStudy(
+                row["study_id"].strip(),
+                row["label"].strip(),
+                row["design"].strip().lower() in designs,
+            )
+        )
     return studies
 
 
@@ -323,29 +704,78 @@ def build_flow(
         pid = by_record.get(ref.record_id, "")
         common = dict(publication_id=pid, source=ref.source)
         rows.append(_row(flow, ref.run, box, ref.record_id, "record", detail=label, **common))
-        rows.append(_row(flow, ref.run, box.replace("_results", "_specific_results"), ref.record_id, "record",
-                         detail=label, **common))
+        rows.append(
+            _row(
+                flow,
+                ref.run,
+                box.replace("_results", "_specific_results"),
+                ref.record_id,
+                "record",
+                detail=label,
+                **common,
+            )
+        )
         if not pid:
             unknown.append(ref.record_id)
             continue
         if first_retrieval[ref.record_id] != ref.run:
-            rows.append(_row(flow, ref.run, "duplicates", ref.record_id, "record",
-                             detail=f"retrieved again (first in run {first_retrieval[ref.record_id]})", **common))
+            rows.append(
+                _row(
+                    flow,
+                    ref.run,
+                    "duplicates",
+                    ref.record_id,
+                    "record",
+                    detail=f"retrieved again (first in run {first_retrieval[ref.record_id]})",
+                    **common,
+                )
+            )
         elif ref.record_id != pid:
-            rows.append(_row(flow, ref.run, "duplicates", ref.record_id, "record",
-                             detail=f"duplicate of {pid} ({duplicate_rules.get(ref.record_id, 'rule not recorded')})",
-                             **common))
+            rows.append(
+                _row(
+                    flow,
+                    ref.run,
+                    "duplicates",
+                    ref.record_id,
+                    "record",
+                    detail=f"duplicate of {pid} ({duplicate_rules.get(ref.record_id, 'rule not recorded')})",
+                    **common,
+                )
+            )
     if unknown:
-        log.warning("%s: %d record(s) belong to no publication of unique.tsv (first: %s)", flow, len(unknown), unknown[0])
+        log.warning(
+            "%s: %d record(s) belong to no publication of unique.tsv (first: %s)",
+            flow,
+            len(unknown),
+            unknown[0],
+        )
 
     previous = previous or _Totals()
     if flow != BASELINE_FLOW:
         for study_id, reports in previous.studies.items():
-            rows.append(_row(flow, "previous", "previous_studies", study_id, "study", study_id=study_id,
-                             publication_id=reports))
+            rows.append(
+                _row(
+                    flow,
+                    "previous",
+                    "previous_studies",
+                    study_id,
+                    "study",
+                    study_id=study_id,
+                    publication_id=reports,
+                )
+            )
         for report_id, study_id in previous.reports.items():
-            rows.append(_row(flow, "previous", "previous_reports", report_id, "report", study_id=study_id,
-                             publication_id=report_id))
+            rows.append(
+                _row(
+                    flow,
+                    "previous",
+                    "previous_reports",
+                    report_id,
+                    "report",
+                    study_id=study_id,
+                    publication_id=report_id,
+                )
+            )
 
     new_reports: dict[str, tuple[str, str]] = {}  # report -> (study, run)
     for pid in sorted(publications, key=lambda p: (publications[p].first_run, p)):
@@ -363,17 +793,43 @@ def build_flow(
                 detail = reason or NO_REASON
             elif box == "records_excluded":
                 detail = reason
-            rows.append(_row(flow, publication.first_run, box, pid, "publication", publication_id=pid,
-                             study_id=status.study_id, detail=detail, note=note if detail else ""))
+            rows.append(
+                _row(
+                    flow,
+                    publication.first_run,
+                    box,
+                    pid,
+                    "publication",
+                    publication_id=pid,
+                    study_id=status.study_id,
+                    detail=detail,
+                    note=note if detail else "",
+                )
+            )
         if status.status == "included":
             new_reports[pid] = (status.study_id, publication.first_run)
 
     for study in other_methods:
         report_id = f"unpublished:{study.study_id}"
         run = min(runs) if runs else ""
-        for box in (settings.unpublished_identified_via, "other_sought_reports", "other_assessed", "new_reports"):
-            rows.append(_row(flow, run, box, report_id, "report", publication_id=report_id, study_id=study.study_id,
-                             detail=f"{study.label} (unpublished)"))
+        for box in (
+            settings.unpublished_identified_via,
+            "other_sought_reports",
+            "other_assessed",
+            "new_reports",
+        ):
+            rows.append(
+                _row(
+                    flow,
+                    run,
+                    box,
+                    report_id,
+                    "report",
+                    publication_id=report_id,
+                    study_id=study.study_id,
+                    detail=f"{study.label} (unpublished)",
+                )
+            )
         new_reports[report_id] = (study.study_id, run)
 
     totals = _Totals(dict(previous.studies), dict(previous.reports))
@@ -385,12 +841,42 @@ def build_flow(
     for study_id, reports in sorted(new_studies.items()):
         reports.sort()
         joined = "; ".join(r for _, r in reports)
-        rows.append(_row(flow, reports[0][0], "new_studies", study_id, "study", study_id=study_id, publication_id=joined))
+        rows.append(
+            _row(
+                flow,
+                reports[0][0],
+                "new_studies",
+                study_id,
+                "study",
+                study_id=study_id,
+                publication_id=joined,
+            )
+        )
         totals.studies[study_id] = joined
     for study_id, reports in sorted(totals.studies.items()):
-        rows.append(_row(flow, "total", "total_studies", study_id, "study", study_id=study_id, publication_id=reports))
+        rows.append(
+            _row(
+                flow,
+                "total",
+                "total_studies",
+                study_id,
+                "study",
+                study_id=study_id,
+                publication_id=reports,
+            )
+        )
     for report_id, study_id in sorted(totals.reports.items()):
-        rows.append(_row(flow, "total", "total_reports", report_id, "report", study_id=study_id, publication_id=report_id))
+        rows.append(
+            _row(
+                flow,
+                "total",
+                "total_reports",
+                report_id,
+                "report",
+                study_id=study_id,
+                publication_id=report_id,
+            )
+        )
     return rows, totals
 
 
@@ -412,7 +898,9 @@ def build_ledger(
     update_runs = sorted(r for r in all_runs if r > settings.baseline_until)
     unpublished = [s for s in baseline_studies if s.unpublished]
     args = (records, publications, statuses, duplicate_rules, settings)
-    ledger, baseline_totals = build_flow(BASELINE_FLOW, baseline_runs, *args, previous=None, other_methods=unpublished)
+    ledger, baseline_totals = build_flow(
+        BASELINE_FLOW, baseline_runs, *args, previous=None, other_methods=unpublished
+    )
     previous = baseline_totals
     for run in update_runs:
         rows, previous = build_flow(run, {run}, *args, previous=previous)
@@ -439,13 +927,17 @@ def flow_counts(ledger: Iterable[Mapping[str, str]], flow: str) -> dict[str, int
     return counts
 
 
-def flow_breakdowns(ledger: Iterable[Mapping[str, str]], flow: str) -> dict[str, list[tuple[str, int]]]:
+def flow_breakdowns(
+    ledger: Iterable[Mapping[str, str]], flow: str
+) -> dict[str, list[tuple[str, int]]]:
     """Labelled counts of the multi-valued boxes of one flow, most frequent first."""
     counters: dict[str, Counter[str]] = {box: Counter() for box in MULTI_BOXES}
     for row in ledger:
         if row["flow"] == flow and row["box"] in counters:
             counters[row["box"]][row["detail"] or NO_REASON] += 1
-    return {box: sorted(c.items(), key=lambda item: (-item[1], item[0])) for box, c in counters.items()}
+    return {
+        box: sorted(c.items(), key=lambda item: (-item[1], item[0])) for box, c in counters.items()
+    }
 
 
 def multi_cell(items: Sequence[tuple[str, int]]) -> str:
@@ -514,16 +1006,27 @@ def count_table(ledger: Sequence[Mapping[str, str]]) -> tuple[list[dict[str, obj
         if box in MULTI_BOXES:
             labels = dict.fromkeys(label for f in flows for label, _ in per_flow[f][1][box])
             for label in labels:
-                rows.append({"box": box, "label": label,
-                             **{f: dict(per_flow[f][1][box]).get(label, 0) for f in flows}})
+                rows.append(
+                    {
+                        "box": box,
+                        "label": label,
+                        **{f: dict(per_flow[f][1][box]).get(label, 0) for f in flows},
+                    }
+                )
     return rows, ["box", "label", *flows]
 
 
 # ------------------------------------------------------------------------------ identities
 
 
-def _ids(ledger: Iterable[Mapping[str, str]], flow: str, *boxes: str, with_run: bool = False) -> list[str]:
-    return [f"{r['id']}@{r['run']}" if with_run else r["id"] for r in ledger if r["flow"] == flow and r["box"] in boxes]
+def _ids(
+    ledger: Iterable[Mapping[str, str]], flow: str, *boxes: str, with_run: bool = False
+) -> list[str]:
+    return [
+        f"{r['id']}@{r['run']}" if with_run else r["id"]
+        for r in ledger
+        if r["flow"] == flow and r["box"] in boxes
+    ]
 
 
 def _show(ids: Iterable[str], limit: int = 12) -> str:
@@ -536,14 +1039,25 @@ def _show(ids: Iterable[str], limit: int = 12) -> str:
 class _Violations:
     problems: list[str] = field(default_factory=list)
 
-    def expect_equal(self, flow: str, identity: str, left_name: str, left: Iterable[str],
-                     right_name: str, right: Iterable[str]) -> None:
+    def expect_equal(
+        self,
+        flow: str,
+        identity: str,
+        left_name: str,
+        left: Iterable[str],
+        right_name: str,
+        right: Iterable[str],
+    ) -> None:
         left_list, right_list = list(left), list(right)
         a, b = set(left_list), set(right_list)
         only_left, only_right = a - b, b - a
-        repeats = [i for i, n in Counter(left_list).items() if n > 1] + [i for i, n in Counter(right_list).items() if n > 1]
+        repeats = [i for i, n in Counter(left_list).items() if n > 1] + [
+            i for i, n in Counter(right_list).items() if n > 1
+        ]
         if only_left or only_right or repeats or len(left_list) != len(right_list):
-            parts = [f"[{flow}] {identity}: {left_name} = {len(left_list)} but {right_name} = {len(right_list)}"]
+            parts = [
+                f"[{flow}] {identity}: {left_name} = {len(left_list)} but {right_name} = {len(right_list)}"
+            ]
             if only_left:
                 parts.append(f"only in {left_name}: {_show(only_left)}")
             if only_right:
@@ -557,7 +1071,9 @@ class _Violations:
         for name, ids in named.items():
             for ident in ids:
                 if ident in seen and seen[ident] != name:
-                    self.problems.append(f"[{flow}] {identity}: {ident} is in both {seen[ident]} and {name}")
+                    self.problems.append(
+                        f"[{flow}] {identity}: {ident} is in both {seen[ident]} and {name}"
+                    )
                 seen.setdefault(ident, name)
 
 
@@ -583,84 +1099,198 @@ def identity_problems(ledger: Sequence[Mapping[str, str]]) -> list[str]:
     for flow in flows:
         ids = lambda *boxes, **kw: _ids(ledger, flow, *boxes, **kw)  # noqa: E731
         identified = ids("database_results", "register_results", with_run=True)
-        for total, specific in (("database_results", "database_specific_results"),
-                                ("register_results", "register_specific_results")):
-            v.expect_equal(flow, f"{total} = sum of {specific}", total, ids(total, with_run=True),
-                           specific, ids(specific, with_run=True))
+        for total, specific in (
+            ("database_results", "database_specific_results"),
+            ("register_results", "register_specific_results"),
+        ):
+            v.expect_equal(
+                flow,
+                f"{total} = sum of {specific}",
+                total,
+                ids(total, with_run=True),
+                specific,
+                ids(specific, with_run=True),
+            )
         duplicates = ids("duplicates", with_run=True)
-        v.expect_equal(flow, "duplicates are identified records", "duplicates", duplicates,
-                       "duplicates also in database_results/register_results",
-                       [d for d in duplicates if d in set(identified)])
-        removed = {box: ids(box) for box in ("excluded_automatic", "excluded_other", "awaiting_title_abstract", "records_screened")}
+        v.expect_equal(
+            flow,
+            "duplicates are identified records",
+            "duplicates",
+            duplicates,
+            "duplicates also in database_results/register_results",
+            [d for d in duplicates if d in set(identified)],
+        )
+        removed = {
+            box: ids(box)
+            for box in (
+                "excluded_automatic",
+                "excluded_other",
+                "awaiting_title_abstract",
+                "records_screened",
+            )
+        }
         v.expect_disjoint(flow, "a record reaches one box after deduplication", removed)
         v.expect_equal(
             flow,
             "identified - duplicates - excluded_automatic - excluded_other - awaiting_title_abstract = records_screened",
-            "identified records not removed as duplicates", _strip_run(_minus(identified, duplicates)),
+            "identified records not removed as duplicates",
+            _strip_run(_minus(identified, duplicates)),
             "excluded_automatic + excluded_other + awaiting_title_abstract + records_screened",
             [i for box in removed.values() for i in box],
         )
         screened, excluded = ids("records_screened"), ids("records_excluded")
-        v.expect_equal(flow, "records_screened - records_excluded = dbr_sought_reports",
-                       "records_screened - records_excluded", _minus(screened, excluded),
-                       "dbr_sought_reports", ids("dbr_sought_reports"))
-        v.expect_equal(flow, "records_excluded are screened records", "records_excluded", excluded,
-                       "records_excluded also in records_screened", [e for e in excluded if e in set(screened)])
+        v.expect_equal(
+            flow,
+            "records_screened - records_excluded = dbr_sought_reports",
+            "records_screened - records_excluded",
+            _minus(screened, excluded),
+            "dbr_sought_reports",
+            ids("dbr_sought_reports"),
+        )
+        v.expect_equal(
+            flow,
+            "records_excluded are screened records",
+            "records_excluded",
+            excluded,
+            "records_excluded also in records_screened",
+            [e for e in excluded if e in set(screened)],
+        )
         sought = ids("dbr_sought_reports")
         not_retrieved, waiting = ids("dbr_notretrieved_reports"), ids("awaiting_full_text")
-        v.expect_disjoint(flow, "a sought report is not retrieved, awaiting or assessed",
-                          {"dbr_notretrieved_reports": not_retrieved, "awaiting_full_text": waiting,
-                           "dbr_assessed": ids("dbr_assessed")})
-        v.expect_equal(flow, "dbr_sought_reports - dbr_notretrieved_reports - awaiting_full_text = dbr_assessed",
-                       "dbr_sought_reports - dbr_notretrieved_reports - awaiting_full_text",
-                       _minus(sought, not_retrieved, waiting), "dbr_assessed", ids("dbr_assessed"))
+        v.expect_disjoint(
+            flow,
+            "a sought report is not retrieved, awaiting or assessed",
+            {
+                "dbr_notretrieved_reports": not_retrieved,
+                "awaiting_full_text": waiting,
+                "dbr_assessed": ids("dbr_assessed"),
+            },
+        )
+        v.expect_equal(
+            flow,
+            "dbr_sought_reports - dbr_notretrieved_reports - awaiting_full_text = dbr_assessed",
+            "dbr_sought_reports - dbr_notretrieved_reports - awaiting_full_text",
+            _minus(sought, not_retrieved, waiting),
+            "dbr_assessed",
+            ids("dbr_assessed"),
+        )
         assessed, dbr_excluded = ids("dbr_assessed"), ids("dbr_excluded")
         other_identified = ids(*OTHER_METHOD_BOXES)
         other_sought, other_not = ids("other_sought_reports"), ids("other_notretrieved_reports")
-        v.expect_equal(flow, "other_sought_reports come from records identified by other methods",
-                       "other_sought_reports", other_sought, "other_sought_reports also identified by other methods",
-                       [s for s in other_sought if s in set(other_identified)])
-        v.expect_equal(flow, "other_sought_reports - other_notretrieved_reports = other_assessed",
-                       "other_sought_reports - other_notretrieved_reports", _minus(other_sought, other_not),
-                       "other_assessed", ids("other_assessed"))
         v.expect_equal(
-            flow, "dbr_assessed - dbr_excluded + other_assessed - other_excluded = new_reports",
+            flow,
+            "other_sought_reports come from records identified by other methods",
+            "other_sought_reports",
+            other_sought,
+            "other_sought_reports also identified by other methods",
+            [s for s in other_sought if s in set(other_identified)],
+        )
+        v.expect_equal(
+            flow,
+            "other_sought_reports - other_notretrieved_reports = other_assessed",
+            "other_sought_reports - other_notretrieved_reports",
+            _minus(other_sought, other_not),
+            "other_assessed",
+            ids("other_assessed"),
+        )
+        v.expect_equal(
+            flow,
+            "dbr_assessed - dbr_excluded + other_assessed - other_excluded = new_reports",
             "dbr_assessed - dbr_excluded + other_assessed - other_excluded",
             _minus(assessed, dbr_excluded) + _minus(ids("other_assessed"), ids("other_excluded")),
-            "new_reports", ids("new_reports"),
+            "new_reports",
+            ids("new_reports"),
         )
-        v.expect_equal(flow, "dbr_excluded are assessed reports", "dbr_excluded", dbr_excluded,
-                       "dbr_excluded also in dbr_assessed", [e for e in dbr_excluded if e in set(assessed)])
+        v.expect_equal(
+            flow,
+            "dbr_excluded are assessed reports",
+            "dbr_excluded",
+            dbr_excluded,
+            "dbr_excluded also in dbr_assessed",
+            [e for e in dbr_excluded if e in set(assessed)],
+        )
         previous_studies = ids("previous_studies")
-        report_studies = {r["id"]: r["study_id"] for r in ledger if r["flow"] == flow and r["box"] == "new_reports"}
-        v.expect_equal(flow, "new_studies = studies of new_reports not in previous_studies",
-                       "studies of new_reports not in previous_studies",
-                       sorted(set(report_studies.values()) - set(previous_studies)), "new_studies", ids("new_studies"))
-        v.expect_disjoint(flow, "a study is previous or new", {"previous_studies": previous_studies,
-                                                               "new_studies": ids("new_studies")})
-        v.expect_equal(flow, "previous_studies + new_studies = total_studies", "previous_studies + new_studies",
-                       previous_studies + ids("new_studies"), "total_studies", ids("total_studies"))
-        v.expect_equal(flow, "previous_reports + new_reports = total_reports", "previous_reports + new_reports",
-                       ids("previous_reports") + ids("new_reports"), "total_reports", ids("total_reports"))
+        report_studies = {
+            r["id"]: r["study_id"]
+            for r in ledger
+            if r["flow"] == flow and r["box"] == "new_reports"
+        }
+        v.expect_equal(
+            flow,
+            "new_studies = studies of new_reports not in previous_studies",
+            "studies of new_reports not in previous_studies",
+            sorted(set(report_studies.values()) - set(previous_studies)),
+            "new_studies",
+            ids("new_studies"),
+        )
+        v.expect_disjoint(
+            flow,
+            "a study is previous or new",
+            {"previous_studies": previous_studies, "new_studies": ids("new_studies")},
+        )
+        v.expect_equal(
+            flow,
+            "previous_studies + new_studies = total_studies",
+            "previous_studies + new_studies",
+            previous_studies + ids("new_studies"),
+            "total_studies",
+            ids("total_studies"),
+        )
+        v.expect_equal(
+            flow,
+            "previous_reports + new_reports = total_reports",
+            "previous_reports + new_reports",
+            ids("previous_reports") + ids("new_reports"),
+            "total_reports",
+            ids("total_reports"),
+        )
 
     runs = [f for f in flows if f not in (BASELINE_FLOW, CUMULATIVE_FLOW)]
     if BASELINE_FLOW in flows and CUMULATIVE_FLOW in flows:
         chain = [BASELINE_FLOW, *runs]
         for before, after in zip(chain, chain[1:], strict=False):
-            v.expect_equal(after, f"previous version = total of {before}", f"total_studies of {before}",
-                           _ids(ledger, before, "total_studies"), "previous_studies", _ids(ledger, after, "previous_studies"))
-            v.expect_equal(after, f"previous version = total of {before}", f"total_reports of {before}",
-                           _ids(ledger, before, "total_reports"), "previous_reports", _ids(ledger, after, "previous_reports"))
-        v.expect_equal(CUMULATIVE_FLOW, "previous version = the published review (baseline total)",
-                       "total_studies of baseline", _ids(ledger, BASELINE_FLOW, "total_studies"),
-                       "previous_studies", _ids(ledger, CUMULATIVE_FLOW, "previous_studies"))
-        v.expect_equal(CUMULATIVE_FLOW, "total = total of the last run", f"total_studies of {chain[-1]}",
-                       _ids(ledger, chain[-1], "total_studies"), "total_studies", _ids(ledger, CUMULATIVE_FLOW, "total_studies"))
+            v.expect_equal(
+                after,
+                f"previous version = total of {before}",
+                f"total_studies of {before}",
+                _ids(ledger, before, "total_studies"),
+                "previous_studies",
+                _ids(ledger, after, "previous_studies"),
+            )
+            v.expect_equal(
+                after,
+                f"previous version = total of {before}",
+                f"total_reports of {before}",
+                _ids(ledger, before, "total_reports"),
+                "previous_reports",
+                _ids(ledger, after, "previous_reports"),
+            )
+        v.expect_equal(
+            CUMULATIVE_FLOW,
+            "previous version = the published review (baseline total)",
+            "total_studies of baseline",
+            _ids(ledger, BASELINE_FLOW, "total_studies"),
+            "previous_studies",
+            _ids(ledger, CUMULATIVE_FLOW, "previous_studies"),
+        )
+        v.expect_equal(
+            CUMULATIVE_FLOW,
+            "total = total of the last run",
+            f"total_studies of {chain[-1]}",
+            _ids(ledger, chain[-1], "total_studies"),
+            "total_studies",
+            _ids(ledger, CUMULATIVE_FLOW, "total_studies"),
+        )
         additive = [b for b in BOXES if not b.startswith(("previous_", "total_"))]
         for box in additive:
-            v.expect_equal(CUMULATIVE_FLOW, f"{box} = sum over update runs", f"{box} of the runs",
-                           [i for run in runs for i in _ids(ledger, run, box, with_run=True)], box,
-                           _ids(ledger, CUMULATIVE_FLOW, box, with_run=True))
+            v.expect_equal(
+                CUMULATIVE_FLOW,
+                f"{box} = sum over update runs",
+                f"{box} of the runs",
+                [i for run in runs for i in _ids(ledger, run, box, with_run=True)],
+                box,
+                _ids(ledger, CUMULATIVE_FLOW, box, with_run=True),
+            )
     return v.problems
 
 
@@ -671,7 +1301,8 @@ def check_identities(ledger: Sequence[Mapping[str, str]]) -> None:
         for problem in problems:
             log.error("%s", problem)
         raise ConsistencyError(
-            f"{len(problems)} PRISMA identity violation(s):\n  " + "\n  ".join(problems)
+            f"{len(problems)} PRISMA identity violation(s):\n  "
+            + "\n  ".join(problems)
             + "\nThe dedup and screening outputs disagree with the record tables: rerun those stages "
             "(snakemake --forcerun dedup) and check the ids above in results/records/unique.tsv and "
             "results/screening/status.tsv."
@@ -691,18 +1322,26 @@ def check_baseline(ledger: Sequence[Mapping[str, str]], studies: Sequence[Baseli
     if missing or extra:
         parts = []
         if missing:
-            parts.append(f"published studies with no included baseline report: {_show(missing, 30)}")
+            parts.append(
+                f"published studies with no included baseline report: {_show(missing, 30)}"
+            )
         if extra:
-            parts.append(f"studies included from baseline records but absent from the published review: {_show(extra, 30)}")
+            parts.append(
+                f"studies included from baseline records but absent from the published review: {_show(extra, 30)}"
+            )
         raise ConsistencyError(
-            "[baseline] total_studies differs from resources/baseline/studies.tsv: " + "; ".join(parts)
+            "[baseline] total_studies differs from resources/baseline/studies.tsv: "
+            + "; ".join(parts)
             + ". Record the published review's decisions for the baseline records (the baseline reviewer's "
             "full-text sheet: include with the study_id of studies.tsv) and rerun screening."
         )
 
 
-def check_dedup_runs(ledger: Sequence[Mapping[str, str]], runs_rows: Sequence[Mapping[str, str]],
-                     path: str | Path = "runs.tsv") -> None:
+def check_dedup_runs(
+    ledger: Sequence[Mapping[str, str]],
+    runs_rows: Sequence[Mapping[str, str]],
+    path: str | Path = "runs.tsv",
+) -> None:
     """The ledger's per-run identification and duplicate counts must equal dedup's runs.tsv."""
     identified: Counter[tuple[str, str]] = Counter()
     duplicates: Counter[tuple[str, str]] = Counter()
@@ -719,14 +1358,22 @@ def check_dedup_runs(ledger: Sequence[Mapping[str, str]], runs_rows: Sequence[Ma
     problems = []
     for row in runs_rows:
         key = (row["run"].strip(), row["source"].strip())
-        for column, counter in (("records_identified", identified), ("duplicates_removed", duplicates)):
+        for column, counter in (
+            ("records_identified", identified),
+            ("duplicates_removed", duplicates),
+        ):
             value = row.get(column, "").strip()
             if value and int(value) != counter[key]:
-                problems.append(f"{path} line {row.get('__line__', '?')}: {column} of run {key[0]} source {key[1]} "
-                                f"is {value}, the ledger counts {counter[key]}")
+                problems.append(
+                    f"{path} line {row.get('__line__', '?')}: {column} of run {key[0]} source {key[1]} "
+                    f"is {value}, the ledger counts {counter[key]}"
+                )
     if problems:
-        raise ConsistencyError("dedup counts disagree with the record-level ledger:\n  " + "\n  ".join(problems)
-                               + "\nRerun the dedup stage (snakemake --forcerun dedup).")
+        raise ConsistencyError(
+            "dedup counts disagree with the record-level ledger:\n  "
+            + "\n  ".join(problems)
+            + "\nRerun the dedup stage (snakemake --forcerun dedup)."
+        )
 
 
 # ------------------------------------------------------------------------------ stage
@@ -752,30 +1399,48 @@ def build_prisma(
     """
     studies = read_baseline_studies(baseline_studies, settings.unpublished_designs)
     ledger = build_ledger(
-        read_record_refs(record_tables), read_publications(unique), read_statuses(status),
-        read_duplicate_rules(duplicates), studies, settings,
+        read_record_refs(record_tables),
+        read_publications(unique),
+        read_statuses(status),
+        read_duplicate_rules(duplicates),
+        studies,
+        settings,
     )
     check_identities(ledger)
     check_baseline(ledger, studies)
-    check_dedup_runs(ledger, read_tsv(dedup_runs, required=("run", "source", "records_identified", "duplicates_removed")),
-                     dedup_runs)
+    check_dedup_runs(
+        ledger,
+        read_tsv(
+            dedup_runs, required=("run", "source", "records_identified", "duplicates_removed")
+        ),
+        dedup_runs,
+    )
     write_tsv(ledger_path, ledger, LEDGER_COLUMNS)
     write_text(prisma_csv, render_prisma_csv(prisma_csv_rows(ledger, CUMULATIVE_FLOW)))
     write_text(prisma_baseline_csv, render_prisma_csv(prisma_csv_rows(ledger, BASELINE_FLOW)))
     table, columns = count_table(ledger)
     write_tsv(counts_path, table, columns)
     counts = flow_counts(ledger, CUMULATIVE_FLOW)
-    log.info("cumulative flow: %d records identified, %d screened, %d awaiting screening, %d new studies, %d in total",
-             counts["database_results"] + counts["register_results"], counts["records_screened"],
-             counts["awaiting_title_abstract"], counts["new_studies"], counts["total_studies"])
+    log.info(
+        "cumulative flow: %d records identified, %d screened, %d awaiting screening, %d new studies, %d in total",
+        counts["database_results"] + counts["register_results"],
+        counts["records_screened"],
+        counts["awaiting_title_abstract"],
+        counts["new_studies"],
+        counts["total_studies"],
+    )
     return ledger
 
 
-def read_counts(path: str | Path) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, list[tuple[str, int]]]], list[str]]:
+def read_counts(
+    path: str | Path,
+) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, list[tuple[str, int]]]], list[str]]:
     """Read the wide count table back: per flow, box counts and labelled breakdowns."""
     rows = read_tsv(path, required=("box", "label"))
     if not rows:
-        raise InputFileError(path, "has no rows", line=2, allowed="the table written by build_prisma")
+        raise InputFileError(
+            path, "has no rows", line=2, allowed="the table written by build_prisma"
+        )
     flows = [c for c in rows[0] if c not in ("box", "label", "__line__")]
     counts: dict[str, dict[str, int]] = {f: {} for f in flows}
     breakdowns: dict[str, dict[str, list[tuple[str, int]]]] = {f: defaultdict(list) for f in flows}
@@ -784,8 +1449,14 @@ def read_counts(path: str | Path) -> tuple[dict[str, dict[str, int]], dict[str, 
             try:
                 n = int(row[f])
             except ValueError:
-                raise InputFileError(path, "not a count", line=int(row["__line__"]), field=f, value=row[f],
-                                     allowed="a whole number") from None
+                raise InputFileError(
+                    path,
+                    "not a count",
+                    line=int(row["__line__"]),
+                    field=f,
+                    value=row[f],
+                    allowed="a whole number",
+                ) from None
             if row["label"]:
                 if n:
                     breakdowns[f][row["box"]].append((row["label"], n))

@@ -35,8 +35,13 @@ from .records import MULTI_VALUE_SEPARATOR, empty_record, normalise_doi, normali
 log = logging.getLogger(__name__)
 
 _DOCTYPE = re.compile(rb'<!DOCTYPE\s+(\w+)\s+PUBLIC\s+"([^"]*)"\s+"([^"]*)"\s*>')
-_MONTHS = {m: i for i, m in enumerate(
-    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)}
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"],
+        start=1,
+    )
+}
 
 
 # --------------------------------------------------------------------------- DTD fallback
@@ -52,7 +57,11 @@ def _bundled_dtds() -> set[str]:
 
 def newest_bundled_pubmed_dtd() -> str:
     """File name of the newest ``pubmed_YYMMDD.dtd`` Biopython ships (e.g. ``pubmed_250101.dtd``)."""
-    dated = sorted(n for n in os.listdir(EntrezParser.DataHandler.global_dtd_dir) if re.fullmatch(r"pubmed_\d{6}\.dtd", n))
+    dated = sorted(
+        n
+        for n in os.listdir(EntrezParser.DataHandler.global_dtd_dir)
+        if re.fullmatch(r"pubmed_\d{6}\.dtd", n)
+    )
     if not dated:  # pragma: no cover - every Biopython release ships some
         raise RuntimeError("Biopython bundles no PubMed DTD")
     return dated[-1]
@@ -82,8 +91,14 @@ def with_known_dtd(body: bytes) -> tuple[bytes, str | None]:
     if fallback is None:
         return body, None
     replacement = fallback()
-    new_system = system_id.rsplit("/", 1)[0] + "/" + replacement if "/" in system_id else replacement
-    doctype = b'<!DOCTYPE %s PUBLIC "%s" "%s">' % (match.group(1), match.group(2), new_system.encode("ascii"))
+    new_system = (
+        system_id.rsplit("/", 1)[0] + "/" + replacement if "/" in system_id else replacement
+    )
+    doctype = b'<!DOCTYPE %s PUBLIC "%s" "%s">' % (
+        match.group(1),
+        match.group(2),
+        new_system.encode("ascii"),
+    )
     return body[: match.start()] + doctype + body[match.end() :], filename
 
 
@@ -189,7 +204,8 @@ def article_to_record(article: Mapping[str, Any], run: str) -> dict[str, str]:
     journal = art.get("Journal", {})
     record["journal"] = markup_to_text(journal.get("Title", ""))
     record["journal_abbrev"] = markup_to_text(
-        journal.get("ISOAbbreviation", "") or citation.get("MedlineJournalInfo", {}).get("MedlineTA", "")
+        journal.get("ISOAbbreviation", "")
+        or citation.get("MedlineJournalInfo", {}).get("MedlineTA", "")
     )
     issue = journal.get("JournalIssue", {})
     record["volume"] = str(issue.get("Volume", ""))
@@ -210,9 +226,13 @@ def article_to_record(article: Mapping[str, Any], run: str) -> dict[str, str]:
     record["year"] = (pub_date or electronic)[:4]
     record["date_published"] = electronic or pub_date
 
-    record["publication_types"] = _join(markup_to_text(p) for p in art.get("PublicationTypeList", []))
+    record["publication_types"] = _join(
+        markup_to_text(p) for p in art.get("PublicationTypeList", [])
+    )
     record["language"] = _join(str(lang) for lang in art.get("Language", []))
-    record["mesh_terms"] = _join(markup_to_text(h["DescriptorName"]) for h in citation.get("MeshHeadingList", []))
+    record["mesh_terms"] = _join(
+        markup_to_text(h["DescriptorName"]) for h in citation.get("MeshHeadingList", [])
+    )
     for history_date in pubmed_data.get("History", []):
         status = getattr(history_date, "attributes", {}).get("PubStatus")
         if status == "pubmed" and not record["date_created"]:
@@ -229,7 +249,9 @@ def book_to_record(book_article: Mapping[str, Any], run: str) -> dict[str, str]:
     record = empty_record()
     pmid = normalise_pmid(str(document["PMID"]))
     record.update(record_id=f"pubmed:{pmid}", source="pubmed", run=run, pmid=pmid)
-    record["title"] = markup_to_text(document.get("ArticleTitle", "")) or markup_to_text(book.get("BookTitle", ""))
+    record["title"] = markup_to_text(document.get("ArticleTitle", "")) or markup_to_text(
+        book.get("BookTitle", "")
+    )
     record["journal"] = markup_to_text(book.get("BookTitle", ""))
     sections = []
     for part in document.get("Abstract", {}).get("AbstractText", []):
@@ -244,12 +266,16 @@ def book_to_record(book_article: Mapping[str, Any], run: str) -> dict[str, str]:
     record["first_author"] = authors[0][1] if authors else ""
     record["date_published"] = _date(book.get("PubDate"))
     record["year"] = record["date_published"][:4]
-    record["publication_types"] = _join(markup_to_text(p) for p in document.get("PublicationType", [])) or "Book"
+    record["publication_types"] = (
+        _join(markup_to_text(p) for p in document.get("PublicationType", [])) or "Book"
+    )
     record["language"] = _join(str(lang) for lang in document.get("Language", []))
     return record
 
 
-def parse_pubmed_xml(body: bytes, run: str, origin: str | Path = "<efetch answer>") -> list[dict[str, str]]:
+def parse_pubmed_xml(
+    body: bytes, run: str, origin: str | Path = "<efetch answer>"
+) -> list[dict[str, str]]:
     """Parse one PubMed efetch document into record rows, in document order.
 
     Raises:
@@ -260,17 +286,25 @@ def parse_pubmed_xml(body: bytes, run: str, origin: str | Path = "<efetch answer
     if replaced:
         log.warning(
             "%s names %s, which Biopython does not bundle; parsing with %s without validation "
-            "(update biopython to parse it fully)", origin, replaced, newest_bundled_pubmed_dtd(),
+            "(update biopython to parse it fully)",
+            origin,
+            replaced,
+            newest_bundled_pubmed_dtd(),
         )
     try:
         document = Entrez.read(io.BytesIO(patched), validate=validate, escape=True)
     except Exception as exc:  # CorruptedXMLError, NotXMLError, ValidationError, RuntimeError
         raise InputFileError(
-            origin, f"is not readable PubMed XML: {type(exc).__name__}: {exc}",
+            origin,
+            f"is not readable PubMed XML: {type(exc).__name__}: {exc}",
             allowed="a complete PubmedArticleSet document from efetch (retmode=xml)",
         ) from None
-    if not isinstance(document, Mapping) or not ({"PubmedArticle", "PubmedBookArticle"} & set(document)):
-        raise InputFileError(origin, "holds no PubmedArticleSet", allowed="efetch db=pubmed retmode=xml output")
+    if not isinstance(document, Mapping) or not (
+        {"PubmedArticle", "PubmedBookArticle"} & set(document)
+    ):
+        raise InputFileError(
+            origin, "holds no PubmedArticleSet", allowed="efetch db=pubmed retmode=xml output"
+        )
     rows = [article_to_record(a, run) for a in document.get("PubmedArticle", [])]
     rows += [book_to_record(b, run) for b in document.get("PubmedBookArticle", [])]
     return rows

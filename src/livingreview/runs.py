@@ -146,10 +146,21 @@ def clean_stale_temporaries(results_dir: str | Path) -> list[Path]:
 
 #: Distributions whose versions go into the manifest.
 SOFTWARE = (
-    "livingreview", "snakemake", "biopython", "rapidfuzz", "pandas", "numpy", "scipy",
-    "rispy", "matplotlib", "PyYAML", "jsonschema",
+    "livingreview",
+    "snakemake",
+    "biopython",
+    "rapidfuzz",
+    "pandas",
+    "numpy",
+    "scipy",
+    "rispy",
+    "matplotlib",
+    "PyYAML",
+    "jsonschema",
 )
-_SECRET_KEY = re.compile(r"(password|passwd|secret|token|api_key$|apikey$|credential)", re.IGNORECASE)
+_SECRET_KEY = re.compile(
+    r"(password|passwd|secret|token|api_key$|apikey$|credential)", re.IGNORECASE
+)
 #: Config keys whose values may carry credentials (a webhook URL) and are never recorded.
 _PRIVATE_KEYS = {"notify_command"}
 REDACTED = "<set; not recorded>"
@@ -219,7 +230,9 @@ def _is_hidden(relative: Path) -> bool:
     return any(part.startswith(".") for part in relative.parts)
 
 
-def checksum_tree(base: Path, entries: Iterable[str], exclude: Sequence[str] = ()) -> dict[str, dict[str, Any]]:
+def checksum_tree(
+    base: Path, entries: Iterable[str], exclude: Sequence[str] = ()
+) -> dict[str, dict[str, Any]]:
     """``{relative path: {"sha256", "bytes"}}`` for every file under ``entries`` (relative to ``base``).
 
     Hidden files and folders (temporaries, caches) and ``__pycache__`` are skipped, as is
@@ -229,7 +242,13 @@ def checksum_tree(base: Path, entries: Iterable[str], exclude: Sequence[str] = (
     excluded = [Path(e) for e in exclude]
     for entry in entries:
         start = base / entry
-        paths = [start] if start.is_file() else sorted(p for p in start.rglob("*") if p.is_file()) if start.is_dir() else []
+        paths = (
+            [start]
+            if start.is_file()
+            else sorted(p for p in start.rglob("*") if p.is_file())
+            if start.is_dir()
+            else []
+        )
         for path in paths:
             relative = path.relative_to(base)
             if _is_hidden(relative) or "__pycache__" in relative.parts:
@@ -241,6 +260,7 @@ def checksum_tree(base: Path, entries: Iterable[str], exclude: Sequence[str] = (
 
 
 # ----------------------------------------------------------------------------- summary
+
 
 @dataclass
 class RunPaths:
@@ -261,7 +281,11 @@ class RunPaths:
         params = dict(params or {})
         unknown = set(params) - set(cls.__dataclass_fields__)
         if unknown:
-            raise ConfigError("runs paths", f"unknown entries {sorted(unknown)}", ", ".join(cls.__dataclass_fields__))
+            raise ConfigError(
+                "runs paths",
+                f"unknown entries {sorted(unknown)}",
+                ", ".join(cls.__dataclass_fields__),
+            )
         return cls(**params)
 
 
@@ -295,7 +319,9 @@ def search_section(paths: RunPaths, run_date: str, base: Path) -> dict[str, Any]
     try:
         provenance = json.loads(provenance_path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
-        raise InputFileError(provenance_path, f"is not valid JSON ({exc.msg})", line=exc.lineno) from None
+        raise InputFileError(
+            provenance_path, f"is not valid JSON ({exc.msg})", line=exc.lineno
+        ) from None
     return {
         "available": True,
         "snapshot": (Path(paths.search_root) / run_date).as_posix(),
@@ -316,15 +342,23 @@ def records_section(paths: RunPaths, run_date: str, base: Path) -> dict[str, Any
     if missing:
         return _missing(*missing)
     run_rows = [r for r in _rows(folder / "runs.tsv") if r.get("run") == run_date]
-    counted = ("records_identified", "previously_retrieved", "duplicates_of_earlier_runs",
-               "duplicates_within_run", "new_publications", "duplicates_removed")
+    counted = (
+        "records_identified",
+        "previously_retrieved",
+        "duplicates_of_earlier_runs",
+        "duplicates_within_run",
+        "new_publications",
+        "duplicates_removed",
+    )
     total = next((r for r in run_rows if r.get("source") == "all"), None)
     this_run = {c: _int(total.get(c)) for c in counted} if total else {c: 0 for c in counted}
     return {
         "available": True,
         "this_run": this_run,
         "this_run_by_source": {
-            r["source"]: {c: _int(r.get(c)) for c in counted} for r in run_rows if r.get("source") != "all"
+            r["source"]: {c: _int(r.get(c)) for c in counted}
+            for r in run_rows
+            if r.get("source") != "all"
         },
         "publications_total": len(_rows(folder / "unique.tsv")),
         "duplicate_records_total": len(_rows(folder / "duplicates.tsv")),
@@ -419,7 +453,8 @@ def _keyed(name: str, rows: Sequence[Mapping[str, str]]) -> dict[str, Mapping[st
 
 
 def compare_estimates(
-    current: Mapping[str, Sequence[Mapping[str, str]]], previous: Mapping[str, Sequence[Mapping[str, str]]]
+    current: Mapping[str, Sequence[Mapping[str, str]]],
+    previous: Mapping[str, Sequence[Mapping[str, str]]],
 ) -> list[str]:
     """Human-readable differences between two sets of estimate tables (empty: unchanged).
 
@@ -451,12 +486,16 @@ def compare_estimates(
     return differences
 
 
-def compare_files(current: Mapping[str, Mapping[str, Any]], previous: Mapping[str, Mapping[str, Any]]) -> dict[str, list[str]]:
+def compare_files(
+    current: Mapping[str, Mapping[str, Any]], previous: Mapping[str, Mapping[str, Any]]
+) -> dict[str, list[str]]:
     """Files added, removed and changed between two manifests' file tables."""
     return {
         "added": sorted(set(current) - set(previous)),
         "removed": sorted(set(previous) - set(current)),
-        "changed": sorted(p for p in set(current) & set(previous) if current[p]["sha256"] != previous[p]["sha256"]),
+        "changed": sorted(
+            p for p in set(current) & set(previous) if current[p]["sha256"] != previous[p]["sha256"]
+        ),
     }
 
 
@@ -467,18 +506,40 @@ def _fmt_estimate(value: object) -> str:
 def versus_previous_version(whats_new: Path) -> dict[str, Any]:
     """Whether the pooled estimates differ from the previous version, from whats_new.tsv."""
     if not whats_new.is_file():
-        return {"changed": None, "differences": [], "note": "no earlier run record and no whats_new.tsv"}
+        return {
+            "changed": None,
+            "differences": [],
+            "note": "no earlier run record and no whats_new.tsv",
+        }
     rows = _rows(whats_new)
     moved = [
-        {key: row.get(key, "") for key in ("subgroup", "method", "previous_k", "k", "previous_estimate",
-                                           "estimate", "change", "flag", "why")}
+        {
+            key: row.get(key, "")
+            for key in (
+                "subgroup",
+                "method",
+                "previous_k",
+                "k",
+                "previous_estimate",
+                "estimate",
+                "change",
+                "flag",
+                "why",
+            )
+        }
         for row in rows
         if row.get("previous_k") != row.get("k")
         or (row.get("change") not in ("", None) and abs(float(row["change"])) > 1e-12)
     ]
-    version = rows[0].get("previous_version", "the previous version") if rows else "the previous version"
-    return {"changed": bool(moved), "differences": moved, "compared_with": version,
-            "flagged": [f"{r['subgroup']} ({r['method']}): {r['why']}" for r in moved if r.get("flag")]}
+    version = (
+        rows[0].get("previous_version", "the previous version") if rows else "the previous version"
+    )
+    return {
+        "changed": bool(moved),
+        "differences": moved,
+        "compared_with": version,
+        "flagged": [f"{r['subgroup']} ({r['method']}): {r['why']}" for r in moved if r.get("flag")],
+    }
 
 
 def previous_run(runs_dir: Path, run_date: str) -> str | None:
@@ -486,9 +547,12 @@ def previous_run(runs_dir: Path, run_date: str) -> str | None:
     if not runs_dir.is_dir():
         return None
     dates = [
-        p.name for p in runs_dir.iterdir()
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", p.name) and p.name < run_date
-        and (p / "summary.json").is_file() and (p / "manifest.json").is_file()
+        p.name
+        for p in runs_dir.iterdir()
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", p.name)
+        and p.name < run_date
+        and (p / "summary.json").is_file()
+        and (p / "manifest.json").is_file()
     ]
     return max(dates) if dates else None
 
@@ -497,8 +561,12 @@ def _load_json(path: Path) -> dict[str, Any]:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
-        raise InputFileError(path, f"is not valid JSON ({exc.msg})", line=exc.lineno,
-                             allowed="a run record written by this workflow; delete the folder to drop it") from None
+        raise InputFileError(
+            path,
+            f"is not valid JSON ({exc.msg})",
+            line=exc.lineno,
+            allowed="a run record written by this workflow; delete the folder to drop it",
+        ) from None
 
 
 def build_run_record(
@@ -519,7 +587,9 @@ def build_run_record(
     generated = (now or dt.datetime.now(dt.timezone.utc)).replace(microsecond=0).isoformat()
     runs_dir = base / paths.runs
 
-    inputs = checksum_tree(base, sorted({*paths.input_dirs, *config_paths(config, base)}), exclude=[paths.results])
+    inputs = checksum_tree(
+        base, sorted({*paths.input_dirs, *config_paths(config, base)}), exclude=[paths.results]
+    )
     code = checksum_tree(code_base, paths.code)
     outputs = checksum_tree(base, [paths.results], exclude=[paths.runs])
     manifest = {
@@ -567,7 +637,12 @@ def build_run_record(
 
 def render_summary(summary: Mapping[str, Any]) -> str:
     """summary.md: the same facts as summary.json, for a person."""
-    lines = [f"# Run {summary['run_date']}", "", f"Record generated {summary['generated_at']} (UTC).", ""]
+    lines = [
+        f"# Run {summary['run_date']}",
+        "",
+        f"Record generated {summary['generated_at']} (UTC).",
+        "",
+    ]
 
     def unavailable(section: Mapping[str, Any]) -> str:
         return "not produced by this run (missing: " + ", ".join(section.get("missing", [])) + ")"
@@ -594,7 +669,9 @@ def render_summary(summary: Mapping[str, Any]) -> str:
             f"- uncertain duplicate pairs awaiting a verdict: {records['uncertain_pairs_awaiting_verdict']}",
         ]
         for source, counts in records["this_run_by_source"].items():
-            lines.append(f"  - {source}: {counts['records_identified']} records, {counts['new_publications']} new publications")
+            lines.append(
+                f"  - {source}: {counts['records_identified']} records, {counts['new_publications']} new publications"
+            )
     else:
         lines.append(f"- {unavailable(records)}")
     screening = summary["screening"]
@@ -610,7 +687,9 @@ def render_summary(summary: Mapping[str, Any]) -> str:
         for stage, queues in screening.get("queues", {}).items():
             lines.append(f"- queue {stage}: " + ", ".join(f"{r} {n}" for r, n in queues.items()))
         if "conflicts_awaiting_adjudication" in screening:
-            lines.append(f"- conflicts awaiting adjudication: {screening['conflicts_awaiting_adjudication']}")
+            lines.append(
+                f"- conflicts awaiting adjudication: {screening['conflicts_awaiting_adjudication']}"
+            )
         for status, count in screening.get("status_counts", {}).items():
             lines.append(f"- status {status or '(empty)'}: {count}")
     else:
@@ -622,7 +701,8 @@ def render_summary(summary: Mapping[str, Any]) -> str:
         lines += [
             f"- studies in the synthesis: {extraction['studies_total']} ({extraction['arms_total']} arms, "
             f"{extraction['patients_total']} patients)",
-            f"- studies added in this run: {len(added)}" + (f" ({', '.join(added)})" if added else ""),
+            f"- studies added in this run: {len(added)}"
+            + (f" ({', '.join(added)})" if added else ""),
         ]
     else:
         lines.append(f"- {unavailable(extraction)}")
@@ -651,13 +731,19 @@ def render_summary(summary: Mapping[str, Any]) -> str:
         lines += ["", f"## Files changed since the run of {changes['compared_with']}"]
         for kind in ("inputs", "code", "outputs"):
             diff = changes[kind]
-            lines.append(f"- {kind}: {len(diff['added'])} added, {len(diff['removed'])} removed, {len(diff['changed'])} changed")
+            lines.append(
+                f"- {kind}: {len(diff['added'])} added, {len(diff['removed'])} removed, {len(diff['changed'])} changed"
+            )
             for verb in ("added", "removed", "changed"):
                 lines += [f"  - {verb}: `{p}`" for p in diff[verb][:50]]
                 if len(diff[verb]) > 50:
                     lines.append(f"  - ... {len(diff[verb]) - 50} more {verb} (see manifest.json)")
     counts = summary["counts"]
-    lines += ["", f"Checksums of {counts['inputs']} input, {counts['code']} code and {counts['outputs']} output files: `manifest.json`.", ""]
+    lines += [
+        "",
+        f"Checksums of {counts['inputs']} input, {counts['code']} code and {counts['outputs']} output files: `manifest.json`.",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -673,7 +759,9 @@ def write_run_record(
     paths: RunPaths | None = None,
 ) -> dict[str, Any]:
     """Build and write the three record files (atomically); return the summary."""
-    summary, manifest = build_run_record(run_date, config, base=base, code_base=code_base, paths=paths)
+    summary, manifest = build_run_record(
+        run_date, config, base=base, code_base=code_base, paths=paths
+    )
     write_text(manifest_json, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
     write_text(summary_md, render_summary(summary))
     write_text(summary_json, json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
@@ -681,13 +769,17 @@ def write_run_record(
         "run %s: %s; pooled estimates %s",
         run_date,
         f"{summary['records']['this_run']['records_identified']} records found"
-        if summary["records"].get("available") else "no dedup output",
-        {None: "not compared", True: "changed", False: "unchanged"}[summary["pooled_estimates"]["changed"]],
+        if summary["records"].get("available")
+        else "no dedup output",
+        {None: "not compared", True: "changed", False: "unchanged"}[
+            summary["pooled_estimates"]["changed"]
+        ],
     )
     return summary
 
 
 # ----------------------------------------------------------------------------- notification
+
 
 def notify_argv(command: str | Sequence[str], summary_path: str | Path) -> list[str]:
     """The notification command as an argument list, with the summary path appended
@@ -700,7 +792,9 @@ def notify_argv(command: str | Sequence[str], summary_path: str | Path) -> list[
     """
     argv = shlex.split(command) if isinstance(command, str) else [str(a) for a in command]
     if not argv:
-        raise ConfigError("runs.notify_command", "is empty", "a command line, or \"\" for no notification")
+        raise ConfigError(
+            "runs.notify_command", "is empty", 'a command line, or "" for no notification'
+        )
     if any("{summary}" in a for a in argv):
         return [a.replace("{summary}", str(summary_path)) for a in argv]
     return [*argv, str(summary_path)]
@@ -722,13 +816,22 @@ def notify(
     hold a webhook token).
     """
     argv = notify_argv(command, summary_md)
-    env = {**os.environ, "LIVINGREVIEW_SUMMARY_JSON": str(summary_json), "LIVINGREVIEW_RUN_DATE": run_date}
+    env = {
+        **os.environ,
+        "LIVINGREVIEW_SUMMARY_JSON": str(summary_json),
+        "LIVINGREVIEW_RUN_DATE": run_date,
+    }
     log.info("notifying: %s <summary>", shlex.quote(argv[0]))
     try:
-        result = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+        result = subprocess.run(
+            argv, env=env, capture_output=True, text=True, timeout=timeout, check=False
+        )
     except FileNotFoundError:
-        raise ConfigError("runs.notify_command", f"program {argv[0]!r} not found",
-                          "an installed program (absolute path), or \"\" for no notification") from None
+        raise ConfigError(
+            "runs.notify_command",
+            f"program {argv[0]!r} not found",
+            'an installed program (absolute path), or "" for no notification',
+        ) from None
     except subprocess.TimeoutExpired:
         raise ReviewError(
             f"runs.notify_command did not finish within {timeout:g} s; the run record is complete "
@@ -741,15 +844,23 @@ def notify(
             f"runs.notify_command exited with {result.returncode}; the run record is complete in "
             f"results/runs/{run_date}/ — fix the command (its output is in this log) and rerun"
         )
-    write_text(receipt, json.dumps({
-        "run_date": run_date,
-        "notified_at": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
-        "summary": str(summary_md),
-        "exit_status": result.returncode,
-    }, indent=2) + "\n")
+    write_text(
+        receipt,
+        json.dumps(
+            {
+                "run_date": run_date,
+                "notified_at": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
+                "summary": str(summary_md),
+                "exit_status": result.returncode,
+            },
+            indent=2,
+        )
+        + "\n",
+    )
 
 
 # ----------------------------------------------------------------------------- command line
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Helpers for ``bin/scheduled-update`` (not needed by hand)."""
@@ -757,11 +868,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     classify = sub.add_parser("classify", help="print the exit code for a failed run's output file")
     classify.add_argument("output", type=Path)
-    clean = sub.add_parser("clean-stale", help="remove temporaries left under RESULTS by a killed run")
+    clean = sub.add_parser(
+        "clean-stale", help="remove temporaries left under RESULTS by a killed run"
+    )
     clean.add_argument("results", type=Path)
     args = parser.parse_args(argv)
     if args.command == "classify":
-        text = args.output.read_text(encoding="utf-8", errors="replace") if args.output.exists() else ""
+        text = (
+            args.output.read_text(encoding="utf-8", errors="replace")
+            if args.output.exists()
+            else ""
+        )
         code, reason = classify_failure(text)
         print(f"{code} {reason}")
         return 0

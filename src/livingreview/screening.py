@@ -192,8 +192,13 @@ class ScreeningSettings:
         reviewers = tuple(str(r) for r in params.get("reviewers", ()))  # type: ignore[union-attr]
         baseline = str(params.get("baseline_reviewer", ""))
         if not reviewers:
-            raise ConfigError("screening.reviewers", "no reviewer listed", "at least one reviewer id")
-        for key, ident in [*(("screening.reviewers", r) for r in reviewers), ("screening.baseline_reviewer", baseline)]:
+            raise ConfigError(
+                "screening.reviewers", "no reviewer listed", "at least one reviewer id"
+            )
+        for key, ident in [
+            *(("screening.reviewers", r) for r in reviewers),
+            ("screening.baseline_reviewer", baseline),
+        ]:
             if not _ID.match(ident) or ident == Path(ADJUDICATION_FILE).stem:
                 raise ConfigError(
                     key,
@@ -202,7 +207,9 @@ class ScreeningSettings:
                 )
         duplicates = sorted(r for r, n in Counter(reviewers).items() if n > 1)
         if duplicates:
-            raise ConfigError("screening.reviewers", f"listed twice: {', '.join(duplicates)}", "each id once")
+            raise ConfigError(
+                "screening.reviewers", f"listed twice: {', '.join(duplicates)}", "each id once"
+            )
         if baseline in reviewers:
             raise ConfigError(
                 "screening.baseline_reviewer",
@@ -213,16 +220,24 @@ class ScreeningSettings:
         dual = bool(params.get("dual", True))
         if dual and len(reviewers) < 2:
             raise ConfigError(
-                "screening.dual", "dual screening needs at least two reviewers", "list two reviewers or set dual: false"
+                "screening.dual",
+                "dual screening needs at least two reviewers",
+                "list two reviewers or set dual: false",
             )
         reasons: dict[str, str] = {}
         for item in params.get("exclusion_reasons", ()):  # type: ignore[union-attr]
             ident, label = str(item["id"]), str(item["label"])  # type: ignore[index]
             if ident in reasons:
-                raise ConfigError("screening.exclusion_reasons", f"reason id {ident!r} listed twice", "unique ids")
+                raise ConfigError(
+                    "screening.exclusion_reasons", f"reason id {ident!r} listed twice", "unique ids"
+                )
             reasons[ident] = label
         if not reasons:
-            raise ConfigError("screening.exclusion_reasons", "no exclusion reason listed", "at least one {id, label}")
+            raise ConfigError(
+                "screening.exclusion_reasons",
+                "no exclusion reason listed",
+                "at least one {id, label}",
+            )
         ranking_params = dict(params.get("ranking", {}) or {})  # type: ignore[arg-type]
         ranking = RankingSettings(**ranking_params)
         try:
@@ -251,7 +266,9 @@ def sheet_paths(decisions_dir: str | Path) -> list[str]:
 
 def queue_paths(results_dir: str, reviewers: Iterable[str]) -> list[str]:
     """The queue files of every active reviewer and stage."""
-    return [f"{results_dir}/queue/{stage}/{reviewer}.tsv" for stage in STAGES for reviewer in reviewers]
+    return [
+        f"{results_dir}/queue/{stage}/{reviewer}.tsv" for stage in STAGES for reviewer in reviewers
+    ]
 
 
 # --------------------------------------------------------------------------- publications
@@ -288,7 +305,9 @@ def load_publications(path: str | Path) -> PublicationIndex:
         if not pid:
             raise InputFileError(path, "empty publication_id", line=line, field="publication_id")
         if pid in publications:
-            raise InputFileError(path, "publication_id appears twice", line=line, field="publication_id", value=pid)
+            raise InputFileError(
+                path, "publication_id appears twice", line=line, field="publication_id", value=pid
+            )
         publications[pid] = row
         members = split_multi(row["member_record_ids"]) or [pid]
         for ident in dict.fromkeys([pid, row.get("canonical_record_id", "").strip(), *members]):
@@ -311,7 +330,11 @@ def load_baseline_study_ids(path: str | Path | None) -> set[str]:
     """Study ids of the published review (``studies.tsv``), to tell new studies apart."""
     if not path:
         return set()
-    return {row["study_id"].strip() for row in read_tsv(path, required=("study_id",)) if row["study_id"].strip()}
+    return {
+        row["study_id"].strip()
+        for row in read_tsv(path, required=("study_id",))
+        if row["study_id"].strip()
+    }
 
 
 # --------------------------------------------------------------------------- sheets
@@ -360,7 +383,9 @@ class _Problems:
             log.error("%s", error)
         first = self.errors[0]
         if len(self.errors) > 1:
-            first.args = (f"{first.args[0]} [first of {len(self.errors)} problems; the log lists all]",)
+            first.args = (
+                f"{first.args[0]} [first of {len(self.errors)} problems; the log lists all]",
+            )
         raise first
 
 
@@ -379,7 +404,9 @@ def classify_sheet(path: str | Path, settings: ScreeningSettings) -> tuple[str, 
     p = Path(path)
     stage = p.parent.name
     if stage not in STAGES:
-        raise ValidationError(path, "sheet is not in a stage folder", value=stage, allowed=", ".join(STAGES))
+        raise ValidationError(
+            path, "sheet is not in a stage folder", value=stage, allowed=", ".join(STAGES)
+        )
     if p.name == ADJUDICATION_FILE:
         return stage, None
     reviewer = p.stem
@@ -448,18 +475,31 @@ def read_sheet(
         decided_on = row["decided_on"].strip()
         pid = None
         if not record_id:
-            problems.add(path, "record_id is empty", line=line, field="record_id", allowed="a record_id of results/records/unique.tsv")
+            problems.add(
+                path,
+                "record_id is empty",
+                line=line,
+                field="record_id",
+                allowed="a record_id of results/records/unique.tsv",
+            )
         elif not _RECORD_ID.match(record_id):
             problems.add(
-                path, "record_id is not of the form <source>:<id>", line=line, field="record_id",
-                value=record_id, allowed="e.g. pubmed:31658173 or embase:L2005412345",
+                path,
+                "record_id is not of the form <source>:<id>",
+                line=line,
+                field="record_id",
+                value=record_id,
+                allowed="e.g. pubmed:31658173 or embase:L2005412345",
             )
         else:
             pid = index.resolve(record_id)
             if pid is None:
                 problems.add(
-                    path, "unknown record_id: no publication of results/records/unique.tsv has it",
-                    line=line, field="record_id", value=record_id,
+                    path,
+                    "unknown record_id: no publication of results/records/unique.tsv has it",
+                    line=line,
+                    field="record_id",
+                    value=record_id,
                     allowed="a publication_id or member record_id of results/records/unique.tsv (check for typos)",
                 )
             elif pid in seen:
@@ -468,47 +508,129 @@ def read_sheet(
                     # Two records decided alike and merged later by deduplication: harmless.
                     log.warning(
                         "%s, line %d: %s and %s (line %d) are now one publication %s, decided alike; "
-                        "the row on line %d is redundant", path, line, record_id, first_id, first_line, pid, line,
+                        "the row on line %d is redundant",
+                        path,
+                        line,
+                        record_id,
+                        first_id,
+                        first_line,
+                        pid,
+                        line,
                     )
                     continue
                 problems.add(
-                    path, f"second decision on publication {pid} in this sheet (first on line {first_line}, "
+                    path,
+                    f"second decision on publication {pid} in this sheet (first on line {first_line}, "
                     f"{first_id}); keep one row",
-                    line=line, field="record_id", value=record_id,
+                    line=line,
+                    field="record_id",
+                    value=record_id,
                 )
             else:
                 seen[pid] = (line, record_id, (decision, reason, study_id))
         if decision not in allowed_decisions:
-            problems.add(path, "decision not allowed", line=line, field="decision", value=row["decision"], allowed=", ".join(allowed_decisions))
+            problems.add(
+                path,
+                "decision not allowed",
+                line=line,
+                field="decision",
+                value=row["decision"],
+                allowed=", ".join(allowed_decisions),
+            )
         if decision == "exclude":
             if reason and reason not in reasons:
-                problems.add(path, "exclusion reason not listed in config", line=line, field="reason", value=row["reason"], allowed=", ".join(reasons))
+                problems.add(
+                    path,
+                    "exclusion reason not listed in config",
+                    line=line,
+                    field="reason",
+                    value=row["reason"],
+                    allowed=", ".join(reasons),
+                )
             elif not reason and stage == FULL_TEXT:
-                problems.add(path, "a full-text exclusion needs a reason", line=line, field="reason", value="", allowed=", ".join(reasons))
+                problems.add(
+                    path,
+                    "a full-text exclusion needs a reason",
+                    line=line,
+                    field="reason",
+                    value="",
+                    allowed=", ".join(reasons),
+                )
         elif reason and decision in allowed_decisions:
-            problems.add(path, f"a reason is only for exclusions, not for '{decision}' (put remarks in 'note')", line=line, field="reason", value=row["reason"])
+            problems.add(
+                path,
+                f"a reason is only for exclusions, not for '{decision}' (put remarks in 'note')",
+                line=line,
+                field="reason",
+                value=row["reason"],
+            )
         if stage == FULL_TEXT:
             if decision == "include":
                 if not study_id:
-                    problems.add(path, "a full-text inclusion needs the study_id it reports on", line=line, field="study_id", value="", allowed="an id of resources/baseline/studies.tsv or a new id like smith-2024")
+                    problems.add(
+                        path,
+                        "a full-text inclusion needs the study_id it reports on",
+                        line=line,
+                        field="study_id",
+                        value="",
+                        allowed="an id of resources/baseline/studies.tsv or a new id like smith-2024",
+                    )
                 elif not _STUDY_ID.match(study_id):
-                    problems.add(path, "study_id is malformed", line=line, field="study_id", value=study_id, allowed="lower-case words joined by '-', e.g. pape-2019")
+                    problems.add(
+                        path,
+                        "study_id is malformed",
+                        line=line,
+                        field="study_id",
+                        value=study_id,
+                        allowed="lower-case words joined by '-', e.g. pape-2019",
+                    )
             elif study_id:
-                problems.add(path, f"study_id is only for inclusions, not for '{decision}'", line=line, field="study_id", value=study_id)
-        date_problem = _check_date(decided_on, settings, not_after_run=reviewer != settings.baseline_reviewer)
+                problems.add(
+                    path,
+                    f"study_id is only for inclusions, not for '{decision}'",
+                    line=line,
+                    field="study_id",
+                    value=study_id,
+                )
+        date_problem = _check_date(
+            decided_on, settings, not_after_run=reviewer != settings.baseline_reviewer
+        )
         if date_problem:
-            problems.add(path, date_problem, line=line, field="decided_on", value=decided_on, allowed="YYYY-MM-DD, not after the run date")
+            problems.add(
+                path,
+                date_problem,
+                line=line,
+                field="decided_on",
+                value=decided_on,
+                allowed="YYYY-MM-DD, not after the run date",
+            )
         decider = reviewer
         if adjudication:
             decider = row["adjudicator"].strip()
             if not _ID.match(decider):
-                problems.add(path, "adjudicator is empty or malformed", line=line, field="adjudicator", value=decider, allowed="a reviewer id (lower-case letters, digits, '-', '_')")
+                problems.add(
+                    path,
+                    "adjudicator is empty or malformed",
+                    line=line,
+                    field="adjudicator",
+                    value=decider,
+                    allowed="a reviewer id (lower-case letters, digits, '-', '_')",
+                )
         if len(problems.errors) == before and pid is not None:
             decisions.append(
                 Decision(
-                    publication_id=pid, record_id=record_id, stage=stage, reviewer=str(decider),
-                    decision=decision, reason=reason, note=row["note"].strip(), decided_on=decided_on,
-                    study_id=study_id, path=str(path), line=line, adjudicated=adjudication,
+                    publication_id=pid,
+                    record_id=record_id,
+                    stage=stage,
+                    reviewer=str(decider),
+                    decision=decision,
+                    reason=reason,
+                    note=row["note"].strip(),
+                    decided_on=decided_on,
+                    study_id=study_id,
+                    path=str(path),
+                    line=line,
+                    adjudicated=adjudication,
                 )
             )
     if own:
@@ -554,7 +676,11 @@ def _conflict_kind(decisions: Sequence[Decision]) -> str:
 def _final(decisions: Sequence[Decision]) -> StageOutcome:
     first = decisions[0]
     decision = first.decision
-    if first.stage == TITLE_ABSTRACT and decision == "maybe" and any(d.decision == "include" for d in decisions):
+    if (
+        first.stage == TITLE_ABSTRACT
+        and decision == "maybe"
+        and any(d.decision == "include" for d in decisions)
+    ):
         decision = "include"
     reasons = list(dict.fromkeys(d.reason for d in decisions if d.reason))
     return StageOutcome(
@@ -585,8 +711,12 @@ def resolve_stage(
             d.decision == "maybe" and d.stage == FULL_TEXT for d in reviewers_decisions
         )
         return StageOutcome(
-            **{**outcome.__dict__, "decisions": reviewers_decisions, "adjudication": adjudication,
-               "conflict_kind": _conflict_kind(reviewers_decisions) if disagreed else ""}
+            **{
+                **outcome.__dict__,
+                "decisions": reviewers_decisions,
+                "adjudication": adjudication,
+                "conflict_kind": _conflict_kind(reviewers_decisions) if disagreed else "",
+            }
         )
     baseline = [d for d in reviewers_decisions if d.reviewer == settings.baseline_reviewer]
     if baseline:
@@ -597,10 +727,16 @@ def resolve_stage(
     has_maybe = any(d.decision == "maybe" and d.stage == FULL_TEXT for d in reviewers_decisions)
     if len(keys) == 1 and not has_maybe:
         return _final(reviewers_decisions)
-    return StageOutcome(state="conflict", decisions=reviewers_decisions, conflict_kind=_conflict_kind(reviewers_decisions))
+    return StageOutcome(
+        state="conflict",
+        decisions=reviewers_decisions,
+        conflict_kind=_conflict_kind(reviewers_decisions),
+    )
 
 
-def assigned_reviewers(publication_id: str, decided: Iterable[str], settings: ScreeningSettings) -> list[str]:
+def assigned_reviewers(
+    publication_id: str, decided: Iterable[str], settings: ScreeningSettings
+) -> list[str]:
     """Active reviewers who must decide this publication at a stage, deciders included.
 
     Reviewers who already decided count; the remaining places go to the reviewers ranked first
@@ -620,7 +756,23 @@ def assigned_reviewers(publication_id: str, decided: Iterable[str], settings: Sc
 
 # --------------------------------------------------------------------------- hints
 
-_ALLOWED_LANGUAGES = {"eng", "dut", "nld", "ger", "deu", "fre", "fra", "en", "nl", "de", "fr", "english", "dutch", "german", "french"}
+_ALLOWED_LANGUAGES = {
+    "eng",
+    "dut",
+    "nld",
+    "ger",
+    "deu",
+    "fre",
+    "fra",
+    "en",
+    "nl",
+    "de",
+    "fr",
+    "english",
+    "dutch",
+    "german",
+    "french",
+}
 _PT_HINTS = (
     (re.compile(r"congress|conference|meeting|abstract", re.I), "congress/meeting abstract"),
     (re.compile(r"guideline|consensus|position", re.I), "guideline"),
@@ -628,13 +780,34 @@ _PT_HINTS = (
     (re.compile(r"editorial|comment|letter|note\b", re.I), "editorial/letter/comment"),
 )
 _WORDING_HINTS = (
-    (re.compile(r"\b(child|children|childhood|paediatric|pediatric|infant\w*|adolescen\w*|juvenile|kids?|kinder\w*|enfants?|p[ée]diatri\w*|jugendlich\w*)\b", re.I), "paediatric wording"),
-    (re.compile(r"\b(liver transplant\w*|after transplant\w*|post-?transplant\w*|allograft|de novo autoimmune hepatitis|recurrent autoimmune hepatitis|recurrence)\b", re.I), "transplant wording"),
-    (re.compile(r"\b(overlap|variant syndrome|primary biliary|primary sclerosing|PBC|PSC)\b"), "PBC/PSC/overlap wording"),
+    (
+        re.compile(
+            r"\b(child|children|childhood|paediatric|pediatric|infant\w*|adolescen\w*|juvenile|kids?|kinder\w*|enfants?|p[ée]diatri\w*|jugendlich\w*)\b",
+            re.I,
+        ),
+        "paediatric wording",
+    ),
+    (
+        re.compile(
+            r"\b(liver transplant\w*|after transplant\w*|post-?transplant\w*|allograft|de novo autoimmune hepatitis|recurrent autoimmune hepatitis|recurrence)\b",
+            re.I,
+        ),
+        "transplant wording",
+    ),
+    (
+        re.compile(r"\b(overlap|variant syndrome|primary biliary|primary sclerosing|PBC|PSC)\b"),
+        "PBC/PSC/overlap wording",
+    ),
     (re.compile(r"\b(mice|mouse|murine|rats?|rodent|canine|dogs?)\b", re.I), "animal wording"),
 )
-_CNI = re.compile(r"cyclosporin|ciclosporin|tacrolimus|calcineurin|\bfk[- ]?506\b|neoral|prograf|advagraf|sandimmun", re.I)
-_AIH = re.compile(r"autoimmune hepatitis|auto-immune hepatitis|chronic active hepatitis|\bAIH\b|hepatitis, autoimmune", re.I)
+_CNI = re.compile(
+    r"cyclosporin|ciclosporin|tacrolimus|calcineurin|\bfk[- ]?506\b|neoral|prograf|advagraf|sandimmun",
+    re.I,
+)
+_AIH = re.compile(
+    r"autoimmune hepatitis|auto-immune hepatitis|chronic active hepatitis|\bAIH\b|hepatitis, autoimmune",
+    re.I,
+)
 _MEETING_TITLE = re.compile(r"^\s*[A-Z]{1,5}-?\d{1,4}\b")
 
 
@@ -751,7 +924,9 @@ def score_terms(terms: Iterable[str], weights: Mapping[str, TermWeight]) -> floa
 
 def top_terms(terms: Iterable[str], weights: Mapping[str, TermWeight], n: int) -> str:
     """The ``n`` terms that move this score most, with their signed weights."""
-    present = sorted((weights[t] for t in terms if t in weights), key=lambda w: (-abs(w.weight), w.term))
+    present = sorted(
+        (weights[t] for t in terms if t in weights), key=lambda w: (-abs(w.weight), w.term)
+    )
     return "; ".join(f"{w.term} {w.weight:+.2f}" for w in present[:n])
 
 
@@ -766,8 +941,13 @@ def evaluate_ranking(
     """
     k = min(settings.folds, len(positives), len(negatives))
     if k < 2:
-        return [{"metric": "labelled", "value": f"{len(positives)} included / {len(negatives)} excluded",
-                 "meaning": "too few decisions to evaluate the ranking (needs >= 2 of each)"}]
+        return [
+            {
+                "metric": "labelled",
+                "value": f"{len(positives)} included / {len(negatives)} excluded",
+                "meaning": "too few decisions to evaluate the ranking (needs >= 2 of each)",
+            }
+        ]
     scored: list[tuple[float, int]] = []
     for fold in range(k):
         train_pos = [t for i, t in enumerate(positives) if i % k != fold]
@@ -779,17 +959,47 @@ def evaluate_ranking(
     n_pos, n = len(positives), len(order)
     ranks = [i + 1 for i, (_, label) in enumerate(order) if label == 1]
     precision_sum = sum((j + 1) / rank for j, rank in enumerate(ranks))
-    wins = sum(1.0 if ps > ns else 0.5 if ps == ns else 0.0 for ps, pl in scored if pl == 1 for ns, nl in scored if nl == 0)
+    wins = sum(
+        1.0 if ps > ns else 0.5 if ps == ns else 0.0
+        for ps, pl in scored
+        if pl == 1
+        for ns, nl in scored
+        if nl == 0
+    )
     auc = wins / (n_pos * len(negatives))
     need95 = ranks[math.ceil(0.95 * n_pos) - 1]
     return [
-        {"metric": "labelled", "value": f"{n_pos} included / {len(negatives)} excluded", "meaning": "publications with a final decision used for training"},
+        {
+            "metric": "labelled",
+            "value": f"{n_pos} included / {len(negatives)} excluded",
+            "meaning": "publications with a final decision used for training",
+        },
         {"metric": "folds", "value": k, "meaning": "stratified cross-validation folds"},
-        {"metric": "roc_auc", "value": f"{auc:.3f}", "meaning": "chance that an included publication outranks an excluded one (0.5 = random)"},
-        {"metric": "average_precision", "value": f"{precision_sum / n_pos:.3f}", "meaning": f"mean precision at each included publication's rank (random ~ {n_pos / n:.3f})"},
-        {"metric": "screened_to_find_all", "value": f"{ranks[-1]}/{n}", "meaning": "publications read in rank order until the last included one"},
-        {"metric": "screened_to_find_95pct", "value": f"{need95}/{n}", "meaning": "publications read in rank order until 95% of included ones were found"},
-        {"metric": "included_ranks", "value": ", ".join(map(str, ranks)), "meaning": "rank of every included publication in the pooled out-of-fold order"},
+        {
+            "metric": "roc_auc",
+            "value": f"{auc:.3f}",
+            "meaning": "chance that an included publication outranks an excluded one (0.5 = random)",
+        },
+        {
+            "metric": "average_precision",
+            "value": f"{precision_sum / n_pos:.3f}",
+            "meaning": f"mean precision at each included publication's rank (random ~ {n_pos / n:.3f})",
+        },
+        {
+            "metric": "screened_to_find_all",
+            "value": f"{ranks[-1]}/{n}",
+            "meaning": "publications read in rank order until the last included one",
+        },
+        {
+            "metric": "screened_to_find_95pct",
+            "value": f"{need95}/{n}",
+            "meaning": "publications read in rank order until 95% of included ones were found",
+        },
+        {
+            "metric": "included_ranks",
+            "value": ", ".join(map(str, ranks)),
+            "meaning": "rank of every included publication in the pooled out-of-fold order",
+        },
     ]
 
 
@@ -867,30 +1077,49 @@ def screen(
     ta: dict[str, StageOutcome] = {}
     ft: dict[str, StageOutcome] = {}
     for pid in index.rows:
-        ta[pid] = resolve_stage(by_stage[TITLE_ABSTRACT].get(pid, []), adjudications[TITLE_ABSTRACT].get(pid), settings)
+        ta[pid] = resolve_stage(
+            by_stage[TITLE_ABSTRACT].get(pid, []), adjudications[TITLE_ABSTRACT].get(pid), settings
+        )
     passed = {pid for pid, o in ta.items() if o.state == "final" and o.decision != "exclude"}
     for pid in sorted(set(by_stage[FULL_TEXT]) | set(adjudications[FULL_TEXT])):
         if pid in passed:
             continue
         outcome = ta[pid]
-        state = ("excluded" if outcome.decision == "exclude" else outcome.state) if outcome.state == "final" else (
-            "awaiting the second reviewer" if outcome.state == "pending" and outcome.decisions else
-            "in conflict" if outcome.state == "conflict" else "not screened")
-        for d in [*by_stage[FULL_TEXT].get(pid, []), *filter(None, [adjudications[FULL_TEXT].get(pid)])]:
+        state = (
+            ("excluded" if outcome.decision == "exclude" else outcome.state)
+            if outcome.state == "final"
+            else (
+                "awaiting the second reviewer"
+                if outcome.state == "pending" and outcome.decisions
+                else "in conflict"
+                if outcome.state == "conflict"
+                else "not screened"
+            )
+        )
+        for d in [
+            *by_stage[FULL_TEXT].get(pid, []),
+            *filter(None, [adjudications[FULL_TEXT].get(pid)]),
+        ]:
             problems.add(
                 d.path,
                 f"full-text decision on publication {pid}, which is not included at title/abstract "
                 f"({state}); decide title/abstract first or remove this row",
-                line=d.line, field="record_id", value=d.record_id,
+                line=d.line,
+                field="record_id",
+                value=d.record_id,
             )
     problems.raise_any()
     for pid in passed:
-        ft[pid] = resolve_stage(by_stage[FULL_TEXT].get(pid, []), adjudications[FULL_TEXT].get(pid), settings)
+        ft[pid] = resolve_stage(
+            by_stage[FULL_TEXT].get(pid, []), adjudications[FULL_TEXT].get(pid), settings
+        )
 
     status_rows: list[dict[str, object]] = []
     conflict_rows: list[dict[str, object]] = []
     included_rows: list[dict[str, object]] = []
-    waiting: dict[tuple[str, str], list[str]] = {(s, r): [] for s in STAGES for r in settings.reviewers}
+    waiting: dict[tuple[str, str], list[str]] = {
+        (s, r): [] for s in STAGES for r in settings.reviewers
+    }
     reasons = settings.exclusion_reasons
     for pid, row in index.rows.items():
         t = ta[pid]
@@ -909,93 +1138,144 @@ def screen(
                 status = AWAITING_FULL_TEXT
             else:
                 final = f
-                status = {"include": INCLUDED, "exclude": EXCLUDED_FULL_TEXT, "not_retrieved": FULL_TEXT_NOT_RETRIEVED}[f.decision]
+                status = {
+                    "include": INCLUDED,
+                    "exclude": EXCLUDED_FULL_TEXT,
+                    "not_retrieved": FULL_TEXT_NOT_RETRIEVED,
+                }[f.decision]
         if outcome_now is not None:
             if outcome_now.state == "conflict":
                 open_conflict = stage_now
             else:
                 decided = [d.reviewer for d in outcome_now.decisions]
-                awaiting = [r for r in assigned_reviewers(pid, decided, settings) if r not in decided]
+                awaiting = [
+                    r for r in assigned_reviewers(pid, decided, settings) if r not in decided
+                ]
                 for reviewer in awaiting:
                     waiting[(stage_now, reviewer)].append(pid)
         for stage, outcome in ((TITLE_ABSTRACT, t), (FULL_TEXT, f)):
             if outcome is not None and outcome.conflict_kind:
                 adj = outcome.adjudication
-                conflict_rows.append({
-                    "publication_id": pid, "stage": stage, "kind": outcome.conflict_kind,
-                    "state": "adjudicated" if adj else "open",
-                    "decisions": "; ".join(d.describe() for d in outcome.decisions),
-                    "adjudication": f"{adj.describe()} on {adj.decided_on}" if adj else "",
-                    "title": row.get("title", ""),
-                })
+                conflict_rows.append(
+                    {
+                        "publication_id": pid,
+                        "stage": stage,
+                        "kind": outcome.conflict_kind,
+                        "state": "adjudicated" if adj else "open",
+                        "decisions": "; ".join(d.describe() for d in outcome.decisions),
+                        "adjudication": f"{adj.describe()} on {adj.decided_on}" if adj else "",
+                        "title": row.get("title", ""),
+                    }
+                )
         reason = final.reason if final is not None and final.decision == "exclude" else ""
-        status_rows.append({
-            "publication_id": pid,
-            "first_run": row.get("first_run", ""),
-            "sources": row.get("sources", ""),
-            "member_record_ids": row.get("member_record_ids", ""),
-            "status": status,
-            "exclusion_reason": reason,
-            "exclusion_reason_label": "; ".join(reasons.get(r, r) for r in split_multi(reason)),
-            "study_id": final.study_id if status == INCLUDED and final else "",
-            "decided_by": final.decided_by if final else "",
-            "decided_on": final.decided_on if final else "",
-            "title_abstract_decision": t.decision if t.state == "final" else "",
-            "title_abstract_decided_by": t.decided_by if t.state == "final" else "",
-            "title_abstract_decided_on": t.decided_on if t.state == "final" else "",
-            "open_conflict": open_conflict,
-            "awaiting_reviewers": "; ".join(awaiting),
-            "title": row.get("title", ""),
-        })
-        if status == INCLUDED and final is not None:
-            included_rows.append({
+        status_rows.append(
+            {
                 "publication_id": pid,
-                "record_ids": row.get("member_record_ids", "") or pid,
-                "pmid": row.get("pmid", ""),
-                "doi": row.get("doi", ""),
-                "study_id": final.study_id,
-                "new_study": "no" if final.study_id in known_studies else "yes",
-                "decided_by": final.decided_by,
-                "decided_on": final.decided_on,
-                "first_author": row.get("first_author", ""),
-                "year": row.get("year", ""),
+                "first_run": row.get("first_run", ""),
+                "sources": row.get("sources", ""),
+                "member_record_ids": row.get("member_record_ids", ""),
+                "status": status,
+                "exclusion_reason": reason,
+                "exclusion_reason_label": "; ".join(reasons.get(r, r) for r in split_multi(reason)),
+                "study_id": final.study_id if status == INCLUDED and final else "",
+                "decided_by": final.decided_by if final else "",
+                "decided_on": final.decided_on if final else "",
+                "title_abstract_decision": t.decision if t.state == "final" else "",
+                "title_abstract_decided_by": t.decided_by if t.state == "final" else "",
+                "title_abstract_decided_on": t.decided_on if t.state == "final" else "",
+                "open_conflict": open_conflict,
+                "awaiting_reviewers": "; ".join(awaiting),
                 "title": row.get("title", ""),
-            })
+            }
+        )
+        if status == INCLUDED and final is not None:
+            included_rows.append(
+                {
+                    "publication_id": pid,
+                    "record_ids": row.get("member_record_ids", "") or pid,
+                    "pmid": row.get("pmid", ""),
+                    "doi": row.get("doi", ""),
+                    "study_id": final.study_id,
+                    "new_study": "no" if final.study_id in known_studies else "yes",
+                    "decided_by": final.decided_by,
+                    "decided_on": final.decided_on,
+                    "first_author": row.get("first_author", ""),
+                    "year": row.get("year", ""),
+                    "title": row.get("title", ""),
+                }
+            )
     included_rows.sort(key=lambda r: (str(r["study_id"]), str(r["publication_id"])))
 
     # Ranking: learnt from every final decision (included vs excluded anywhere).
     terms = {pid: ranking_terms(row) for pid, row in index.rows.items()}
-    labelled = sorted(pid for pid, s in ((r["publication_id"], r["status"]) for r in status_rows)
-                      if s in (INCLUDED, EXCLUDED_TITLE_ABSTRACT, EXCLUDED_FULL_TEXT))
+    labelled = sorted(
+        pid
+        for pid, s in ((r["publication_id"], r["status"]) for r in status_rows)
+        if s in (INCLUDED, EXCLUDED_TITLE_ABSTRACT, EXCLUDED_FULL_TEXT)
+    )
     status_of = {r["publication_id"]: r["status"] for r in status_rows}
     positives = [terms[p] for p in labelled if status_of[p] == INCLUDED]
     negatives = [terms[p] for p in labelled if status_of[p] != INCLUDED]
-    weights = learn_weights(positives, negatives, settings.ranking) if settings.ranking.enabled else {}
-    evaluation = evaluate_ranking(positives, negatives, settings.ranking) if settings.ranking.enabled else []
+    weights = (
+        learn_weights(positives, negatives, settings.ranking) if settings.ranking.enabled else {}
+    )
+    evaluation = (
+        evaluate_ranking(positives, negatives, settings.ranking) if settings.ranking.enabled else []
+    )
     weight_rows = [
-        {"term": w.term, "n_included": w.n_included, "n_excluded": w.n_excluded, "weight": f"{w.weight:.4f}"}
+        {
+            "term": w.term,
+            "n_included": w.n_included,
+            "n_excluded": w.n_excluded,
+            "weight": f"{w.weight:.4f}",
+        }
         for w in sorted(weights.values(), key=lambda w: (-w.weight, w.term))
     ]
 
     possible_duplicates = possible_duplicate_hints(maybe_path)
-    queue_columns = QUEUE_COLUMNS if settings.blinded else (*QUEUE_COLUMNS[:5], OTHER_DECISIONS_COLUMN, *QUEUE_COLUMNS[5:])
+    queue_columns = (
+        QUEUE_COLUMNS
+        if settings.blinded
+        else (*QUEUE_COLUMNS[:5], OTHER_DECISIONS_COLUMN, *QUEUE_COLUMNS[5:])
+    )
     outcomes = {TITLE_ABSTRACT: ta, FULL_TEXT: ft}
     queues: dict[tuple[str, str], list[dict[str, object]]] = {}
     for (stage, reviewer), pids in waiting.items():
-        scored = sorted(((score_terms(terms[p], weights), p) for p in pids), key=lambda item: (-item[0], index.rows[item[1]].get("first_run", ""), item[1]))
+        scored = sorted(
+            ((score_terms(terms[p], weights), p) for p in pids),
+            key=lambda item: (-item[0], index.rows[item[1]].get("first_run", ""), item[1]),
+        )
         rows = []
         for rank, (score, pid) in enumerate(scored, start=1):
             rec = index.rows[pid]
             pubmed_url, doi_url = _links(rec)
             queue_row: dict[str, object] = {
-                "record_id": pid, "rank": rank, "score": f"{score:.2f}",
+                "record_id": pid,
+                "rank": rank,
+                "score": f"{score:.2f}",
                 "score_terms": top_terms(terms[pid], weights, settings.ranking.terms_shown),
                 "hints": "; ".join([*eligibility_hints(rec), *possible_duplicates.get(pid, [])]),
-                "pubmed_url": pubmed_url, "doi_url": doi_url,
-                **{c: rec.get(c, "") for c in ("title", "authors", "journal", "year", "publication_types", "language", "first_run", "member_record_ids", "abstract")},
+                "pubmed_url": pubmed_url,
+                "doi_url": doi_url,
+                **{
+                    c: rec.get(c, "")
+                    for c in (
+                        "title",
+                        "authors",
+                        "journal",
+                        "year",
+                        "publication_types",
+                        "language",
+                        "first_run",
+                        "member_record_ids",
+                        "abstract",
+                    )
+                },
             }
             if not settings.blinded:
-                queue_row[OTHER_DECISIONS_COLUMN] = "; ".join(d.describe() for d in outcomes[stage][pid].decisions if d.reviewer != reviewer)
+                queue_row[OTHER_DECISIONS_COLUMN] = "; ".join(
+                    d.describe() for d in outcomes[stage][pid].decisions if d.reviewer != reviewer
+                )
             rows.append(queue_row)
         queues[(stage, reviewer)] = rows
 
@@ -1015,8 +1295,14 @@ def screen(
         + ", ".join(f"{s} {counts.get(s, 0)}" for s in STATUSES)
     )
     return ScreeningResult(
-        status=status_rows, conflicts=conflict_rows, included=included_rows, queues=queues,
-        weights=weight_rows, evaluation=evaluation, summary=summary, queue_columns=queue_columns,
+        status=status_rows,
+        conflicts=conflict_rows,
+        included=included_rows,
+        queues=queues,
+        weights=weight_rows,
+        evaluation=evaluation,
+        summary=summary,
+        queue_columns=queue_columns,
     )
 
 

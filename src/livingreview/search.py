@@ -102,13 +102,22 @@ class Window:
         if self.start >= self.end:
             raise ValueError("a one-day window cannot be split")
         middle = self.start + (self.end - self.start) // 2
-        return (Window(self.start, middle, self.datetype), Window(middle + dt.timedelta(days=1), self.end, self.datetype))
+        return (
+            Window(self.start, middle, self.datetype),
+            Window(middle + dt.timedelta(days=1), self.end, self.datetype),
+        )
 
     def as_dict(self) -> dict[str, str]:
-        return {"mindate": self.start.isoformat(), "maxdate": self.end.isoformat(), "datetype": self.datetype}
+        return {
+            "mindate": self.start.isoformat(),
+            "maxdate": self.end.isoformat(),
+            "datetype": self.datetype,
+        }
 
 
-def run_window(run_date: str, baseline_until: str, baseline_from: str, datetype: str) -> tuple[str, Window]:
+def run_window(
+    run_date: str, baseline_until: str, baseline_from: str, datetype: str
+) -> tuple[str, Window]:
     """The kind of run (``baseline`` or ``update``) and the window it searches.
 
     >>> run_window("2021-10-31", "2021-10-31", "1800-01-01", "crdt")[0]
@@ -122,18 +131,26 @@ def run_window(run_date: str, baseline_until: str, baseline_from: str, datetype:
     earliest = parse_date(baseline_from, "search.baseline_from")
     if run < baseline:
         raise ConfigError(
-            "run_date", f"{run_date} is before search.baseline_until ({baseline_until})",
+            "run_date",
+            f"{run_date} is before search.baseline_until ({baseline_until})",
             "a date on or after the baseline (the baseline snapshot is dated search.baseline_until)",
         )
     if earliest >= baseline:
-        raise ConfigError("search.baseline_from", f"{baseline_from} is not before {baseline_until}", "an earlier date")
+        raise ConfigError(
+            "search.baseline_from",
+            f"{baseline_from} is not before {baseline_until}",
+            "an earlier date",
+        )
     if run == baseline:
         return "baseline", Window(earliest, baseline, datetype)
     return "update", Window(baseline, run, datetype)
 
 
 def snapshot_dates(
-    run_date: str, baseline_until: str, update_runs: Iterable[str] = (), existing: Iterable[str] = ()
+    run_date: str,
+    baseline_until: str,
+    update_runs: Iterable[str] = (),
+    existing: Iterable[str] = (),
 ) -> list[str]:
     """Ordered snapshot dates a run uses: baseline, then every update run up to ``run_date``.
 
@@ -157,7 +174,11 @@ def discover_snapshots(root: str | Path) -> list[str]:
     root = Path(root)
     if not root.is_dir():
         return []
-    return sorted(p.name for p in root.iterdir() if p.is_dir() and _ISO.match(p.name) and (p / PROVENANCE).is_file())
+    return sorted(
+        p.name
+        for p in root.iterdir()
+        if p.is_dir() and _ISO.match(p.name) and (p / PROVENANCE).is_file()
+    )
 
 
 # --------------------------------------------------------------------------- searching
@@ -173,7 +194,12 @@ class Slice:
 
 
 def search_slices(
-    client: EntrezClient, term: str, window: Window, *, db: str = "pubmed", max_ids: int = ESEARCH_MAX_IDS
+    client: EntrezClient,
+    term: str,
+    window: Window,
+    *,
+    db: str = "pubmed",
+    max_ids: int = ESEARCH_MAX_IDS,
 ) -> list[Slice]:
     """esearch ``window``; while a slice has more than ``max_ids`` hits, split it by date.
 
@@ -181,8 +207,12 @@ def search_slices(
         ConsistencyError: a single day still has more than ``max_ids`` hits (narrow the query).
     """
     result = client.esearch(
-        term, db=db, mindate=entrez_date(window.start), maxdate=entrez_date(window.end),
-        datetype=window.datetype, retmax=max_ids,
+        term,
+        db=db,
+        mindate=entrez_date(window.start),
+        maxdate=entrez_date(window.end),
+        datetype=window.datetype,
+        retmax=max_ids,
     )
     if result.count <= max_ids:
         return [Slice(window, result)]
@@ -191,7 +221,13 @@ def search_slices(
             f"PubMed reports {result.count} hits on the single day {window.start} ({window.datetype}), "
             f"more than esearch can list ({max_ids}); narrow the query."
         )
-    log.info("%d hits in %s..%s exceed %d: splitting the window", result.count, window.start, window.end, max_ids)
+    log.info(
+        "%d hits in %s..%s exceed %d: splitting the window",
+        result.count,
+        window.start,
+        window.end,
+        max_ids,
+    )
     first, second = window.split()
     return search_slices(client, term, first, db=db, max_ids=max_ids) + search_slices(
         client, term, second, db=db, max_ids=max_ids
@@ -238,13 +274,19 @@ def fetch_new(
         wanted = [i for i in piece.result.ids if i in new_pmids and i not in rows]
         if not wanted:
             continue
-        use_history = len(wanted) == len(piece.result.ids) and piece.result.webenv and piece.result.query_key
+        use_history = (
+            len(wanted) == len(piece.result.ids) and piece.result.webenv and piece.result.query_key
+        )
         for start in range(0, len(wanted), batch_size):
             batch = wanted[start : start + batch_size]
             if use_history:
                 body, parsed = client.efetch(
-                    db=db, webenv=piece.result.webenv, query_key=piece.result.query_key,
-                    retstart=start, retmax=batch_size, check=_batch_checker(batch, run),
+                    db=db,
+                    webenv=piece.result.webenv,
+                    query_key=piece.result.query_key,
+                    retstart=start,
+                    retmax=batch_size,
+                    check=_batch_checker(batch, run),
                 )
             else:
                 body, parsed = client.efetch(db=db, ids=batch, check=_batch_checker(batch, run))
@@ -253,7 +295,9 @@ def fetch_new(
                 rows[row["pmid"]] = row
     if set(rows) != new_pmids:
         missing = sorted(new_pmids - set(rows))[:10]
-        raise ConsistencyError(f"efetch did not return every new PMID; missing e.g. {missing}. Rerun the search.")
+        raise ConsistencyError(
+            f"efetch did not return every new PMID; missing e.g. {missing}. Rerun the search."
+        )
     return [rows[p] for p in sorted(rows, key=int)], bodies
 
 
@@ -267,7 +311,9 @@ def _utc_now() -> str:
 def snapshot_files(folder: Path) -> list[str]:
     """Relative paths of every file in a snapshot except the provenance file."""
     return sorted(
-        p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file() and p.name != PROVENANCE
+        p.relative_to(folder).as_posix()
+        for p in folder.rglob("*")
+        if p.is_file() and p.name != PROVENANCE
     )
 
 
@@ -282,7 +328,9 @@ def verify_snapshot(folder: str | Path) -> dict:
     try:
         provenance = json.loads(provenance_path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ValidationError(provenance_path, "snapshot has no provenance file", allowed="a complete snapshot") from None
+        raise ValidationError(
+            provenance_path, "snapshot has no provenance file", allowed="a complete snapshot"
+        ) from None
     except json.JSONDecodeError as exc:
         raise ValidationError(provenance_path, f"is not valid JSON ({exc})") from None
     recorded: Mapping[str, str] = provenance.get("files", {})
@@ -294,10 +342,14 @@ def verify_snapshot(folder: str | Path) -> dict:
     )
     if sorted(recorded) != present:
         changed = sorted(set(recorded) ^ set(present))
-        raise ValidationError(folder, f"files differ from the provenance record: {changed}. {advice}")
+        raise ValidationError(
+            folder, f"files differ from the provenance record: {changed}. {advice}"
+        )
     for name, digest in recorded.items():
         if sha256_file(folder / name) != digest:
-            raise ValidationError(folder / name, f"checksum differs from {PROVENANCE}. {advice}", field="sha256")
+            raise ValidationError(
+                folder / name, f"checksum differs from {PROVENANCE}. {advice}", field="sha256"
+            )
     return provenance
 
 
@@ -324,14 +376,18 @@ def keep_existing_snapshot(root: str | Path, run_date: str, queries: Mapping[str
         return False
     restore_records(target)
     provenance = verify_snapshot(target)
-    log.info("snapshot %s already complete (%d new records, checksums verified): left as it is",
-             target, len(provenance.get("pmids_new", [])))
+    log.info(
+        "snapshot %s already complete (%d new records, checksums verified): left as it is",
+        target,
+        len(provenance.get("pmids_new", [])),
+    )
     taken_with = {name: q.get("query") for name, q in provenance.get("queries", {}).items()}
     if taken_with and taken_with != {name: str(term) for name, term in queries.items()}:
         log.warning(
             "snapshot %s was taken with other queries than search.queries now holds; it keeps what "
             "it saw (provenance.json). Later update runs use the new queries; to search this "
-            "window again with them, move the folder aside and rerun", target,
+            "window again with them, move the folder aside and rerun",
+            target,
         )
     return True
 
@@ -357,10 +413,16 @@ def take_snapshot(
     """
     root = Path(root)
     if not queries:
-        raise ConfigError("search.queries", "no query configured", "at least one name: PubMed query")
+        raise ConfigError(
+            "search.queries", "no query configured", "at least one name: PubMed query"
+        )
     for name, term in queries.items():
         if not _NAME.match(name) or not str(term).strip():
-            raise ConfigError(f"search.queries.{name}", f"bad query name or empty query {term!r}", "name [A-Za-z0-9_-]+, non-empty query")
+            raise ConfigError(
+                f"search.queries.{name}",
+                f"bad query name or empty query {term!r}",
+                "name [A-Za-z0-9_-]+, non-empty query",
+            )
     kind, window = run_window(run_date, baseline_until, baseline_from, datetype)
     target = root / run_date
     if keep_existing_snapshot(root, run_date, queries):
@@ -369,7 +431,8 @@ def take_snapshot(
         target.rmdir()  # Snakemake creates the output's folder before the job starts
     elif target.exists():
         raise ValidationError(
-            target, "exists but is not a complete snapshot (no provenance.json)",
+            target,
+            "exists but is not a complete snapshot (no provenance.json)",
             allowed="move it aside (it is not part of the audit trail) and rerun",
         )
 
@@ -380,7 +443,8 @@ def take_snapshot(
     earlier = [d for d in discover_snapshots(root) if d < run_date]
     if kind == "update" and baseline_until not in earlier:
         raise ConfigError(
-            "search.baseline_until", f"no baseline snapshot {root / baseline_until} to update from",
+            "search.baseline_until",
+            f"no baseline snapshot {root / baseline_until} to update from",
             "take the baseline first (snakemake does this when run_date is after the baseline)",
         )
     holdings = known_pmids(root, earlier)
@@ -398,26 +462,47 @@ def take_snapshot(
                 piece.raw_file = f"{RAW}/esearch_{name}_{number:03d}.xml"
                 _write_bytes(tmp / piece.raw_file, piece.result.raw)
                 for message in piece.result.warnings + piece.result.errors:
-                    log.warning("query %s, %s..%s: PubMed says %s", name, piece.window.start, piece.window.end, message)
+                    log.warning(
+                        "query %s, %s..%s: PubMed says %s",
+                        name,
+                        piece.window.start,
+                        piece.window.end,
+                        message,
+                    )
                 if piece.result.count == 0:
-                    log.warning("query %s found no records in %s..%s", name, piece.window.start, piece.window.end)
+                    log.warning(
+                        "query %s found no records in %s..%s",
+                        name,
+                        piece.window.start,
+                        piece.window.end,
+                    )
             ids = [i for piece in slices for i in piece.result.ids]
             if len(set(ids)) != len(ids):
-                raise ConsistencyError(f"query {name}: date slices overlap (a PMID is in two slices); report this bug")
+                raise ConsistencyError(
+                    f"query {name}: date slices overlap (a PMID is in two slices); report this bug"
+                )
             per_query[name] = {
                 "query": term,
                 "query_translation": slices[0].result.query_translation,
                 "count": sum(p.result.count for p in slices),
                 "slices": [
-                    {**p.window.as_dict(), "count": p.result.count, "ids": p.result.ids,
-                     "warnings": p.result.warnings, "errors": p.result.errors, "raw_file": p.raw_file}
+                    {
+                        **p.window.as_dict(),
+                        "count": p.result.count,
+                        "ids": p.result.ids,
+                        "warnings": p.result.warnings,
+                        "errors": p.result.errors,
+                        "raw_file": p.raw_file,
+                    }
                     for p in slices
                 ],
             }
             all_slices.extend(slices)
             returned.extend(i for i in ids if i not in returned)
         new = {i for i in returned if i not in holdings}
-        rows, bodies = fetch_new(client, all_slices, new, run=run_date, batch_size=batch_size, db=db)
+        rows, bodies = fetch_new(
+            client, all_slices, new, run=run_date, batch_size=batch_size, db=db
+        )
         for number, body in enumerate(bodies, start=1):
             _write_bytes(tmp / RAW / f"efetch_{number:03d}.xml", body)
         write_tsv(tmp / RECORDS, rows, RECORD_COLUMNS)
@@ -454,7 +539,13 @@ def take_snapshot(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    log.info("snapshot %s: %d PMIDs returned, %d new, %d requests", target, len(returned), len(new), client.request_count)
+    log.info(
+        "snapshot %s: %d PMIDs returned, %d new, %d requests",
+        target,
+        len(returned),
+        len(new),
+        client.request_count,
+    )
     return target, True
 
 
@@ -509,12 +600,18 @@ def restore_records(folder: Path) -> bool:
             return False  # verify_snapshot reports the missing file
         provenance = json.loads((folder / PROVENANCE).read_text(encoding="utf-8"))
         if sha256_file(sealed) != provenance.get("files", {}).get(RECORDS):
-            raise ValidationError(sealed, f"checksum differs from {PROVENANCE}; restore the snapshot from backup")
+            raise ValidationError(
+                sealed, f"checksum differs from {PROVENANCE}; restore the snapshot from backup"
+            )
         try:
             os.link(sealed, records)
         except OSError:
             shutil.copy2(sealed, records)
-        log.info("restored %s from %s (Snakemake had removed it before rerunning the job)", records, sealed)
+        log.info(
+            "restored %s from %s (Snakemake had removed it before rerunning the job)",
+            records,
+            sealed,
+        )
         os.utime(records)
         restored = True
     return restored

@@ -55,7 +55,11 @@ def outcome_rows(
                     for c in crosstabs
                     if c["grouping"] == grouping and c["group"] == group and c["outcome"] == o
                 )
-                + sum(int(s[o]) for s in subgroups if s["grouping"] == grouping and s["group"] == group)
+                + sum(
+                    int(s[o])
+                    for s in subgroups
+                    if s["grouping"] == grouping and s["group"] == group
+                )
                 for o in OUTCOMES
             }
             rows.append({"grouping": grouping, "group": group, "n": sum(counts.values()), **counts})
@@ -98,7 +102,10 @@ def published_tests(
     """The three tests of the Results section, recomputed from the data."""
     arms = list(arms)
     line_by_cni = [
-        [sum(int(a[f"line_{line}"]) for a in arms if a["cni"] == cni) for line in ("second", "third")]
+        [
+            sum(int(a[f"line_{line}"]) for a in arms if a["cni"] == cni)
+            for line in ("second", "third")
+        ]
         for cni in CNIS
     ]
     odds_ratio, fisher_p = stats.fisher_exact(line_by_cni, alternative="two-sided")
@@ -157,7 +164,11 @@ GROUP_LABELS = {
     "second": "Second-line treatment",
     "third": "Third-line treatment",
 }
-GROUPING_LABELS = {"cni": "By CNI", "indication": "By reason for starting the CNI", "line": "By line of treatment"}
+GROUPING_LABELS = {
+    "cni": "By CNI",
+    "indication": "By reason for starting the CNI",
+    "line": "By line of treatment",
+}
 
 
 def summary_markdown(
@@ -167,7 +178,9 @@ def summary_markdown(
     discontinuations: Iterable[Mapping[str, object]],
 ) -> str:
     """A human-readable summary: counts with percentages, flagged where the article differs."""
-    published = {(p["grouping"], p["group"], p["outcome"]): int(p["percent"]) for p in published_percentages}
+    published = {
+        (p["grouping"], p["group"], p["outcome"]): int(p["percent"]) for p in published_percentages
+    }
     lines = [
         "# Results of CNI treatment",
         "",
@@ -178,7 +191,12 @@ def summary_markdown(
     ]
     differences = 0
     for grouping, title in GROUPING_LABELS.items():
-        lines += [f"## {title}", "", "| Group | n | Remission | Response | Treatment failure | Unknown |", "|---|---:|---:|---:|---:|---:|"]
+        lines += [
+            f"## {title}",
+            "",
+            "| Group | n | Remission | Response | Treatment failure | Unknown |",
+            "|---|---:|---:|---:|---:|---:|",
+        ]
         for row in (r for r in outcome_table if r["grouping"] == grouping):
             cells = []
             for outcome in OUTCOMES:
@@ -190,14 +208,24 @@ def summary_markdown(
                     cell += f"; published {printed}%"
                     differences += 1
                 cells.append(cell + ")")
-            lines.append(f"| {GROUP_LABELS.get(str(row['group']), row['group'])} | {row['n']} | " + " | ".join(cells) + " |")
+            lines.append(
+                f"| {GROUP_LABELS.get(str(row['group']), row['group'])} | {row['n']} | "
+                + " | ".join(cells)
+                + " |"
+            )
         lines.append("")
     lines += ["## Tests", "", "| Test | Comparison | Statistic | p |", "|---|---|---:|---:|"]
     for test in tests:
         lines.append(
             f"| {test['test']} | {test['comparison']} | {float(test['statistic']):.3f} | {format_p(float(test['p_value']))} |"
         )
-    lines += ["", "## Discontinuation as reported", "", "| CNI | Reason | Patients | Of | Printed % | Note |", "|---|---|---:|---:|---:|---|"]
+    lines += [
+        "",
+        "## Discontinuation as reported",
+        "",
+        "| CNI | Reason | Patients | Of | Printed % | Note |",
+        "|---|---|---:|---:|---:|---|",
+    ]
     for row in discontinuations:
         lines.append(
             f"| {row['cni']} | {row['reason']} | {row['patients']} | {row['denominator']} | "
@@ -224,12 +252,29 @@ def remission_rows(arms: Iterable[Mapping[str, object]]) -> list[dict[str, objec
     rows: list[dict[str, object]] = []
     for cni in CNIS:
         for arm in (a for a in arms if a["cni"] == cni):
-            rows.append({"study": arm["label"], "subgroup": cni, "n": arm["n"], "events": arm["remission"],
-                         "study_id": arm["study_id"], "cni": cni})
+            rows.append(
+                {
+                    "study": arm["label"],
+                    "subgroup": cni,
+                    "n": arm["n"],
+                    "events": arm["remission"],
+                    "study_id": arm["study_id"],
+                    "cni": cni,
+                }
+            )
     studies: dict[object, dict[str, object]] = {}
     for arm in arms:
-        study = studies.setdefault(arm["study_id"], {"study": arm["label"], "subgroup": "both", "n": 0, "events": 0,
-                                                      "study_id": arm["study_id"], "cni": []})
+        study = studies.setdefault(
+            arm["study_id"],
+            {
+                "study": arm["label"],
+                "subgroup": "both",
+                "n": 0,
+                "events": 0,
+                "study_id": arm["study_id"],
+                "cni": [],
+            },
+        )
         study["n"] = int(study["n"]) + int(arm["n"])  # type: ignore[arg-type]
         study["events"] = int(study["events"]) + int(arm["remission"])  # type: ignore[arg-type]
         study["cni"].append(arm["cni"])  # type: ignore[union-attr]
@@ -240,11 +285,21 @@ def remission_rows(arms: Iterable[Mapping[str, object]]) -> list[dict[str, objec
 
 
 STUDY_PROPORTION_COLUMNS: tuple[str, ...] = (
-    "subgroup", "study", "study_id", "cni", "n", "events", "proportion", "ci_low", "ci_high",
+    "subgroup",
+    "study",
+    "study_id",
+    "cni",
+    "n",
+    "events",
+    "proportion",
+    "ci_low",
+    "ci_high",
 )
 
 
-def study_proportions(rows: Iterable[Mapping[str, object]], level: float = 0.95) -> list[dict[str, object]]:
+def study_proportions(
+    rows: Iterable[Mapping[str, object]], level: float = 0.95
+) -> list[dict[str, object]]:
     """Each arm's remission proportion with its exact (Clopper-Pearson) interval."""
     from .meta import clopper_pearson
 
@@ -252,6 +307,12 @@ def study_proportions(rows: Iterable[Mapping[str, object]], level: float = 0.95)
     for row in rows:
         n, events = int(row["n"]), int(row["events"])
         low, high = clopper_pearson(events, n, level)
-        out.append({**{k: row[k] for k in ("subgroup", "study", "study_id", "cni", "n", "events")},
-                    "proportion": events / n, "ci_low": low, "ci_high": high})
+        out.append(
+            {
+                **{k: row[k] for k in ("subgroup", "study", "study_id", "cni", "n", "events")},
+                "proportion": events / n,
+                "ci_low": low,
+                "ci_high": high,
+            }
+        )
     return out

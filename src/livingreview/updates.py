@@ -17,8 +17,20 @@ from pathlib import Path
 from .io import atomic_open, read_tsv
 
 WHATS_NEW_COLUMNS: tuple[str, ...] = (
-    "subgroup", "method", "previous_version", "previous_k", "k", "previous_estimate", "estimate",
-    "change", "previous_ci_low", "previous_ci_high", "ci_low", "ci_high", "flag", "why",
+    "subgroup",
+    "method",
+    "previous_version",
+    "previous_k",
+    "k",
+    "previous_estimate",
+    "estimate",
+    "change",
+    "previous_ci_low",
+    "previous_ci_high",
+    "ci_low",
+    "ci_high",
+    "flag",
+    "why",
 )
 FLAG = "may change conclusions"
 
@@ -48,17 +60,32 @@ def compare_pooled(
         reasons = []
         if change is not None and abs(change) >= estimate_change:
             reasons.append(f"estimate moved by {change:+.3f} (threshold {estimate_change:.3f})")
-        if (flag_previous_outside_ci and old_estimate is not None and ci_low is not None
-                and ci_high is not None and not ci_low <= old_estimate <= ci_high):
+        if (
+            flag_previous_outside_ci
+            and old_estimate is not None
+            and ci_low is not None
+            and ci_high is not None
+            and not ci_low <= old_estimate <= ci_high
+        ):
             reasons.append("previous estimate lies outside the new 95% CI")
-        rows.append({
-            "subgroup": key[0], "method": key[1], "previous_version": previous_version,
-            "previous_k": old.get("k", ""), "k": row.get("k", ""),
-            "previous_estimate": old_estimate, "estimate": estimate, "change": change,
-            "previous_ci_low": _float(old.get("ci_low")), "previous_ci_high": _float(old.get("ci_high")),
-            "ci_low": ci_low, "ci_high": ci_high,
-            "flag": FLAG if reasons else "", "why": "; ".join(reasons),
-        })
+        rows.append(
+            {
+                "subgroup": key[0],
+                "method": key[1],
+                "previous_version": previous_version,
+                "previous_k": old.get("k", ""),
+                "k": row.get("k", ""),
+                "previous_estimate": old_estimate,
+                "estimate": estimate,
+                "change": change,
+                "previous_ci_low": _float(old.get("ci_low")),
+                "previous_ci_high": _float(old.get("ci_high")),
+                "ci_low": ci_low,
+                "ci_high": ci_high,
+                "flag": FLAG if reasons else "",
+                "why": "; ".join(reasons),
+            }
+        )
     return rows
 
 
@@ -67,8 +94,11 @@ def latest_history(history_dir: str | Path, run_date: str) -> Path | None:
     folder = Path(history_dir)
     if not folder.is_dir():
         return None
-    earlier = sorted(p for p in folder.iterdir()
-                     if p.is_dir() and p.name < run_date and (p / "meta_analysis.tsv").is_file())
+    earlier = sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_dir() and p.name < run_date and (p / "meta_analysis.tsv").is_file()
+    )
     return earlier[-1] if earlier else None
 
 
@@ -110,9 +140,12 @@ def whats_new_markdown(
         lines.append(f"Studies no longer in the synthesis: {', '.join(left)}.")
     lines += [
         "",
-        ("**An estimate changed enough that it may change conclusions:** "
-         + "; ".join(f"{r['subgroup']} ({r['method']}): {r['why']}" for r in flagged))
-        if flagged else "No pooled estimate crossed the thresholds: conclusions stand.",
+        (
+            "**An estimate changed enough that it may change conclusions:** "
+            + "; ".join(f"{r['subgroup']} ({r['method']}): {r['why']}" for r in flagged)
+        )
+        if flagged
+        else "No pooled estimate crossed the thresholds: conclusions stand.",
         "",
         "| Group | Method | k before → now | Remission before | Remission now | Change | 95% CI now | Flag |",
         "|---|---|---|---:|---:|---:|---|---|",
@@ -158,7 +191,9 @@ def report_update(
         previous = pool(remission_rows(baseline_arms), analysis="remission")
         previous_ids = sorted({str(s["study_id"]) for s in baseline_arms})
         version = "the published review (Baven-Pronk et al. 2022, search to October 2021)"
-    comparison = compare_pooled(previous, current, version, estimate_change, flag_previous_outside_ci)
+    comparison = compare_pooled(
+        previous, current, version, estimate_change, flag_previous_outside_ci
+    )
     entered = [s for s in current_ids if s not in previous_ids]
     left = [s for s in previous_ids if s not in current_ids]
     write_tsv(tsv_path, comparison, WHATS_NEW_COLUMNS)

@@ -17,14 +17,20 @@ def main(snakemake) -> None:
         checks.check_export(dict(params.spec))
         checked = list(inp.files)
     elif params.check == "dedup_verdicts":
-        checks.check_dedup_verdicts([*inp.snapshots, *inp.imports], inp.verdicts, dict(params.settings))
+        checks.check_dedup_verdicts(
+            [*inp.snapshots, *inp.imports], inp.verdicts, dict(params.settings)
+        )
         checked = [inp.verdicts]
     elif params.check == "screening_sheets":
-        checks.check_screening_sheets(inp.unique, list(inp.sheets), dict(params.settings), params.run_date, inp.studies)
+        checks.check_screening_sheets(
+            inp.unique, list(inp.sheets), dict(params.settings), params.run_date, inp.studies
+        )
         checked = list(inp.sheets)
     elif params.check == "extraction_sheets":
         included = inp.included[0] if inp.included else None
-        checks.check_extraction_sheets(Path(inp.baseline[0]).parent, list(inp.sheets), included, params.min_extractors)
+        checks.check_extraction_sheets(
+            Path(inp.baseline[0]).parent, list(inp.sheets), included, params.min_extractors
+        )
         checked = list(inp.sheets)
     else:
         raise ValueError(f"unknown check {params.check!r}")

@@ -19,7 +19,9 @@ def main(snakemake) -> None:
     logger = setup_logging(log_path_of(snakemake))
     baseline = load_baseline(Path(snakemake.input.baseline[0]).parent)
     arms = read_study_table(snakemake.input.studies)
-    outcomes = outcome_rows(arms, baseline.crosstabs, read_subgroup_table(snakemake.input.subgroups))
+    outcomes = outcome_rows(
+        arms, baseline.crosstabs, read_subgroup_table(snakemake.input.subgroups)
+    )
     tests = published_tests(arms, outcomes)
     write_tsv(snakemake.output.outcomes, outcomes, OUTCOME_COLUMNS)
     write_tsv(snakemake.output.tests, tests, TEST_COLUMNS)

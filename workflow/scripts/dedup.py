@@ -18,7 +18,10 @@ def main(snakemake) -> None:
     )
     log.info(
         "%d publications, %d duplicate records merged, %d uncertain pairs in %s",
-        len(outcome.unique), len(outcome.duplicates), len(outcome.maybe), snakemake.output.maybe,
+        len(outcome.unique),
+        len(outcome.duplicates),
+        len(outcome.maybe),
+        snakemake.output.maybe,
     )
 
 

@@ -11,8 +11,12 @@ def main(snakemake) -> None:
     )
     log.info(
         "%s %s: %d records (%d with PMID, %d with DOI, %d hashed ids)",
-        summary["database"], summary["search_date"], summary["records"],
-        summary["with_pmid"], summary["with_doi"], summary["hashed_ids"],
+        summary["database"],
+        summary["search_date"],
+        summary["records"],
+        summary["with_pmid"],
+        summary["with_doi"],
+        summary["hashed_ids"],
     )
 
 

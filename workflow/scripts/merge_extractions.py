@@ -18,16 +18,22 @@ from livingreview.logs import log_path_of, setup_logging
 def main(snakemake) -> None:
     logger = setup_logging(log_path_of(snakemake))
     baseline = load_baseline(Path(snakemake.input.baseline[0]).parent)
-    included = included_study_ids(snakemake.input.included[0]) if snakemake.input.included else set()
-    result = merge_extractions(baseline, list(snakemake.input.sheets), included, snakemake.params.min_extractors)
+    included = (
+        included_study_ids(snakemake.input.included[0]) if snakemake.input.included else set()
+    )
+    result = merge_extractions(
+        baseline, list(snakemake.input.sheets), included, snakemake.params.min_extractors
+    )
     write_tsv(snakemake.output.studies, result.studies, STUDY_TABLE_COLUMNS)
     write_tsv(snakemake.output.subgroups, result.subgroups, SUBGROUP_TABLE_COLUMNS)
     write_tsv(snakemake.output.discrepancies, result.discrepancies, DISCREPANCY_COLUMNS)
     write_tsv(snakemake.output.status, result.status, STATUS_COLUMNS)
     logger.info(
         "%d study arms (%d new), %d subgroup rows, %d discrepancies",
-        len(result.studies), sum(1 for s in result.studies if s["version"] != "baseline"),
-        len(result.subgroups), len(result.discrepancies),
+        len(result.studies),
+        sum(1 for s in result.studies if s["version"] != "baseline"),
+        len(result.subgroups),
+        len(result.discrepancies),
     )
 
 

@@ -10,7 +10,10 @@ def main(snakemake) -> None:
     out = snakemake.output
     draw_flows(
         snakemake.input.counts,
-        {"cumulative": [out.svg, out.pdf, out.png], "baseline": [out.baseline_svg, out.baseline_pdf]},
+        {
+            "cumulative": [out.svg, out.pdf, out.png],
+            "baseline": [out.baseline_svg, out.baseline_pdf],
+        },
         dict(snakemake.params.titles),
         footnote=str(snakemake.params.footnote),
     )

@@ -19,8 +19,13 @@ from livingreview.screening import (
 def main(snakemake) -> None:
     log = setup_logging(log_path_of(snakemake), "livingreview.screening")
     settings = ScreeningSettings.from_params(snakemake.params.settings, snakemake.params.run_date)
-    result = screen(snakemake.input.unique, list(snakemake.input.sheets), settings, snakemake.input.studies,
-                    maybe_path=snakemake.input.maybe)
+    result = screen(
+        snakemake.input.unique,
+        list(snakemake.input.sheets),
+        settings,
+        snakemake.input.studies,
+        maybe_path=snakemake.input.maybe,
+    )
     out = snakemake.output
     write_tsv(out.status, result.status, STATUS_COLUMNS)
     write_tsv(out.conflicts, result.conflicts, CONFLICT_COLUMNS)

@@ -21,13 +21,26 @@ def main(snakemake):
         return
     transport = ReplayTransport(p.replay_dir) if p.mode == "replay" else None
     client = EntrezClient(
-        email=p.email, tool=p.tool, api_key_env=p.api_key_env, base_url=p.base_url,
-        transport=transport, timeout=p.timeout, max_tries=p.max_tries, backoff=p.backoff,
+        email=p.email,
+        tool=p.tool,
+        api_key_env=p.api_key_env,
+        base_url=p.base_url,
+        transport=transport,
+        timeout=p.timeout,
+        max_tries=p.max_tries,
+        backoff=p.backoff,
     )
     take_snapshot(
-        root=root, run_date=snakemake.wildcards.run_date, baseline_until=p.baseline_until,
-        baseline_from=p.baseline_from, datetype=p.date_type, queries=dict(p.queries),
-        client=client, mode=p.mode, batch_size=p.batch_size, max_ids=p.max_ids,
+        root=root,
+        run_date=snakemake.wildcards.run_date,
+        baseline_until=p.baseline_until,
+        baseline_from=p.baseline_from,
+        datetype=p.date_type,
+        queries=dict(p.queries),
+        client=client,
+        mode=p.mode,
+        batch_size=p.batch_size,
+        max_ids=p.max_ids,
     )
 
 

@@ -7,8 +7,11 @@ from livingreview.search import write_receipt
 def main(snakemake) -> None:
     logger = setup_logging(log_path_of(snakemake))
     provenance = write_receipt(snakemake.input.records, snakemake.output.receipt)
-    logger.info("receipt of the %s snapshot: %s PMIDs returned", snakemake.wildcards.run_date,
-                len(provenance.get("pmids_returned", [])))
+    logger.info(
+        "receipt of the %s snapshot: %s PMIDs returned",
+        snakemake.wildcards.run_date,
+        len(provenance.get("pmids_returned", [])),
+    )
 
 
 if "snakemake" in globals():
