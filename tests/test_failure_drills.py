@@ -123,7 +123,7 @@ def kill_run(process, project: Path) -> None:
             if p.name.isdigit() and _works_in(p, project)
         ]
         if not strays:
-            return
+            break
         for pid in strays:  # only processes of this drill's copy, started by this test
             try:
                 os.kill(pid, signal.SIGKILL)

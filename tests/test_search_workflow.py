@@ -36,12 +36,17 @@ def test_default_replay_builds_baseline_and_update_and_forcerun_rewrites_nothing
     config = yaml.safe_load((work / "config.yaml").read_text())
     base = f"results/search/pubmed/{config['search']['baseline_until']}"
     update = f"results/search/pubmed/{config['run_date']}"
-    run_snakemake(work, f"{update}/records.tsv")
+    table = f"results/search/tables/pubmed-{config['run_date']}.tsv"
+    run_snakemake(work, table)
+    assert (work / table).read_bytes() == (work / update / "records.tsv").read_bytes()
     assert (work / base / "provenance.json").is_file() and (
         work / update / "provenance.json"
     ).is_file()
     before = digests(work / "results" / "search")
-    run_snakemake(work, f"{update}/records.tsv", "--forcerun", "search_pubmed")
+    snapshots = digests(work / "results" / "search" / "pubmed")
+    # Snakemake deletes the job's declared outputs first: they are copies outside the snapshot.
+    run_snakemake(work, table, "--forcerun", "search_pubmed")
+    assert digests(work / "results" / "search" / "pubmed") == snapshots
     assert digests(work / "results" / "search") == before
     log = (work / "logs" / "search" / f"pubmed-{config['run_date']}.log").read_text()
     assert "checksums verified" in log
@@ -66,7 +71,7 @@ def test_live_mode_against_loopback_never_writes_the_api_key(tmp_path):
         try:
             server.faults = ["429"]
             run_snakemake(
-                work, "results/search/pubmed/2024-01-31/records.tsv", "--configfile", "live.yaml"
+                work, "results/search/tables/pubmed-2024-01-31.tsv", "--configfile", "live.yaml"
             )
         finally:
             if env_key is None:

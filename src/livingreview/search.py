@@ -617,15 +617,20 @@ def restore_records(folder: Path) -> bool:
     return restored
 
 
-def write_receipt(records_path: str | Path, receipt_path: str | Path) -> dict:
-    """Copy a snapshot's provenance.json out of the snapshot, for the audit report.
+def publish_snapshot(
+    root: str | Path, run_date: str, table_path: str | Path, receipt_path: str | Path
+) -> dict:
+    """Write the declared copies of a complete, verified snapshot, outside it.
 
-    The snapshot itself is never declared as a report item (Snakemake would manage it); the
-    receipt is a byte-identical copy that can be regenerated at any time.
+    ``table_path`` gets the snapshot's records.tsv and ``receipt_path`` its provenance.json,
+    byte for byte (atomic writes; copies, not links, so nothing written to them can reach the
+    snapshot). Later stages read the table; the snapshot itself is never a workflow output.
     """
-    from .io import write_text
+    from .io import atomic_open
 
-    provenance = Path(records_path).parent / "provenance.json"
-    text = provenance.read_text(encoding="utf-8")
-    write_text(receipt_path, text)
-    return json.loads(text)
+    folder = Path(root) / run_date
+    provenance = verify_snapshot(folder)
+    for source, target in ((folder / RECORDS, table_path), (folder / PROVENANCE, receipt_path)):
+        with open(source, "rb") as src, atomic_open(target, "wb") as dst:
+            shutil.copyfileobj(src, dst)
+    return provenance

@@ -70,6 +70,7 @@ def included_reports():
 from livingreview.search import discover_snapshots, snapshot_dates  # noqa: E402
 
 PUBMED_ROOT = "results/search/pubmed"
+PUBMED_TABLES = "results/search/tables"
 
 
 def pubmed_snapshot_dates():
@@ -83,17 +84,20 @@ def pubmed_snapshot_dates():
 
 
 def pubmed_snapshots(wildcards=None):
-    """records.tsv of every PubMed snapshot this run uses, baseline first (dedup's input).
+    """The record table of every PubMed snapshot this run uses, baseline first (dedup's input).
+
+    These are the declared copies results/search/tables/pubmed-<date>.tsv, byte-identical to
+    the snapshots' records.tsv, which no rule declares (so Snakemake never deletes them).
 
     Works called at parse time (``pubmed_snapshots()``) or as an input function.
     """
-    return [f"{PUBMED_ROOT}/{day}/records.tsv" for day in pubmed_snapshot_dates()]
+    return [f"{PUBMED_TABLES}/pubmed-{day}.tsv" for day in pubmed_snapshot_dates()]
 
 
 def _earlier_pubmed_snapshots(wildcards):
     """Snapshots are taken in date order: an update fetches only PMIDs no earlier one holds."""
     return [
-        f"{PUBMED_ROOT}/{day}/records.tsv"
+        f"{PUBMED_TABLES}/pubmed-{day}.tsv"
         for day in pubmed_snapshot_dates()
         if day < wildcards.run_date
     ]

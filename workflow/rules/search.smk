@@ -2,11 +2,13 @@
 # snapshots results/search/pubmed/<date>/ (raw/, records.tsv, sealed/, provenance.json).
 #
 # Immutability against Snakemake's habits: Snakemake deletes a job's declared outputs before
-# rerunning it (code change, --forcerun) and after a failure. Only records.tsv is declared;
-# the snapshot is built in a hidden temporary sibling folder and renamed into place when
-# complete. If the job runs again for an existing snapshot, it verifies the checksums in
-# provenance.json and puts records.tsv back from sealed/records.tsv (a hard link to the same
-# bytes), so nothing in the snapshot is ever rewritten. See livingreview.search.
+# rerunning it (code change, --forcerun) and after a failure. So the snapshot folder is never
+# a declared output: the job builds it in a hidden temporary sibling folder, renames it into
+# place when complete, and then publishes two declared copies outside it, the record table
+# results/search/tables/pubmed-<date>.tsv (what later stages read) and the receipt
+# results/search/receipts/pubmed-<date>.json (provenance, for the report). Rerunning the job
+# for an existing snapshot verifies its checksums and republishes the copies; nothing in the
+# snapshot is ever rewritten. See livingreview.search.
 
 # Input functions (pubmed_snapshots, ...) are in common.smk.
 
@@ -16,10 +18,17 @@ rule search_pubmed:
         earlier=_earlier_pubmed_snapshots,
         code=package_modules("records", "entrez", "pubmed", "search"),
     output:
-        records=f"{PUBMED_ROOT}/{{run_date}}/records.tsv",
+        table=f"{PUBMED_TABLES}/pubmed-{{run_date}}.tsv",
+        receipt=report(
+            "results/search/receipts/pubmed-{run_date}.json",
+            caption="../report/search_provenance.rst",
+            category="Search provenance",
+            labels={"source": "PubMed", "run": "{run_date}"},
+        ),
     log:
         "logs/search/pubmed-{run_date}.log",
     params:
+        snapshot_root=PUBMED_ROOT,
         mode=config["search"]["mode"],
         baseline_until=config["search"]["baseline_until"],
         baseline_from=config["search"]["baseline_from"],
@@ -40,35 +49,14 @@ rule search_pubmed:
     threads: 1
     resources:
         ncbi_api=1,
+        mem_mb=1000,
     script:
         "../scripts/search_pubmed.py"
 
 
-rule search_receipt:
-    input:
-        records=f"{PUBMED_ROOT}/{{run_date}}/records.tsv",
-        code=package_modules("search"),
-    output:
-        receipt=report(
-            "results/search/receipts/pubmed-{run_date}.json",
-            caption="../report/search_provenance.rst",
-            category="Search provenance",
-            labels={"source": "PubMed", "run": "{run_date}"},
-        ),
-    log:
-        "logs/search/receipt-{run_date}.log",
-    threads: 1
-    resources:
-        mem_mb=200,
-    script:
-        "../scripts/search_receipt.py"
-
-
-# Network step: on a cluster it runs on the head node, where NCBI is reachable; the receipt
-# is a file copy.
+# Network step: on a cluster it runs on the head node, where NCBI is reachable.
 localrules:
     search_pubmed,
-    search_receipt,
 
 
 TARGETS["search"] = [

@@ -1,4 +1,4 @@
-"""Take (or verify and restore) the PubMed snapshot of one run date."""
+"""Take (or verify) the PubMed snapshot of one run date; publish its table and receipt."""
 
 import signal
 import sys
@@ -6,7 +6,7 @@ from pathlib import Path
 
 from livingreview.entrez import EntrezClient, ReplayTransport
 from livingreview.logs import log_path_of, setup_logging
-from livingreview.search import keep_existing_snapshot, take_snapshot
+from livingreview.search import keep_existing_snapshot, publish_snapshot, take_snapshot
 
 
 def main(snakemake):
@@ -15,9 +15,11 @@ def main(snakemake):
     # snapshot folder is removed on the way out.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     p = snakemake.params
-    root = Path(snakemake.output.records).parents[1]
+    root = Path(p.snapshot_root)
+    run_date = snakemake.wildcards.run_date
     # An existing snapshot is verified and kept before anything could fail (no client needed).
-    if keep_existing_snapshot(root, snakemake.wildcards.run_date, dict(p.queries)):
+    if keep_existing_snapshot(root, run_date, dict(p.queries)):
+        publish_snapshot(root, run_date, snakemake.output.table, snakemake.output.receipt)
         return
     transport = ReplayTransport(p.replay_dir) if p.mode == "replay" else None
     client = EntrezClient(
@@ -32,7 +34,7 @@ def main(snakemake):
     )
     take_snapshot(
         root=root,
-        run_date=snakemake.wildcards.run_date,
+        run_date=run_date,
         baseline_until=p.baseline_until,
         baseline_from=p.baseline_from,
         datetype=p.date_type,
@@ -42,6 +44,7 @@ def main(snakemake):
         batch_size=p.batch_size,
         max_ids=p.max_ids,
     )
+    publish_snapshot(root, run_date, snakemake.output.table, snakemake.output.receipt)
 
 
 if "snakemake" in globals():
