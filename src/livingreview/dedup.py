@@ -70,7 +70,7 @@ from .normalise import (
     strip_title_notes,
     title_language,
 )
-from .records import RECORD_COLUMNS, normalise_doi, normalise_pmid
+from .records import RECORD_COLUMNS, UNIQUE_COLUMNS, normalise_doi, normalise_pmid
 
 log = logging.getLogger(__name__)
 
@@ -978,15 +978,6 @@ def duplicate_groups(
 
 # ----------------------------------------------------------------------- workflow layer
 
-UNIQUE_COLUMNS: tuple[str, ...] = (
-    "publication_id",
-    "canonical_record_id",
-    "member_record_ids",
-    "sources",
-    "first_run",
-    "n_records",
-    *RECORD_COLUMNS,
-)
 DUPLICATE_COLUMNS = (
     "record_id",
     "duplicate_of",

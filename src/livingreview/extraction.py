@@ -87,18 +87,6 @@ def read_subgroup_table(path: str | Path) -> list[dict[str, object]]:
     return _read_counts(path, SUBGROUP_TABLE_COLUMNS, SUBGROUP_COUNTS)
 
 
-def check_unique_arms(rows: Sequence[Mapping[str, object]], path: str | Path) -> None:
-    """One row per (study, CNI): a second one would double-count patients."""
-    seen: set[tuple[object, object]] = set()
-    for index, row in enumerate(rows, start=2):
-        key = (row["study_id"], row["cni"])
-        if key in seen:
-            raise ValidationError(
-                path, "study and CNI appear twice", line=index, field="study_id", value=key
-            )
-        seen.add(key)
-
-
 # --------------------------------------------------------------------------------------
 # Extraction sheets for new studies
 # --------------------------------------------------------------------------------------

@@ -140,6 +140,11 @@ def read_tsv(
     return rows
 
 
+def read_rows(path: str | Path) -> list[dict[str, str]]:
+    """Read a table the workflow wrote, as plain dicts (no ``__line__`` key)."""
+    return [{k: v for k, v in row.items() if k != "__line__"} for row in read_tsv(path)]
+
+
 def sha256_file(path: str | Path) -> str:
     """Hex SHA-256 of a file's bytes (for manifests and immutability checks)."""
     digest = hashlib.sha256()

@@ -60,6 +60,18 @@ RECORD_COLUMNS: tuple[str, ...] = (
 
 MULTI_VALUE_SEPARATOR = "; "
 
+#: Columns of the publication table ``results/records/unique.tsv`` (written by the dedup
+#: stage, read by screening and PRISMA): the cluster's keys, then its canonical record.
+UNIQUE_COLUMNS: tuple[str, ...] = (
+    "publication_id",
+    "canonical_record_id",
+    "member_record_ids",
+    "sources",
+    "first_run",
+    "n_records",
+    *RECORD_COLUMNS,
+)
+
 _DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
 _DOI_SHAPE = re.compile(r"^10\.\d{4,9}/\S+$")
 

@@ -47,7 +47,7 @@ from typing import Any
 
 from . import errors
 from .errors import ConfigError, InputFileError, ReviewError
-from .io import read_tsv, sha256_file, write_text
+from .io import read_rows, sha256_file, write_text
 from .logs import ERROR_MARKER
 
 log = logging.getLogger(__name__)
@@ -297,10 +297,6 @@ ESTIMATE_TABLES: dict[str, tuple[str, ...]] = {
 }
 
 
-def _rows(path: Path) -> list[dict[str, str]]:
-    return [{k: v for k, v in row.items() if k != "__line__"} for row in read_tsv(path)]
-
-
 def _int(value: str | None) -> int:
     try:
         return int(str(value).strip() or 0)
@@ -341,7 +337,7 @@ def records_section(paths: RunPaths, run_date: str, base: Path) -> dict[str, Any
     missing = [Path(paths.records) / n for n in names if not (folder / n).is_file()]
     if missing:
         return _missing(*missing)
-    run_rows = [r for r in _rows(folder / "runs.tsv") if r.get("run") == run_date]
+    run_rows = [r for r in read_rows(folder / "runs.tsv") if r.get("run") == run_date]
     counted = (
         "records_identified",
         "previously_retrieved",
@@ -360,9 +356,9 @@ def records_section(paths: RunPaths, run_date: str, base: Path) -> dict[str, Any
             for r in run_rows
             if r.get("source") != "all"
         },
-        "publications_total": len(_rows(folder / "unique.tsv")),
-        "duplicate_records_total": len(_rows(folder / "duplicates.tsv")),
-        "uncertain_pairs_awaiting_verdict": len(_rows(folder / "maybe.tsv")),
+        "publications_total": len(read_rows(folder / "unique.tsv")),
+        "duplicate_records_total": len(read_rows(folder / "duplicates.tsv")),
+        "uncertain_pairs_awaiting_verdict": len(read_rows(folder / "maybe.tsv")),
     }
 
 
@@ -373,7 +369,7 @@ def screening_section(paths: RunPaths, base: Path) -> dict[str, Any]:
     status = folder / "status.tsv"
     if not status.is_file():
         return _missing(Path(paths.screening) / "status.tsv")
-    rows = _rows(status)
+    rows = read_rows(status)
     awaiting: dict[str, Counter[str]] = {}
     for row in rows:
         for reviewer in (r.strip() for r in row.get("awaiting_reviewers", "").split(";")):
@@ -390,12 +386,12 @@ def screening_section(paths: RunPaths, base: Path) -> dict[str, Any]:
     queue_root = folder / "queue"
     if queue_root.is_dir():
         section["queues"] = {
-            stage.name: {q.stem: len(_rows(q)) for q in sorted(stage.glob("*.tsv"))}
+            stage.name: {q.stem: len(read_rows(q)) for q in sorted(stage.glob("*.tsv"))}
             for stage in sorted(p for p in queue_root.iterdir() if p.is_dir())
         }
     conflicts = folder / "conflicts.tsv"
     if conflicts.is_file():
-        section["conflicts_awaiting_adjudication"] = len(_rows(conflicts))
+        section["conflicts_awaiting_adjudication"] = len(read_rows(conflicts))
     return section
 
 
@@ -411,14 +407,14 @@ def studies_added(rows: Sequence[Mapping[str, str]], history_dir: Path, run_date
     previous = latest_history(history_dir, run_date)
     if previous is None:
         return new
-    return new - {r.get("study_id", "") for r in _rows(previous / "studies.tsv")}
+    return new - {r.get("study_id", "") for r in read_rows(previous / "studies.tsv")}
 
 
 def extraction_section(paths: RunPaths, run_date: str, base: Path) -> dict[str, Any]:
     path = base / paths.extraction_studies
     if not path.is_file():
         return _missing(Path(paths.extraction_studies))
-    rows = _rows(path)
+    rows = read_rows(path)
     studies = sorted({r.get("study_id", "") for r in rows if r.get("study_id")})
     added = sorted(studies_added(rows, base / paths.synthesis / "history", run_date))
     return {
@@ -431,13 +427,13 @@ def extraction_section(paths: RunPaths, run_date: str, base: Path) -> dict[str, 
     }
 
 
-def estimate_rows(paths: RunPaths, base: Path) -> dict[str, list[dict[str, str]]]:
+def estimateread_rows(paths: RunPaths, base: Path) -> dict[str, list[dict[str, str]]]:
     """The pooled-estimate tables that exist, as rows (small tables; kept in summary.json)."""
     tables = {}
     for name in ESTIMATE_TABLES:
         path = base / paths.synthesis / name
         if path.is_file():
-            tables[(Path(paths.synthesis) / name).as_posix()] = _rows(path)
+            tables[(Path(paths.synthesis) / name).as_posix()] = read_rows(path)
     return tables
 
 
@@ -511,7 +507,7 @@ def versus_previous_version(whats_new: Path) -> dict[str, Any]:
             "differences": [],
             "note": "no earlier run record and no whats_new.tsv",
         }
-    rows = _rows(whats_new)
+    rows = read_rows(whats_new)
     moved = [
         {
             key: row.get(key, "")
@@ -603,7 +599,7 @@ def build_run_record(
         "outputs": outputs,
     }
 
-    estimates = estimate_rows(paths, base)
+    estimates = estimateread_rows(paths, base)
     previous_date = previous_run(runs_dir, run_date)
     pooled: dict[str, Any] = {"tables": sorted(estimates), "compared_with": previous_date}
     file_changes: dict[str, Any] = {"compared_with": previous_date}

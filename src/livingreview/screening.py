@@ -43,7 +43,7 @@ from pathlib import Path
 
 from .errors import ConfigError, InputFileError, ValidationError
 from .io import read_tsv
-from .records import MULTI_VALUE_SEPARATOR, RECORD_COLUMNS
+from .records import MULTI_VALUE_SEPARATOR
 
 log = logging.getLogger(__name__)
 
@@ -75,15 +75,6 @@ STATUSES: tuple[str, ...] = (
     FULL_TEXT_NOT_RETRIEVED,
     EXCLUDED_FULL_TEXT,
     INCLUDED,
-)
-
-UNIQUE_COLUMNS: tuple[str, ...] = (
-    "publication_id",
-    "canonical_record_id",
-    "member_record_ids",
-    "sources",
-    "first_run",
-    *RECORD_COLUMNS,
 )
 
 STATUS_COLUMNS: tuple[str, ...] = (

@@ -14,7 +14,7 @@ import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from .io import atomic_open, read_tsv
+from .io import atomic_open, read_rows
 
 WHATS_NEW_COLUMNS: tuple[str, ...] = (
     "subgroup",
@@ -102,10 +102,6 @@ def latest_history(history_dir: str | Path, run_date: str) -> Path | None:
     return earlier[-1] if earlier else None
 
 
-def read_table(path: str | Path) -> list[dict[str, str]]:
-    return [{k: v for k, v in row.items() if k != "__line__"} for row in read_tsv(path)]
-
-
 def archive_run(history_dir: str | Path, run_date: str, files: Sequence[str | Path]) -> Path:
     """Copy this run's synthesis into ``history/<run_date>/`` (atomically, file by file)."""
     target = Path(history_dir) / run_date
@@ -178,13 +174,13 @@ def report_update(
     from .meta import pool
     from .synthesis import remission_rows
 
-    current = read_table(meta_path)
+    current = read_rows(meta_path)
     studies = read_study_table(studies_path)
     current_ids = sorted({str(s["study_id"]) for s in studies})
     previous_dir = latest_history(history_dir, run_date)
     if previous_dir is not None:
-        previous = read_table(previous_dir / "meta_analysis.tsv")
-        previous_ids = sorted({row["study_id"] for row in read_table(previous_dir / "studies.tsv")})
+        previous = read_rows(previous_dir / "meta_analysis.tsv")
+        previous_ids = sorted({row["study_id"] for row in read_rows(previous_dir / "studies.tsv")})
         version = f"the run of {previous_dir.name}"
     else:
         baseline_arms = [s for s in studies if s["version"] == "baseline"]

@@ -16,7 +16,6 @@ validate_config(config, Path(workflow.basedir) / "workflow" / "schemas" / "confi
 check_run_date(config)
 
 PACKAGE = Path(workflow.basedir) / "src" / "livingreview"
-SCRIPTS = Path(workflow.basedir) / "workflow" / "scripts"
 
 
 wildcard_constraints:
