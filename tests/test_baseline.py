@@ -7,11 +7,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 from livingreview.baseline import load_baseline
 from livingreview.errors import ConsistencyError, InputFileError, ValidationError
-
-from conftest import ROOT
 
 BASELINE = ROOT / "resources" / "baseline"
 

@@ -7,11 +7,10 @@ import re
 
 import pytest
 import yaml
+from conftest import ROOT
 
 from livingreview.config import check_run_date, load_schema, validate_config
 from livingreview.errors import ConfigError
-
-from conftest import ROOT
 
 SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
 

@@ -1,16 +1,20 @@
 """The shared BibDedupe sets (MIT, copied into tests/fixtures/dedup): accuracy gates.
 
 Fails on any false-positive pair. Recall is held to two floors: the peer figure
-(BibDedupe 0.11.0, ../shared/README.md), which this code reaches on every set, and this
-code's own measured recall (a regression floor, resources/dedup/README.md), so a change
+(BibDedupe 0.11.0, as its authors report it), which this code reaches on every set, and
+this code's own measured recall (a regression floor, resources/dedup/README.md), so a change
 that loses a recovered pair turns the gate red even while the peer figure still holds.
+
+Speed is not asserted here: wall-clock figures depend on what else the machine is doing.
+``benchmarks/dedup_benchmark.py`` measures them (README, "Deduplication"); this suite checks
+the deterministic part of the cost, the number of candidate pairs, which must grow
+near-linearly with the number of records.
 """
 
 from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -20,17 +24,23 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from dedup_benchmark import evaluate, read_csv, run_set, truth_groups  # noqa: E402
 
-from livingreview.dedup import MatchSettings, duplicate_groups, records_from_benchmark  # noqa: E402
+from livingreview.dedup import (  # noqa: E402
+    MatchSettings,
+    candidate_pairs,
+    duplicate_groups,
+    features_of,
+    records_from_benchmark,
+)
 
 SETS = ROOT / "tests" / "fixtures" / "dedup"
-# set: (true pairs, BibDedupe recall, BibDedupe seconds, recall this code must keep)
+# set: (true pairs, BibDedupe recall, recall this code must keep)
 PEER = {
-    "cytology_screening": (909, 0.9846, 4.2, 0.9868),
-    "haematology": (163, 0.8282, 3.0, 0.8834),
-    "respiratory": (509, 0.9253, 4.2, 0.9764),
-    "stroke": (479, 0.9958, 2.7, 0.9958),
-    "digital_work": (570, 0.9982, 19.7, 0.9982),
-    "special_cases": (3, 0.3333, 0.2, 1.0),
+    "cytology_screening": (909, 0.9846, 0.9868),
+    "haematology": (163, 0.8282, 0.8834),
+    "respiratory": (509, 0.9253, 0.9764),
+    "stroke": (479, 0.9958, 0.9958),
+    "digital_work": (570, 0.9982, 0.9982),
+    "special_cases": (3, 0.3333, 1.0),
 }
 TOLERANCE = 5e-5  # peer figures are rounded to four decimals
 
@@ -48,18 +58,12 @@ def test_no_false_positive_pairs(results, name):
 
 @pytest.mark.parametrize("name", sorted(PEER))
 def test_recall_does_not_regress(results, name):
-    assert results[name]["recall"] >= PEER[name][3] - TOLERANCE
+    assert results[name]["recall"] >= PEER[name][2] - TOLERANCE
 
 
 @pytest.mark.parametrize("name", sorted(PEER))
 def test_recall_reaches_peer_figure(results, name):
     assert results[name]["recall"] >= PEER[name][1] - TOLERANCE
-
-
-def test_at_least_ten_times_faster_than_bibdedupe(results):
-    total = sum(r["seconds"] for r in results.values())
-    peer = sum(p[2] for p in PEER.values())
-    assert total * 10 <= peer, f"{total:.2f} s here vs {peer:.1f} s for BibDedupe"
 
 
 def test_special_cases_exactly(results):
@@ -102,15 +106,16 @@ def test_missing_columns_are_allowed(tmp_path):
     assert duplicate_groups(records_from_benchmark(rows)) == []
 
 
-def test_cost_grows_near_linearly():
+def test_candidate_pairs_grow_near_linearly():
+    """Blocking keeps the work near-linear: 4x the records, well under 16x the pairs scored."""
     from dedup_benchmark import synthetic_set
 
-    timings = {}
+    pairs = {}
     for n in (4000, 16000):
         rows, truth = synthetic_set(n, seed=3)
         records = records_from_benchmark(rows)
-        start = time.perf_counter()
-        groups = duplicate_groups(records)
-        timings[n] = time.perf_counter() - start
-        assert evaluate(groups, truth)["false_positive_pairs"] == 0
-    assert timings[16000] < 4 * timings[4000] * 1.8, timings
+        pairs[n] = len(
+            candidate_pairs([features_of(r) for r in records], MatchSettings().max_block)
+        )
+        assert evaluate(duplicate_groups(records), truth)["false_positive_pairs"] == 0
+    assert pairs[16000] < 4 * pairs[4000] * 1.8, pairs

@@ -6,20 +6,19 @@ import csv
 from pathlib import Path
 
 import pytest
+from test_dedup_rules import cni_records, embase_style, pubmed
 
 from livingreview.dedup import (
-    load_verdicts,
     DUPLICATE_COLUMNS,
     RUN_COLUMNS,
     UNIQUE_COLUMNS,
     VERDICT_COLUMNS,
     deduplicate_files,
+    load_verdicts,
 )
 from livingreview.errors import InputFileError, ValidationError
 from livingreview.io import write_tsv
 from livingreview.records import RECORD_COLUMNS
-
-from test_dedup_rules import cni_records, embase_style, pubmed
 
 SETTINGS = {"source_priority": ["pubmed", "embase"]}
 

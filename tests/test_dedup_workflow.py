@@ -10,13 +10,12 @@ import csv
 from pathlib import Path
 
 import pytest
-
 from conftest import copy_project, run_snakemake
+from test_dedup_rules import cni_records, embase_style, pubmed
+
 from livingreview.dedup import VERDICT_COLUMNS
 from livingreview.io import write_tsv
 from livingreview.records import RECORD_COLUMNS
-
-from test_dedup_rules import cni_records, embase_style, pubmed
 
 pytestmark = pytest.mark.workflow
 

@@ -9,12 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 from livingreview.baseline import load_baseline
 from livingreview.errors import InputFileError, ValidationError
 from livingreview.extraction import SHEET_COLUMNS, merge_extractions, read_sheet
-
-from conftest import ROOT
 
 BASELINE = load_baseline(ROOT / "resources" / "baseline")
 

@@ -19,8 +19,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from livingreview.entrez import ReplayTransport
 from test_scheduled import (  # noqa: F401 (fixtures)
     RUN_DATE,
     checksums,
@@ -31,6 +29,8 @@ from test_scheduled import (  # noqa: F401 (fixtures)
     scheduled_update,
     start_scheduled_update,
 )
+
+from livingreview.entrez import ReplayTransport
 
 pytestmark = pytest.mark.workflow
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 import pytest
+from test_prisma import RUN2, small_scenario
 
 import livingreview.prisma as prisma
 from livingreview.flowchart import (
@@ -16,8 +17,6 @@ from livingreview.flowchart import (
     save_flow,
 )
 from livingreview.io import write_tsv
-
-from test_prisma import RUN2, small_scenario
 
 
 def _texts(fig) -> str:

@@ -11,11 +11,10 @@ import csv
 import shutil
 
 import pytest
+from conftest import copy_project, run_snakemake
 
 import livingreview.prisma as prisma
 from livingreview.io import read_tsv, write_tsv
-
-from conftest import copy_project, run_snakemake
 
 pytestmark = pytest.mark.workflow
 TARGETS = ("results/prisma/flow.svg", "results/prisma/ledger.tsv")

@@ -13,11 +13,9 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, copy_project
 
 pytestmark = pytest.mark.workflow
@@ -206,9 +204,7 @@ def test_rerun_with_nothing_new_changes_only_that_runs_record(completed_copy):
     record_before = json.loads(
         (project / "results" / "runs" / RUN_DATE / "summary.json").read_text()
     )
-    started = time.monotonic()
     result = scheduled_update(project, "--run-date", RUN_DATE)
-    elapsed = time.monotonic() - started
     assert result.returncode == 0, result.stdout + result.stderr
     assert checksums(project / "results", skip=(f"runs/{RUN_DATE}/",)) == results_before
     assert human_files(project) == human_before
@@ -220,7 +216,6 @@ def test_rerun_with_nothing_new_changes_only_that_runs_record(completed_copy):
         assert record_after[key] == record_before[key], key
     assert "Nothing to be done" not in result.stdout  # the record itself was rebuilt
     assert "run_record" in result.stdout
-    assert elapsed < 60
 
 
 def test_notification_command_gets_the_summary_path(completed_copy):

@@ -20,8 +20,8 @@ from livingreview.screening import (
     evaluate_ranking,
     learn_weights,
     load_publications,
-    screen,
     score_terms,
+    screen,
     sheet_paths,
 )
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from test_entrez_loopback import FakeEutils
 
 from livingreview.entrez import EntrezClient, RateLimiter, ReplayTransport
 from livingreview.errors import ConfigError, NetworkError, ValidationError
@@ -16,13 +17,12 @@ from livingreview.records import RECORD_COLUMNS
 from livingreview.search import (
     Window,
     discover_snapshots,
+    keep_existing_snapshot,
     run_window,
     snapshot_dates,
-    keep_existing_snapshot,
     take_snapshot,
     verify_snapshot,
 )
-from test_entrez_loopback import FakeEutils
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = yaml.safe_load((ROOT / "config.yaml").read_text())

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import copy_project, run_snakemake
 from test_entrez_loopback import FakeEutils
 

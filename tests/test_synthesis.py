@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
+from conftest import ROOT
 from scipy import stats
 
 from livingreview.baseline import load_baseline
@@ -16,8 +17,6 @@ from livingreview.synthesis import (
     published_tests,
     summary_markdown,
 )
-
-from conftest import ROOT
 
 PUBLISHED_OUTCOMES = {
     ("cni", "cyclosporine"): (59, 35, 13, 7, 4),

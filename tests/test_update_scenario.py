@@ -14,10 +14,9 @@ import hashlib
 from pathlib import Path
 
 import pytest
+from conftest import copy_project, run_snakemake
 
 from livingreview.extraction import SHEET_COLUMNS
-
-from conftest import copy_project, run_snakemake
 
 pytestmark = pytest.mark.workflow
 

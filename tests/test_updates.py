@@ -6,6 +6,7 @@ import csv
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 from livingreview.baseline import load_baseline
 from livingreview.extraction import STUDY_TABLE_COLUMNS, baseline_study_rows
@@ -13,8 +14,6 @@ from livingreview.io import write_tsv
 from livingreview.meta import COLUMNS, pool
 from livingreview.synthesis import remission_rows, study_proportions
 from livingreview.updates import FLAG, compare_pooled, latest_history, report_update
-
-from conftest import ROOT
 
 BASELINE_ROWS = baseline_study_rows(load_baseline(ROOT / "resources" / "baseline"))
 

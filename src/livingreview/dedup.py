@@ -59,7 +59,6 @@ from .normalise import (
     author_surnames,
     correction_notice,
     erratum_notes,
-    fold,
     journal_tokens,
     journals_compatible,
     normalise_issue,
@@ -71,6 +70,7 @@ from .normalise import (
     title_language,
 )
 from .records import RECORD_COLUMNS, UNIQUE_COLUMNS, normalise_doi, normalise_pmid
+from .text import ISO_DATE, fold_for_match
 
 log = logging.getLogger(__name__)
 
@@ -190,7 +190,7 @@ def is_generic_title(raw: str) -> bool:
     if normalise_title(raw) in GENERIC_TITLES:
         return True
     parts = _SEGMENTS.split(strip_title_notes(raw))
-    return any(fold(part) in GENERIC_TITLES for part in parts if part.strip())
+    return any(fold_for_match(part) in GENERIC_TITLES for part in parts if part.strip())
 
 
 # ----------------------------------------------------------------------- features
@@ -257,7 +257,11 @@ def features_of(record: Mapping[str, str]) -> Features:
         generic=is_generic_title(raw_title),
         name_tokens=" ".join(
             sorted(
-                {t for t in fold(record.get("authors") or "").split() if len(t) > 1 and t != "and"}
+                {
+                    t
+                    for t in fold_for_match(record.get("authors") or "").split()
+                    if len(t) > 1 and t != "and"
+                }
             )
         ),
         issue=normalise_issue(record.get("issue")),
@@ -1015,7 +1019,6 @@ RUN_COLUMNS = (
 )
 VERDICT_COLUMNS = ("record_id_a", "record_id_b", "verdict", "reviewer", "decided_on", "note")
 VERDICT_VALUES = ("same", "different")
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 @dataclass
@@ -1052,7 +1055,7 @@ def load_record_tables(paths: Sequence[str | Path]) -> RecordSet:
                         field=column,
                         allowed="every record needs record_id, source and run",
                     )
-            if not _ISO_DATE.match(row["run"]):
+            if not ISO_DATE.match(row["run"]):
                 raise ValidationError(
                     path,
                     "run is not an ISO date",
@@ -1166,7 +1169,7 @@ def load_verdicts(path: str | Path, known_ids: Iterable[str]) -> list[Verdict]:
                 field="reviewer",
                 allowed="the initials of the person who decided",
             )
-        if not _ISO_DATE.match(row["decided_on"].strip()):
+        if not ISO_DATE.match(row["decided_on"].strip()):
             raise ValidationError(
                 path,
                 "decided_on is not an ISO date",

@@ -38,7 +38,6 @@ from xml.parsers import expat
 from Bio import Entrez
 
 from .errors import ConfigError, NetworkError
-
 from .pubmed import with_known_dtd  # noqa: E402  (the offline DTD fallback of efetch answers)
 
 log = logging.getLogger(__name__)

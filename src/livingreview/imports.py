@@ -31,7 +31,6 @@ import io
 import json
 import logging
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,12 +48,12 @@ from .records import (
     normalise_doi,
     normalise_pmid,
 )
+from .text import ISO_DATE, fold_for_hash
 
 log = logging.getLogger(__name__)
 
 FORMATS: tuple[str, ...] = ("ris", "medline", "csv", "tsv")
 DATABASE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-SEARCH_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 #: Fields a CSV/TSV column mapping may fill (``accession`` feeds ``record_id``).
 CSV_FIELDS: tuple[str, ...] = (
     "accession",
@@ -138,19 +137,6 @@ def surname(author: str) -> str:
     if len(parts) >= 2 and re.fullmatch(r"[A-Z]{1,5}", parts[-1]):
         return " ".join(parts[:-1])
     return author
-
-
-def fold_text(text: str) -> str:
-    """Lower case, accents removed, punctuation to spaces: the key used for record hashes.
-
-    >>> fold_text("Profiling the patient: a Real-World-Experience.")
-    'profiling the patient a real world experience'
-    >>> fold_text("Hübener")
-    'hubener'
-    """
-    decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(re.sub(r"[^0-9a-z]+", " ", stripped.casefold()).split())
 
 
 def extract_year(raw: str) -> str:
@@ -291,7 +277,12 @@ def stable_local_id(title: str, year: str, first_author: str, extra: Sequence[st
     True
     """
     key = "|".join(
-        [fold_text(title), year.strip(), fold_text(first_author), *map(fold_text, extra)]
+        [
+            fold_for_hash(title),
+            year.strip(),
+            fold_for_hash(first_author),
+            *map(fold_for_hash, extra),
+        ]
     )
     return "h" + hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
 
@@ -1097,7 +1088,7 @@ def check_import_specs(specs: Sequence[Mapping[str, Any]]) -> None:
                 f"{database!r} is not a usable name",
                 "lower-case letters, digits and _ (e.g. embase, wos)",
             )
-        if not SEARCH_DATE.match(str(date)):
+        if not ISO_DATE.match(str(date)):
             raise ConfigError(f"{key}.search_date", f"{date!r} is not an ISO date", "YYYY-MM-DD")
         if (database, date) in seen:
             raise ConfigError(

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import html
 import re
-import unicodedata
+
+from .text import fold_for_match
 
 #: Values exports use for "no value".
 _MISSING = {"", "na", "n/a", "nan", "none", "null", "unknown", "[no title]", "no title"}
@@ -61,7 +62,6 @@ _LANGUAGES = {
     "english",
     "abstract",
 }
-_NON_WORD = re.compile(r"[^\w]+|_")
 
 
 def is_missing(raw: str | None) -> bool:
@@ -71,19 +71,6 @@ def is_missing(raw: str | None) -> bool:
     (True, True, False)
     """
     return raw is None or raw.strip().lower() in _MISSING
-
-
-def fold(text: str) -> str:
-    """Lower-case, strip accents, turn every run of non-word characters into one space.
-
-    Letters of other scripts (Cyrillic, Hangul, CJK) are kept.
-
-    >>> fold("Léna, H. & Caër — Déjà-vu!")
-    'lena h caer deja vu'
-    """
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    return _NON_WORD.sub(" ", text.lower()).strip()
 
 
 def normalise_title(raw: str | None) -> str:
@@ -115,7 +102,7 @@ def normalise_title(raw: str | None) -> str:
         if not match or not _is_note(match.group(1)) or match.start() == 0:
             break
         text = text[: match.start()]
-    return fold(text)
+    return fold_for_match(text)
 
 
 def strip_title_notes(raw: str) -> str:
@@ -133,7 +120,7 @@ def _is_note(inner: str) -> bool:
     inner = inner.strip()
     if not _NOTE_WORDS.match(inner):
         return False
-    last = fold(inner).split(" ")[-1] if fold(inner) else ""
+    last = fold_for_match(inner).split(" ")[-1] if fold_for_match(inner) else ""
     return last in _LANGUAGES or last in {
         "review",
         "refs",
@@ -198,7 +185,7 @@ def author_surname(name: str) -> str:
         while len(tokens) > 1 and _INITIALS.match(tokens[-1]):
             tokens.pop()
         surname = " ".join(tokens)
-    return fold(surname).replace(" ", "")
+    return fold_for_match(surname).replace(" ", "")
 
 
 def author_surnames(raw: str | None) -> tuple[str, ...]:
@@ -223,7 +210,7 @@ def journal_tokens(raw: str | None) -> tuple[str, ...]:
     """
     if is_missing(raw):
         return ()
-    return tuple(t for t in fold(raw or "").split() if t not in _JOURNAL_STOP)
+    return tuple(t for t in fold_for_match(raw or "").split() if t not in _JOURNAL_STOP)
 
 
 def journals_compatible(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
@@ -468,7 +455,7 @@ def correction_notice(raw: str | None) -> tuple[str, str, str, str] | None:
     if not (prefix or cited):
         return None
     text = text.strip(" .,;:-\u2013\u2014")
-    if not fold(text):
+    if not fold_for_match(text):
         return None
     return (text, volume, page, doi.lower())
 

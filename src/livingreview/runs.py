@@ -49,6 +49,7 @@ from . import errors
 from .errors import ConfigError, InputFileError, ReviewError
 from .io import read_rows, sha256_file, write_text
 from .logs import ERROR_MARKER
+from .text import ISO_DATE
 
 log = logging.getLogger(__name__)
 
@@ -545,7 +546,7 @@ def previous_run(runs_dir: Path, run_date: str) -> str | None:
     dates = [
         p.name
         for p in runs_dir.iterdir()
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", p.name)
+        if ISO_DATE.match(p.name)
         and p.name < run_date
         and (p / "summary.json").is_file()
         and (p / "manifest.json").is_file()

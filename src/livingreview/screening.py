@@ -35,7 +35,6 @@ import hashlib
 import logging
 import math
 import re
-import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -44,6 +43,7 @@ from pathlib import Path
 from .errors import ConfigError, InputFileError, ValidationError
 from .io import read_tsv
 from .records import MULTI_VALUE_SEPARATOR
+from .text import ISO_DATE, fold_for_terms
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +143,6 @@ EVALUATION_COLUMNS: tuple[str, ...] = ("metric", "value", "meaning")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _STUDY_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _RECORD_ID = re.compile(r"^[a-z][a-z0-9_]*:\S+$")
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 # --------------------------------------------------------------------------- settings
@@ -421,7 +420,7 @@ def _check_date(value: str, settings: ScreeningSettings, not_after_run: bool = T
     baseline run (dated at the end of the published search) must accept the published
     review's later decisions.
     """
-    if not _ISO_DATE.match(value):
+    if not ISO_DATE.match(value):
         return "decided_on is not an ISO date"
     try:
         date = dt.date.fromisoformat(value)
@@ -851,10 +850,6 @@ _STOPWORDS = frozenset(
 _TOKEN = re.compile(r"[a-z][a-z0-9]+(?:-[a-z0-9]+)*")
 
 
-def _fold(text: str) -> str:
-    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-
-
 def ranking_terms(record: Mapping[str, str]) -> set[str]:
     """Distinct terms the ranking score looks at: words of title and abstract, publication
     types (``pt:``), MeSH terms (``mesh:``) and eligibility hints (``hint:``).
@@ -863,10 +858,10 @@ def ranking_terms(record: Mapping[str, str]) -> set[str]:
     ...                       "publication_types": "Review", "mesh_terms": ""}))
     ['aih', 'hint:no abstract', 'hint:publication type: review', 'pt:review', 'tacrolimus']
     """
-    text = _fold(f"{record.get('title', '')} {record.get('abstract', '')}")
+    text = fold_for_terms(f"{record.get('title', '')} {record.get('abstract', '')}")
     terms = {t for t in _TOKEN.findall(text) if len(t) >= 3 and t not in _STOPWORDS}
-    terms |= {f"pt:{_fold(p)}" for p in split_multi(record.get("publication_types", ""))}
-    terms |= {f"mesh:{_fold(m)}" for m in split_multi(record.get("mesh_terms", ""))}
+    terms |= {f"pt:{fold_for_terms(p)}" for p in split_multi(record.get("publication_types", ""))}
+    terms |= {f"mesh:{fold_for_terms(m)}" for m in split_multi(record.get("mesh_terms", ""))}
     terms |= {f"hint:{h}" for h in eligibility_hints(record) if not h.startswith("language ")}
     return terms
 

@@ -45,6 +45,7 @@ from .errors import ConfigError, ConsistencyError, ValidationError
 from .io import read_tsv, sha256_file, write_text, write_tsv
 from .pubmed import parse_pubmed_xml
 from .records import RECORD_COLUMNS
+from .text import ISO_DATE
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,6 @@ RAW = "raw"
 #: second name of records.tsv inside the snapshot (see :func:`_seal`)
 SEALED = "sealed/records.tsv"
 PROVENANCE_VERSION = 1
-_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
@@ -69,7 +69,7 @@ def parse_date(value: str, key: str = "run_date") -> dt.date:
     """
     text = str(value).strip()
     try:
-        if not _ISO.match(text):
+        if not ISO_DATE.match(text):
             raise ValueError
         return dt.date.fromisoformat(text)
     except ValueError:
@@ -165,7 +165,7 @@ def snapshot_dates(
     dates = {baseline, run}
     for value in [*update_runs]:
         dates.add(parse_date(value, "search.update_runs").isoformat())
-    dates.update(d for d in existing if _ISO.match(d))
+    dates.update(d for d in existing if ISO_DATE.match(d))
     return sorted(d for d in dates if baseline <= d <= run)
 
 
@@ -177,7 +177,7 @@ def discover_snapshots(root: str | Path) -> list[str]:
     return sorted(
         p.name
         for p in root.iterdir()
-        if p.is_dir() and _ISO.match(p.name) and (p / PROVENANCE).is_file()
+        if p.is_dir() and ISO_DATE.match(p.name) and (p / PROVENANCE).is_file()
     )
 
 
