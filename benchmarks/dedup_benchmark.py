@@ -117,7 +117,7 @@ def show_errors(folder: Path, settings: MatchSettings, limit: int) -> None:
                 print(f"  {name:8} {va[:300]!r}\n  {'':8} {vb[:300]!r}")
 
 
-#: BibDedupe 0.11.0 on the shared sets (../shared/README.md): recall, false-positive pairs, seconds.
+#: BibDedupe 0.11.0 on the shared sets (as the reference material reports it): recall, false-positive pairs, seconds.
 PEER = {
     "cytology_screening": (0.9846, 0, 4.2),
     "haematology": (0.8282, 2, 3.0),

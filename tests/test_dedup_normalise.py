@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-import doctest
-
 import pytest
 
 from livingreview import dedup, normalise
 from livingreview.records import normalise_doi
-
-
-@pytest.mark.parametrize("module", [normalise, dedup])
-def test_doctests(module):
-    result = doctest.testmod(module)
-    assert result.attempted > 0
-    assert result.failed == 0
 
 
 @pytest.mark.parametrize(

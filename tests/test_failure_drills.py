@@ -1,4 +1,4 @@
-"""Failure drills (issue 9): the scheduled run under a killed process, an unreachable NCBI,
+"""Failure drills: the scheduled run under a killed process, an unreachable NCBI,
 two simultaneous starts and an invalid decision file.
 
 Live-mode runs talk to a loopback E-utilities server (127.0.0.1 only) that answers from the

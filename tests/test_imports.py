@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import doctest
 import json
 import shutil
 from pathlib import Path
 
 import pytest
 
-from livingreview import imports
 from livingreview.imports import (
     build_records,
     import_export,
@@ -33,11 +31,6 @@ CSV_COLUMNS = {
     "doi": "DOI",
     "pmid": "PubMed ID",
 }
-
-
-def test_doctests_of_the_normalisers():
-    result = doctest.testmod(imports)
-    assert result.attempted >= 20 and result.failed == 0
 
 
 def test_embase_dialect_reads_accession_pmid_doi_and_wrapped_abstract():

@@ -8,13 +8,11 @@ project's real resources/baseline/studies.tsv (20 studies + the Dutch cohort).
 from __future__ import annotations
 
 import csv
-import doctest
 import io
 from pathlib import Path
 
 import pytest
 
-import livingreview.flowchart
 import livingreview.prisma as prisma
 from livingreview.errors import ConsistencyError, InputFileError, ValidationError
 from livingreview.io import read_tsv, write_tsv
@@ -29,11 +27,6 @@ SETTINGS = prisma.FlowSettings(
     registers=frozenset({"ctgov"}),
     source_labels={"pubmed": "MEDLINE (PubMed)", "embase": "Embase", "ctgov": "ClinicalTrials.gov"},
 )
-
-
-def test_doctests():
-    for module in (prisma, livingreview.flowchart):
-        assert doctest.testmod(module).failed == 0
 
 
 def test_template_rows_match_the_prisma2020_package_file():

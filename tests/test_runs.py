@@ -37,15 +37,6 @@ ROOT = Path(__file__).resolve().parents[1]
 NOW = dt.datetime(2026, 11, 23, 6, 0, tzinfo=dt.timezone.utc)
 
 
-@pytest.mark.parametrize("module", ["livingreview.runs", "livingreview.logs"])
-def test_doctests(module):
-    import doctest
-    import importlib
-
-    result = doctest.testmod(importlib.import_module(module))
-    assert result.attempted > 0 and result.failed == 0
-
-
 # ----------------------------------------------------------------------------- exit codes
 
 

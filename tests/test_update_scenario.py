@@ -1,4 +1,4 @@
-"""An update run that includes a new study, end to end (issues 6, 7 and 8 together).
+"""An update run that includes a new study, end to end.
 
 After the default run (baseline + the recorded 2026-11-23 update), the two reviewers screen the
 two new PubMed records: one is excluded, the other included at full text as a new study with

@@ -1405,3 +1405,13 @@ def deduplicate_files(
     write_tsv(maybe, outcome.maybe, MAYBE_COLUMNS)
     write_tsv(runs, outcome.runs, RUN_COLUMNS)
     return outcome
+
+
+def check_verdicts(
+    record_tables: Sequence[str | Path], verdicts_path: str | Path, settings: Mapping[str, object]
+) -> None:
+    """Validate the verdicts sheet exactly as :func:`deduplicate_files` reads and applies it,
+    writing nothing (the ``check_dedup_verdicts`` rule; see :mod:`livingreview.checks`)."""
+    record_set = load_record_tables(record_tables)
+    verdicts = load_verdicts(verdicts_path, (r["record_id"] for r in record_set.records))
+    deduplicate(record_set, verdicts, MatchSettings.from_params(settings), verdicts_path)

@@ -7,6 +7,7 @@ without reading code.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 
@@ -84,3 +85,63 @@ class NetworkError(ReviewError):
     """NCBI (or another remote service) kept failing after all retries."""
 
     exit_code = 4
+
+
+class ProblemCollector:
+    """Collects every problem one pass over the input finds; logs them all, raises the first.
+
+    A reviewer who fixes one cell and reruns should not meet the next mistake only then: every
+    stage that validates a file adds each problem here and calls :meth:`raise_any` at the end.
+
+    >>> problems = ProblemCollector()
+    >>> problems.add("a.tsv", "decision not allowed", line=3, field="decision", value="yes")
+    >>> problems.add("a.tsv", "date missing", line=4, field="decided_on")
+    >>> problems.count
+    2
+    >>> try:
+    ...     problems.raise_any()
+    ... except ValidationError as error:
+    ...     print(error)
+    a.tsv, line 3, field 'decision': decision not allowed (found 'yes') [first of 2 problems; the log lists all]
+    """
+
+    def __init__(self, logger: logging.Logger | None = None) -> None:
+        self.errors: list[ReviewError] = []
+        self._log = logger or logging.getLogger("livingreview")
+
+    def add(
+        self,
+        path: str | Path,
+        problem: str,
+        *,
+        line: int | None = None,
+        field: str | None = None,
+        value: object = None,
+        allowed: str | None = None,
+    ) -> None:
+        """Record a :class:`ValidationError` at ``path`` (line, field, value, allowed)."""
+        self.errors.append(
+            ValidationError(path, problem, line=line, field=field, value=value, allowed=allowed)
+        )
+
+    def add_error(self, error: ReviewError) -> None:
+        """Record an error raised by a reader (e.g. a file that is not UTF-8)."""
+        self.errors.append(error)
+
+    @property
+    def count(self) -> int:
+        """How many problems were found so far."""
+        return len(self.errors)
+
+    def raise_any(self) -> None:
+        """Log every problem, then raise the first (its message says how many there were)."""
+        if not self.errors:
+            return
+        for error in self.errors:
+            self._log.error("%s", error)
+        first = self.errors[0]
+        if len(self.errors) > 1:
+            first.args = (
+                f"{first.args[0]} [first of {len(self.errors)} problems; the log lists all]",
+            )
+        raise first

@@ -24,7 +24,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .baseline import ARM_COUNT_COLUMNS, CNIS, CROSSTAB_GROUPS, OUTCOMES, Baseline, parse_count
+from .baseline import (
+    ARM_COUNT_COLUMNS,
+    CNIS,
+    CROSSTAB_GROUPS,
+    OUTCOMES,
+    Baseline,
+    load_baseline,
+    parse_count,
+)
 from .errors import ValidationError
 from .io import read_tsv
 
@@ -609,3 +617,15 @@ def included_study_ids(path: str | Path) -> set[str]:
         for row in read_tsv(path, required=("study_id",))
         if row["study_id"].strip()
     }
+
+
+def check_sheets(
+    baseline_dir: str | Path,
+    sheets: Sequence[str | Path],
+    included_reports: str | Path | None,
+    min_extractors: int,
+) -> None:
+    """Validate every extraction sheet exactly as :func:`merge_extractions` does, writing
+    nothing (the ``check_extraction_sheets`` rule; see :mod:`livingreview.checks`)."""
+    included = included_study_ids(included_reports) if included_reports else set()
+    merge_extractions(load_baseline(baseline_dir), list(sheets), included, min_extractors)

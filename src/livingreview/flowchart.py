@@ -28,6 +28,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch  # noqa: E402
 
 from .io import atomic_open  # noqa: E402
+from .prisma import BASELINE_FLOW, read_counts  # noqa: E402
 
 A4_LANDSCAPE_INCHES = (11.69, 8.27)
 MIN_FONT_PT = 6.5
@@ -474,8 +475,6 @@ def draw_flows(
     footnote: str = "",
 ) -> None:
     """Draw one diagram per flow named in ``outputs`` (flow -> files) from ``counts.tsv``."""
-    from .prisma import BASELINE_FLOW, read_counts
-
     counts, breakdowns, _ = read_counts(counts_path)
     for flow, paths in outputs.items():
         fig = draw_flow(

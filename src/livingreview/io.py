@@ -8,10 +8,12 @@ text and reports problems with file and line numbers.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -79,31 +81,90 @@ def _cell(value: object) -> str:
     return text.replace("\t", " ").replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
 
 
+#: How to save a sheet so that it is read, in words the common spreadsheet programs use.
+SAVE_AS_ADVICE = (
+    "save it as tab-separated text: Excel 'Save As' > 'Unicode Text (*.txt)'; LibreOffice Calc "
+    "'Save As' > 'Text CSV (.csv)' with 'Edit filter settings', character set 'Unicode (UTF-8)' "
+    "and field delimiter '{Tab}'; Google Sheets 'File' > 'Download' > 'Tab-separated values (.tsv)'"
+)
+
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+# A multi-byte UTF-8 sequence: a file that has some is UTF-8 with damage, not Windows-1252.
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
+# Characters a Windows-1252 text sheet plausibly holds beyond ASCII and letters.
+_CP1252_PUNCTUATION = frozenset("\u00a0‘’‚“”„–—…•°±µ×÷§¶©®«»¿¡·²³¹¼½¾€™†‡‰‹›")
+
+
+def decode_sheet(data: bytes, path: str | Path) -> str:
+    """The text of a sheet as spreadsheet programs save it, or an error naming what to do.
+
+    Read: UTF-8 (with or without BOM; what LibreOffice and Google Sheets write), UTF-16 with a
+    BOM (Excel's "Unicode Text"), and Windows-1252 (Excel's "Text (Tab delimited)") when the
+    bytes decode to ordinary text that way and are not damaged UTF-8. Line endings may be
+    CRLF (the CSV reader handles them). Anything else is refused rather than guessed.
+
+    >>> decode_sheet("record_id\\tnote\\r\\nx\\tcafé".encode("utf-16"), "a.tsv")
+    'record_id\\tnote\\r\\nx\\tcafé'
+    >>> decode_sheet("note\\ncafé – ok".encode("cp1252"), "a.tsv")
+    'note\\ncafé – ok'
+    >>> decode_sheet(b"note\\n\\x81\\x8d", "a.tsv")
+    Traceback (most recent call last):
+    ...
+    livingreview.errors.InputFileError: a.tsv, line 2: is not UTF-8 text and not plain Windows-1252 text either; allowed: UTF-8 or UTF-16 text: save it as tab-separated text: ...
+    """
+    if data.startswith(_UTF16_BOMS):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise InputFileError(
+                path, "is damaged UTF-16 text", allowed=SAVE_AS_ADVICE, value=f"byte {exc.start}"
+            ) from None
+    if b"\x00" in data:  # UTF-16 without its BOM, or a binary file (.xlsx)
+        raise InputFileError(
+            path,
+            "is not text (it holds NUL bytes)",
+            allowed=f"UTF-8 or UTF-16 text: {SAVE_AS_ADVICE}",
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+    if not _UTF8_SEQUENCE.search(data):
+        try:
+            text = data.decode("cp1252")
+        except UnicodeDecodeError:
+            text = None
+        if text is not None and all(
+            ch.isascii() or ch.isalpha() or ch in _CP1252_PUNCTUATION for ch in text
+        ):
+            return text
+    raise InputFileError(
+        path,
+        "is not UTF-8 text and not plain Windows-1252 text either",
+        line=line,
+        allowed=f"UTF-8 or UTF-16 text: {SAVE_AS_ADVICE}",
+    )
+
+
 def read_tsv(
     path: str | Path,
     required: Sequence[str] | None = None,
     allowed: Sequence[str] | None = None,
 ) -> list[dict[str, str]]:
-    """Read a UTF-8 TSV into dicts of strings, checking the header.
+    """Read a TSV into dicts of strings, checking the header (encodings: :func:`decode_sheet`).
 
     Each returned row carries its 1-based file line in the key ``"__line__"`` (the header is
     line 1) so that later validation can point at it.
 
     Raises:
-        InputFileError: the file is not UTF-8, a required column is missing, a column is not
+        InputFileError: the file's encoding is not readable, a required column is missing, a column is not
             allowed, or a row has more cells than the header.
     """
     path = Path(path)
     try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = path.read_bytes()[: exc.start].count(b"\n") + 1
-        raise InputFileError(
-            path,
-            "is not valid UTF-8 text",
-            line=line,
-            allowed="UTF-8 (save the sheet as 'UTF-8 TSV')",
-        ) from None
+        text = decode_sheet(path.read_bytes(), path)
     except FileNotFoundError:
         raise InputFileError(path, "file not found") from None
     reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t")
@@ -151,4 +212,18 @@ def sha256_file(path: str | Path) -> str:
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
+    return digest.hexdigest()
+
+
+def content_digest(paths: Iterable[str | Path]) -> str:
+    """One SHA-256 over the names and bytes of ``paths`` (order does not matter).
+
+    The workflow passes it as a rule parameter for the human-owned inputs (sheets, verdicts,
+    exports): Snakemake reruns a job whose parameters changed, so an edited file is picked up
+    even when it comes back with an older timestamp (``cp -p``, unzip, sync tools, a restored
+    backup), and a file that was only touched changes nothing.
+    """
+    digest = hashlib.sha256()
+    for path in sorted({str(p) for p in paths}):
+        digest.update(path.encode("utf-8") + b"\0" + sha256_file(path).encode("ascii") + b"\n")
     return digest.hexdigest()

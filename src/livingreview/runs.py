@@ -1,4 +1,4 @@
-"""The record of one scheduled run, and the scheduler's helpers (issue 9).
+"""The record of one scheduled run, and the scheduler's helpers.
 
 Consumes, after every other stage has finished (each one optional, reported when missing):
 
@@ -50,6 +50,7 @@ from .errors import ConfigError, InputFileError, ReviewError
 from .io import read_rows, sha256_file, write_text
 from .logs import ERROR_MARKER
 from .text import ISO_DATE
+from .updates import latest_history
 
 log = logging.getLogger(__name__)
 
@@ -402,8 +403,6 @@ def studies_added(rows: Sequence[Mapping[str, str]], history_dir: Path, run_date
     The same comparison as whats_new (``livingreview.updates``): against the latest run
     archived before ``run_date``, or, before any, against the published review.
     """
-    from .updates import latest_history
-
     new = {r["study_id"] for r in rows if r.get("study_id") and r.get("version") != "baseline"}
     previous = latest_history(history_dir, run_date)
     if previous is None:
@@ -428,7 +427,7 @@ def extraction_section(paths: RunPaths, run_date: str, base: Path) -> dict[str, 
     }
 
 
-def estimateread_rows(paths: RunPaths, base: Path) -> dict[str, list[dict[str, str]]]:
+def read_estimate_tables(paths: RunPaths, base: Path) -> dict[str, list[dict[str, str]]]:
     """The pooled-estimate tables that exist, as rows (small tables; kept in summary.json)."""
     tables = {}
     for name in ESTIMATE_TABLES:
@@ -600,7 +599,7 @@ def build_run_record(
         "outputs": outputs,
     }
 
-    estimates = estimateread_rows(paths, base)
+    estimates = read_estimate_tables(paths, base)
     previous_date = previous_run(runs_dir, run_date)
     pooled: dict[str, Any] = {"tables": sorted(estimates), "compared_with": previous_date}
     file_changes: dict[str, Any] = {"compared_with": previous_date}

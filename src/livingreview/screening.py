@@ -40,7 +40,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import ConfigError, InputFileError, ValidationError
+from .errors import ConfigError, InputFileError, ProblemCollector, ValidationError
 from .io import read_tsv
 from .records import MULTI_VALUE_SEPARATOR
 from .text import ISO_DATE, fold_for_terms
@@ -357,28 +357,6 @@ class Decision:
         return text
 
 
-class _Problems:
-    """Collects every problem in the sheets; all are logged, the first is raised."""
-
-    def __init__(self) -> None:
-        self.errors: list[InputFileError] = []
-
-    def add(self, path: str | Path, problem: str, **where: object) -> None:
-        self.errors.append(ValidationError(path, problem, **where))  # type: ignore[arg-type]
-
-    def raise_any(self) -> None:
-        if not self.errors:
-            return
-        for error in self.errors:
-            log.error("%s", error)
-        first = self.errors[0]
-        if len(self.errors) > 1:
-            first.args = (
-                f"{first.args[0]} [first of {len(self.errors)} problems; the log lists all]",
-            )
-        raise first
-
-
 def sheet_columns(stage: str, adjudication: bool = False) -> tuple[str, ...]:
     """Exact columns of a sheet of ``stage`` (reviewer or adjudication)."""
     columns = DECISION_COLUMNS
@@ -437,14 +415,14 @@ def read_sheet(
     path: str | Path,
     settings: ScreeningSettings,
     index: PublicationIndex,
-    problems: _Problems | None = None,
+    problems: ProblemCollector | None = None,
 ) -> list[Decision]:
     """Validate one decision or adjudication sheet and return its rows as decisions.
 
     Problems are collected in ``problems`` (or raised at once when it is None).
     """
     own = problems is None
-    problems = problems or _Problems()
+    problems = problems or ProblemCollector(log)
     stage, reviewer = classify_sheet(path, settings)
     adjudication = reviewer is None
     columns = sheet_columns(stage, adjudication)
@@ -457,7 +435,7 @@ def read_sheet(
     decisions: list[Decision] = []
     for row in rows:
         line = int(row["__line__"])
-        before = len(problems.errors)
+        before = problems.count
         record_id = row["record_id"].strip()
         decision = row["decision"].strip().lower()
         reason = row["reason"].strip().lower()
@@ -606,7 +584,7 @@ def read_sheet(
                     value=decider,
                     allowed="a reviewer id (lower-case letters, digits, '-', '_')",
                 )
-        if len(problems.errors) == before and pid is not None:
+        if problems.count == before and pid is not None:
             decisions.append(
                 Decision(
                     publication_id=pid,
@@ -1044,14 +1022,14 @@ def screen(
     """
     index = load_publications(unique_path)
     known_studies = load_baseline_study_ids(baseline_studies)
-    problems = _Problems()
+    problems = ProblemCollector(log)
     by_stage: dict[str, dict[str, list[Decision]]] = {s: defaultdict(list) for s in STAGES}
     adjudications: dict[str, dict[str, Decision]] = {s: {} for s in STAGES}
     for path in sorted(map(str, sheet_files)):
         try:
             rows = read_sheet(path, settings, index, problems)
         except InputFileError as error:  # whole-file problems: encoding, columns, unknown reviewer
-            problems.errors.append(error)
+            problems.add_error(error)
             continue
         for d in rows:
             if d.adjudicated:
@@ -1319,3 +1297,16 @@ def screening_guide(criteria: str, settings: ScreeningSettings) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def check_sheets(
+    unique_path: str | Path,
+    sheets: Sequence[str | Path],
+    settings_params: Mapping[str, object],
+    run_date: str,
+    baseline_studies: str | Path,
+) -> None:
+    """Validate every decision and adjudication sheet exactly as :func:`screen` does, writing
+    nothing (the ``check_screening_sheets`` rule; see :mod:`livingreview.checks`)."""
+    settings = ScreeningSettings.from_params(settings_params, run_date)
+    screen(unique_path, list(sheets), settings, baseline_studies)

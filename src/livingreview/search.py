@@ -42,7 +42,7 @@ import Bio
 
 from .entrez import ESEARCH_MAX_IDS, EntrezClient, EsearchResult, TransientError
 from .errors import ConfigError, ConsistencyError, ValidationError
-from .io import read_tsv, sha256_file, write_text, write_tsv
+from .io import atomic_open, read_tsv, sha256_file, write_text, write_tsv
 from .pubmed import parse_pubmed_xml
 from .records import RECORD_COLUMNS
 from .text import ISO_DATE
@@ -626,8 +626,6 @@ def publish_snapshot(
     byte for byte (atomic writes; copies, not links, so nothing written to them can reach the
     snapshot). Later stages read the table; the snapshot itself is never a workflow output.
     """
-    from .io import atomic_open
-
     folder = Path(root) / run_date
     provenance = verify_snapshot(folder)
     for source, target in ((folder / RECORDS, table_path), (folder / PROVENANCE, receipt_path)):

@@ -22,6 +22,7 @@ import numpy as np
 from scipy import stats
 
 from .baseline import CNIS, CROSSTAB_GROUPS, OUTCOMES
+from .meta import clopper_pearson
 
 OUTCOME_COLUMNS: tuple[str, ...] = ("grouping", "group", "n", *OUTCOMES)
 TEST_COLUMNS: tuple[str, ...] = ("test", "comparison", "statistic", "p_value")
@@ -301,8 +302,6 @@ def study_proportions(
     rows: Iterable[Mapping[str, object]], level: float = 0.95
 ) -> list[dict[str, object]]:
     """Each arm's remission proportion with its exact (Clopper-Pearson) interval."""
-    from .meta import clopper_pearson
-
     out = []
     for row in rows:
         n, events = int(row["n"]), int(row["events"])

@@ -51,8 +51,8 @@ def fold_for_match(text: str) -> str:
 
     >>> fold_for_match("Léna, H. & Caër — Déjà-vu!")
     'lena h caer deja vu'
-    >>> fold_for_match("Аутоиммунный гепатит")
-    'аутоиммунный гепатит'
+    >>> fold_for_match("Гепатит, аутоиммунный")
+    'гепатит аутоиммунныи'
     """
     return _NON_WORD.sub(" ", _strip_accents(text).lower()).strip()
 

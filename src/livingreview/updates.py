@@ -14,7 +14,10 @@ import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from .io import atomic_open, read_rows
+from .extraction import read_study_table
+from .io import atomic_open, read_rows, write_text, write_tsv
+from .meta import pool
+from .synthesis import remission_rows
 
 WHATS_NEW_COLUMNS: tuple[str, ...] = (
     "subgroup",
@@ -169,11 +172,6 @@ def report_update(
 
     Returns a one-line summary for the log.
     """
-    from .extraction import read_study_table
-    from .io import write_text, write_tsv
-    from .meta import pool
-    from .synthesis import remission_rows
-
     current = read_rows(meta_path)
     studies = read_study_table(studies_path)
     current_ids = sorted({str(s["study_id"]) for s in studies})

@@ -3,30 +3,69 @@
 import sys
 from pathlib import Path
 
-# The package lives in src/. Jobs must run the code of *this* checkout (the modules that
-# package_modules() declares as inputs), whatever copy an editable install points at: put
-# src/ first on the path of this process and of every script job it starts.
+# The package lives in src/. Jobs must run the code of *this* checkout (the files that
+# script_code() declares as inputs), whatever copy an editable install points at: put src/
+# first on the path of this process and of every script job it starts.
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
-from livingreview.config import check_run_date, use_checkout_sources, validate_config  # noqa: E402
+from livingreview.config import (
+    check_run_date,
+    use_checkout_sources,
+    validate_config,
+)  # noqa: E402
+from livingreview.dependencies import imported_package_files  # noqa: E402
+from livingreview.io import content_digest  # noqa: E402
 
 use_checkout_sources(Path(workflow.basedir) / "src")
 # Validate before any job is scheduled: nothing is written when the config is wrong.
-validate_config(config, Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml")
+validate_config(
+    config, Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml"
+)
 check_run_date(config)
-
-PACKAGE = Path(workflow.basedir) / "src" / "livingreview"
 
 
 wildcard_constraints:
     run_date=r"\d{4}-\d{2}-\d{2}",
 
 
-def package_modules(*names):
-    """Paths of the package modules a script imports, declared as rule inputs so that a
-    code change reruns the rule (Snakemake only tracks the script itself)."""
-    shared = ["__init__", "errors", "io", "logs"]
-    return [str(PACKAGE / f"{name}.py") for name in dict.fromkeys([*shared, *names])]
+def script_code(script):
+    """The package files a workflow script runs (its imports, followed through the package),
+    declared as the rule's inputs: Snakemake tracks the script itself but not what it imports,
+    so without them a change to a module would not rerun the jobs that use it."""
+    return imported_package_files(
+        Path(workflow.basedir) / "workflow" / "scripts" / script,
+        Path(workflow.basedir) / "src",
+    )
+
+
+def human_inputs(paths):
+    """Files people write (sheets, verdicts, exports, the published review's tables), declared
+    as inputs whose *timestamp* does not count (ancient): what counts is their content, which
+    every rule that reads them passes as a parameter (human_content), so that an edit is
+    picked up whatever timestamp the file comes back with, and a touch reruns nothing.
+    """
+    return [ancient(path) for path in paths]
+
+
+def human_input(path):
+    """One human-owned input file (see human_inputs)."""
+    return ancient(path)
+
+
+def human_content(*sources):
+    """Rule parameter: the content digest of human inputs (see human_inputs). Each source is
+    a path, a list of paths or an input function returning them. Snakemake reruns a job whose
+    parameters changed (only parameters computed without the job's `input` count, hence the
+    paths are named here again); no script reads this value."""
+
+    def digest(wildcards):
+        files = []
+        for source in sources:
+            value = source(wildcards) if callable(source) else source
+            files.extend([value] if isinstance(value, str) else value)
+        return content_digest(files)
+
+    return digest
 
 
 # Each stage file adds its default targets with TARGETS["<stage>"] = [...]
@@ -49,14 +88,31 @@ BASELINE_TABLES = (
 
 def baseline_files():
     """The published review's tables (resources/baseline/ by default)."""
-    return [str(Path(config["baseline"]["dir"]) / name) for name in BASELINE_TABLES]
+    return human_inputs(
+        str(Path(config["baseline"]["dir"]) / name) for name in BASELINE_TABLES
+    )
+
+
+def baseline_studies():
+    """The published review's studies table alone (screening and PRISMA read it)."""
+    return human_input(str(Path(config["baseline"]["dir"]) / "studies.tsv"))
 
 
 def extraction_sheets():
     """Every human extraction sheet: resources/extraction/<study_id>/<extractor>.tsv."""
     from livingreview.extraction import find_sheets
 
-    return find_sheets(config["extraction"]["dir"])
+    return human_inputs(find_sheets(config["extraction"]["dir"]))
+
+
+def screening_sheets(wildcards=None):
+    """Every decision and adjudication sheet present now (a new or edited sheet reruns)."""
+    return human_inputs(sheet_paths(config["screening"]["decisions_dir"]))
+
+
+def dedup_verdicts():
+    """The dedup verdicts sheet (resources/dedup/verdicts.tsv by default)."""
+    return human_input(config["dedup"]["verdicts"])
 
 
 def included_reports():
@@ -107,7 +163,6 @@ def _earlier_pubmed_snapshots(wildcards):
 from livingreview.imports import find_spec, import_table_path  # noqa: E402
 
 
-
 def imported_tables():
     """records.tsv of every declared export (input of the dedup stage)."""
     return [import_table_path(spec) for spec in config["imports"]]
@@ -115,3 +170,8 @@ def imported_tables():
 
 def _import_spec(wildcards):
     return find_spec(config["imports"], wildcards.database, wildcards.search_date)
+
+
+def export_files(wildcards):
+    """The files of one declared export (input function of the imports rules)."""
+    return human_inputs(_import_spec(wildcards)["files"])

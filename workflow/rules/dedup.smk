@@ -9,20 +9,27 @@ rule check_dedup_verdicts:
     input:
         snapshots=pubmed_snapshots(),
         imports=imported_tables(),
-        verdicts=config["dedup"]["verdicts"],
-        modules=package_modules("records", "normalise", "dedup", "checks"),
+        verdicts=dedup_verdicts(),
+        code=script_code("check_dedup_verdicts.py"),
     output:
         receipt=temp("results/checks/dedup_verdicts.json"),
-    params:
-        check="dedup_verdicts",
-        settings={key: value for key, value in config["dedup"].items() if key != "verdicts"},
     log:
         "logs/checks/dedup_verdicts.log",
+    benchmark:
+        "logs/benchmarks/checks/dedup_verdicts.tsv"
+    conda:
+        "../envs/livingreview.yaml"
     threads: 1
     resources:
         mem_mb=2000,
+    params:
+        # content of the human inputs: an edit reruns whatever its timestamp
+        human_content=human_content(dedup_verdicts()),
+        settings={
+            key: value for key, value in config["dedup"].items() if key != "verdicts"
+        },
     script:
-        "../scripts/check_human_input.py"
+        "../scripts/check_dedup_verdicts.py"
 
 
 rule dedup:
@@ -31,8 +38,8 @@ rule dedup:
         checked=rules.check_dedup_verdicts.output.receipt,
         snapshots=pubmed_snapshots(),
         imports=imported_tables(),
-        verdicts=config["dedup"]["verdicts"],
-        modules=package_modules("records", "normalise", "dedup"),
+        verdicts=dedup_verdicts(),
+        code=script_code("dedup.py"),
     output:
         unique="results/records/unique.tsv",
         duplicates="results/records/duplicates.tsv",
@@ -43,15 +50,21 @@ rule dedup:
             category="Deduplication",
             labels={"item": "per run and source"},
         ),
-    params:
-        settings={key: value for key, value in config["dedup"].items() if key != "verdicts"},
     log:
         "logs/dedup/dedup.log",
     benchmark:
-        "logs/dedup/dedup.benchmark.tsv"
+        "logs/benchmarks/dedup/dedup.tsv"
+    conda:
+        "../envs/livingreview.yaml"
     threads: 1
     resources:
         mem_mb=2000,
+    params:
+        # content of the human inputs: an edit reruns whatever its timestamp
+        human_content=human_content(dedup_verdicts()),
+        settings={
+            key: value for key, value in config["dedup"].items() if key != "verdicts"
+        },
     script:
         "../scripts/dedup.py"
 

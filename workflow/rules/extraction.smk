@@ -8,19 +8,24 @@ rule check_extraction_sheets:
         baseline=baseline_files(),
         sheets=extraction_sheets(),
         included=included_reports(),
-        modules=package_modules("records", "baseline", "extraction", "checks"),
+        code=script_code("check_extraction_sheets.py"),
     output:
         receipt=temp("results/checks/extraction_sheets.json"),
-    params:
-        check="extraction_sheets",
-        min_extractors=config["extraction"]["min_extractors"],
     log:
         "logs/checks/extraction_sheets.log",
+    benchmark:
+        "logs/benchmarks/checks/extraction_sheets.tsv"
+    conda:
+        "../envs/livingreview.yaml"
     threads: 1
     resources:
         mem_mb=500,
+    params:
+        # content of the human inputs: an edit reruns whatever its timestamp
+        human_content=human_content(baseline_files(), extraction_sheets()),
+        min_extractors=config["extraction"]["min_extractors"],
     script:
-        "../scripts/check_human_input.py"
+        "../scripts/check_extraction_sheets.py"
 
 
 rule merge_extractions:
@@ -30,7 +35,7 @@ rule merge_extractions:
         baseline=baseline_files(),
         sheets=extraction_sheets(),
         included=included_reports(),
-        modules=package_modules("records", "baseline", "extraction"),
+        code=script_code("merge_extractions.py"),
     output:
         studies="results/extraction/studies.tsv",
         subgroups="results/extraction/subgroups.tsv",
@@ -38,11 +43,17 @@ rule merge_extractions:
         status="results/extraction/status.tsv",
     log:
         "logs/extraction/merge_extractions.log",
-    params:
-        min_extractors=config["extraction"]["min_extractors"],
+    benchmark:
+        "logs/benchmarks/extraction/merge_extractions.tsv"
+    conda:
+        "../envs/livingreview.yaml"
     threads: 1
     resources:
         mem_mb=500,
+    params:
+        # content of the human inputs: an edit reruns whatever its timestamp
+        human_content=human_content(baseline_files(), extraction_sheets()),
+        min_extractors=config["extraction"]["min_extractors"],
     script:
         "../scripts/merge_extractions.py"
 

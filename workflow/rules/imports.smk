@@ -15,7 +15,6 @@ check_import_specs(config["imports"])
 check_import_files(config["imports"])
 
 
-
 localrules:
     check_export,
     import_export,
@@ -23,31 +22,36 @@ localrules:
 
 rule check_export:
     input:
-        files=lambda wildcards: _import_spec(wildcards)["files"],
-        modules=package_modules("records", "imports", "checks"),
+        files=export_files,
+        code=script_code("check_export.py"),
     output:
         receipt=temp("results/checks/imports/{database}/{search_date}.json"),
-    params:
-        check="export",
-        spec=lambda wildcards: dict(_import_spec(wildcards)),
+    log:
+        "logs/checks/imports/{database}/{search_date}.log",
+    benchmark:
+        "logs/benchmarks/checks/imports/{database}/{search_date}.tsv"
     wildcard_constraints:
         database=r"[a-z][a-z0-9_]*",
         search_date=r"\d{4}-\d{2}-\d{2}",
-    log:
-        "logs/checks/imports/{database}/{search_date}.log",
+    conda:
+        "../envs/livingreview.yaml"
     threads: 1
     resources:
         mem_mb=512,
+    params:
+        # content of the human inputs: an edit reruns whatever its timestamp
+        human_content=human_content(export_files),
+        spec=lambda wildcards: dict(_import_spec(wildcards)),
     script:
-        "../scripts/check_human_input.py"
+        "../scripts/check_export.py"
 
 
 rule import_export:
     input:
         # Parsed first in a rule of its own: a broken file leaves the earlier import intact.
         checked=rules.check_export.output.receipt,
-        files=lambda wildcards: _import_spec(wildcards)["files"],
-        modules=package_modules("records", "imports"),
+        files=export_files,
+        code=script_code("import_export.py"),
     output:
         records="results/imports/{database}/{search_date}/records.tsv",
         summary=report(
@@ -56,16 +60,22 @@ rule import_export:
             category="Search provenance",
             labels={"source": "{database}", "run": "{search_date}"},
         ),
-    params:
-        spec=lambda wildcards: dict(_import_spec(wildcards)),
+    log:
+        "logs/imports/{database}/{search_date}.log",
+    benchmark:
+        "logs/benchmarks/imports/{database}/{search_date}.tsv"
     wildcard_constraints:
         database=r"[a-z][a-z0-9_]*",
         search_date=r"\d{4}-\d{2}-\d{2}",
-    log:
-        "logs/imports/{database}/{search_date}.log",
+    conda:
+        "../envs/livingreview.yaml"
     threads: 1
     resources:
         mem_mb=512,
+    params:
+        # content of the human inputs: an edit reruns whatever its timestamp
+        human_content=human_content(export_files),
+        spec=lambda wildcards: dict(_import_spec(wildcards)),
     script:
         "../scripts/import_export.py"
 

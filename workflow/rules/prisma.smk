@@ -1,4 +1,4 @@
-# Stage 'prisma': the PRISMA 2020 flow counted from records (issue 8).
+# Stage 'prisma': the PRISMA 2020 flow counted from records.
 #
 # Every record of every run (search snapshots and imported exports), the dedup stage's
 # publications and the screening stage's statuses -> a record-level ledger (one row per
@@ -24,8 +24,8 @@ rule prisma_ledger:
         duplicates="results/records/duplicates.tsv",
         dedup_runs="results/records/runs.tsv",
         status="results/screening/status.tsv",
-        studies=str(Path(config["baseline"]["dir"]) / "studies.tsv"),
-        modules=package_modules("prisma"),
+        studies=baseline_studies(),
+        code=script_code("prisma_ledger.py"),
     output:
         ledger=report(
             "results/prisma/ledger.tsv",
@@ -46,17 +46,23 @@ rule prisma_ledger:
             category=PRISMA_REPORT,
             labels={"item": "counts per update run and cumulative"},
         ),
+    log:
+        "logs/prisma/prisma_ledger.log",
+    benchmark:
+        "logs/benchmarks/prisma/prisma_ledger.tsv"
+    conda:
+        "../envs/livingreview.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
     params:
+        # content of the human inputs: an edit reruns whatever its timestamp
+        human_content=human_content(baseline_studies()),
         baseline_until=config["search"]["baseline_until"],
         registers=config["prisma"]["registers"],
         source_labels=config["prisma"]["source_labels"],
         unpublished_designs=config["prisma"]["unpublished_designs"],
         unpublished_identified_via=config["prisma"]["unpublished_identified_via"],
-    log:
-        "logs/prisma/prisma_ledger.log",
-    threads: 1
-    resources:
-        mem_mb=1000,
     script:
         "../scripts/prisma_ledger.py"
 
@@ -64,7 +70,7 @@ rule prisma_ledger:
 rule prisma_flowchart:
     input:
         counts="results/prisma/counts.tsv",
-        modules=package_modules("prisma", "flowchart"),
+        code=script_code("prisma_flowchart.py"),
     output:
         svg=report(
             "results/prisma/flow.svg",
@@ -81,6 +87,15 @@ rule prisma_flowchart:
             labels={"item": "flow diagram (published review, reconstructed)"},
         ),
         baseline_pdf="results/prisma/flow_baseline.pdf",
+    log:
+        "logs/prisma/prisma_flowchart.log",
+    benchmark:
+        "logs/benchmarks/prisma/prisma_flowchart.tsv"
+    conda:
+        "../envs/livingreview.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
     params:
         titles={
             "cumulative": (
@@ -96,11 +111,6 @@ rule prisma_flowchart:
             "Counted from results/prisma/ledger.tsv (one row per record, report or study). "
             "Dashed boxes: not yet decided, shown so that no record drops out of the count."
         ),
-    log:
-        "logs/prisma/prisma_flowchart.log",
-    threads: 1
-    resources:
-        mem_mb=1000,
     script:
         "../scripts/prisma_flowchart.py"
 

@@ -27,25 +27,37 @@ localrules:
 rule check_screening_sheets:
     input:
         unique="results/records/unique.tsv",
-        sheets=lambda wildcards: sheet_paths(config["screening"]["decisions_dir"]),
-        studies=str(Path(config["baseline"]["dir"]) / "studies.tsv"),
-        modules=package_modules("records", "screening", "checks"),
+        sheets=screening_sheets,
+        studies=baseline_studies(),
+        code=script_code("check_screening_sheets.py"),
     output:
         receipt=temp("results/checks/screening_sheets.json"),
-    params:
-        check="screening_sheets",
-        settings={
-            key: config["screening"][key]
-            for key in ("reviewers", "dual", "blinded", "baseline_reviewer", "exclusion_reasons", "ranking")
-        },
-        run_date=config["run_date"],
     log:
         "logs/checks/screening_sheets.log",
+    benchmark:
+        "logs/benchmarks/checks/screening_sheets.tsv"
+    conda:
+        "../envs/livingreview.yaml"
     threads: 1
     resources:
         mem_mb=500,
+    params:
+        # content of the human inputs: an edit reruns whatever its timestamp
+        human_content=human_content(screening_sheets, baseline_studies()),
+        settings={
+            key: config["screening"][key]
+            for key in (
+                "reviewers",
+                "dual",
+                "blinded",
+                "baseline_reviewer",
+                "exclusion_reasons",
+                "ranking",
+            )
+        },
+        run_date=config["run_date"],
     script:
-        "../scripts/check_human_input.py"
+        "../scripts/check_screening_sheets.py"
 
 
 rule screen:
@@ -55,9 +67,9 @@ rule screen:
         unique="results/records/unique.tsv",
         maybe="results/records/maybe.tsv",
         # every decision and adjudication sheet present now: a new or edited sheet reruns
-        sheets=lambda wildcards: sheet_paths(config["screening"]["decisions_dir"]),
-        studies=str(Path(config["baseline"]["dir"]) / "studies.tsv"),
-        modules=package_modules("records", "screening"),
+        sheets=screening_sheets,
+        studies=baseline_studies(),
+        code=script_code("screen.py"),
     output:
         status=report(
             f"{SCREENING_RESULTS}/status.tsv",
@@ -72,18 +84,31 @@ rule screen:
         guide=f"{SCREENING_RESULTS}/guide.md",
         summary=f"{SCREENING_RESULTS}/summary.txt",
         queues=queue_paths(SCREENING_RESULTS, config["screening"]["reviewers"]),
-    params:
-        settings={
-            key: config["screening"][key]
-            for key in ("reviewers", "dual", "blinded", "baseline_reviewer", "exclusion_reasons", "ranking")
-        },
-        criteria=config["screening"]["eligibility_criteria"],
-        run_date=config["run_date"],
     log:
         "logs/screening/screen.log",
+    benchmark:
+        "logs/benchmarks/screening/screen.tsv"
+    conda:
+        "../envs/livingreview.yaml"
     threads: 1
     resources:
         mem_mb=500,
+    params:
+        # content of the human inputs: an edit reruns whatever its timestamp
+        human_content=human_content(screening_sheets, baseline_studies()),
+        settings={
+            key: config["screening"][key]
+            for key in (
+                "reviewers",
+                "dual",
+                "blinded",
+                "baseline_reviewer",
+                "exclusion_reasons",
+                "ranking",
+            )
+        },
+        criteria=config["screening"]["eligibility_criteria"],
+        run_date=config["run_date"],
     script:
         "../scripts/screen.py"
 

@@ -16,7 +16,7 @@
 rule search_pubmed:
     input:
         earlier=_earlier_pubmed_snapshots,
-        code=package_modules("records", "entrez", "pubmed", "search"),
+        code=script_code("search_pubmed.py"),
     output:
         table=f"{PUBMED_TABLES}/pubmed-{{run_date}}.tsv",
         receipt=report(
@@ -27,6 +27,14 @@ rule search_pubmed:
         ),
     log:
         "logs/search/pubmed-{run_date}.log",
+    benchmark:
+        "logs/benchmarks/search/pubmed-{run_date}.tsv"
+    conda:
+        "../envs/livingreview.yaml"
+    threads: 1
+    resources:
+        ncbi_api=1,
+        mem_mb=1000,
     params:
         snapshot_root=PUBMED_ROOT,
         mode=config["search"]["mode"],
@@ -46,10 +54,6 @@ rule search_pubmed:
         timeout=config["entrez"]["timeout_seconds"],
         max_tries=config["entrez"]["max_tries"],
         backoff=config["entrez"]["backoff_seconds"],
-    threads: 1
-    resources:
-        ncbi_api=1,
-        mem_mb=1000,
     script:
         "../scripts/search_pubmed.py"
 

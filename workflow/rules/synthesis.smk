@@ -7,7 +7,7 @@ rule crosstabulate:
         studies="results/extraction/studies.tsv",
         subgroups="results/extraction/subgroups.tsv",
         baseline=baseline_files(),
-        modules=package_modules("records", "baseline", "extraction", "synthesis"),
+        code=script_code("crosstabulate.py"),
     output:
         outcomes="results/synthesis/outcomes.tsv",
         tests="results/synthesis/tests.tsv",
@@ -19,9 +19,16 @@ rule crosstabulate:
         ),
     log:
         "logs/synthesis/crosstabulate.log",
+    benchmark:
+        "logs/benchmarks/synthesis/crosstabulate.tsv"
+    conda:
+        "../envs/livingreview.yaml"
     threads: 1
     resources:
         mem_mb=500,
+    params:
+        # content of the human inputs: an edit reruns whatever its timestamp
+        human_content=human_content(baseline_files()),
     script:
         "../scripts/crosstabulate.py"
 
@@ -36,15 +43,8 @@ FOREST_TITLES = {
 rule pool_remission:
     input:
         studies="results/extraction/studies.tsv",
-        modules=package_modules("records", "baseline", "extraction", "synthesis", "meta", "forest"),
+        code=script_code("pool_remission.py"),
     output:
-        meta=report(
-            "results/synthesis/meta_analysis.tsv",
-            caption="../report/meta_analysis.rst",
-            category="Synthesis",
-            labels={"item": "pooled estimates"},
-        ),
-        proportions="results/synthesis/study_proportions.tsv",
         **{
             f"forest_{group}_{ext}": report(
                 f"results/synthesis/forest_{group}.{ext}",
@@ -56,13 +56,24 @@ rule pool_remission:
             for group in FOREST_TITLES
             for ext in ("svg", "png")
         },
+        meta=report(
+            "results/synthesis/meta_analysis.tsv",
+            caption="../report/meta_analysis.rst",
+            category="Synthesis",
+            labels={"item": "pooled estimates"},
+        ),
+        proportions="results/synthesis/study_proportions.tsv",
     log:
         "logs/synthesis/pool_remission.log",
-    params:
-        forest_titles=FOREST_TITLES,
+    benchmark:
+        "logs/benchmarks/synthesis/pool_remission.tsv"
+    conda:
+        "../envs/livingreview.yaml"
     threads: 1
     resources:
         mem_mb=1000,
+    params:
+        forest_titles=FOREST_TITLES,
     script:
         "../scripts/pool_remission.py"
 
@@ -71,7 +82,7 @@ rule whats_new:
     input:
         meta="results/synthesis/meta_analysis.tsv",
         studies="results/extraction/studies.tsv",
-        modules=package_modules("records", "baseline", "extraction", "synthesis", "meta", "updates"),
+        code=script_code("whats_new.py"),
     output:
         tsv="results/synthesis/whats_new.tsv",
         markdown=report(
@@ -82,14 +93,20 @@ rule whats_new:
         ),
     log:
         "logs/synthesis/whats_new.log",
+    benchmark:
+        "logs/benchmarks/synthesis/whats_new.tsv"
+    conda:
+        "../envs/livingreview.yaml"
+    threads: 1
+    resources:
+        mem_mb=500,
     params:
         run_date=config["run_date"],
         history_dir=config["synthesis"]["history_dir"],
         estimate_change=config["synthesis"]["whats_new"]["estimate_change"],
-        flag_previous_outside_ci=config["synthesis"]["whats_new"]["flag_previous_outside_ci"],
-    threads: 1
-    resources:
-        mem_mb=500,
+        flag_previous_outside_ci=config["synthesis"]["whats_new"][
+            "flag_previous_outside_ci"
+        ],
     script:
         "../scripts/whats_new.py"
 

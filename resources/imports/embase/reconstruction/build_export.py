@@ -1,9 +1,9 @@
 """Rebuild the reconstructed baseline Embase-style RIS export from facts.tsv.
 
-    .venv/bin/python resources/imports/embase/reconstruction/build_export.py [--check-sources ../shared]
+    .venv/bin/python resources/imports/embase/reconstruction/build_export.py [--check-sources REFERENCE_DIR]
 
 facts.tsv holds one row per record, transcribed from the seed's reference list and from
-../shared/records/real-records.json (its columns seed_ref / real_record say which); this script
+records/real-records.json of the team's reference material (its columns seed_ref / real_record say which); this script
 only re-formats those facts the way an Embase RIS export writes them (see ../../README.md).
 With --check-sources it first verifies that every DOI, PMID and title in facts.tsv occurs in
 those two sources, and stops if one does not.
