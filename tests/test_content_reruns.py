@@ -133,3 +133,27 @@ def test_an_edited_sheet_with_older_timestamp_changes_the_results(project):
     finally:
         rewrite_with_older_mtime(sheet, original)
         run_snakemake(project)
+
+
+def test_scheduled_update_picks_up_an_edit_with_older_timestamp(tmp_path):
+    from test_scheduled import RUN_DATE, make_project, scheduled_update
+
+    project = make_project(tmp_path / "scheduled")
+    assert scheduled_update(project, "--run-date", RUN_DATE).returncode == 0
+    sheet = project / SHEET
+    lines = sheet.read_text(encoding="utf-8").splitlines(keepends=True)
+    header = lines[0].rstrip("\n").split("\t")
+    rows = [dict(zip(header, line.rstrip("\n").split("\t"), strict=True)) for line in lines[1:]]
+    index = next(
+        i for i, r in enumerate(rows) if r["decision"] == "exclude" and r["reason"] != "not_human"
+    )
+    rows[index] = {**rows[index], "reason": "not_human"}
+    rewrite_with_older_mtime(
+        sheet, lines[0] + "".join("\t".join(r[c] for c in header) + "\n" for r in rows)
+    )
+    result = scheduled_update(project, "--run-date", RUN_DATE)
+    assert result.returncode == 0, result.stdout + result.stderr
+    status = read_rows(project / "results/screening/status.tsv")
+    record_id = rows[index]["record_id"]
+    row = next(r for r in status if record_id in r["member_record_ids"].split("; "))
+    assert row["exclusion_reason"] == "not_human"
