@@ -40,9 +40,11 @@ def base_url(host: str, port: int, public_url: str | None) -> str:
     return f"http://{host}:{port}"
 
 
-def link_lines(people: Mapping[str, Person], tokens: Mapping[str, str], url: str) -> list[str]:
-    """One line per person: id, role(s), sign-in link."""
-    width = max((len(p) for p in people), default=0)
+def link_lines(
+    people: Mapping[str, Person], tokens: Mapping[str, str], url: str, width: int = 0
+) -> list[str]:
+    """One line per person: id, role(s), sign-in link (ids padded to ``width``)."""
+    width = max([width, *(len(p) for p in people)])
     return [
         f"{person.id:<{width}}  {', '.join(person.roles):<22}  {url}/signin?token={tokens[person.id]}"
         for person in people.values()
@@ -105,7 +107,8 @@ def _rotate(project: Project, store: TokenStore, people: Sequence[str], url: str
         "longer work" + ("; every session ended" if everyone else "") + "):"
     )
     subset = {p: project.people[p] for p in chosen}
-    print("\n".join(link_lines(subset, tokens, url)))
+    width = max(len(p) for p in project.people)
+    print("\n".join(link_lines(subset, tokens, url, width)))
     return 0
 
 

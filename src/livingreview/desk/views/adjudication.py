@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 from ...screening import DECISIONS, STAGES
 from ..decisions import Verdict, check_stage
-from ..errors import DeskError, NotFound
+from ..errors import NotFound, SheetRefused
 from ..people import ADJUDICATOR, Person
 from ..web import Desk, desk_of, page
 from .records import duplicates_of, record_view
@@ -121,9 +121,7 @@ async def conflict(request: Request, person: Person, session) -> Response:
             values.update({k: row.get(k) for k in ("decision", "reason", "study_id")})
         try:
             desk.screening.adjudicate(stage, person.id, pid, Verdict(**values))
-        except DeskError as error:
-            if isinstance(error, NotFound):
-                raise
+        except SheetRefused as error:  # show the page again with the workflow's message
             context = conflict_context(desk, stage, pid, values, str(error))
             return desk.render(request, "conflict.html", context, error.http_status)
         return RedirectResponse(f"/adjudicate#{stage}-{pid}", status_code=303)

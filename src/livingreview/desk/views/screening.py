@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 from ...screening import DECISIONS, FULL_TEXT, STAGES
 from ..decisions import SheetRow, Verdict, check_stage
-from ..errors import DeskError, NotFound
+from ..errors import NotFound, SheetRefused
 from ..lastrun import Queue
 from ..people import REVIEWER, Person
 from ..web import Desk, desk_of, page
@@ -169,9 +169,7 @@ async def publication(request: Request, person: Person, session) -> Response:
     def save() -> Response:
         try:
             desk.screening.decide(stage, person.id, pid, verdict)
-        except DeskError as error:
-            if isinstance(error, NotFound):
-                raise
+        except SheetRefused as error:  # show the page again with the workflow's message
             context = screen_context(desk, stage, person, pid, fields, str(error))
             return desk.render(request, "screen.html", context, error.http_status)
         queue = desk.last_run.queue(stage, person.id)
