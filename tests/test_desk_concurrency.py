@@ -166,9 +166,7 @@ def test_a_desk_killed_between_temp_file_and_rename_leaves_the_old_sheet(project
     # A desk started afterwards clears the leftover temporary file; saving works again.
     app = create_app(project, clock=pinned_clock, state_dir=tmp_path / "state")
     assert not temporary.exists()
-    app.state.desk.screening.decide(
-        "title_abstract", "reviewer-1", pid(2), Verdict("maybe")
-    )
+    app.state.desk.screening.decide("title_abstract", "reviewer-1", pid(2), Verdict("maybe"))
     assert set(valid_rows(project, "reviewer-1")) == {pid(1), pid(2)}
 
 

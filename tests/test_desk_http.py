@@ -226,7 +226,7 @@ def test_security_headers_on_every_page(app):
         assert "frame-ancestors 'none'" in headers["content-security-policy"]
         assert headers["x-frame-options"] == "DENY"
         assert headers["cache-control"] == "no-store"
-        assert headers["referrer-policy"] == "no-referrer"
+        assert headers["referrer-policy"] == "same-origin"
         assert "<script>" not in response.text  # no inline script (CSP forbids it)
 
 

@@ -12,7 +12,18 @@
   }
 
   var form = document.getElementById("decide");
-  if (!form) { return; }
+  var undoForm = document.getElementById("undo");
+  if (!form && !undoForm) { return; }
+  if (!form) {  // the "nothing left" page: only undo
+    document.addEventListener("keydown", function (event) {
+      var b = undoForm.querySelector("button");
+      if (event.key === "u" && !event.ctrlKey && !event.metaKey && !event.altKey && b && !b.disabled) {
+        event.preventDefault();
+        b.click();
+      }
+    });
+    return;
+  }
   var hint = document.getElementById("keyhint");
   var reasons = document.getElementById("reasons");
   var fullText = form.getAttribute("data-stage") === "full_text";
