@@ -468,3 +468,30 @@ def test_an_adjudication_must_decide(app, project):
     )
     assert missing.status_code == 404
     assert sheet(project, "title_abstract", "adjudication.tsv") == ""
+
+
+def test_a_hand_edit_after_a_desk_write_is_validated_again(app, project):
+    client, csrf = signed_in(app, "reviewer-1")
+    client.post(f"/screen/title_abstract/record/{pid(1)}", data={"csrf": csrf, "decision": "maybe"})
+    path = project / "resources" / "screening" / "title_abstract" / "reviewer-1.tsv"
+    path.write_text(path.read_text().replace(f"{pid(4)}\tinclude", f"{pid(4)}\tinclud"))
+    response = client.post(
+        f"/screen/title_abstract/record/{pid(2)}", data={"csrf": csrf, "decision": "include"}
+    )
+    assert response.status_code == 422
+    assert "line 2, field &#39;decision&#39;: decision not allowed" in response.text
+    assert pid(2) not in path.read_text()
+
+
+def test_the_workflows_message_names_the_rows_real_line(app, project):
+    client, csrf = signed_in(app, "reviewer-1")
+    client.post(f"/screen/full_text/record/{pid(6)}", data={"csrf": csrf, "decision": "maybe"})
+    response = client.post(
+        f"/screen/full_text/record/{pid(7)}", data={"csrf": csrf, "decision": "exclude"}
+    )
+    assert response.status_code == 422
+    assert "full_text/reviewer-1.tsv, line 3, field &#39;reason&#39;" in response.text
+    changed = client.post(
+        f"/screen/full_text/record/{pid(6)}", data={"csrf": csrf, "decision": "exclude"}
+    )
+    assert "full_text/reviewer-1.tsv, line 2, field &#39;reason&#39;" in changed.text

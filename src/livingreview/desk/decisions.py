@@ -19,6 +19,7 @@ Who may write what (checked here, on the server, for every change):
 from __future__ import annotations
 
 import datetime as dt
+import os
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -32,11 +33,13 @@ from ..screening import (
     FULL_TEXT,
     STAGES,
     TITLE_ABSTRACT,
+    PublicationIndex,
     read_sheet,
     sheet_columns,
+    split_multi,
 )
 from .errors import NotAllowed, NotFound, SheetRefused, StaleChange
-from .humanfiles import RowChange, SheetStore, TsvDocument, clean_cell
+from .humanfiles import RowChange, SheetStore, TsvDocument, clean_cell, stat_key
 from .lastrun import LastRun
 from .people import ADJUDICATOR, REVIEWER
 from .project import Clock, Project
@@ -78,6 +81,14 @@ class SheetRow:
         return self.cells.get(column, "").strip()
 
 
+def publication_ids(index: PublicationIndex, pid: str) -> set[str]:
+    """Every record id a sheet may use for publication ``pid`` (as the workflow resolves them)."""
+    row = index.rows.get(pid, {})
+    ids = {pid, (row.get("canonical_record_id") or "").strip()}
+    ids.update(split_multi(row.get("member_record_ids") or ""))
+    return {i for i in ids if i and index.resolve(i) == pid}
+
+
 def check_stage(stage: str) -> str:
     """``stage`` if it is one of the workflow's stages (from a URL), else NotFound."""
     if stage not in STAGES:
@@ -94,8 +105,11 @@ class ScreeningDesk:
         self.store = store
         self.clock = clock
         self._sheet_cache: dict[Path, tuple[tuple[int, int, int], dict[str, SheetRow]]] = {}
-        self._health_cache: dict[Path, tuple[tuple[Any, ...], str]] = {}
+        # sheet -> (file version, validation context, the workflow's message or "")
+        self._health: dict[Path, tuple[tuple[int, int, int], tuple[Any, ...], str]] = {}
         self._cache_lock = threading.Lock()
+        self._scratch = tempfile.TemporaryDirectory(prefix="desk-check-")
+        self._local = threading.local()
 
     # -- paths: built from validated ids only ----------------------------------------------
 
@@ -132,14 +146,18 @@ class ScreeningDesk:
         if hit and hit[0] == key:
             return hit[1]
         document = self.store.load(sheet, ())
+        rows = self._rows_of(document)
+        with self._cache_lock:
+            self._sheet_cache[sheet] = (document.source_key or key, rows)
+        return rows
+
+    def _rows_of(self, document: TsvDocument) -> dict[str, SheetRow]:
         index = self.last_run.index()
         rows: dict[str, SheetRow] = {}
         for _, cells in document.rows():
             record_id = cells.get("record_id", "").strip()
             pid = index.resolve(record_id) or record_id
             rows.setdefault(pid, SheetRow(pid, {k: v.strip() for k, v in cells.items()}))
-        with self._cache_lock:
-            self._sheet_cache[sheet] = (key, rows)
         return rows
 
     def sheet_problem(self, sheet: Path, stage: str) -> str:
@@ -148,19 +166,25 @@ class ScreeningDesk:
             info = sheet.stat()
         except FileNotFoundError:
             return ""
-        today = self.today()
-        key = (info.st_mtime_ns, info.st_size, info.st_ino, today)
+        context = self._context(self.today())
+        key = stat_key(info)
         with self._cache_lock:
-            hit = self._health_cache.get(sheet)
-        if hit and hit[0] == key:
-            return hit[1]
+            hit = self._health.get(sheet)
+        if hit and hit[:2] == (key, context):
+            return hit[2]
         try:
-            self._validate(stage, today)(sheet, sheet.read_bytes())
+            with open(sheet, "rb") as handle:
+                data = handle.read()
+                key = stat_key(os.fstat(handle.fileno()))
+        except FileNotFoundError:
+            return ""
+        try:
+            self._check_whole(sheet, stage, data, self.today())
             problem = ""
         except SheetRefused as error:
             problem = str(error)
         with self._cache_lock:
-            self._health_cache[sheet] = (key, problem)
+            self._health[sheet] = (key, context, problem)
         return problem
 
     def stage_open(self, stage: str, pid: str) -> bool:
@@ -186,20 +210,65 @@ class ScreeningDesk:
 
     # -- validation: the workflow's own reader ------------------------------------------------
 
-    def _validate(self, stage: str, today: dt.date):
-        settings = self.project.validation_settings(today)
-        index = self.last_run.index()
+    def _context(self, today: dt.date) -> tuple[Any, ...]:
+        """What a sheet's validity depends on besides its own bytes."""
+        return (self.last_run.index_key(), self.project.validation_settings(today).run_date)
 
-        def validate(sheet: Path, data: bytes) -> None:
-            with tempfile.TemporaryDirectory(prefix="desk-check-") as tmp:
-                probe = Path(tmp) / stage / sheet.name
-                probe.parent.mkdir()
-                probe.write_bytes(data)
-                try:
-                    read_sheet(probe, settings, index)
-                except InputFileError as error:
-                    message = str(error).replace(str(probe), self.store.relative(sheet))
-                    raise SheetRefused(message) from None
+    def _probe(self, stage: str, name: str, data: bytes) -> Path:
+        """A file named like the sheet, in a stage folder of this thread's scratch space."""
+        folder = getattr(self._local, "folder", None)
+        if folder is None:
+            folder = Path(tempfile.mkdtemp(dir=self._scratch.name))
+            self._local.folder = folder
+        probe = folder / stage / name
+        probe.parent.mkdir(exist_ok=True)
+        probe.write_bytes(data)
+        return probe
+
+    def _read(self, sheet: Path, stage: str, data: bytes, today: dt.date, line: Any = None) -> None:
+        """Run the workflow's reader on ``data`` as if it were ``sheet``; SheetRefused if not.
+
+        ``line()``: the real line of the (single) row in ``data``, to name it in the message.
+        """
+        probe = self._probe(stage, sheet.name, data)
+        try:
+            read_sheet(probe, self.project.validation_settings(today), self.last_run.index())
+        except InputFileError as error:
+            message = str(error).replace(str(probe), self.store.relative(sheet))
+            if line is not None:
+                message = message.replace(", line 2", f", line {line()}", 1)
+            raise SheetRefused(message) from None
+
+    def _check_whole(self, sheet: Path, stage: str, data: bytes, today: dt.date) -> None:
+        self._read(sheet, stage, data, today)
+
+    def _validator(self, stage: str, today: dt.date, state: dict[str, Any]):
+        """Validate a would-be sheet with the workflow's reader.
+
+        When the sheet on disk is a version already validated (in this context), only the
+        changed row can be new: the reader checks that row on its own (with the sheet's header)
+        and the desk's editor guarantees the reader's only cross-row rule, one row per
+        publication.  Otherwise the whole would-be sheet is read.
+        """
+        context = self._context(today)
+
+        def validate(sheet: Path, data: bytes, document: TsvDocument) -> None:
+            with self._cache_lock:
+                hit = self._health.get(sheet)
+            trusted = (
+                document.source_key is not None
+                and hit is not None
+                and hit == (document.source_key, context, "")
+            )
+            index = state.get("index")
+            if not trusted:
+                self._check_whole(sheet, stage, data, today)
+            elif index is not None:
+                segment = document.segments[index].raw
+                row = segment if segment.endswith(("\n", "\r")) else segment + document.newline
+                probe = (document.bom + document.header_raw + row).encode("utf-8")
+                self._read(sheet, stage, probe, today, lambda: document.line_of(index))
+            state["context"] = context
 
         return validate
 
@@ -220,12 +289,20 @@ class ScreeningDesk:
         """
         columns = sheet_columns(stage, adjudication=sheet.name == ADJUDICATION_FILE)
         index = self.last_run.index()
+        state: dict[str, Any] = {}
 
         def editor(document: TsvDocument) -> RowChange:
+            state["document"] = document
+            state["source_key"] = document.source_key
+            # Every id the workflow resolves to this publication; a cheap substring test on
+            # each raw line first, so a long sheet is scanned at C speed.
+            ids = publication_ids(index, pid)
             matches = [
-                (i, cells)
-                for i, cells in document.rows()
-                if (index.resolve(cells.get("record_id", "").strip()) or "") == pid
+                (i, segment.cells)
+                for i, segment in enumerate(document.segments)
+                if segment.cells is not None
+                and any(ident in segment.raw for ident in ids)
+                and segment.cells.get("record_id", "").strip() in ids
             ]
             before = {c: v.strip() for c, v in matches[0][1].items()} if matches else None
             if expect is not True and before != expect:
@@ -245,17 +322,39 @@ class ScreeningDesk:
                 return RowChange(pid, before, before)
             if matches:
                 document.replace(matches[0][0], after)
+                state["index"] = matches[0][0]
             else:
                 document.append(after)
+                state["index"] = len(document.segments) - 1
             return RowChange(pid, before, after)
 
-        return self.store.edit(
+        change = self.store.edit(
             sheet,
             columns,
             editor,
-            self._validate(stage, self.today()),
+            self._validator(stage, self.today(), state),
             {**journal, "stage": stage},
         )
+        if change.written_key is not None:
+            self._remember(sheet, state, change)
+        return change
+
+    def _remember(self, sheet: Path, state: dict[str, Any], change: RowChange) -> None:
+        """The sheet just written is valid and its rows are known: no need to read it again."""
+        document: TsvDocument = state["document"]
+        with self._cache_lock:
+            old = self._sheet_cache.get(sheet)
+        if old is not None and old[0] == state["source_key"]:
+            rows = dict(old[1])
+            if change.after is None:
+                rows.pop(change.key, None)
+            else:
+                rows[change.key] = SheetRow(change.key, dict(change.after))
+        else:
+            rows = self._rows_of(document)
+        with self._cache_lock:
+            self._sheet_cache[sheet] = (change.written_key, rows)
+            self._health[sheet] = (change.written_key, state["context"], "")
 
     def decide(self, stage: str, reviewer: str, record_id: str, verdict: Verdict) -> RowChange:
         """Record (or change) a reviewer's decision on a publication of their queue.

@@ -23,6 +23,7 @@ Temporary files are named ``.<sheet>.<random>.tmp``: the workflow reads only ``*
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import fcntl
 import io
@@ -32,6 +33,7 @@ import os
 import re
 import secrets
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -113,6 +115,8 @@ class TsvDocument:
     columns: list[str]
     segments: list[Segment] = field(default_factory=list)
     newline: str = "\n"
+    #: (mtime_ns, size, inode) of the file this was read from (None: a new sheet).
+    source_key: tuple[int, int, int] | None = None
 
     @classmethod
     def new(cls, columns: Sequence[str]) -> TsvDocument:
@@ -132,6 +136,15 @@ class TsvDocument:
         columns = [c.strip() for c in next(csv.reader([header_raw], delimiter="\t"), [])]
         newline = "\r\n" if header_raw.endswith("\r\n") else "\n"
         segments: list[Segment] = []
+        if '"' not in text:  # no quoting anywhere: one row per line, cells split at tabs
+            for line in lines[1:]:
+                cells = line.rstrip("\r\n").split("\t")
+                if not any(c.strip() for c in cells):
+                    segments.append(Segment(line, None))
+                else:
+                    row = dict(zip(columns, cells + [""] * (len(columns) - len(cells))))
+                    segments.append(Segment(line, row))
+            return cls(bom, header_raw, columns, segments, newline)
         consumed: list[str] = []
 
         def feed() -> Iterator[str]:
@@ -177,7 +190,8 @@ class TsvDocument:
     def append(self, cells: Mapping[str, str]) -> None:
         """Add a row at the end (terminating the last line first if it lacked a newline)."""
         if self.segments and not self.segments[-1].raw.endswith(("\n", "\r")):
-            self.segments[-1].raw += self.newline
+            last = self.segments[-1]  # segments are shared with copies: replace, never mutate
+            self.segments[-1] = Segment(last.raw + self.newline, last.cells)
         elif not self.segments and not self.header_raw.endswith(("\n", "\r")):
             self.header_raw += self.newline
         self.segments.append(Segment(self.serialise(cells), dict(cells)))
@@ -185,6 +199,15 @@ class TsvDocument:
     def text(self) -> str:
         """The whole sheet as text, untouched lines exactly as read."""
         return self.bom + self.header_raw + "".join(s.raw for s in self.segments)
+
+    def copy(self) -> TsvDocument:
+        """A copy that can be edited without touching this one (segments are never mutated)."""
+        return dataclasses.replace(self, segments=list(self.segments))
+
+    def line_of(self, index: int) -> int:
+        """The 1-based file line on which segment ``index`` starts (header = line 1)."""
+        before = self.header_raw + "".join(s.raw for s in self.segments[:index])
+        return len(_split_lines(before)) + 1
 
 
 def clean_cell(value: object) -> str:
@@ -206,9 +229,14 @@ def fsync_directory(folder: Path) -> None:
         os.close(fd)
 
 
+def stat_key(info: os.stat_result) -> tuple[int, int, int]:
+    """What identifies one version of a file: an edit or a replacement changes it."""
+    return (info.st_mtime_ns, info.st_size, info.st_ino)
+
+
 def replace_file(
     path: Path, data: bytes, before_replace: Callable[[Path], None] | None = None
-) -> None:
+) -> tuple[int, int, int]:
     """Atomically put ``data`` at ``path``: temp file in the same folder, fsync, rename, fsync.
 
     The new file keeps the permissions of the file it replaces (a new one gets 0666 less the
@@ -228,8 +256,9 @@ def replace_file(
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
-            os.fsync(handle.fileno())
+            os.fdatasync(handle.fileno())  # data and size; enough before a rename
         os.chmod(tmp, mode)
+        key = stat_key(os.stat(tmp))  # a rename keeps mtime, size and inode
         if before_replace is not None:
             before_replace(Path(tmp))
         os.replace(tmp, path)
@@ -240,6 +269,7 @@ def replace_file(
             pass
         raise
     fsync_directory(folder)
+    return key
 
 
 def remove_stale_temporaries(folder: Path) -> list[Path]:
@@ -269,39 +299,53 @@ class Journal:
 
     def __init__(self, path: Path):
         self.path = path
+        self._cache: tuple[int, int, list[dict[str, Any]]] = (-1, 0, [])
+        self._lock = threading.Lock()
 
     def append(self, entry: Mapping[str, Any]) -> None:
         """Append one entry durably (fsync) before the sheet it describes is replaced."""
         line = json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n"
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
         try:
             size = os.fstat(fd).st_size
-            if size:
-                # A crash mid-append may have left a partial last line: start on a fresh one.
-                with open(self.path, "rb") as reader:
-                    reader.seek(size - 1)
-                    if reader.read(1) != b"\n":
-                        line = "\n" + line
+            # A crash mid-append may have left a partial last line: start on a fresh one.
+            if size and os.pread(fd, 1, size - 1) != b"\n":
+                line = "\n" + line
             os.write(fd, line.encode("utf-8"))
-            os.fsync(fd)
+            os.fdatasync(fd)
         finally:
             os.close(fd)
 
     def entries(self) -> list[dict[str, Any]]:
-        """Every complete entry, oldest first (a partial line left by a crash is skipped)."""
-        try:
-            text = self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return []
-        out = []
-        for number, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
+        """Every complete entry, oldest first (a partial line left by a crash is skipped).
+
+        Only what was appended since the last call is parsed (the file only grows).
+        """
+        with self._lock:
             try:
-                out.append(json.loads(line))
-            except json.JSONDecodeError:
-                log.warning("%s, line %d: not a complete journal entry; skipped", self.path, number)
-        return out
+                handle = open(self.path, "rb")
+            except FileNotFoundError:
+                return []
+            with handle:
+                inode = os.fstat(handle.fileno()).st_ino
+                cached_inode, offset, entries = self._cache
+                if inode != cached_inode:
+                    offset, entries = 0, []
+                handle.seek(offset)
+                data = handle.read()
+            complete = data[: data.rfind(b"\n") + 1]
+            entries = list(entries)
+            for line in complete.decode("utf-8", "replace").splitlines():
+                if not line.strip():
+                    continue
+                try:
+                    entries.append(json.loads(line))
+                except json.JSONDecodeError:
+                    log.warning(
+                        "%s: an incomplete journal line (a crash mid-append); skipped", self.path
+                    )
+            self._cache = (inode, offset + len(complete), entries)
+            return entries
 
 
 # --------------------------------------------------------------------------- the store
@@ -314,13 +358,16 @@ class RowChange:
     key: str
     before: dict[str, str] | None
     after: dict[str, str] | None
+    #: stat key of the sheet as written (None when nothing was written)
+    written_key: tuple[int, int, int] | None = None
 
     @property
     def changed(self) -> bool:
         return self.before != self.after
 
 
-Validator = Callable[[Path, bytes], None]
+#: ``validate(sheet, would_be_bytes, edited_document)`` raises SheetRefused to refuse.
+Validator = Callable[[Path, bytes, "TsvDocument"], None]
 Editor = Callable[[TsvDocument], RowChange]
 
 
@@ -347,6 +394,9 @@ class SheetStore:
         self.lock_timeout = lock_timeout
         self.journal = Journal(folder / JOURNAL_NAME)
         self.lock_path = folder / LOCK_NAME
+        # sheet -> (version, document) of the last sheet this store wrote: a sheet unchanged
+        # on disk since is not read and parsed again (a 5,000-row sheet takes a while).
+        self._written: dict[Path, tuple[tuple[int, int, int], TsvDocument]] = {}
 
     @contextmanager
     def locked(self) -> Iterator[None]:
@@ -365,7 +415,12 @@ class SheetStore:
     def load(self, sheet: Path, columns: Sequence[str]) -> TsvDocument:
         """The sheet as it is on disk now, or a new empty one with ``columns``."""
         try:
-            raw = sheet.read_bytes()
+            with open(sheet, "rb") as handle:
+                key = stat_key(os.fstat(handle.fileno()))
+                written = self._written.get(sheet)
+                if written is not None and written[0] == key:
+                    return written[1].copy()
+                raw = handle.read()
         except FileNotFoundError:
             return TsvDocument.new(columns)
         try:
@@ -376,9 +431,9 @@ class SheetStore:
                 "in another encoding?); the desk cannot change it safely. Save it as UTF-8 TSV "
                 "and reload the page"
             ) from None
-        if not text.strip():
-            return TsvDocument.new(columns)
-        return TsvDocument.parse(text)
+        document = TsvDocument.new(columns) if not text.strip() else TsvDocument.parse(text)
+        document.source_key = key
+        return document
 
     def edit(
         self,
@@ -405,7 +460,7 @@ class SheetStore:
             if not change.changed:
                 return change
             data = document.text().encode("utf-8")
-            validate(sheet, data)
+            validate(sheet, data, document)
             entry = {
                 "id": secrets.token_hex(8),
                 "at": self.clock().astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
@@ -416,5 +471,7 @@ class SheetStore:
                 "after": change.after,
             }
             self.journal.append(entry)
-            replace_file(sheet, data, self.before_replace)
-            return change
+            written = replace_file(sheet, data, self.before_replace)
+            document.source_key = written
+            self._written[sheet] = (written, document)
+            return dataclasses.replace(change, written_key=written)

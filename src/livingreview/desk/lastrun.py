@@ -91,6 +91,11 @@ class LastRun:
             )
         return path
 
+    def index_key(self) -> tuple[int, int, int]:
+        """Version of ``unique.tsv`` (record ids a sheet may name depend on it)."""
+        info = self._file(UNIQUE).stat()
+        return (info.st_mtime_ns, info.st_size, info.st_ino)
+
     def index(self) -> PublicationIndex:
         """Every publication of ``unique.tsv`` and the map from member record ids to it."""
         return self._cache.get(self._file(UNIQUE), "index", load_publications)
