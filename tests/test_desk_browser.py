@@ -133,117 +133,98 @@ def project(tmp_path_factory) -> Path:
     return root
 
 
-def test_screening_and_adjudication_in_a_real_browser(project, tmp_path):
-    browser_path = chromium()
-    from playwright.sync_api import sync_playwright
+class Browser:
+    """One headless chromium with a fresh profile, signing people in by their links."""
 
-    queue_path = project / "results/screening/queue/title_abstract/reviewer-1.tsv"
-    queue = [r["record_id"] for r in table(queue_path)]
-    assert len(queue) == 3 and "testdb:T0001" in queue
-    a, b, c = queue
-    before = counts(project)
-    assert before["awaiting_title_abstract"] == "3"
-    app = create_app(project, clock=pinned_clock, state_dir=tmp_path / "state")
-    desk = app.state.desk
-    links = desk.tokens.ensure(desk.project.people)
-    shots = tmp_path / "shots"
-    with Server(app) as base, sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            tempfile.mkdtemp(prefix="chromium-profile-", dir=tmp_path),
-            executable_path=str(browser_path),
+    def __init__(self, playwright, executable: Path, profile: Path, base: str, links: dict):
+        self.context = playwright.chromium.launch_persistent_context(
+            str(profile),
+            executable_path=str(executable),
             headless=True,
             args=FLAGS,
             viewport={"width": 1360, "height": 900},
         )
-        page = context.new_page()
+        self.page = self.context.new_page()
+        self.base = base
+        self.links = links
 
-        def sign_in(person: str) -> None:
-            context.clear_cookies()
-            page.goto(f"{base}/signin?token={links[person]}")
-            page.wait_for_load_state("networkidle")
-            assert "token=" not in page.url
+    def sign_in(self, person: str) -> None:
+        self.context.clear_cookies()
+        self.page.goto(f"{self.base}/signin?token={self.links[person]}")
+        self.page.wait_for_load_state("networkidle")
+        assert "token=" not in self.page.url
 
-        def on(record: str) -> None:
-            page.wait_for_url(f"**/screen/title_abstract/record/{record}*")
+    def on(self, record: str) -> None:
+        self.page.wait_for_url(f"**/screen/title_abstract/record/{record}*")
 
-        # 1. reviewer-1, by keyboard only
-        sign_in("reviewer-1")
-        on(a)
-        assert page.locator("#progress-text").inner_text() == "0 of 3 decided"
-        page.screenshot(path=str(shots / "desk-screening.png"), full_page=False)
-        page.keyboard.press("i")
-        on(b)
-        page.keyboard.press("x")
-        page.keyboard.press("7")
-        on(c)
-        page.keyboard.press("m")
-        page.wait_for_url(DONE)  # nothing left: the done page
-        assert "3 of 3 decided" in page.locator("#progress-text").inner_text()
-        page.keyboard.press("u")
-        on(c)
-        assert "undone" in page.locator(".flash").inner_text()
-        page.keyboard.press("i")
-        page.wait_for_url(DONE)
+    def keys(self, *keys: str) -> None:
+        for key in keys:
+            self.page.keyboard.press(key)
 
-        # 2. reviewer-2 disagrees on the third
-        sign_in("reviewer-2")
-        on(a)
-        page.keyboard.press("i")
-        on(b)
-        page.keyboard.press("x")
-        page.keyboard.press("7")
-        on(c)
-        page.keyboard.press("x")
-        page.keyboard.press("1")
-        page.wait_for_url(DONE)
 
-        # 3. the workflow runs
-        ta = project / "resources" / "screening" / "title_abstract"
-        expected_r1 = (
-            TA_HEADER
-            + f"{a}\tinclude\t\t\t2026-11-23\n"
-            + f"{b}\texclude\tno_own_patients\t\t2026-11-23\n"
-            + f"{c}\tinclude\t\t\t2026-11-23\n"
-        )
-        expected_r2 = (
-            TA_HEADER
-            + f"{a}\tinclude\t\t\t2026-11-23\n"
-            + f"{b}\texclude\tno_own_patients\t\t2026-11-23\n"
-            + f"{c}\texclude\tnot_adult\t\t2026-11-23\n"
-        )
-        assert (ta / "reviewer-1.tsv").read_text() == expected_r1
-        assert (ta / "reviewer-2.tsv").read_text() == expected_r2
-        run_snakemake(project)
-        for reviewer in ("reviewer-1", "reviewer-2"):
-            assert table(queue_path.with_name(f"{reviewer}.tsv")) == []
-            ft = project / f"results/screening/queue/full_text/{reviewer}.tsv"
-            assert [r["record_id"] for r in table(ft)] == [a]
-        [conflict] = table(project / "results/screening/conflicts.tsv")
-        assert (conflict["publication_id"], conflict["state"]) == (c, "open")
-        middle = counts(project)
-        assert middle["awaiting_title_abstract"] == "1"
-        assert middle["records_excluded"] == "1"
-        assert middle["awaiting_full_text"] == "1"
+def screen_by_keyboard(browser: Browser, queue: list[str], shots: Path) -> None:
+    """Steps 1 and 2: both reviewers screen the three publications by keyboard only."""
+    a, b, c = queue
+    page = browser.page
+    browser.sign_in("reviewer-1")
+    browser.on(a)
+    assert page.locator("#progress-text").inner_text() == "0 of 3 decided"
+    page.screenshot(path=str(shots / "desk-screening.png"), full_page=False)
+    browser.keys("i")
+    browser.on(b)
+    browser.keys("x", "7")
+    browser.on(c)
+    browser.keys("m")
+    page.wait_for_url(DONE)  # nothing left: the done page
+    assert "3 of 3 decided" in page.locator("#progress-text").inner_text()
+    browser.keys("u")
+    browser.on(c)
+    assert "undone" in page.locator(".flash").inner_text()
+    browser.keys("i")
+    page.wait_for_url(DONE)
+    browser.sign_in("reviewer-2")
+    browser.on(a)
+    browser.keys("i")
+    browser.on(b)
+    browser.keys("x", "7")
+    browser.on(c)
+    browser.keys("x", "1")
+    page.wait_for_url(DONE)
 
-        # 4. the adjudicator settles it as reviewer-2 decided
-        sign_in("adjudicator-1")
-        page.wait_for_url("**/adjudicate")
-        page.click(f"a[href='/adjudicate/title_abstract/record/{c}']")
-        page.wait_for_url(f"**/adjudicate/title_abstract/record/{c}")
-        assert "not_adult" in page.locator("#side-reviewer-2").inner_text()
-        page.screenshot(path=str(shots / "desk-adjudication.png"), full_page=False)
-        page.click("#side-reviewer-2 button.take")
-        page.wait_for_url("**/adjudicate*")
-        assert "pending" in page.locator(f"tr[id='title_abstract-{c}']").inner_text()
-        context.close()
 
-    # 5. the workflow runs again
-    expected_adjudication = (
-        "record_id\tdecision\treason\tnote\tdecided_on\tadjudicator\n"
-        f"{c}\texclude\tnot_adult\t\t2026-11-23\tadjudicator-1\n"
-    )
-    assert (ta / "adjudication.tsv").read_text() == expected_adjudication
-    run_snakemake(project)
+def adjudicate(browser: Browser, record: str, shots: Path) -> None:
+    """Step 4: the adjudicator settles the conflict as reviewer-2 decided."""
+    page = browser.page
+    browser.sign_in("adjudicator-1")
+    page.wait_for_url("**/adjudicate")
+    page.click(f"a[href='/adjudicate/title_abstract/record/{record}']")
+    page.wait_for_url(f"**/adjudicate/title_abstract/record/{record}")
+    assert "not_adult" in page.locator("#side-reviewer-2").inner_text()
+    page.screenshot(path=str(shots / "desk-adjudication.png"), full_page=False)
+    page.click("#side-reviewer-2 button.take")
+    page.wait_for_url("**/adjudicate*")
+    assert "pending" in page.locator(f"tr[id='title_abstract-{record}']").inner_text()
+
+
+def check_after_screening(project: Path, queue: list[str]) -> None:
+    """Step 3: one publication at full text, one excluded, one in conflict."""
+    a, _, c = queue
+    for reviewer in ("reviewer-1", "reviewer-2"):
+        ta = project / f"results/screening/queue/title_abstract/{reviewer}.tsv"
+        assert table(ta) == []
+        ft = project / f"results/screening/queue/full_text/{reviewer}.tsv"
+        assert [r["record_id"] for r in table(ft)] == [a]
+    [conflict] = table(project / "results/screening/conflicts.tsv")
+    assert (conflict["publication_id"], conflict["state"]) == (c, "open")
+    middle = counts(project)
+    assert middle["awaiting_title_abstract"] == "1"
+    assert middle["records_excluded"] == "1"
+    assert middle["awaiting_full_text"] == "1"
+
+
+def check_after_adjudication(project: Path, queue: list[str]) -> None:
+    """Step 5: the conflict is adjudicated and the publication excluded."""
+    a, b, c = queue
     [conflict] = table(project / "results/screening/conflicts.tsv")
     assert conflict["state"] == "adjudicated"
     status = {r["publication_id"]: r for r in table(project / "results/screening/status.tsv")}
@@ -260,8 +241,55 @@ def test_screening_and_adjudication_in_a_real_browser(project, tmp_path):
     assert after["awaiting_title_abstract"] == "0"
     assert after["records_excluded"] == "2"
     assert after["awaiting_full_text"] == "1"
+
+
+def test_screening_and_adjudication_in_a_real_browser(project, tmp_path):
+    executable = chromium()
+    from playwright.sync_api import sync_playwright
+
+    queue_path = project / "results/screening/queue/title_abstract/reviewer-1.tsv"
+    queue = [r["record_id"] for r in table(queue_path)]
+    assert len(queue) == 3 and "testdb:T0001" in queue
+    a, b, c = queue
+    assert counts(project)["awaiting_title_abstract"] == "3"
+    app = create_app(project, clock=pinned_clock, state_dir=tmp_path / "state")
+    desk = app.state.desk
+    links = desk.tokens.ensure(desk.project.people)
+    shots = tmp_path / "shots"
+    ta = project / "resources" / "screening" / "title_abstract"
+    # What typing the same decisions by hand gives.
+    expected_r1 = (
+        TA_HEADER
+        + f"{a}\tinclude\t\t\t2026-11-23\n"
+        + f"{b}\texclude\tno_own_patients\t\t2026-11-23\n"
+        + f"{c}\tinclude\t\t\t2026-11-23\n"
+    )
+    expected_r2 = (
+        TA_HEADER
+        + f"{a}\tinclude\t\t\t2026-11-23\n"
+        + f"{b}\texclude\tno_own_patients\t\t2026-11-23\n"
+        + f"{c}\texclude\tnot_adult\t\t2026-11-23\n"
+    )
+    expected_adjudication = (
+        "record_id\tdecision\treason\tnote\tdecided_on\tadjudicator\n"
+        f"{c}\texclude\tnot_adult\t\t2026-11-23\tadjudicator-1\n"
+    )
+    with Server(app) as base, sync_playwright() as playwright:
+        profile = Path(tempfile.mkdtemp(prefix="chromium-profile-", dir=tmp_path))
+        browser = Browser(playwright, executable, profile, base, links)
+        screen_by_keyboard(browser, queue, shots)
+        assert (ta / "reviewer-1.tsv").read_text() == expected_r1
+        assert (ta / "reviewer-2.tsv").read_text() == expected_r2
+        run_snakemake(project)
+        check_after_screening(project, queue)
+        adjudicate(browser, c, shots)
+        browser.context.close()
+    assert (ta / "adjudication.tsv").read_text() == expected_adjudication
+    run_snakemake(project)
+    check_after_adjudication(project, queue)
     # The sheets still equal what typing them by hand would give; the journal tells the story.
     assert (ta / "reviewer-1.tsv").read_text() == expected_r1
+    assert (ta / "reviewer-2.tsv").read_text() == expected_r2
     journal = (project / "resources/screening/journal.jsonl").read_text().splitlines()
     assert len(journal) == 9  # 4 + 1 undo for reviewer-1, 3 for reviewer-2, 1 adjudication
     if os.environ.get("DESK_SCREENSHOTS"):

@@ -153,6 +153,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command != "rotate-tokens" and args.people:
         print(f"desk: unexpected arguments {' '.join(args.people)}", file=sys.stderr)
         return 2
+    # Like snakemake --configfile: relative to where the command was typed.
+    args.configfile = [str(Path(f).resolve()) for f in args.configfile]
     try:
         project = Project.load(Path(args.directory), args.configfile)
         store = TokenStore(project.root / STATE_DIR)

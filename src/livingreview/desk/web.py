@@ -8,7 +8,6 @@ and for every POST that the form carries the session's CSRF token (and that a br
 
 from __future__ import annotations
 
-import datetime as dt
 import hmac
 import logging
 from collections.abc import Awaitable, Callable
@@ -229,7 +228,3 @@ class SecurityHeaders:
                 status["code"],
                 scope.get("desk.person", "-"),
             )
-
-
-def utc_date(clock: Clock) -> dt.date:
-    return clock().astimezone(dt.UTC).date()

@@ -19,6 +19,7 @@ from ...screening import DECISIONS, STAGES
 from ..decisions import Verdict, check_stage
 from ..errors import NotFound, SheetRefused
 from ..people import ADJUDICATOR, Person
+from ..sessions import Session
 from ..web import Desk, desk_of, page
 from .records import duplicates_of, record_view
 from .screening import form_value
@@ -90,7 +91,7 @@ def conflict_context(
 
 
 @page(ADJUDICATOR)
-async def conflicts(request: Request, person: Person, session) -> Response:
+async def conflicts(request: Request, person: Person, session: Session) -> Response:
     """Every open conflict of the last run, per stage."""
     desk = desk_of(request)
     stages = await run_in_threadpool(conflict_list, desk)
@@ -98,7 +99,7 @@ async def conflicts(request: Request, person: Person, session) -> Response:
 
 
 @page(ADJUDICATOR)
-async def conflict(request: Request, person: Person, session) -> Response:
+async def conflict(request: Request, person: Person, session: Session) -> Response:
     """One conflict side by side (GET), or settle it (POST; ``take`` copies a reviewer's)."""
     desk = desk_of(request)
     stage = check_stage(request.path_params["stage"])
@@ -130,7 +131,7 @@ async def conflict(request: Request, person: Person, session) -> Response:
 
 
 @page(ADJUDICATOR)
-async def withdraw(request: Request, person: Person, session) -> Response:
+async def withdraw(request: Request, person: Person, session: Session) -> Response:
     """Remove a pending adjudication (made since the last run)."""
     desk = desk_of(request)
     stage = check_stage(request.path_params["stage"])

@@ -20,6 +20,7 @@ from ..decisions import SheetRow, Verdict, check_stage
 from ..errors import NotFound, SheetRefused
 from ..lastrun import Queue
 from ..people import REVIEWER, Person
+from ..sessions import Session
 from ..web import Desk, desk_of, page
 from .records import duplicates_of, record_view
 
@@ -106,7 +107,7 @@ def screen_context(
 
 
 @page(REVIEWER)
-async def screen_home(request: Request, person: Person, session) -> Response:
+async def screen_home(request: Request, person: Person, session: Session) -> Response:
     """Land on the first stage with something left to decide."""
     desk = desk_of(request)
 
@@ -123,7 +124,7 @@ async def screen_home(request: Request, person: Person, session) -> Response:
 
 
 @page(REVIEWER)
-async def stage_next(request: Request, person: Person, session) -> Response:
+async def stage_next(request: Request, person: Person, session: Session) -> Response:
     """The reviewer's next undecided publication at a stage, or the 'all done' page."""
     desk = desk_of(request)
     stage = check_stage(request.path_params["stage"])
@@ -150,7 +151,7 @@ async def stage_next(request: Request, person: Person, session) -> Response:
 
 
 @page(REVIEWER)
-async def publication(request: Request, person: Person, session) -> Response:
+async def publication(request: Request, person: Person, session: Session) -> Response:
     """Show one publication (GET) or record the reviewer's decision on it (POST)."""
     desk = desk_of(request)
     stage = check_stage(request.path_params["stage"])
@@ -182,7 +183,7 @@ async def publication(request: Request, person: Person, session) -> Response:
 
 
 @page(REVIEWER)
-async def undo(request: Request, person: Person, session) -> Response:
+async def undo(request: Request, person: Person, session: Session) -> Response:
     """Undo the reviewer's last decision at this stage; show that publication again."""
     desk = desk_of(request)
     stage = check_stage(request.path_params["stage"])
@@ -191,7 +192,7 @@ async def undo(request: Request, person: Person, session) -> Response:
 
 
 @page(REVIEWER)
-async def my_decisions(request: Request, person: Person, session) -> Response:
+async def my_decisions(request: Request, person: Person, session: Session) -> Response:
     """The reviewer's own sheet at a stage, each row changeable while the stage is open."""
     desk = desk_of(request)
     stage = check_stage(request.path_params["stage"])

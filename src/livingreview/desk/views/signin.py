@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from ..people import Person
 from ..sessions import COOKIE, SESSION_SECONDS, Session, sign
 from ..web import desk_of, page
 
@@ -73,13 +74,13 @@ async def welcome(request: Request) -> Response:
 
 
 @page()
-async def home(request: Request, person, session) -> Response:
+async def home(request: Request, person: Person, session: Session) -> Response:
     """Everyone's start: their first role's pages."""
     return RedirectResponse(person.home, status_code=303)
 
 
 @page()
-async def signout(request: Request, person, session) -> Response:
+async def signout(request: Request, person: Person, session: Session) -> Response:
     """End the session in this browser (the sign-in link stays valid until rotated)."""
     response = RedirectResponse("/signin?signed_out=1", status_code=303)
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
