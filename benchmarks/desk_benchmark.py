@@ -25,9 +25,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
+from desk_support import TA_HEADER, csrf_of, make_project, pid, pinned_clock  # noqa: E402
 from starlette.testclient import TestClient  # noqa: E402
 
-from desk_support import TA_HEADER, csrf_of, make_project, pid, pinned_clock  # noqa: E402
 from livingreview.desk import create_app  # noqa: E402
 
 

@@ -14,10 +14,10 @@ import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
+from conftest import ROOT
+
 from livingreview.records import UNIQUE_COLUMNS
 from livingreview.screening import CONFLICT_COLUMNS, QUEUE_COLUMNS, STATUS_COLUMNS
-
-from conftest import ROOT
 
 RUN_DATE = "2026-11-23"
 CLOCK = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)

@@ -33,11 +33,10 @@ import time
 from pathlib import Path
 
 import pytest
-
-from livingreview.desk import create_app
-
 from conftest import ROOT, copy_project, run_snakemake
 from desk_support import TA_HEADER, pinned_clock
+
+from livingreview.desk import create_app
 
 pytestmark = [pytest.mark.workflow, pytest.mark.browser]
 

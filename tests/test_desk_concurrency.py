@@ -18,16 +18,15 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
+from desk_support import TA_HEADER, make_project, pid, pinned_clock
 from starlette.testclient import TestClient
+from test_desk_http import BASE, token
 
 from livingreview.desk import create_app
 from livingreview.desk.decisions import Verdict
 from livingreview.desk.project import Project
 from livingreview.screening import load_publications, read_sheet
-
-from conftest import ROOT
-from desk_support import TA_HEADER, make_project, pid, pinned_clock
-from test_desk_http import BASE, token
 
 N = 40
 WRITER = """

@@ -10,12 +10,11 @@ import json
 from pathlib import Path
 
 import pytest
+from desk_support import FT_HEADER, TA_HEADER, csrf_of, make_project, pid, pinned_clock
 from starlette.testclient import TestClient
 
 from livingreview.desk import create_app
 from livingreview.desk.sessions import SignInThrottle
-
-from desk_support import FT_HEADER, TA_HEADER, csrf_of, make_project, pid, pinned_clock
 
 BASE = "http://127.0.0.1:8765"
 CONFLICT = "reviewer-1=include; reviewer-2=exclude(not_aih)"

@@ -11,16 +11,15 @@ import sys
 
 import pytest
 import yaml
+from conftest import ROOT
+from desk_support import TA_HEADER, make_project, pid, pinned_clock
 from starlette.testclient import TestClient
+from test_desk_http import BASE, CONFLICT, journal, sheet, signed_in, token
 
 from livingreview.desk import create_app
 from livingreview.desk.errors import StateFileError
 from livingreview.desk.people import people_from_config
 from livingreview.errors import ConfigError
-
-from conftest import ROOT
-from desk_support import TA_HEADER, make_project, pid, pinned_clock
-from test_desk_http import BASE, CONFLICT, journal, sheet, signed_in, token
 
 
 @pytest.fixture

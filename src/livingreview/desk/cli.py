@@ -18,6 +18,8 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import uvicorn
+
 from ..errors import ReviewError
 from .app import STATE_DIR, create_app
 from .people import ROLES, Person
@@ -113,8 +115,6 @@ def _rotate(project: Project, store: TokenStore, people: Sequence[str], url: str
 
 
 def _serve(args: argparse.Namespace, project: Project, store: TokenStore, url: str) -> int:
-    import uvicorn
-
     app = create_app(project.root, args.configfile, state_dir=store.state_dir)
     show = args.links if args.links is not None else sys.stdout.isatty()
     print(f"desk: serving {project.root} at {url} (roles: {', '.join(ROLES)})")

@@ -336,10 +336,16 @@ class ScreeningDesk:
             {**journal, "stage": stage},
         )
         if change.written_key is not None:
-            self._remember(sheet, state, change)
+            self._remember(sheet, state, change, change.written_key)
         return change
 
-    def _remember(self, sheet: Path, state: dict[str, Any], change: RowChange) -> None:
+    def _remember(
+        self,
+        sheet: Path,
+        state: dict[str, Any],
+        change: RowChange,
+        written: tuple[int, int, int],
+    ) -> None:
         """The sheet just written is valid and its rows are known: no need to read it again."""
         document: TsvDocument = state["document"]
         with self._cache_lock:
@@ -353,8 +359,8 @@ class ScreeningDesk:
         else:
             rows = self._rows_of(document)
         with self._cache_lock:
-            self._sheet_cache[sheet] = (change.written_key, rows)
-            self._health[sheet] = (change.written_key, state["context"], "")
+            self._sheet_cache[sheet] = (written, rows)
+            self._health[sheet] = (written, state["context"], "")
 
     def decide(self, stage: str, reviewer: str, record_id: str, verdict: Verdict) -> RowChange:
         """Record (or change) a reviewer's decision on a publication of their queue.
