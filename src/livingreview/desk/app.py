@@ -1,0 +1,91 @@
+"""The app factory: one Starlette application serving the desk of one project."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+
+from .decisions import ScreeningDesk
+from .highlight import Highlighter
+from .humanfiles import SheetStore, remove_stale_temporaries
+from .lastrun import LastRun
+from .project import Clock, Project, utc_now
+from .sessions import SignInThrottle
+from .tokens import TokenStore
+from .views import routes
+from .web import HERE, Desk, SecurityHeaders, make_templates
+
+#: Largest request body accepted (forms are small; a note is at most 2,000 characters).
+MAX_BODY = 64 * 1024
+STATE_DIR = ".desk"
+
+
+def build_desk(
+    root: str | Path,
+    configfiles: Sequence[str | Path] = (),
+    clock: Clock = utc_now,
+    state_dir: str | Path | None = None,
+    throttle: SignInThrottle | None = None,
+    before_replace: Callable[[Path], None] | None = None,
+) -> Desk:
+    """Load and validate the project and wire the desk's parts (no web server yet)."""
+    project = Project.load(root, configfiles)
+    tokens = TokenStore(Path(state_dir) if state_dir else project.root / STATE_DIR)
+    tokens.ensure(project.people)
+    last_run = LastRun(project.results_dir, project.baseline_studies)
+    store = SheetStore(project.decisions_dir, project.root, clock, before_replace=before_replace)
+    with store.locked():
+        remove_stale_temporaries(project.decisions_dir)
+    return Desk(
+        project=project,
+        tokens=tokens,
+        last_run=last_run,
+        screening=ScreeningDesk(project, last_run, store, clock),
+        highlighter=Highlighter(project.highlight_terms),
+        throttle=throttle or SignInThrottle(time.monotonic),
+        clock=clock,
+        templates=make_templates(),
+    )
+
+
+async def not_found(request: Request, exc: Exception) -> Response:
+    desk: Desk = request.app.state.desk
+    return desk.error(request, 404, "There is no such page.")
+
+
+def create_app(
+    root: str | Path = ".",
+    configfiles: Sequence[str | Path] = (),
+    clock: Clock = utc_now,
+    state_dir: str | Path | None = None,
+    throttle: SignInThrottle | None = None,
+    before_replace: Callable[[Path], None] | None = None,
+) -> Starlette:
+    """The desk for the project at ``root``.
+
+    ``clock`` (aware UTC datetimes) dates decisions (``decided_on``, in UTC) and journal
+    entries and ages sessions; tests pin it.  ``state_dir`` holds tokens and the signing key
+    (default ``<root>/.desk``).  ``before_replace`` is a test hook called just before a
+    sheet's temporary file is renamed over it.
+
+    Raises:
+        ConfigError: the config is invalid (the workflow's own message), or a role is.
+        StateFileError: the token files are readable by others or damaged.
+    """
+    desk = build_desk(root, configfiles, clock, state_dir, throttle, before_replace)
+    app = Starlette(
+        routes=[*routes(), Mount("/static", StaticFiles(directory=HERE / "static"), name="static")],
+        middleware=[Middleware(SecurityHeaders)],
+        exception_handlers={404: not_found},
+        max_body_size=MAX_BODY,
+    )
+    app.state.desk = desk
+    return app

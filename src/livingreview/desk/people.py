@@ -1,0 +1,105 @@
+"""People and their roles on the desk, read from the config (never from a request).
+
+A role is a list of ids under a config key.  Each role has its own pages; the server checks
+the role on every request.  Adding a role (e.g. extractors of data, or a data manager for
+duplicate verdicts) means adding a :class:`Role` here and a views module with its pages.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import ConfigError
+
+#: Same rule as the sheet names (``screening.reviewers``): the id may name a file.
+PERSON_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+RESERVED_IDS = frozenset({"adjudication", "adjudicated"})
+
+REVIEWER = "reviewer"
+ADJUDICATOR = "adjudicator"
+
+
+@dataclass(frozen=True)
+class Role:
+    """A kind of work on the desk: who has it (config key) and where their pages start."""
+
+    name: str
+    config_key: tuple[str, ...]
+    label: str
+    home: str
+
+
+ROLES: dict[str, Role] = {
+    REVIEWER: Role(REVIEWER, ("screening", "reviewers"), "screens publications", "/screen"),
+    ADJUDICATOR: Role(
+        ADJUDICATOR, ("screening", "adjudicators"), "settles conflicts", "/adjudicate"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone who may sign in, with every role the config gives them."""
+
+    id: str
+    roles: tuple[str, ...]
+
+    def has(self, role: str) -> bool:
+        return role in self.roles
+
+    @property
+    def home(self) -> str:
+        """Where signing in lands: the first role's pages (screening before adjudication)."""
+        return ROLES[self.roles[0]].home
+
+
+def _lookup(config: Mapping[str, Any], key: tuple[str, ...]) -> list[str]:
+    node: Any = config
+    for part in key:
+        if not isinstance(node, Mapping):
+            return []
+        node = node.get(part, [])
+    return [str(item) for item in node or []]
+
+
+def people_from_config(config: Mapping[str, Any]) -> dict[str, Person]:
+    """Everyone named under a role's config key, checked beyond what the schema says.
+
+    Raises:
+        ConfigError: an id that cannot name a sheet, is the baseline reviewer's, or belongs to
+            both a reviewer and an adjudicator while screening is blinded (the adjudication
+            pages show every reviewer's decisions).
+    """
+    screening = config.get("screening", {})
+    baseline = str(screening.get("baseline_reviewer", ""))
+    roles_of: dict[str, list[str]] = {}
+    for role in ROLES.values():
+        key = ".".join(role.config_key)
+        for ident in _lookup(config, role.config_key):
+            if not PERSON_ID.match(ident) or ident in RESERVED_IDS:
+                raise ConfigError(
+                    key,
+                    f"id {ident!r} is not usable as a person's id",
+                    "lower-case letters, digits, '-' and '_' (not 'adjudication')",
+                )
+            if ident == baseline:
+                raise ConfigError(
+                    key,
+                    f"{ident!r} is the baseline reviewer (the published review's decisions), "
+                    "not a person who signs in",
+                    "another id",
+                )
+            roles_of.setdefault(ident, []).append(role.name)
+    if screening.get("blinded", True):
+        both = sorted(p for p, r in roles_of.items() if REVIEWER in r and ADJUDICATOR in r)
+        if both:
+            raise ConfigError(
+                "screening.adjudicators",
+                f"{', '.join(both)} also screen(s), but screening is blinded and adjudicators "
+                "see every reviewer's decisions",
+                "adjudicators who are not in screening.reviewers (or set screening.blinded: false)",
+            )
+    return {ident: Person(ident, tuple(roles)) for ident, roles in roles_of.items()}

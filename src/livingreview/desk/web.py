@@ -1,0 +1,230 @@
+"""The web layer shared by every role's pages: sessions, CSRF, headers, rendering, logging.
+
+Every page is wrapped by :func:`page`, which checks on the server, for every request, that a
+valid signed session names a person from the config, that the person has the page's role,
+and for every POST that the form carries the session's CSRF token (and that a browser's
+``Origin`` names this site).  Hiding a button is never what protects anything.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import jinja2
+from starlette.datastructures import MutableHeaders
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.templating import Jinja2Templates
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .decisions import ScreeningDesk
+from .errors import DeskError
+from .highlight import Highlighter
+from .lastrun import LastRun
+from .people import ROLES, Person
+from .project import Clock, Project
+from .sessions import COOKIE, Session, SignInThrottle, verify
+from .tokens import TokenStore
+
+log = logging.getLogger("livingreview.desk")
+HERE = Path(__file__).parent
+
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+SECURITY_HEADERS = {
+    "content-security-policy": CSP,
+    "x-frame-options": "DENY",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "same-origin",  # browsers send Origin: null under no-referrer
+    "cross-origin-opener-policy": "same-origin",
+    "cross-origin-resource-policy": "same-origin",
+    "permissions-policy": "camera=(), microphone=(), geolocation=()",
+}
+
+
+@dataclass
+class Desk:
+    """Everything the pages share, built once by the app factory."""
+
+    project: Project
+    tokens: TokenStore
+    last_run: LastRun
+    screening: ScreeningDesk
+    highlighter: Highlighter
+    throttle: SignInThrottle
+    clock: Clock
+    templates: Jinja2Templates
+
+    def authenticate(self, request: Request) -> tuple[Person, Session] | None:
+        """The signed-in person, or None (no cookie, forged, expired or token rotated)."""
+        value = request.cookies.get(COOKIE)
+        if not value:
+            return None
+        session = verify(value, self.tokens.signing_key(), self.clock().timestamp())
+        if session is None:
+            return None
+        person = self.project.people.get(session.person)
+        current = self.tokens.fingerprint_of(session.person)
+        if person is None or current is None:
+            return None
+        if not hmac.compare_digest(current, session.token_fp):
+            return None
+        return person, session
+
+    def render(
+        self,
+        request: Request,
+        template: str,
+        context: dict[str, Any],
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
+        """A page; ``person``/``csrf`` come from the request's session when signed in."""
+        base = {
+            "person": request.scope.get("desk.person_obj"),
+            "csrf": request.scope.get("desk.csrf", ""),
+            "roles": ROLES,
+            "run_label": self._run_label(),
+            "stage_labels": {"title_abstract": "Title/abstract", "full_text": "Full text"},
+        }
+        return self.templates.TemplateResponse(
+            request, template, {**base, **context}, status_code=status, headers=headers
+        )
+
+    def _run_label(self) -> str:
+        try:
+            return self.last_run.run_label()
+        except OSError:
+            return ""
+
+    def error(self, request: Request, status: int, message: str) -> Response:
+        return self.render(request, "error.html", {"status": status, "message": message}, status)
+
+
+def desk_of(request: Request) -> Desk:
+    return request.app.state.desk
+
+
+def make_templates() -> Jinja2Templates:
+    """Jinja2 with autoescaping on for every template, and undefined names as errors."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return Jinja2Templates(env=env)
+
+
+def same_origin_problem(request: Request) -> str:
+    """Why a state-changing request does not come from this site's own pages ('' if it does)."""
+    if request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
+        return "the request came from another site"
+    origin = request.headers.get("origin")
+    if origin is None:
+        return ""
+    host = request.headers.get("host", "")
+    if origin == "null" or urlsplit(origin).netloc.lower() != host.lower():
+        return "the request's Origin is not this site"
+    return ""
+
+
+async def csrf_problem(request: Request, session: Session) -> str:
+    """Why a POST fails the CSRF check ('' when the session's token is in the form/header)."""
+    problem = same_origin_problem(request)
+    if problem:
+        return problem
+    presented = request.headers.get("x-csrf-token", "")
+    if not presented:
+        form = await request.form()
+        value = form.get("csrf", "")
+        presented = value if isinstance(value, str) else ""
+    if not presented or not hmac.compare_digest(presented.encode(), session.csrf.encode()):
+        return "the form's security token is missing or out of date; reload the page and try again"
+    return ""
+
+
+Endpoint = Callable[[Request, Person, Session], Awaitable[Response]]
+
+
+def page(role: str | None = None) -> Callable[[Endpoint], Callable[[Request], Awaitable[Response]]]:
+    """Wrap an endpoint: signed-in session, role, CSRF on POST, DeskError -> error page."""
+
+    def wrap(endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]]:
+        async def handler(request: Request) -> Response:
+            desk = desk_of(request)
+            who = desk.authenticate(request)
+            if who is None:
+                return desk.render(request, "signin.html", {"problem": "not_signed_in"}, 401)
+            person, session = who
+            request.scope["desk.person"] = person.id
+            request.scope["desk.person_obj"] = person
+            request.scope["desk.csrf"] = session.csrf
+            if role is not None and not person.has(role):
+                return desk.error(
+                    request, 403, f"this page is for people with the role '{role}'; you are not"
+                )
+            if request.method == "POST":
+                problem = await csrf_problem(request, session)
+                if problem:
+                    log.warning(
+                        "refused %s %s for %s: %s",
+                        request.method,
+                        request.url.path,
+                        person.id,
+                        problem,
+                    )
+                    return desk.error(request, 403, f"Refused: {problem}.")
+            try:
+                return await endpoint(request, person, session)
+            except DeskError as error:
+                return desk.error(request, error.http_status, str(error))
+
+        handler.__name__ = endpoint.__name__
+        handler.__doc__ = endpoint.__doc__
+        return handler
+
+    return wrap
+
+
+class SecurityHeaders:
+    """Pure ASGI middleware: security headers on every response, no-store on pages, and one
+    log line per request naming the person (never the query string, which may hold a token)."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        static = scope["path"].startswith("/static/")
+        status = {"code": 0}
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers[name] = value
+                headers["cache-control"] = "private, max-age=300" if static else "no-store"
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+        if not static:
+            log.info(
+                "%s %s %s %s",
+                scope["method"],
+                scope["path"],
+                status["code"],
+                scope.get("desk.person", "-"),
+            )
