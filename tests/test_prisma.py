@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 import livingreview.prisma as prisma
+from livingreview.dependencies import imported_package_files
 from livingreview.errors import ConsistencyError, InputFileError, ValidationError
 from livingreview.io import read_tsv, write_tsv
 
@@ -626,3 +627,20 @@ def test_missing_column_is_an_input_file_error(tmp_path):
     paths["unique"].write_text("publication_id\tfirst_run\npubmed:1\t2021-10-31\n")
     with pytest.raises(InputFileError, match="missing column.*member_record_ids"):
         run_build(paths, tmp_path / "out")
+
+
+def test_the_ledger_rule_reruns_when_any_module_or_the_template_changes():
+    """Code inputs are derived from the script's imports (livingreview.dependencies): every
+    module of the subpackage the ledger job runs, and the template data file, are inputs; the
+    drawing code is not (the ledger job does not import it)."""
+    files = {
+        Path(p).relative_to(ROOT / "src" / "livingreview" / "prisma").as_posix()
+        for p in imported_package_files(
+            ROOT / "workflow" / "scripts" / "prisma_ledger.py", ROOT / "src"
+        )
+        if "/prisma/" in Path(p).as_posix()
+    }
+    package = ROOT / "src" / "livingreview" / "prisma"
+    modules = {p.name for p in package.glob("*.py")} - {"flowchart.py"}
+    assert modules | {"template.csv"} <= files
+    assert "flowchart.py" not in files
