@@ -19,7 +19,6 @@ from livingreview.errors import ConsistencyError, InputFileError, ValidationErro
 from livingreview.io import read_tsv, write_tsv
 
 ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = Path(__file__).parent / "fixtures" / "prisma"
 STUDIES = ROOT / "resources" / "baseline" / "studies.tsv"
 BASELINE = "2021-10-31"
 RUN1, RUN2 = "2024-05-01", "2026-11-23"
@@ -28,13 +27,6 @@ SETTINGS = prisma.FlowSettings(
     registers=frozenset({"ctgov"}),
     source_labels={"pubmed": "MEDLINE (PubMed)", "embase": "Embase", "ctgov": "ClinicalTrials.gov"},
 )
-
-
-def test_template_rows_match_the_prisma2020_package_file():
-    with open(FIXTURES / "PRISMA.csv", encoding="utf-8", newline="") as handle:
-        rows = list(csv.reader(handle))
-    assert tuple(rows[0]) == prisma.TEMPLATE_COLUMNS
-    assert [tuple(r) for r in rows[1:]] == list(prisma.TEMPLATE_ROWS)
 
 
 # ----------------------------------------------------------------------------- scenario

@@ -84,14 +84,23 @@ MULTI_BOXES: tuple[str, ...] = (
     "dbr_excluded",
     "other_excluded",
 )
+#: Boxes listing records per database or register: with none to list, the cell keeps the
+#: template's placeholder, which is how the package (and its Shiny app) tell that there is no
+#: breakdown to draw; "0" would be drawn as a stray "(n = 0)" line.
+SPECIFIC_RESULTS_BOXES: tuple[str, ...] = ("database_specific_results", "register_specific_results")
 #: Section rows of the template: they hold no count.
 SECTION_BOXES: tuple[str, ...] = ("identification", "screening", "included")
+#: The template's meta-analysis box (PRISMA2020 1.1.4). Which studies are pooled is the
+#: synthesis stage's result (``results/synthesis/``), not a step of the flow, so the ledger
+#: does not count it: the rows keep the template's 0, which leaves the box off.
+META_ANALYSIS_BOXES: tuple[str, ...] = ("total_studies_ma", "total_reports_ma")
 #: Every box the ledger may use, in template order.
 BOXES: tuple[str, ...] = tuple(
     row[0]
     for row in (*TEMPLATE_ROWS, *EXTENSION_ROWS)
-    if row[0] != "NA" and row[0] not in SECTION_BOXES
+    if row[0] != "NA" and row[0] not in SECTION_BOXES + META_ANALYSIS_BOXES
 )
+
 #: Boxes of records identified by other methods than databases and registers.
 OTHER_METHOD_BOXES: tuple[str, ...] = (
     "website_results",
