@@ -77,7 +77,12 @@ rule screen:
             category="Screening",
             labels={"item": "status per publication"},
         ),
-        conflicts=f"{SCREENING_RESULTS}/conflicts.tsv",
+        conflicts=report(
+            f"{SCREENING_RESULTS}/conflicts.tsv",
+            caption="../report/screening_conflicts.rst",
+            category="Screening",
+            labels={"item": "conflicts and adjudications"},
+        ),
         included=f"{SCREENING_RESULTS}/included_reports.tsv",
         weights=f"{SCREENING_RESULTS}/ranking_weights.tsv",
         evaluation=f"{SCREENING_RESULTS}/ranking_evaluation.tsv",
