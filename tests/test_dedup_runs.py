@@ -11,6 +11,7 @@ from test_dedup_rules import cni_records, embase_style, pubmed
 from livingreview.dedup import (
     DUPLICATE_COLUMNS,
     RUN_COLUMNS,
+    RUN_COUNT_COLUMNS,
     UNIQUE_COLUMNS,
     VERDICT_COLUMNS,
     deduplicate_files,
@@ -270,3 +271,75 @@ def test_the_shipped_verdicts_sheet_is_valid():
     ids = {line.split("\t")[i] for line in shipped.read_text().splitlines()[1:] for i in (0, 1)}
     verdicts = load_verdicts(shipped, ids)
     assert {v.verdict for v in verdicts} <= {"same", "different"}
+
+
+def test_every_problem_of_the_verdicts_sheet_is_logged_and_the_first_raised(
+    tmp_path, baseline, caplog
+):
+    facts, snapshot, embase = baseline
+    good = {
+        "record_id_a": "pubmed:17589903",
+        "record_id_b": "embase:3",
+        "verdict": "same",
+        "reviewer": "JB",
+        "decided_on": "2026-11-20",
+        "note": "",
+    }
+    rows = [dict(good, verdict="maybe"), dict(good, record_id_b="embase:999", reviewer="")]
+    with pytest.raises(ValidationError, match=r"line 2, field 'verdict'.*first of 3 problems"):
+        run(tmp_path, [snapshot, embase], verdicts(tmp_path / "v.tsv", rows))
+    logged = caplog.text
+    assert "line 3, field 'record_id_b'" in logged and "line 3, field 'reviewer'" in logged
+    assert not (tmp_path / "out").exists()
+
+
+def test_verdicts_sheet_saved_by_a_spreadsheet_is_read(tmp_path, baseline):
+    """Excel's "Unicode Text" (UTF-16 with BOM, CRLF) and a UTF-8 BOM: same verdicts."""
+    facts, snapshot, embase = baseline
+    plain = verdicts(
+        tmp_path / "v.tsv",
+        [
+            {
+                "record_id_a": "pubmed:17589903",
+                "record_id_b": "embase:3",
+                "verdict": "different",
+                "reviewer": "JB",
+                "decided_on": "2026-11-20",
+                "note": "café",
+            }
+        ],
+    )
+    text = plain.read_text(encoding="utf-8")
+    utf16 = tmp_path / "v16.tsv"
+    utf16.write_bytes(text.replace("\n", "\r\n").encode("utf-16"))
+    bom = tmp_path / "vbom.tsv"
+    bom.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    ids = ["pubmed:17589903", "embase:3"]
+    expected = load_verdicts(plain, ids)
+    assert [v.verdict for v in expected] == ["different"]
+    assert load_verdicts(utf16, ids) == expected
+    assert load_verdicts(bom, ids) == expected
+
+
+def test_the_tables_columns_are_the_typed_rows_fields():
+    assert RUN_COLUMNS == (
+        "run",
+        "source",
+        "records_identified",
+        "previously_retrieved",
+        "duplicates_of_earlier_runs",
+        "duplicates_within_run",
+        "new_publications",
+        "duplicates_removed",
+    )
+    assert RUN_COUNT_COLUMNS == RUN_COLUMNS[2:]
+    assert DUPLICATE_COLUMNS[:3] == ("record_id", "duplicate_of", "matched_record_id")
+    assert UNIQUE_COLUMNS[:6] == (
+        "publication_id",
+        "canonical_record_id",
+        "member_record_ids",
+        "sources",
+        "first_run",
+        "n_records",
+    )
+    assert UNIQUE_COLUMNS[6:] == RECORD_COLUMNS
