@@ -15,6 +15,7 @@ from livingreview.errors import ConfigError, InputFileError
 from livingreview.imports import (
     RIS_DIALECTS,
     build_records,
+    exports_of_run,
     import_export,
     normalise_author,
     normalise_date,
@@ -278,3 +279,17 @@ def test_rule_code_inputs_follow_the_subpackages():
         }
         expected = {p.name for p in (src / "livingreview" / folder).glob("*.py")}
         assert found == expected, (script, sorted(expected - found))
+
+
+def test_exports_of_run_split_by_search_date():
+    specs = [
+        {"database": "embase", "search_date": "2021-10-31"},
+        {"database": "wos", "search_date": "2026-11-24"},
+        {"database": "cochrane", "search_date": "2026-11-23"},
+    ]
+    included, deferred = exports_of_run(specs, "2026-11-23")
+    assert [s["database"] for s in included] == ["embase", "cochrane"]
+    assert [s["database"] for s in deferred] == ["wos"]
+    assert exports_of_run(specs, "2026-11-24") == (specs, [])
+    with pytest.raises(ConfigError, match="run_date"):
+        exports_of_run(specs, "23/11/2026")

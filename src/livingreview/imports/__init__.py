@@ -41,6 +41,7 @@ from .specs import (
     FORMATS,
     check_import_files,
     check_import_specs,
+    exports_of_run,
     find_spec,
     import_table_path,
 )
@@ -56,6 +57,7 @@ __all__ = [
     "build_records",
     "check_import_files",
     "check_import_specs",
+    "exports_of_run",
     "extract_year",
     "find_spec",
     "import_export",

@@ -1,7 +1,8 @@
 """The exports declared under ``imports:`` in the config: checks, look-ups and output paths.
 
 The workflow calls these at parse time (``workflow/rules/common.smk``, ``imports.smk``), so
-a config mistake the schema cannot express stops the run before any job starts.
+a config mistake the schema cannot express stops the run before any job starts, and the
+exports a run uses (:func:`exports_of_run`) are chosen before any job is scheduled.
 """
 
 from __future__ import annotations
@@ -83,6 +84,31 @@ def check_import_files(specs: Sequence[Mapping[str, Any]], base: str | Path = ".
                     f"declared export file {file} does not exist",
                     "an existing file, e.g. under resources/imports/<database>/ (fix the path or remove the entry)",
                 )
+
+
+def exports_of_run(
+    specs: Sequence[Mapping[str, Any]], run_date: object
+) -> tuple[list[Mapping[str, Any]], list[Mapping[str, Any]]]:
+    """The declared exports a run dated ``run_date`` uses, and those it defers, in config order.
+
+    An export whose ``search_date`` is after the run's date was not part of the literature
+    on that date: the run neither imports, deduplicates nor counts it (rerunning a past run
+    gives what that run gave), and the first run dated on or after its search includes it.
+
+    >>> specs = [{"database": "embase", "search_date": "2021-10-31"},
+    ...          {"database": "wos", "search_date": "2026-12-01"}]
+    >>> included, deferred = exports_of_run(specs, "2026-11-23")
+    >>> [s["database"] for s in included], [s["database"] for s in deferred]
+    (['embase'], ['wos'])
+    >>> [s["database"] for s in exports_of_run(specs, "2026-12-01")[0]]
+    ['embase', 'wos']
+    """
+    run = str(run_date)
+    if not ISO_DATE.match(run):
+        raise ConfigError("run_date", f"{run!r} is not an ISO date", "YYYY-MM-DD")
+    included = [spec for spec in specs if str(spec["search_date"]) <= run]
+    deferred = [spec for spec in specs if str(spec["search_date"]) > run]
+    return included, deferred
 
 
 def import_table_path(spec: Mapping[str, Any], name: str = "records.tsv") -> str:
