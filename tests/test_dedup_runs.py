@@ -20,6 +20,7 @@ from livingreview.dedup import (
 from livingreview.errors import InputFileError, ValidationError
 from livingreview.io import write_tsv
 from livingreview.records import RECORD_COLUMNS
+from livingreview.todo import TODO_COLUMNS
 
 SETTINGS = {"source_priority": ["pubmed", "embase"]}
 
@@ -343,3 +344,43 @@ def test_the_tables_columns_are_the_typed_rows_fields():
         "n_records",
     )
     assert UNIQUE_COLUMNS[6:] == RECORD_COLUMNS
+
+
+def test_todo_counts_the_uncertain_pairs_awaiting_a_verdict(tmp_path):
+    """results/records/todo.tsv: one data-manager row while maybe.tsv holds undecided pairs,
+    pointing at maybe.tsv and the verdicts sheet; nothing to do once they are decided."""
+    fact = cni_records()[7]
+    extra = " with a review of the literature and registry data"
+    a = dict(pubmed(fact), doi="", pmid="", record_id="embase:a", source="embase")
+    a["title"] = fact["title"] + extra
+    b = dict(pubmed(fact), doi="", pmid="", record_id="wos:b", source="wos", volume="", pages="")
+    tables = [table(tmp_path / "a.tsv", [a, b], "2021-10-31")]
+    sheet = verdicts(tmp_path / "v.tsv")
+    out = tmp_path / "out"
+    paths = {name: out / f"{name}.tsv" for name in ("unique", "duplicates", "maybe", "runs")}
+
+    deduplicate_files(tables, sheet, SETTINGS, **paths, todo=out / "todo.tsv")
+    assert len(read(paths["maybe"])) == 1
+    assert read(out / "todo.tsv") == [
+        {
+            "role": "data_manager",
+            "person": "",
+            "stage": "dedup",
+            "task": "decide uncertain duplicate pairs",
+            "count": "1",
+            "items_in": str(paths["maybe"]),
+            "act_in": str(sheet),
+        }
+    ]
+
+    decided = {
+        "record_id_a": "embase:a",
+        "record_id_b": "wos:b",
+        "verdict": "different",
+        "reviewer": "JB",
+        "decided_on": "2026-11-20",
+        "note": "",
+    }
+    deduplicate_files(tables, verdicts(sheet, [decided]), SETTINGS, **paths, todo=out / "todo.tsv")
+    assert read(paths["maybe"]) == []
+    assert (out / "todo.tsv").read_text().splitlines() == ["\t".join(TODO_COLUMNS)]

@@ -44,6 +44,8 @@ rule dedup:
         unique="results/records/unique.tsv",
         duplicates="results/records/duplicates.tsv",
         maybe="results/records/maybe.tsv",
+        # uncertain pairs awaiting a verdict: the data manager's line of the run's to-do
+        todo="results/records/todo.tsv",
         runs=report(
             "results/records/runs.tsv",
             caption="../report/dedup_runs.rst",

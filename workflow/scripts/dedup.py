@@ -15,6 +15,7 @@ def main(snakemake) -> None:
         duplicates=snakemake.output.duplicates,
         maybe=snakemake.output.maybe,
         runs=snakemake.output.runs,
+        todo=snakemake.output.todo,
     )
     log.info(
         "%d publications, %d duplicate records merged, %d uncertain pairs in %s",

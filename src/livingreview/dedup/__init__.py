@@ -11,6 +11,8 @@ Consumes the normalised record tables of every PubMed snapshot and every importe
 * ``duplicates.tsv``: every other member record with the publication it joined, the
   record it matched, the rule and the score (each merge explained);
 * ``maybe.tsv``: uncertain pairs for a human to decide in ``verdicts.tsv``;
+* ``todo.tsv``: the pairs still awaiting a verdict, as the stage's line of the run's to-do
+  (columns: :data:`livingreview.todo.TODO_COLUMNS`);
 * ``runs.tsv``: per run and source, records identified, duplicates removed and new
   publications (the PRISMA "duplicates removed" box of each update).
 
@@ -85,6 +87,8 @@ from .tables import (
     deduplicate,
     deduplicate_files,
     load_record_tables,
+    pairs_awaiting_verdict,
+    todo_rows,
 )
 from .verdicts import VERDICT_COLUMNS, VERDICT_VALUES, Verdict, load_verdicts
 
@@ -127,6 +131,8 @@ __all__ = [
     "is_generic_title",
     "load_record_tables",
     "load_verdicts",
+    "pairs_awaiting_verdict",
+    "todo_rows",
     "pages_differ",
     "records_from_benchmark",
     "republished",

@@ -19,10 +19,11 @@ from ..errors import ValidationError
 from ..io import read_tsv, write_tsv
 from ..records import RECORD_COLUMNS, UNIQUE_COLUMNS, Publication, Record, as_record
 from ..text import ISO_DATE
+from ..todo import TodoRow, write_todo
 from .cluster import Clustering, Edge, cluster_records
 from .keys import features_of
 from .settings import MatchSettings
-from .verdicts import Verdict, load_verdicts
+from .verdicts import Verdict, load_verdicts, pair_key
 
 log = logging.getLogger(__name__)
 
@@ -439,8 +440,10 @@ def deduplicate_files(
     duplicates: str | Path,
     maybe: str | Path,
     runs: str | Path,
+    todo: str | Path | None = None,
 ) -> DedupOutcome:
-    """Read the tables and verdicts, deduplicate, write the four outputs (atomically).
+    """Read the tables and verdicts, deduplicate, write the four outputs (atomically), and
+    the stage's to-do table when ``todo`` is given (:func:`todo_rows`).
 
     Nothing is written when any input is invalid.
     """
@@ -452,7 +455,44 @@ def deduplicate_files(
     write_tsv(duplicates, outcome.duplicates, DUPLICATE_COLUMNS)
     write_tsv(maybe, outcome.maybe, MAYBE_COLUMNS)
     write_tsv(runs, outcome.runs, RUN_COLUMNS)
+    if todo is not None:
+        write_todo(todo, todo_rows(outcome.maybe, verdicts, maybe, verdicts_path))
     return outcome
+
+
+def pairs_awaiting_verdict(maybe: Sequence[MaybePair], verdicts: Sequence[Verdict]) -> int:
+    """How many uncertain pairs have no verdict yet (the data manager's queue).
+
+    >>> pair = {"record_id_a": "embase:1", "record_id_b": "pubmed:2"}
+    >>> decided = Verdict("pubmed:2", "embase:1", "different", line=2)
+    >>> pairs_awaiting_verdict([pair, {"record_id_a": "a:1", "record_id_b": "b:2"}], [decided])
+    1
+    """
+    decided = {verdict.pair for verdict in verdicts}
+    return sum(
+        1 for row in maybe if pair_key(row["record_id_a"], row["record_id_b"]) not in decided
+    )
+
+
+def todo_rows(
+    maybe: Sequence[MaybePair],
+    verdicts: Sequence[Verdict],
+    maybe_path: str | Path,
+    verdicts_path: str | Path,
+) -> list[TodoRow]:
+    """The dedup stage's to-do: the uncertain pairs of ``maybe.tsv`` awaiting a verdict in
+    the verdicts sheet (the run record's to-do block shows this count)."""
+    return [
+        TodoRow(
+            role="data_manager",
+            person="",
+            stage="dedup",
+            task="decide uncertain duplicate pairs",
+            count=pairs_awaiting_verdict(maybe, verdicts),
+            items_in=str(maybe_path),
+            act_in=str(verdicts_path),
+        )
+    ]
 
 
 def check_verdicts(
