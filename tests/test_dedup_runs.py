@@ -384,3 +384,38 @@ def test_todo_counts_the_uncertain_pairs_awaiting_a_verdict(tmp_path):
     deduplicate_files(tables, verdicts(sheet, [decided]), SETTINGS, **paths, todo=out / "todo.tsv")
     assert read(paths["maybe"]) == []
     assert (out / "todo.tsv").read_text().splitlines() == ["\t".join(TODO_COLUMNS)]
+
+
+def test_a_verdict_dated_after_the_run_waits_for_a_later_run(tmp_path, baseline):
+    """A rerun of an earlier run ignores verdicts decided after its date (even on records it
+    does not hold) and lists them in its to-do; a run dated on or after them applies them."""
+    facts, snapshot, embase = baseline
+    split = {
+        "record_id_a": f"pubmed:{facts[3]['pmid']}",
+        "record_id_b": "embase:3",
+        "verdict": "different",
+        "reviewer": "JB",
+        "decided_on": "2026-11-24",
+        "note": "",
+    }
+    of_a_later_export = dict(split, record_id_a="wos:1", record_id_b="wos:2", verdict="same")
+    sheet = verdicts(tmp_path / "v.tsv", [split, of_a_later_export])
+    out = tmp_path / "out"
+    paths = {name: out / f"{name}.tsv" for name in ("unique", "duplicates", "maybe", "runs")}
+
+    deduplicate_files(
+        [snapshot, embase], sheet, SETTINGS, **paths, todo=out / "todo.tsv", run_date="2026-11-23"
+    )
+    merged = {d["record_id"] for d in read(paths["duplicates"])}
+    assert "embase:3" in merged  # the rules merge it; the later verdict is not applied yet
+    todo = {row["task"]: row["count"] for row in read(out / "todo.tsv")}
+    assert todo == {"decisions dated after this run (take effect in a later run)": "2"}
+
+    with pytest.raises(ValidationError, match=r"line 3, field 'record_id_a'.*not in any record"):
+        deduplicate_files([snapshot, embase], sheet, SETTINGS, **paths, run_date="2026-11-24")
+    sheet = verdicts(tmp_path / "v.tsv", [split])
+    deduplicate_files(
+        [snapshot, embase], sheet, SETTINGS, **paths, todo=out / "todo.tsv", run_date="2026-11-24"
+    )
+    assert "embase:3" not in {d["record_id"] for d in read(paths["duplicates"])}
+    assert read(out / "todo.tsv") == []

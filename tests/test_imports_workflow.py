@@ -149,3 +149,23 @@ def test_an_export_searched_after_the_run_date_waits_for_a_later_run(project):
     assert wos_ids <= members
     counted = [r for r in read_rows(project / runs) if r["source"] == "wos"]
     assert [(r["run"], r["records_identified"]) for r in counted] == [("2026-11-23", "2")]
+
+    # A verdict on the export's records, decided on the later run's date: rerunning the
+    # earlier run still works (the verdict waits, its records are not in that run) and the
+    # to-do says a decision waits for a later run.
+    sheet = project / "resources/dedup/verdicts.tsv"
+    with open(sheet, "a", encoding="utf-8") as handle:
+        handle.write(
+            "wos:WOS:000424022700066\twos:WOS:000424022700040\tdifferent\tJB\t2026-11-23\t\n"
+        )
+    again = _run(project, unique, "--config", "run_date=2021-10-31")
+    assert again.returncode == 0, again.stderr
+    todo = {r["task"]: r for r in read_rows(project / "results/records/todo.tsv")}
+    later = todo["decisions dated after this run (take effect in a later run)"]
+    dated_after = [
+        line for line in sheet.read_text().splitlines()[1:] if line.split("\t")[4] > "2021-10-31"
+    ]
+    assert (
+        later["count"] == str(len(dated_after))
+        and later["act_in"] == "resources/dedup/verdicts.tsv"
+    )

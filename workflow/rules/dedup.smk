@@ -28,6 +28,8 @@ rule check_dedup_verdicts:
         settings={
             key: value for key, value in config["dedup"].items() if key != "verdicts"
         },
+        # verdicts decided after it wait for a later run
+        run_date=str(config["run_date"]),
     script:
         "../scripts/check_dedup_verdicts.py"
 
@@ -67,6 +69,8 @@ rule dedup:
         settings={
             key: value for key, value in config["dedup"].items() if key != "verdicts"
         },
+        # verdicts decided after it wait for a later run
+        run_date=str(config["run_date"]),
     script:
         "../scripts/dedup.py"
 

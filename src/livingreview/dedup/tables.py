@@ -23,7 +23,7 @@ from ..todo import TodoRow, write_todo
 from .cluster import Clustering, Edge, cluster_records
 from .keys import features_of
 from .settings import MatchSettings
-from .verdicts import Verdict, load_verdicts, pair_key
+from .verdicts import Verdict, load_verdicts, pair_key, split_by_date
 
 log = logging.getLogger(__name__)
 
@@ -441,22 +441,32 @@ def deduplicate_files(
     maybe: str | Path,
     runs: str | Path,
     todo: str | Path | None = None,
+    run_date: str | None = None,
 ) -> DedupOutcome:
     """Read the tables and verdicts, deduplicate, write the four outputs (atomically), and
     the stage's to-do table when ``todo`` is given (:func:`todo_rows`).
 
+    Verdicts dated after ``run_date`` wait for a later run (:func:`~.verdicts.split_by_date`).
     Nothing is written when any input is invalid.
     """
     match_settings = MatchSettings.from_params(settings)
     record_set = load_record_tables(record_tables)
-    verdicts = load_verdicts(verdicts_path, (r["record_id"] for r in record_set.records))
-    outcome = deduplicate(record_set, verdicts, match_settings, verdicts_path)
+    ids = (r["record_id"] for r in record_set.records)
+    applied, later = split_by_date(load_verdicts(verdicts_path, ids, run_date), run_date)
+    if later:
+        log.info(
+            "%d verdict(s) of %s dated after %s: applied by a later run",
+            len(later),
+            verdicts_path,
+            run_date,
+        )
+    outcome = deduplicate(record_set, applied, match_settings, verdicts_path)
     write_tsv(unique, outcome.unique, UNIQUE_COLUMNS)
     write_tsv(duplicates, outcome.duplicates, DUPLICATE_COLUMNS)
     write_tsv(maybe, outcome.maybe, MAYBE_COLUMNS)
     write_tsv(runs, outcome.runs, RUN_COLUMNS)
     if todo is not None:
-        write_todo(todo, todo_rows(outcome.maybe, verdicts, maybe, verdicts_path))
+        write_todo(todo, todo_rows(outcome.maybe, applied, maybe, verdicts_path, later))
     return outcome
 
 
@@ -479,9 +489,12 @@ def todo_rows(
     verdicts: Sequence[Verdict],
     maybe_path: str | Path,
     verdicts_path: str | Path,
+    later: Sequence[Verdict] = (),
 ) -> list[TodoRow]:
     """The dedup stage's to-do: the uncertain pairs of ``maybe.tsv`` awaiting a verdict in
-    the verdicts sheet (the run record's to-do block shows this count)."""
+    the verdicts sheet, and the verdicts dated after this run, which a later run applies
+    (the run record's to-do block shows these counts; rows with a count of 0 are dropped
+    when written)."""
     return [
         TodoRow(
             role="data_manager",
@@ -491,15 +504,28 @@ def todo_rows(
             count=pairs_awaiting_verdict(maybe, verdicts),
             items_in=str(maybe_path),
             act_in=str(verdicts_path),
-        )
+        ),
+        TodoRow(
+            role="data_manager",
+            person="",
+            stage="dedup",
+            task="decisions dated after this run (take effect in a later run)",
+            count=len(later),
+            items_in=str(verdicts_path),
+            act_in=str(verdicts_path),
+        ),
     ]
 
 
 def check_verdicts(
-    record_tables: Sequence[str | Path], verdicts_path: str | Path, settings: Mapping[str, object]
+    record_tables: Sequence[str | Path],
+    verdicts_path: str | Path,
+    settings: Mapping[str, object],
+    run_date: str | None = None,
 ) -> None:
     """Validate the verdicts sheet exactly as :func:`deduplicate_files` reads and applies it,
     writing nothing (the ``check_dedup_verdicts`` rule; see :mod:`livingreview.checks`)."""
     record_set = load_record_tables(record_tables)
-    verdicts = load_verdicts(verdicts_path, (r["record_id"] for r in record_set.records))
-    deduplicate(record_set, verdicts, MatchSettings.from_params(settings), verdicts_path)
+    ids = (r["record_id"] for r in record_set.records)
+    applied, _later = split_by_date(load_verdicts(verdicts_path, ids, run_date), run_date)
+    deduplicate(record_set, applied, MatchSettings.from_params(settings), verdicts_path)
