@@ -28,6 +28,8 @@ rule check_dedup_verdicts:
         settings={
             key: value for key, value in config["dedup"].items() if key != "verdicts"
         },
+        # verdicts decided after it wait for a later run
+        run_date=str(config["run_date"]),
     script:
         "../scripts/check_dedup_verdicts.py"
 
@@ -54,6 +56,8 @@ rule dedup:
             category="Deduplication",
             labels={"item": "uncertain pairs awaiting a verdict"},
         ),
+        # uncertain pairs awaiting a verdict: the data manager's line of the run's to-do
+        todo="results/records/todo.tsv",
         runs=report(
             "results/records/runs.tsv",
             caption="../report/dedup_runs.rst",
@@ -75,6 +79,8 @@ rule dedup:
         settings={
             key: value for key, value in config["dedup"].items() if key != "verdicts"
         },
+        # verdicts decided after it wait for a later run
+        run_date=str(config["run_date"]),
     script:
         "../scripts/dedup.py"
 
