@@ -278,19 +278,29 @@ def test_title_abstract_sheet_with_a_study_id_column_is_refused(sheets):
     expect_error(sheets, path, 1, None, "unknown column(s) study_id")
 
 
-def test_wrong_encoding(sheets):
+def test_damaged_utf8_is_refused_with_the_line_and_the_save_options(sheets):
+    path = sheets / TITLE_ABSTRACT / "ann.tsv"
+    good = f"{HEADER}\n{NEW[0]}\tinclude\t\tp\u00e4diatrisch\t2026-11-20\n".encode()
+    path.write_bytes(good + f"{NEW[1]}\texclude\tnot_adult\t\t2026-11-20\n".encode() + b"\xe9\n")
+    error = expect_error(sheets, path, 4, None, "not UTF-8 text")
+    assert "Unicode Text" in str(error)
+
+
+def test_windows_1252_sheet_is_read(sheets):
     path = sheets / TITLE_ABSTRACT / "ann.tsv"
     path.write_bytes(
-        f"{HEADER}\n{NEW[0]}\texclude\tnot_adult\tp\u00e4diatrisch\t2026-11-20\n".encode("latin-1")
+        f"{HEADER}\r\n{NEW[0]}\texclude\tnot_adult\tp\u00e4diatrisch\t2026-11-20\r\n".encode(
+            "cp1252"
+        )
     )
-    error = expect_error(sheets, path, 2, None, "not valid UTF-8")
-    assert "UTF-8" in str(error)
+    row = status_of(run(sheets))[NEW[0]]
+    assert row["awaiting_reviewers"] == "bob"
 
 
-def test_utf16_sheet_is_refused(sheets):
+def test_utf16_sheet_without_its_byte_order_mark_is_refused(sheets):
     path = sheets / TITLE_ABSTRACT / "ann.tsv"
-    path.write_bytes(f"{HEADER}\n".encode("utf-16"))
-    with pytest.raises(InputFileError, match="not valid UTF-8"):
+    path.write_bytes(f"{HEADER}\n".encode("utf-16-le"))
+    with pytest.raises(InputFileError, match="is not text"):
         run(sheets)
 
 
