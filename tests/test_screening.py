@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import doctest
 import shutil
 from pathlib import Path
 
 import pytest
 
 import livingreview.screening as screening
-from livingreview.errors import ConfigError, InputFileError, ValidationError
+from livingreview.errors import ConfigError, InputFileError, ProblemCollector, ValidationError
 from livingreview.screening import (
     FULL_TEXT,
     TITLE_ABSTRACT,
@@ -20,10 +19,17 @@ from livingreview.screening import (
     evaluate_ranking,
     learn_weights,
     load_publications,
+    queue_columns,
+    read_sheet,
     score_terms,
     screen,
     sheet_paths,
+    train_ranking,
 )
+from livingreview.screening.resolve import passed_title_abstract, resolve_publications
+from livingreview.screening.sheets import read_sheets
+from livingreview.screening.stage import final_labels, waiting_for
+from livingreview.screening.tables import publication_state
 
 FIXTURES = Path(__file__).parent / "fixtures" / "screening"
 RUN1 = FIXTURES / "unique_run1.tsv"
@@ -83,10 +89,6 @@ def run(root: Path, unique: Path = RUN2, **overrides):
 
 def status_of(result) -> dict[str, dict]:
     return {row["publication_id"]: row for row in result.status}
-
-
-def test_doctests():
-    assert doctest.testmod(screening).failed == 0
 
 
 # --------------------------------------------------------------------------- config
@@ -686,3 +688,100 @@ def test_possible_duplicates_from_dedup_are_hinted_on_both_publications(tmp_path
         "possible duplicate of cinahl:h1 (results/records/maybe.tsv)"
     ]
     assert possible_duplicate_hints(None) == {}
+
+
+# --------------------------------------------------------------------------- the steps of screen
+
+
+def test_one_row_with_several_problems_names_each_in_column_order(sheets):
+    path = write(sheets, FULL_TEXT, "adjudication", "pubmed:1\tyes\tboring\t\t2026-13-01\tbad\t")
+    problems = ProblemCollector()
+    index = load_publications(RUN2)
+    assert read_sheet(path, settings(), index, problems) == []
+    assert [(e.line, e.field) for e in problems.errors] == [
+        (2, "record_id"),
+        (2, "decision"),
+        (2, "study_id"),
+        (2, "decided_on"),
+        (2, "adjudicator"),
+    ]
+
+
+def test_read_sheets_collects_whole_file_and_cell_problems_of_every_sheet(sheets):
+    write(sheets, TITLE_ABSTRACT, "ann", header="record_id\tdecision")
+    write(sheets, TITLE_ABSTRACT, "bob", f"{NEW[0]}\tyes\t\t\t2026-11-20")
+    problems = ProblemCollector()
+    decisions = read_sheets(sheet_paths(sheets), settings(), load_publications(RUN2), problems)
+    assert [(Path(e.path).name, e.line) for e in problems.errors] == [
+        ("ann.tsv", 1),
+        ("bob.tsv", 2),
+    ]
+    # the valid sheets were still read: the baseline decisions are there
+    assert decisions.of(TITLE_ABSTRACT, PAPE)[0][0].reviewer == "baven-pronk-2022"
+    assert decisions.of(TITLE_ABSTRACT, NEW[0]) == ([], None)
+
+
+def read_and_resolve(sheets: Path, s: ScreeningSettings):
+    index = load_publications(RUN2)
+    problems = ProblemCollector()
+    decisions = read_sheets(sheet_paths(sheets), s, index, problems)
+    return index, resolve_publications(index, decisions, s, problems)
+
+
+def test_resolution_has_full_text_outcomes_only_for_what_passed_title_abstract(sheets):
+    write(sheets, TITLE_ABSTRACT, "ann", f"{NEW[0]}\tinclude\t\t\t2026-11-20")
+    write(sheets, TITLE_ABSTRACT, "bob", f"{NEW[0]}\tmaybe\t\t\t2026-11-20")
+    index, resolution = read_and_resolve(sheets, settings())
+    assert set(resolution.title_abstract) == set(index.rows)
+    passed = {p for p, o in resolution.title_abstract.items() if passed_title_abstract(o)}
+    assert set(resolution.full_text) == passed and NEW[0] in passed and NEW[1] not in passed
+    assert resolution.full_text[NEW[0]].state == "pending"
+
+
+def test_publication_state_says_who_it_waits_for_or_that_it_is_in_conflict(sheets):
+    s = settings()
+    write(sheets, TITLE_ABSTRACT, "ann", f"{NEW[0]}\tinclude\t\t\t2026-11-20")
+    write(
+        sheets,
+        TITLE_ABSTRACT,
+        "bob",
+        f"{NEW[0]}\texclude\t\t\t2026-11-20",
+        f"{NEW[1]}\texclude\t\t\t2026-11-20",
+    )
+    _, resolution = read_and_resolve(sheets, s)
+    conflict = publication_state(NEW[0], resolution, s)
+    assert (conflict.status, conflict.open_conflict, conflict.awaiting) == (
+        "awaiting_title_abstract",
+        TITLE_ABSTRACT,
+        (),
+    )
+    half = publication_state(NEW[1], resolution, s)
+    assert (half.waiting_stage, half.open_conflict, half.awaiting) == (TITLE_ABSTRACT, "", ("ann",))
+    done = publication_state(PAPE, resolution, s)
+    assert (done.status, done.waiting_stage, done.final.study_id) == ("included", "", "pape-2019")
+
+
+def test_waiting_lists_and_ranking_labels_come_from_the_states(sheets):
+    s = settings()
+    write(sheets, TITLE_ABSTRACT, "ann", f"{NEW[0]}\texclude\t\t\t2026-11-20")
+    index, resolution = read_and_resolve(sheets, s)
+    states = {pid: publication_state(pid, resolution, s) for pid in index.rows}
+    waiting = waiting_for(states, s)
+    assert set(waiting) == {(st, r) for st in (TITLE_ABSTRACT, FULL_TEXT) for r in ("ann", "bob")}
+    assert sorted(waiting[(TITLE_ABSTRACT, "bob")]) == sorted(NEW)
+    assert sorted(waiting[(TITLE_ABSTRACT, "ann")]) == sorted(NEW[1:])
+    labels = final_labels(states)
+    assert labels[PAPE] is True and labels[PAEDIATRIC] is False and NEW[0] not in labels
+
+
+def test_ranking_switched_off_learns_nothing_and_keeps_the_terms():
+    records = {"p1": {"title": "Tacrolimus in AIH"}, "p2": {"title": "A review"}}
+    off = train_ranking(records, {"p1": True, "p2": False}, RankingSettings(enabled=False))
+    assert off.weights == {} and off.evaluation == [] and off.score("p1") == 0
+    assert "tacrolimus" in off.terms["p1"]
+
+
+def test_queue_columns_show_other_decisions_only_when_not_blinded():
+    assert "other_decisions" not in queue_columns(blinded=True)
+    columns = queue_columns(blinded=False)
+    assert columns[columns.index("hints") + 1] == "other_decisions"
