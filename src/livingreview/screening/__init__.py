@@ -19,7 +19,8 @@ Produces (as tables returned by :func:`screen`; the workflow script writes them)
 * ``queue/<stage>/<reviewer>.tsv``: what each reviewer still has to decide, likely
   inclusions first, with eligibility hints (which never decide anything);
 * ``ranking_weights.tsv`` and ``ranking_evaluation.tsv``: the transparent ranking score;
-* a one-line summary of who has what to do.
+* ``deferred.tsv``: sheet rows dated after the run date, which take effect in a later run;
+* ``todo.tsv`` and a one-line summary of who has what to do, from one count.
 
 A decision may name the ``publication_id`` or any member ``record_id`` of a publication, so a
 record that joins a cluster later inherits the cluster's screening state and is never queued
@@ -31,10 +32,12 @@ Where things are: :mod:`.vocabulary` (stages, decisions, statuses), :mod:`.setti
 config section, sheet and queue paths), :mod:`.publications` (inputs from other stages),
 :mod:`.sheets` (reading and checking sheets), :mod:`.resolve` (agreement, conflicts,
 adjudication, assignment), :mod:`.hints`, :mod:`.ranking`, :mod:`.tables` (typed output rows),
-:mod:`.queues` and :mod:`.stage` (:func:`screen`, the summary, the guide, the check).
+:mod:`.queues`, :mod:`.deferred` (decisions dated after the run), :mod:`.todo` (who has what to
+do: the to-do list and the summary) and :mod:`.stage` (:func:`screen`, the guide, the check).
 """
 
 from ..records import MULTI_VALUE_SEPARATOR
+from .deferred import DEFERRED_COLUMNS, DeferredRow, LaterDecision
 from .hints import eligibility_hints
 from .publications import (
     PublicationIndex,
@@ -67,6 +70,7 @@ from .tables import (
     IncludedReportRow,
     StatusRow,
 )
+from .todo import TODO_COLUMNS, Locations, TodoRow, Workload
 from .vocabulary import (
     ADJUDICATION_FILE,
     AWAITING_FULL_TEXT,
@@ -92,6 +96,7 @@ __all__ = [
     "CONFLICT_COLUMNS",
     "DECISIONS",
     "DECISION_COLUMNS",
+    "DEFERRED_COLUMNS",
     "EVALUATION_COLUMNS",
     "EXCLUDED_FULL_TEXT",
     "EXCLUDED_TITLE_ABSTRACT",
@@ -107,10 +112,14 @@ __all__ = [
     "STATUSES",
     "STATUS_COLUMNS",
     "TITLE_ABSTRACT",
+    "TODO_COLUMNS",
     "WEIGHT_COLUMNS",
     "ConflictRow",
     "Decision",
+    "DeferredRow",
     "IncludedReportRow",
+    "LaterDecision",
+    "Locations",
     "PublicationIndex",
     "QueueRow",
     "Ranking",
@@ -122,6 +131,8 @@ __all__ = [
     "StageOutcome",
     "StatusRow",
     "TermWeight",
+    "TodoRow",
+    "Workload",
     "assigned_reviewers",
     "check_sheets",
     "classify_sheet",

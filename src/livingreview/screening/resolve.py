@@ -9,11 +9,12 @@ full-text decision on a publication that has not passed title/abstract is an err
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from ..errors import ProblemCollector
 from ..records import MULTI_VALUE_SEPARATOR
+from .deferred import LaterDecision
 from .publications import PublicationIndex
 from .settings import ScreeningSettings
 from .sheets import Decision, SheetDecisions
@@ -140,6 +141,8 @@ class Resolution:
 
     title_abstract: dict[str, StageOutcome]
     full_text: dict[str, StageOutcome]
+    #: full-text rows waiting for a later-dated title/abstract decision on their publication
+    later_full_text: tuple[LaterDecision, ...] = ()
 
     def at(self, stage: str) -> dict[str, StageOutcome]:
         return self.title_abstract if stage == TITLE_ABSTRACT else self.full_text
@@ -161,12 +164,18 @@ def _title_abstract_state(outcome: StageOutcome) -> str:
     return "not screened"
 
 
-def _check_full_text_follows_title_abstract(
+def _full_text_before_title_abstract(
     decisions: SheetDecisions,
-    title_abstract: dict[str, StageOutcome],
+    title_abstract: Mapping[str, StageOutcome],
+    later_title_abstract: Mapping[str, str],
     problems: ProblemCollector,
-) -> None:
-    """A full-text row on a publication not passed at title/abstract is a problem (each row)."""
+) -> list[LaterDecision]:
+    """Full-text rows on publications that have not passed title/abstract in this run.
+
+    Each is a problem, unless a title/abstract decision on the publication is dated after the
+    run: then the row waits with it (returned, to take effect from the later of both dates).
+    """
+    waiting: list[LaterDecision] = []
     full_text = decisions.by_stage[FULL_TEXT]
     for pid in sorted(set(full_text) | set(decisions.adjudications[FULL_TEXT])):
         outcome = title_abstract[pid]
@@ -175,6 +184,9 @@ def _check_full_text_follows_title_abstract(
         state = _title_abstract_state(outcome)
         reviewers, adjudication = decisions.of(FULL_TEXT, pid)
         for d in [*reviewers, *filter(None, [adjudication])]:
+            if pid in later_title_abstract:
+                waiting.append(LaterDecision(d, max(d.decided_on, later_title_abstract[pid])))
+                continue
             problems.add(
                 d.path,
                 f"full-text decision on publication {pid}, which is not included at title/abstract "
@@ -183,6 +195,7 @@ def _check_full_text_follows_title_abstract(
                 field="record_id",
                 value=d.record_id,
             )
+    return waiting
 
 
 def resolve_publications(
@@ -190,8 +203,12 @@ def resolve_publications(
     decisions: SheetDecisions,
     settings: ScreeningSettings,
     problems: ProblemCollector,
+    later_title_abstract: Mapping[str, str] | None = None,
 ) -> Resolution:
     """Resolve title/abstract for every publication, then full text for those that passed.
+
+    ``later_title_abstract``: publication_id -> the latest date of its title/abstract
+    decisions dated after the run (see :mod:`.deferred`).
 
     Raises:
         ValidationError: a full-text decision on a publication not passed at title/abstract
@@ -200,11 +217,13 @@ def resolve_publications(
     title_abstract = {
         pid: resolve_stage(*decisions.of(TITLE_ABSTRACT, pid), settings) for pid in index.rows
     }
-    _check_full_text_follows_title_abstract(decisions, title_abstract, problems)
+    later_full_text = _full_text_before_title_abstract(
+        decisions, title_abstract, later_title_abstract or {}, problems
+    )
     problems.raise_any()
     full_text = {
         pid: resolve_stage(*decisions.of(FULL_TEXT, pid), settings)
         for pid, outcome in title_abstract.items()
         if passed_title_abstract(outcome)
     }
-    return Resolution(title_abstract, full_text)
+    return Resolution(title_abstract, full_text, tuple(later_full_text))

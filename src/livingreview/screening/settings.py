@@ -40,6 +40,11 @@ class ScreeningSettings:
     exclusion_reasons: Mapping[str, str]
     run_date: dt.date
     ranking: RankingSettings = field(default_factory=RankingSettings)
+    #: The date of the clock when the run started (set only where a clock is legitimately
+    #: read: ``bin/scheduled-update``, the reviewers' desk). A decision dated after it is an
+    #: error; None: no such check (a decision dated after the *run date* is never an error:
+    #: it waits for a later run).
+    clock_date: dt.date | None = None
 
     @property
     def decisions_needed(self) -> int:
@@ -47,8 +52,12 @@ class ScreeningSettings:
         return 2 if self.dual else 1
 
     @classmethod
-    def from_params(cls, params: Mapping[str, Any], run_date: str) -> ScreeningSettings:
-        """Build from the config section; raise ConfigError on what the schema cannot check."""
+    def from_params(
+        cls, params: Mapping[str, Any], run_date: str, clock_date: str = ""
+    ) -> ScreeningSettings:
+        """Build from the config section (and the ``run_date`` and ``clock_date`` keys; an
+        empty clock date means no clock check); raise ConfigError on what the schema cannot
+        check."""
         reviewers = tuple(str(r) for r in params.get("reviewers", ()))
         baseline = str(params.get("baseline_reviewer", ""))
         _check_people(reviewers, baseline)
@@ -67,6 +76,7 @@ class ScreeningSettings:
             exclusion_reasons=_exclusion_reasons(params.get("exclusion_reasons", ())),
             run_date=_iso_date("run_date", run_date),
             ranking=RankingSettings(**dict(params.get("ranking", {}) or {})),
+            clock_date=_iso_date("clock_date", clock_date) if clock_date else None,
         )
 
 

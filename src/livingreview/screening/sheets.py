@@ -95,18 +95,20 @@ def classify_sheet(path: str | Path, settings: ScreeningSettings) -> tuple[str, 
     return stage, reviewer
 
 
-def decided_on_problem(value: str, run_date: dt.date, not_after_run: bool = True) -> str | None:
+def decided_on_problem(value: str, clock_date: dt.date | None = None) -> str | None:
     """Problem with a ``decided_on`` cell, or None.
 
-    A decision dated after the run date cannot have been known to the run (a typo, or a run
-    date set in the past); the baseline reviewer's dates are exempt, because reproducing the
-    baseline run (dated at the end of the published search) must accept the published
-    review's later decisions.
+    A date after the run date is no problem: the decision waits for a later run (see
+    :func:`~.deferred.counts_in_run`). A date after ``clock_date`` (today, where a
+    clock is legitimately read: the scheduled run, the reviewers' desk) cannot be a real
+    decision's date: a typo.
 
-    >>> decided_on_problem("2026-11-20", dt.date(2026, 11, 23)) is None
+    >>> decided_on_problem("2026-11-20") is None
     True
-    >>> decided_on_problem("2026-02-30", dt.date(2026, 11, 23))
+    >>> decided_on_problem("2026-02-30")
     'decided_on is not a calendar date'
+    >>> decided_on_problem("2026-11-24", clock_date=dt.date(2026, 11, 23))
+    "decided_on is after today's date 2026-11-23 (the clock when this run started): type the day you decided"
     """
     if not ISO_DATE.match(value):
         return "decided_on is not an ISO date"
@@ -114,8 +116,11 @@ def decided_on_problem(value: str, run_date: dt.date, not_after_run: bool = True
         date = dt.date.fromisoformat(value)
     except ValueError:
         return "decided_on is not a calendar date"
-    if not_after_run and date > run_date:
-        return f"decided_on is after the run date {run_date.isoformat()}"
+    if clock_date is not None and date > clock_date:
+        return (
+            f"decided_on is after today's date {clock_date.isoformat()} (the clock when this "
+            "run started): type the day you decided"
+        )
     if date.year < 1990:
         return "decided_on is before 1990"
     return None
@@ -342,18 +347,16 @@ class _SheetReader:
             )
 
     def check_decided_on(self, cells: _Cells) -> None:
-        problem = decided_on_problem(
-            cells.decided_on,
-            self.settings.run_date,
-            not_after_run=self.reviewer != self.settings.baseline_reviewer,
-        )
+        clock = self.settings.clock_date
+        problem = decided_on_problem(cells.decided_on, clock)
         if problem:
             self._add(
                 cells,
                 problem,
                 field="decided_on",
                 value=cells.decided_on,
-                allowed="YYYY-MM-DD, not after the run date",
+                allowed="a date YYYY-MM-DD"
+                + (f", not after {clock.isoformat()}" if clock is not None else ""),
             )
 
     def decider(self, cells: _Cells) -> str:

@@ -12,10 +12,17 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ProblemCollector
+from .deferred import (
+    DeferredRow,
+    deferred_rows,
+    later_by_publication,
+    latest_dates,
+    split_later_dated,
+)
 from .publications import (
     PublicationIndex,
     load_baseline_study_ids,
@@ -37,14 +44,14 @@ from .tables import (
     publication_state,
     status_row,
 )
+from .todo import Locations, TodoRow, Workload, summary_line, todo_rows
 from .vocabulary import (
     DECISION_COLUMNS,
     EXCLUDED_FULL_TEXT,
     EXCLUDED_TITLE_ABSTRACT,
     INCLUDED,
-    STAGE_LABELS,
     STAGES,
-    STATUSES,
+    TITLE_ABSTRACT,
 )
 
 log = logging.getLogger(__name__)
@@ -65,6 +72,10 @@ class ScreeningResult:
     evaluation: list[dict[str, object]]
     summary: str
     queue_columns: tuple[str, ...] = QUEUE_COLUMNS
+    #: sheet rows dated after the run date (``deferred.tsv``)
+    deferred: list[DeferredRow] = field(default_factory=list)
+    #: who has what to do (``todo.tsv``), counted like the summary
+    todo: list[TodoRow] = field(default_factory=list)
 
 
 def screen(
@@ -73,11 +84,14 @@ def screen(
     settings: ScreeningSettings,
     baseline_studies: str | Path | None = None,
     maybe_path: str | Path | None = None,
+    locations: Locations | None = None,
 ) -> ScreeningResult:
     """Validate every sheet, resolve every publication and build the stage's tables.
 
     ``maybe_path`` (the dedup stage's uncertain pairs) adds a "possible duplicate of ..." hint
     to both publications of a pair, so a reviewer sees the pair before deciding either.
+    Decisions dated after ``settings.run_date`` are left for a later run and reported.
+    ``locations``: the results and decisions folders the to-do list points to.
 
     Raises:
         ValidationError / InputFileError: on any bad sheet; nothing is returned then.
@@ -85,14 +99,23 @@ def screen(
     index = load_publications(unique_path)
     known_studies = load_baseline_study_ids(baseline_studies)
     problems = ProblemCollector(log)
-    decisions = read_sheets(sheet_files, settings, index, problems)
+    every_decision = read_sheets(sheet_files, settings, index, problems)
     problems.raise_any()
-    resolution = resolve_publications(index, decisions, settings, problems)
+    decisions, later = split_later_dated(every_decision, settings)
+    resolution = resolve_publications(
+        index, decisions, settings, problems, latest_dates(later, TITLE_ABSTRACT)
+    )
+    later = [*later, *resolution.later_full_text]
     states = {pid: publication_state(pid, resolution, settings) for pid in index.rows}
 
+    later_of = later_by_publication(later)
     status = [
         status_row(
-            index.rows[pid], state, resolution.title_abstract[pid], settings.exclusion_reasons
+            index.rows[pid],
+            state,
+            resolution.title_abstract[pid],
+            settings.exclusion_reasons,
+            later_of.get(pid, []),
         )
         for pid, state in states.items()
     ]
@@ -107,8 +130,12 @@ def screen(
     included.sort(key=lambda r: (r["study_id"], r["publication_id"]))
 
     ranking = train_ranking(index.rows, final_labels(states), settings.ranking)
-    waiting = waiting_for(states, settings)
-    queues = build_queues(waiting, index, ranking, resolution, maybe_path, settings)
+    queues = build_queues(
+        waiting_for(states, settings), index, ranking, resolution, maybe_path, settings
+    )
+    workload = Workload.measure(queues, conflicts, later)
+    run = settings.run_date.isoformat()
+    new = sum(1 for r in index.rows.values() if r.get("first_run", "") == run)
     return ScreeningResult(
         status=status,
         conflicts=conflicts,
@@ -116,8 +143,10 @@ def screen(
         queues=queues,
         weights=ranking.weight_rows(),
         evaluation=ranking.evaluation,
-        summary=summary_line(index, states, conflicts, waiting, settings),
+        summary=summary_line(run, new, workload, Counter(r["status"] for r in status), settings),
         queue_columns=queue_columns(settings.blinded),
+        deferred=deferred_rows(later),
+        todo=todo_rows(workload, locations or Locations()),
     )
 
 
@@ -164,31 +193,6 @@ def build_queues(
     }
 
 
-def summary_line(
-    index: PublicationIndex,
-    states: Mapping[str, PublicationState],
-    conflicts: Sequence[ConflictRow],
-    waiting: Waiting,
-    settings: ScreeningSettings,
-) -> str:
-    """The one-line summary: new publications, queue lengths, open conflicts, statuses."""
-    run = settings.run_date.isoformat()
-    new = [p for p, r in index.rows.items() if r.get("first_run", "") == run]
-    counts = Counter(state.status for state in states.values())
-    open_conflicts = sum(1 for c in conflicts if c["state"] == "open")
-    parts = []
-    for stage in STAGES:
-        per = ", ".join(f"{r} {len(waiting[(stage, r)])}" for r in settings.reviewers)
-        parts.append(f"{STAGE_LABELS[stage]}: {per}")
-    new_waiting = Counter(r for (s, r), pids in waiting.items() for p in pids if p in set(new))
-    new_text = ", ".join(f"{r} {new_waiting[r]}" for r in settings.reviewers)
-    return (
-        f"screening {run}: {len(new)} new publication(s) this run (waiting for {new_text}); "
-        f"queued {'; '.join(parts)}; {open_conflicts} open conflict(s); "
-        + ", ".join(f"{s} {counts.get(s, 0)}" for s in STATUSES)
-    )
-
-
 def screening_guide(criteria: str, settings: ScreeningSettings) -> str:
     """Markdown guide for reviewers: the criteria, the reason ids and how to record decisions."""
     lines = [
@@ -224,8 +228,11 @@ def check_sheets(
     settings_params: Mapping[str, object],
     run_date: str,
     baseline_studies: str | Path,
+    clock_date: str = "",
 ) -> None:
     """Validate every decision and adjudication sheet exactly as :func:`screen` does, writing
-    nothing (the ``check_screening_sheets`` rule; see :mod:`livingreview.checks`)."""
-    settings = ScreeningSettings.from_params(settings_params, run_date)
+    nothing (the ``check_screening_sheets`` rule; see :mod:`livingreview.checks`).
+
+    ``clock_date`` (ISO, or empty for none): a decision dated after it is an error."""
+    settings = ScreeningSettings.from_params(settings_params, run_date, clock_date)
     screen(unique_path, list(sheets), settings, baseline_studies)
