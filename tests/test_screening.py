@@ -993,3 +993,28 @@ def test_todo_rows_follow_the_shared_contract(sheets):
         (TITLE_ABSTRACT, "reviewer", "bob", "screen publications"),
         (TITLE_ABSTRACT, "reviewer", "bob", LATER),
     ]
+
+
+# --------------------------------------------------------------------------- sheets as saved
+
+
+def test_sheets_saved_by_spreadsheet_programs_are_screened_like_plain_ones(sheets):
+    rows = [
+        f"{NEW[0]}\tinclude\t\tcaf\u00e9 \u2013 vu\t2026-11-20",
+        f"{NEW[1]}\texclude\ttransplant_setting\t\t2026-11-20",
+    ]
+    write(sheets, TITLE_ABSTRACT, "ann", *rows)
+    write(sheets, TITLE_ABSTRACT, "bob", *rows)
+    plain = run(sheets)
+    saved = {
+        "ann": "utf-16",  # Excel "Unicode Text": UTF-16 LE with byte-order mark
+        "bob": "utf-8-sig",  # UTF-8 with byte-order mark
+    }
+    for reviewer, encoding in saved.items():
+        path = sheets / TITLE_ABSTRACT / f"{reviewer}.tsv"
+        text = path.read_text(encoding="utf-8")
+        path.write_bytes(text.replace("\n", "\r\n").encode(encoding))
+    as_saved = run(sheets)
+    assert as_saved.status == plain.status and as_saved.queues == plain.queues
+    assert status_of(as_saved)[NEW[1]]["status"] == "excluded_title_abstract"
+    assert status_of(as_saved)[NEW[0]]["status"] == "awaiting_full_text"

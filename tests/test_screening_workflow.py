@@ -165,9 +165,14 @@ def test_baseline_update_decisions_rerun(project):
         HEADER
         + f"{NEW[0]}\tinclude\t\t\t2026-11-20\n{NEW[1]}\texclude\ttransplant_setting\t\t2026-11-20\n{NEW[2]}\tinclude\t\t\t2026-11-20\n"
     )
-    (human / "title_abstract" / "bob.tsv").write_text(
-        HEADER
-        + f"{NEW[0]}\tmaybe\t\tcheck the tables\t2026-11-21\n{NEW[1]}\texclude\ttransplant_setting\t\t2026-11-21\n{NEW[2]}\texclude\tno_cni_outcomes\t\t2026-11-21\n"
+    # bob saves from Excel as "Unicode Text": UTF-16 with a byte-order mark, CRLF line ends
+    (human / "title_abstract" / "bob.tsv").write_bytes(
+        (
+            HEADER
+            + f"{NEW[0]}\tmaybe\t\tcheck the tables \u2013 p. 3\t2026-11-21\n{NEW[1]}\texclude\ttransplant_setting\t\t2026-11-21\n{NEW[2]}\texclude\tno_cni_outcomes\t\t2026-11-21\n"
+        )
+        .replace("\n", "\r\n")
+        .encode("utf-16")
     )
     before = fingerprints(human)
     run_snakemake(work, *config)
