@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import typing
 from pathlib import Path
 
 import pytest
@@ -1018,3 +1019,19 @@ def test_sheets_saved_by_spreadsheet_programs_are_screened_like_plain_ones(sheet
     assert as_saved.status == plain.status and as_saved.queues == plain.queues
     assert status_of(as_saved)[NEW[1]]["status"] == "excluded_title_abstract"
     assert status_of(as_saved)[NEW[0]]["status"] == "awaiting_full_text"
+
+
+@pytest.mark.parametrize(
+    "row_type, columns",
+    [
+        (screening.StatusRow, screening.STATUS_COLUMNS),
+        (screening.ConflictRow, screening.CONFLICT_COLUMNS),
+        (screening.IncludedReportRow, screening.INCLUDED_COLUMNS),
+        (screening.DeferredRow, screening.DEFERRED_COLUMNS),
+        (screening.TodoRow, screening.TODO_COLUMNS),
+        (screening.QueueRow, screening.queue_columns(blinded=False)),
+    ],
+    ids=lambda v: getattr(v, "__name__", ""),
+)
+def test_typed_rows_have_exactly_the_columns_written(row_type, columns):
+    assert set(typing.get_type_hints(row_type)) == set(columns)
