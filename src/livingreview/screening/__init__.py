@@ -37,6 +37,7 @@ do: the to-do list and the summary) and :mod:`.stage` (:func:`screen`, the guide
 """
 
 from ..records import MULTI_VALUE_SEPARATOR
+from ..todo import TODO_COLUMNS, TodoRow
 from .deferred import DEFERRED_COLUMNS, DeferredRow, LaterDecision
 from .hints import eligibility_hints
 from .publications import (
@@ -70,7 +71,7 @@ from .tables import (
     IncludedReportRow,
     StatusRow,
 )
-from .todo import TODO_COLUMNS, Locations, TodoRow, Workload
+from .todo import Locations, Workload
 from .vocabulary import (
     ADJUDICATION_FILE,
     AWAITING_FULL_TEXT,

@@ -12,33 +12,18 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TypedDict
 
+from ..todo import TodoRow, todo_order
 from .deferred import LaterDecision
 from .queues import QueueRow
 from .settings import ScreeningSettings
 from .tables import ConflictRow
 from .vocabulary import ADJUDICATION_FILE, STAGE_LABELS, STAGES, STATUSES
 
-TODO_COLUMNS: tuple[str, ...] = ("role", "person", "stage", "task", "count", "items_in", "act_in")
 REVIEWER, ADJUDICATOR = "reviewer", "adjudicator"
-#: Roles in the order the to-do list names them.
-ROLES: tuple[str, ...] = (REVIEWER, ADJUDICATOR, "extractor", "data_manager")
 SCREEN_TASK = "screen publications"
 SETTLE_TASK = "settle conflicts"
 LATER_TASK = "decisions dated after this run (take effect in a later run)"
-
-
-class TodoRow(TypedDict):
-    """One row of ``todo.tsv`` (columns :data:`TODO_COLUMNS`)."""
-
-    role: str
-    person: str
-    stage: str
-    task: str
-    count: int
-    items_in: str
-    act_in: str
 
 
 @dataclass(frozen=True)
@@ -154,9 +139,7 @@ def todo_rows(workload: Workload, where: Locations) -> list[TodoRow]:
                 act_in=sheet,
             )
         )
-    return sorted(
-        rows, key=lambda r: (STAGES.index(r["stage"]), ROLES.index(r["role"]), r["person"])
-    )
+    return sorted(rows, key=todo_order)
 
 
 def summary_line(
