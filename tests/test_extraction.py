@@ -13,7 +13,7 @@ from conftest import ROOT
 
 from livingreview.baseline import load_baseline
 from livingreview.errors import InputFileError, ValidationError
-from livingreview.extraction import SHEET_COLUMNS, merge_extractions, read_sheet
+from livingreview.extraction import SHEET_COLUMNS, find_sheets, merge_extractions, read_sheet
 
 BASELINE = load_baseline(ROOT / "resources" / "baseline")
 
@@ -69,7 +69,7 @@ def write_sheet(folder: Path, study: str, extractor: str, rows: list[dict[str, s
 def test_valid_sheet_is_read(tmp_path):
     sheet = read_sheet(write_sheet(tmp_path, "new-2024", "ab", [ARM, SUB_IR, SUB_INT]))
     assert (sheet.study_id, sheet.extractor, len(sheet.rows)) == ("new-2024", "ab", 3)
-    assert sheet.rows[0]["n"] == 10 and sheet.rows[0]["female"] is None
+    assert sheet.rows[0].counts["n"] == 10 and sheet.rows[0].counts["female"] is None
 
 
 @pytest.mark.parametrize(
@@ -201,8 +201,6 @@ def test_included_study_without_sheets_is_listed_as_awaiting(tmp_path):
 
 
 def test_misplaced_files_are_errors_not_ignored(tmp_path):
-    from livingreview.extraction import find_sheets
-
     write_sheet(tmp_path, "new-2024", "ab", [ARM])
     (tmp_path / "README.md").write_text("x")
     (tmp_path / "template.tsv").write_text("x")
