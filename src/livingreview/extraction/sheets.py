@@ -3,7 +3,9 @@
 A sheet is ``<extraction dir>/<study_id>/<extractor>.tsv`` (or ``adjudicated.tsv``, the agreed
 sheet), with one row per CNI arm (``record_type = arm``) and optional subgroup rows
 (``record_type = subgroup`` with ``grouping`` and ``group``). ``resources/extraction/README.md``
-lists the columns and rules for the people who fill them in.
+lists the columns and rules for the people who fill them in. Only
+:data:`SHEET_REQUIRED_COLUMNS` must be present; a column left out reads as empty cells, so a
+sheet need not carry columns its study does not report.
 
 Validation is public and reusable (:func:`validate_sheet_rows`): the workflow's check rule, the
 merge and any form that edits a sheet give the same messages, each naming file, line, field,
@@ -13,6 +15,8 @@ them all at once.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,7 +24,7 @@ from pathlib import Path
 
 from ..baseline import CNIS, CROSSTAB_GROUPS, OUTCOMES
 from ..errors import ProblemCollector, ReviewError, ValidationError
-from ..io import read_tsv
+from ..io import decode_sheet, read_tsv
 from .tables import SUBGROUP_COUNTS
 
 SHEET_KEY_COLUMNS: tuple[str, ...] = ("record_type", "cni", "grouping", "group")
@@ -55,6 +59,12 @@ SHEET_TEXT_COLUMNS: tuple[str, ...] = (
     "notes",
 )
 SHEET_COLUMNS: tuple[str, ...] = (*SHEET_KEY_COLUMNS, *SHEET_COUNT_COLUMNS, *SHEET_TEXT_COLUMNS)
+#: Columns every sheet must have; any other column may be left out when it would be empty
+#: (a column left out reads as empty cells: not reported, or no subgroup rows).
+SHEET_REQUIRED_COLUMNS: tuple[str, ...] = ("record_type", "cni", "n", *OUTCOMES)
+SHEET_OPTIONAL_COLUMNS: tuple[str, ...] = tuple(
+    column for column in SHEET_COLUMNS if column not in SHEET_REQUIRED_COLUMNS
+)
 #: Count columns that must be filled on arm rows (the rest may be empty = not reported).
 ARM_REQUIRED_COUNTS: tuple[str, ...] = ("n", *OUTCOMES)
 RECORD_TYPES: tuple[str, ...] = ("arm", "subgroup")
@@ -105,7 +115,9 @@ class SheetRow:
         return value
 
     def cell(self, column: str) -> int | str | None:
-        """The value of any count or text column, as compared between extractors."""
+        """The value of any column of the sheet (counts as integers, ``None`` if empty)."""
+        if column in SHEET_KEY_COLUMNS:
+            return str(getattr(self, column))
         return self.counts[column] if column in self.counts else self.text[column]
 
 
@@ -149,12 +161,20 @@ def collect_sheet(path: str | Path, problems: ProblemCollector) -> Sheet | None:
     path = Path(path)
     study_id, extractor = sheet_ids(path, problems)
     try:
-        raw_rows = read_tsv(path, required=SHEET_COLUMNS, allowed=SHEET_COLUMNS)
+        raw_rows = read_tsv(path, allowed=SHEET_COLUMNS)
+        header = sheet_header(path)
     except ReviewError as error:
         problems.add_error(error)
         return None
-    rows = validate_sheet_rows(path, raw_rows, problems)
+    rows = validate_sheet_rows(path, raw_rows, problems, columns=header)
     return Sheet(study_id=study_id, extractor=extractor, path=str(path), rows=rows)
+
+
+def sheet_header(path: str | Path) -> list[str]:
+    """The column names of a sheet as written (decoded as spreadsheets save it)."""
+    text = decode_sheet(Path(path).read_bytes(), path)
+    first_line = next(csv.reader(io.StringIO(text, newline=""), delimiter="\t"), [])
+    return [column.strip() for column in first_line]
 
 
 def sheet_ids(path: Path, problems: ProblemCollector) -> tuple[str, str]:
@@ -174,22 +194,36 @@ def validate_sheet_rows(
     path: str | Path,
     raw_rows: Sequence[Mapping[str, str]],
     problems: ProblemCollector | None = None,
+    columns: Sequence[str] | None = None,
 ) -> list[SheetRow]:
     """Validate the rows of one sheet; every rule of the README, one message per problem.
 
     ``raw_rows`` map column names to cell text; a row's ``__line__`` (as
     :func:`livingreview.io.read_tsv` gives it) is its line in the file, else its position
-    counts (header = line 1). With ``problems`` given, each problem is added to it and the
+    counts (header = line 1). ``columns`` is the sheet's header (default: the keys of the
+    rows); a required column missing from it is a problem, an optional one is read as empty. With ``problems`` given, each problem is added to it and the
     valid rows are returned (a form can show every message); without, the first problem is
     raised as a :class:`~livingreview.errors.ValidationError`.
     """
     collector = problems if problems is not None else ProblemCollector()
     before = collector.count
+    present = set(columns) if columns is not None else {c for row in raw_rows for c in row}
+    missing = [column for column in SHEET_REQUIRED_COLUMNS if column not in present]
+    for column in missing:
+        collector.add(
+            path,
+            "required column is missing; add it (other columns may be left out when empty)",
+            line=1,
+            field=column,
+            allowed="columns " + ", ".join(SHEET_REQUIRED_COLUMNS) + " in every sheet",
+        )
     if not raw_rows:
         collector.add(
             path, "sheet has no rows", line=2, allowed="one arm row per CNI, optional subgroup rows"
         )
     rows: list[SheetRow] = []
+    if missing:  # every row would repeat the missing columns' problem
+        raw_rows = []
     seen: set[SheetKey] = set()
     for position, raw in enumerate(raw_rows, start=2):
         row = _validate_row(str(path), raw, int(raw.get("__line__", position)), seen, collector)
