@@ -17,6 +17,8 @@ from livingreview.extraction import (
     SHEET_COLUMNS,
     SHEET_OPTIONAL_COLUMNS,
     SHEET_REQUIRED_COLUMNS,
+    TODO_COLUMNS,
+    extraction_todo,
     find_sheets,
     merge_extractions,
     read_sheet,
@@ -288,3 +290,58 @@ def test_every_problem_of_a_sheet_is_collected_for_a_form():
         (4, "group"),
     ]
     assert len(rows) == 3
+
+
+# --- What is left for people: todo.tsv ------------------------------------------------------
+
+
+def test_todo_lists_studies_awaiting_extraction_and_discrepancies(tmp_path):
+    a = write_sheet(tmp_path, "new-2024", "ab", [ARM])
+    b = write_sheet(tmp_path, "new-2024", "cd", [{**ARM, "remission": "5", "unknown": "2"}])
+    result = merge_extractions(BASELINE, [a, b], {"new-2024", "other-2025", "third-2025"})
+    todo = extraction_todo(
+        result.status,
+        "resources/extraction",
+        "results/extraction/status.tsv",
+        "results/extraction/discrepancies.tsv",
+    )
+    assert [tuple(row[c] for c in TODO_COLUMNS) for row in todo] == [
+        (
+            "adjudicator",
+            "",
+            "extraction",
+            "settle extraction discrepancies",
+            1,
+            "results/extraction/discrepancies.tsv",
+            "resources/extraction/new-2024/adjudicated.tsv",
+        ),
+        (
+            "extractor",
+            "",
+            "extraction",
+            "extract data of included studies",
+            2,
+            "results/extraction/status.tsv",
+            "resources/extraction/",
+        ),
+    ]
+
+
+def test_todo_points_at_the_folder_when_several_studies_need_adjudication(tmp_path):
+    sheets = []
+    for study in ("new-2024", "new-2025"):
+        sheets.append(write_sheet(tmp_path, study, "ab", [ARM]))
+        sheets.append(
+            write_sheet(tmp_path, study, "cd", [{**ARM, "remission": "5", "unknown": "2"}])
+        )
+    result = merge_extractions(BASELINE, sheets, {"new-2024", "new-2025"})
+    todo = extraction_todo(result.status, "resources/extraction", "s.tsv", "d.tsv")
+    assert [(r["role"], r["count"], r["act_in"]) for r in todo] == [
+        ("adjudicator", 2, "resources/extraction/")
+    ]
+
+
+def test_nothing_to_do_writes_no_rows(tmp_path):
+    a, b = (write_sheet(tmp_path, "new-2024", e, [ARM]) for e in ("ab", "cd"))
+    result = merge_extractions(BASELINE, [a, b], {"new-2024"})
+    assert extraction_todo(result.status, "resources/extraction", "s.tsv", "d.tsv") == []

@@ -14,7 +14,8 @@ of the screening stage, and produces:
 
 Modules: :mod:`.sheets` (the sheets people type: columns, reading, every rule),
 :mod:`.merge` (dual extraction compared, adjudication, acceptance), :mod:`.tables` (the
-tables this stage writes, their row types, reading them back).
+tables this stage writes, their row types, reading them back), :mod:`.todo` (what is left for
+extractors and the adjudicator: ``todo.tsv``).
 """
 
 from .merge import (
@@ -64,8 +65,22 @@ from .tables import (
     read_study_table,
     read_subgroup_table,
 )
+from .todo import (
+    EXTRACT_TASK,
+    SETTLE_TASK,
+    TODO_COLUMNS,
+    TODO_ROLES,
+    TodoRow,
+    extraction_todo,
+)
 
 __all__ = [
+    "EXTRACT_TASK",
+    "SETTLE_TASK",
+    "TODO_COLUMNS",
+    "TODO_ROLES",
+    "TodoRow",
+    "extraction_todo",
     "ACCEPTED",
     "ADJUDICATED_SHEET",
     "ARM_REQUIRED_COUNTS",
