@@ -51,6 +51,7 @@ rule merge_extractions:
             category="Extraction",
             labels={"item": "status per new study"},
         ),
+        todo="results/extraction/todo.tsv",
     log:
         "logs/extraction/merge_extractions.log",
     benchmark:
@@ -64,6 +65,7 @@ rule merge_extractions:
         # content of the human inputs: an edit reruns whatever its timestamp
         human_content=human_content(baseline_files(), extraction_sheets()),
         min_extractors=config["extraction"]["min_extractors"],
+        extraction_dir=config["extraction"]["dir"],
     script:
         "../scripts/merge_extractions.py"
 
