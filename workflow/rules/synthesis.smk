@@ -2,6 +2,14 @@
 # meta-analysis of the remission proportion with forest plots, and what the update changed.
 
 
+# Quick steps (well under a second): on a cluster they run where Snakemake runs, since as
+# SLURM jobs they would cost a queue wait and two Snakemake start-ups each. pool_remission
+# (the meta-analysis and its plots) is submitted.
+localrules:
+    crosstabulate,
+    whats_new,
+
+
 rule crosstabulate:
     input:
         studies="results/extraction/studies.tsv",
