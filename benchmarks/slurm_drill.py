@@ -19,8 +19,8 @@ In temporary copies of the project (default replay config, run date 2026-11-23):
    provenance and receipts, run records: compared with their ISO timestamps masked);
 3. no-change runs, timed (median): nothing submitted, every result but the run record kept;
 4. an invalid verdict in resources/dedup/verdicts.tsv: exit 3, no retry, results kept;
-5. right after it, the sheet fixed and a partition that does not exist: exit 1 with sbatch's
-   message as the last line;
+5. right after it, the sheet fixed, a pooled result removed (so that a job must be
+   submitted) and a partition that does not exist: exit 1 with sbatch's message last;
 6. the sheet fixed and the right partition: exit 0, outputs equal the local run's again.
 
 Prints each step's exit code and time and a summary (the figures quoted in the README).
@@ -302,6 +302,9 @@ def drill(args: argparse.Namespace, folder: Path) -> dict[str, float | int]:
         result, seconds = scheduled_update(local)
         check(result.returncode == 0, f"local run: exit 0 ({seconds:.1f} s)", result)
         figures["local_full_s"] = seconds
+        result, seconds = scheduled_update(local)
+        check(result.returncode == 0, f"local no-change run: exit 0 ({seconds:.1f} s)", result)
+        figures["local_noop_s"] = seconds
 
         project = copy_project(folder / "slurm-run")
         profile = drill_profile(project, "drill", partition, args.account)
@@ -346,7 +349,10 @@ def drill(args: argparse.Namespace, folder: Path) -> dict[str, float | int]:
         check(files(project / "results") == before, "the invalid sheet leaves every result")
         figures["invalid_sheet_exit"], figures["invalid_sheet_s"] = result.returncode, seconds
 
-        verdicts.write_bytes(original)  # fixed (a newer file: dedup has to run again)
+        # Fixed; and a job to submit: a pooled result removed by hand (human sheets are read
+        # by content, so the fixed sheet alone reruns nothing).
+        verdicts.write_bytes(original)
+        (project / "results" / "synthesis" / "meta_analysis.tsv").unlink()
         result, seconds = scheduled_update(project, "--profile", bad)
         check(
             result.returncode == 1,
@@ -388,6 +394,7 @@ def main(argv: list[str] | None = None) -> int:
     # inside the project: on a real cluster the compute nodes see it (shared file system)
     (ROOT / ".snakemake").mkdir(exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix="slurm-drill-", dir=ROOT / ".snakemake"))
+    load_before = os.getloadavg()[0]
     try:
         figures = drill(args, folder)
     except Skip as reason:
@@ -399,10 +406,11 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     print(
-        f"\nSLURM drill passed ({os.cpu_count()} CPUs, Python {sys.version.split()[0]}): "
-        f"local full run {figures['local_full_s']:.0f} s; SLURM full run "
-        f"{figures['slurm_full_s']:.0f} s; no-change run {figures['slurm_noop_median_s']:.1f} s "
-        f"(median of {args.repeats}); invalid sheet exit {figures['invalid_sheet_exit']} "
+        f"\nSLURM drill passed ({os.cpu_count()} CPUs, load average {load_before:.1f} before and "
+        f"{os.getloadavg()[0]:.1f} after, Python {sys.version.split()[0]}): "
+        f"SLURM full run {figures['slurm_full_s']:.0f} s (local {figures['local_full_s']:.0f} s); "
+        f"no-change run {figures['slurm_noop_median_s']:.1f} s, median of {args.repeats} "
+        f"(local {figures['local_noop_s']:.1f} s); invalid sheet exit {figures['invalid_sheet_exit']} "
         f"({figures['invalid_sheet_s']:.0f} s); bad partition right after it exit "
         f"{figures['bad_partition_exit']} ({figures['bad_partition_s']:.0f} s); "
         f"fixed, partial rerun {figures['recovery_s']:.0f} s"
