@@ -131,7 +131,7 @@ def test_no_rule_retries_and_submitted_rules_declare_memory(parsed_workflow):
 
 
 def test_a_stale_marker_printed_again_is_not_this_runs_failure():
-    """The failure the issue describes, replayed: an earlier run failed on an invalid
+    """The failure a cluster user met, replayed: an earlier run failed on an invalid
     verdicts sheet (exit 3); the next run, the sheet fixed, could not submit a job (bad
     partition), and Snakemake printed the job's old log, marker included."""
     text = (FIXTURES / "slurm_bad_partition_after_invalid_sheet.log").read_text()
