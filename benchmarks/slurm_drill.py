@@ -21,7 +21,9 @@ In temporary copies of the project (default replay config, run date 2026-11-23):
 4. an invalid verdict in resources/dedup/verdicts.tsv: exit 3, no retry, results kept;
 5. right after it, the sheet fixed, a pooled result removed (so that a job must be
    submitted) and a partition that does not exist: exit 1 with sbatch's message last;
-6. the sheet fixed and the right partition: exit 0, outputs equal the local run's again.
+6. the sheet fixed and the right partition, through a copy of the profile with a user's own
+   ``resources: [ncbi_api=3]`` and ``cores: 1``: exit 0, those settings in effect (not
+   profiles/default's), outputs equal the local run's again.
 
 Prints each step's exit code and time and a summary (the figures quoted in the README).
 Exits 1 when a check fails. Not run in CI.
@@ -215,9 +217,14 @@ def copy_project(destination: Path) -> Path:
     return destination
 
 
-def drill_profile(project: Path, name: str, partition: str, account: str | None) -> str:
-    """profiles/<name>: profiles/slurm with this cluster's partition (and account)."""
+def drill_profile(
+    project: Path, name: str, partition: str, account: str | None, user_edits: bool = False
+) -> str:
+    """profiles/<name>: profiles/slurm with this cluster's partition (and account); with
+    ``user_edits``, also a user's own settings (ncbi_api=3, cores: 1) that must take effect."""
     text = (project / "profiles" / "slurm" / "config.yaml").read_text()
+    if user_edits:
+        text = text.replace("\n  - ncbi_api=1\n", "\n  - ncbi_api=3\n") + "cores: 1\n"
     text = re.sub(r'slurm_partition="[^"]*"', f'slurm_partition="{partition}"', text)
     if account:
         text = re.sub(r'slurm_account="[^"]*"', f'slurm_account="{account}"', text)
@@ -366,10 +373,19 @@ def drill(args: argparse.Namespace, folder: Path) -> dict[str, float | int]:
         )
         figures["bad_partition_exit"], figures["bad_partition_s"] = result.returncode, seconds
 
-        result, seconds = scheduled_update(project, "--profile", profile)
+        # ... through a copy of the profile with a user's edits, which must win over
+        # profiles/default (the sbatch call shows the cores a job gets; --verbose prints it)
+        mine = drill_profile(project, "drill-mine", partition, args.account, user_edits=True)
+        result, seconds = scheduled_update(project, "--profile", mine, "--verbose")
         check(
             result.returncode == 0,
             f"fixed sheet, right partition: exit 0 ({seconds:.1f} s)",
+            result,
+        )
+        check(
+            'ncbi_api=Resource("ncbi_api", 3)' in result.stdout
+            and re.search(r"sbatch call: .* --cores '?1'? ", result.stdout) is not None,
+            "the profile copy's own settings take effect (ncbi_api=3, jobs get --cores 1)",
             result,
         )
         differ, _ = compare_results(local, project)
