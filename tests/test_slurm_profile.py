@@ -114,7 +114,8 @@ def test_quick_rules_run_where_snakemake_runs(parsed_workflow):
     checks = {name for name in rules if name.startswith("check_")}
     assert checks >= {"check_dedup_verdicts", "check_screening_sheets", "check_extraction_sheets"}
     quick = {"search_pubmed", "import_export", "screen", "prisma_ledger", "prisma_flowchart"}
-    quick |= {"merge_extractions", "crosstabulate", "whats_new", "run_record", "notify_run"}
+    quick |= {"merge_extractions", "crosstabulate", "forest_plots", "whats_new"}
+    quick |= {"run_record", "notify_run"}
     assert checks | quick <= local, sorted((checks | quick) - local)
     # what a cluster is for: these two are submitted
     assert {"dedup", "pool_remission"} <= set(rules) - local

@@ -2,11 +2,13 @@
 # meta-analysis of the remission proportion with forest plots, and what the update changed.
 
 
-# Quick steps (well under a second): on a cluster they run where Snakemake runs, since as
-# SLURM jobs they would cost a queue wait and two Snakemake start-ups each. pool_remission
-# (the meta-analysis and its plots) is submitted.
+# Quick steps (a second or a few): on a cluster they run where Snakemake runs, since as
+# SLURM jobs they would cost a queue wait and two Snakemake start-ups each (the forest plots
+# are drawn there too, like the PRISMA diagrams). pool_remission, the meta-analysis, is
+# submitted.
 localrules:
     crosstabulate,
+    forest_plots,
     whats_new,
 
 
