@@ -2,36 +2,46 @@
 
 Uncaught exceptions are written to the log too, so a failed job's log says why it failed,
 followed by one machine-readable marker line (:func:`error_marker`) from which
-``bin/scheduled-update`` picks its exit code (network, invalid human input, other).
+``bin/scheduled-update`` picks its exit code (network, invalid human input, other). The marker
+names the run that wrote it (``run=<id>``, from :data:`RUN_ID_ENV`), so that an old log
+printed again in a later run is never taken for that run's failure.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 from types import TracebackType
 
 #: Prefix of the marker line written for an uncaught exception (see :func:`error_marker`).
 ERROR_MARKER = "LIVINGREVIEW-ERROR"
+#: Environment variable naming the current run; ``bin/scheduled-update`` sets it, every job
+#: inherits it (SLURM jobs too: the executor submits with ``--export=ALL``).
+RUN_ID_ENV = "LIVINGREVIEW_RUN_ID"
 
 
-def error_marker(exc: BaseException) -> str:
-    """The one-line marker naming an uncaught exception's class and its exit code.
+def error_marker(exc: BaseException, run_id: str | None = None) -> str:
+    """The one-line marker naming an uncaught exception's class, its exit code and the run.
 
     ``exit_code`` comes from :class:`livingreview.errors.ReviewError` subclasses; any other
-    exception counts as 1 (other failure).
+    exception counts as 1 (other failure). ``run_id`` defaults to :data:`RUN_ID_ENV` from
+    the environment; without one the marker names no run.
 
     >>> from livingreview.errors import NetworkError
-    >>> error_marker(NetworkError("NCBI down"))
+    >>> error_marker(NetworkError("NCBI down"), run_id="")
     'LIVINGREVIEW-ERROR NetworkError exit_code=4'
-    >>> error_marker(KeyError("x"))
-    'LIVINGREVIEW-ERROR KeyError exit_code=1'
+    >>> error_marker(KeyError("x"), run_id="2026-11-23T060000Z-4242")
+    'LIVINGREVIEW-ERROR KeyError exit_code=1 run=2026-11-23T060000Z-4242'
     """
     code = getattr(exc, "exit_code", 1)
     if not isinstance(code, int) or isinstance(code, bool):
         code = 1
-    return f"{ERROR_MARKER} {type(exc).__name__} exit_code={code}"
+    if run_id is None:
+        run_id = os.environ.get(RUN_ID_ENV, "")
+    run = f" run={run_id}" if run_id and not any(c.isspace() for c in run_id) else ""
+    return f"{ERROR_MARKER} {type(exc).__name__} exit_code={code}{run}"
 
 
 def setup_logging(log_path: str | Path | None, name: str = "livingreview") -> logging.Logger:
