@@ -7,13 +7,15 @@ import json
 import signal
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import yaml
 
+from livingreview.dedup import RUN_COLUMNS
 from livingreview.errors import ConfigError, ReviewError
-from livingreview.io import write_tsv
+from livingreview.io import sha256_file, write_tsv
 from livingreview.logs import error_marker
 from livingreview.runs import (
     EXIT_BUSY,
@@ -21,11 +23,14 @@ from livingreview.runs import (
     EXIT_INPUT,
     EXIT_NETWORK,
     REDACTED,
-    RunPaths,
+    RunInputs,
+    archived_studies_before,
     build_run_record,
     classify_failure,
     clean_stale_temporaries,
+    code_files,
     compare_estimates,
+    input_files,
     notify,
     notify_argv,
     public_config,
@@ -212,11 +217,12 @@ def _project(tmp_path: Path) -> Path:
     (base / "src" / "livingreview" / "__pycache__").mkdir(parents=True)
     (base / "src" / "livingreview" / "runs.py").write_text("# code\n")
     (base / "src" / "livingreview" / "__pycache__" / "runs.cpython-311.pyc").write_bytes(b"\0")
-    snapshot = base / "results" / "search" / "pubmed" / "2026-11-23"
-    snapshot.mkdir(parents=True)
-    (snapshot / "provenance.json").write_text(
+    receipts = base / "results" / "search" / "receipts"
+    receipts.mkdir(parents=True)
+    (receipts / "pubmed-2026-11-23.json").write_text(
         json.dumps(
             {
+                "run_date": "2026-11-23",
                 "kind": "update",
                 "mode": "replay",
                 "window": {"start": "2021/10/31", "end": "2026/11/23"},
@@ -224,26 +230,23 @@ def _project(tmp_path: Path) -> Path:
                 "pmids_new": ["2", "3"],
                 "pmids_already_held": ["1"],
                 "request_count": 2,
+                "files": {"records.tsv": "ab" * 32, "raw/efetch_001.xml": "cd" * 32},
             }
         )
     )
-    (base / "results" / "search" / "pubmed" / ".tmp-2026-11-30-99").mkdir()
     records = base / "results" / "records"
     write_tsv(
         records / "unique.tsv", [{"publication_id": f"p{i}"} for i in range(5)], ["publication_id"]
     )
     write_tsv(records / "duplicates.tsv", [{"record_id": "embase:x"}], ["record_id"])
     write_tsv(records / "maybe.tsv", [], ["record_id_a"])
-    run_columns = [
-        "run",
-        "source",
-        "records_identified",
-        "previously_retrieved",
-        "duplicates_of_earlier_runs",
-        "duplicates_within_run",
-        "new_publications",
-        "duplicates_removed",
-    ]
+    counts = {
+        "previously_retrieved": 1,
+        "duplicates_of_earlier_runs": 0,
+        "duplicates_within_run": 0,
+        "new_publications": 2,
+        "duplicates_removed": 1,
+    }
     write_tsv(
         records / "runs.tsv",
         [
@@ -257,28 +260,10 @@ def _project(tmp_path: Path) -> Path:
                 "new_publications": 8,
                 "duplicates_removed": 1,
             },
-            {
-                "run": "2026-11-23",
-                "source": "pubmed",
-                "records_identified": 3,
-                "previously_retrieved": 1,
-                "duplicates_of_earlier_runs": 0,
-                "duplicates_within_run": 0,
-                "new_publications": 2,
-                "duplicates_removed": 1,
-            },
-            {
-                "run": "2026-11-23",
-                "source": "all",
-                "records_identified": 3,
-                "previously_retrieved": 1,
-                "duplicates_of_earlier_runs": 0,
-                "duplicates_within_run": 0,
-                "new_publications": 2,
-                "duplicates_removed": 1,
-            },
+            {"run": "2026-11-23", "source": "pubmed", "records_identified": 3, **counts},
+            {"run": "2026-11-23", "source": "all", "records_identified": 3, **counts},
         ],
-        run_columns,
+        RUN_COLUMNS,
     )
     screening = base / "results" / "screening"
     write_tsv(
@@ -318,6 +303,8 @@ def _project(tmp_path: Path) -> Path:
         [{"grouping": "cni", "group": "tacrolimus", "n": "12", "remission": "8"}],
         ["grouping", "group", "n", "remission"],
     )
+    # written by a stage but not declared to the run record: never read
+    (base / "results" / "stray.tsv").write_text("x\n")
     return base
 
 
@@ -330,9 +317,35 @@ CONFIG = {
 }
 
 
-def test_first_record_summarises_every_stage(tmp_path):
+def _inputs(base: Path, config=CONFIG) -> RunInputs:
+    """The run record's inputs as the rule declares them (paths relative to ``base``)."""
+    named = {
+        "receipts": ["results/search/receipts/pubmed-2026-11-23.json"],
+        "records_unique": "results/records/unique.tsv",
+        "records_duplicates": "results/records/duplicates.tsv",
+        "records_maybe": "results/records/maybe.tsv",
+        "records_runs": "results/records/runs.tsv",
+        "screening_status": "results/screening/status.tsv",
+        "screening_conflicts": "results/screening/conflicts.tsv",
+        "screening_queues": ["results/screening/queue/title_abstract/reviewer-1.tsv"],
+        "extraction_studies": "results/extraction/studies.tsv",
+        "estimates": ["results/synthesis/outcomes.tsv"],
+        "whats_new": [],
+        "previous_version_studies": [],
+        "outputs": ["results/records/unique.tsv"],
+        "inputs": input_files(config, base),
+        "workflow_code": code_files(base),
+        "code": ["src/livingreview/runs.py"],
+    }
+    return RunInputs.from_named(named)
+
+
+def test_first_record_summarises_every_stage(tmp_path, monkeypatch):
     base = _project(tmp_path)
-    summary, manifest = build_run_record("2026-11-23", CONFIG, base=base, now=NOW)
+    monkeypatch.chdir(base)
+    summary, manifest = build_run_record(
+        "2026-11-23", CONFIG, _inputs(base), code_base=base, now=NOW
+    )
 
     assert summary["search"]["pmids_new"] == 2 and summary["search"]["pmids_returned"] == 3
     assert summary["records"]["this_run"]["records_identified"] == 3
@@ -360,9 +373,15 @@ def test_first_record_summarises_every_stage(tmp_path):
         "src/livingreview/runs.py",
     }
     assert "results/records/unique.tsv" in manifest["outputs"]
-    assert not any("/.tmp-" in p or p.startswith("results/runs/") for p in manifest["outputs"])
-    from livingreview.io import sha256_file
-
+    assert "results/stray.tsv" not in manifest["outputs"]  # not declared, not read
+    assert not any(p.startswith("results/runs/") for p in manifest["outputs"])
+    receipt = "results/search/receipts/pubmed-2026-11-23.json"
+    snapshot = "results/search/pubmed/2026-11-23"
+    assert manifest["outputs"][f"{snapshot}/records.tsv"] == {
+        "sha256": "ab" * 32,
+        "recorded_in": receipt,
+    }
+    assert manifest["outputs"][f"{snapshot}/provenance.json"]["sha256"] == sha256_file(receipt)
     assert manifest["inputs"]["elsewhere/export.ris"]["sha256"] == sha256_file(
         base / "elsewhere" / "export.ris"
     )
@@ -375,11 +394,25 @@ def test_first_record_summarises_every_stage(tmp_path):
     assert "studies added in this run: 1 (new-2025)" in text
 
 
-def test_missing_stages_are_reported_not_guessed(tmp_path):
-    base = tmp_path / "empty"
-    base.mkdir()
+def test_studies_added_are_those_absent_from_the_previous_archived_version(tmp_path, monkeypatch):
+    base = _project(tmp_path)
+    monkeypatch.chdir(base)
+    history = base / "results" / "synthesis" / "history"
+    for day, studies in (("2026-11-16", ["pape-2019", "new-2025"]), ("2026-11-30", ["x"])):
+        write_tsv(history / day / "studies.tsv", [{"study_id": s} for s in studies], ["study_id"])
+        write_tsv(history / day / "meta_analysis.tsv", [], ["subgroup"])
+    previous = archived_studies_before(history, "2026-11-23")
+    assert previous == [str(history / "2026-11-16" / "studies.tsv")]
+    assert archived_studies_before(history, "2026-11-16") == []
+    inputs = replace(_inputs(base), previous_version_studies=previous[0])
+    summary, _ = build_run_record("2026-11-23", CONFIG, inputs, code_base=base, now=NOW)
+    assert summary["extraction"]["studies_added_this_run"] == []
+
+
+def test_stages_the_rule_does_not_declare_are_reported_missing_not_guessed(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     summary, manifest = build_run_record(
-        "2026-11-23", {"run_date": "2026-11-23"}, base=base, now=NOW
+        "2026-11-23", {"run_date": "2026-11-23"}, RunInputs(), code_base=tmp_path, now=NOW
     )
     for section in ("search", "records", "screening", "extraction"):
         assert summary[section]["available"] is False and summary[section]["missing"]
@@ -387,21 +420,34 @@ def test_missing_stages_are_reported_not_guessed(tmp_path):
     assert "not produced by this run" in render_summary(summary)
 
 
-def test_next_record_says_what_changed_since_the_previous_one(tmp_path):
+def test_record_inputs_come_from_the_rule_by_name():
+    inputs = RunInputs.from_named(
+        {"records_runs": "r.tsv", "receipts": ["a.json"], "whats_new": [], "code": ["x.py"]}
+    )
+    assert inputs.records_runs == "r.tsv" and inputs.receipts == ("a.json",)
+    assert inputs.whats_new is None
+    with pytest.raises(ConfigError, match="is not an input the run record knows"):
+        RunInputs.from_named({"records_runz": "r.tsv"})
+    with pytest.raises(ConfigError, match="names 2 files"):
+        RunInputs.from_named({"records_runs": ["a.tsv", "b.tsv"]})
+
+
+def test_next_record_says_what_changed_since_the_previous_one(tmp_path, monkeypatch):
     base = _project(tmp_path)
+    monkeypatch.chdir(base)
     first = base / "results" / "runs" / "2026-11-23"
     write_run_record(
         "2026-11-23",
         CONFIG,
+        _inputs(base),
         summary_json=first / "summary.json",
         summary_md=first / "summary.md",
         manifest_json=first / "manifest.json",
-        base=base,
+        code_base=base,
     )
+    later = {**CONFIG, "run_date": "2026-11-30"}
     # nothing changed: the next record says so
-    summary, _ = build_run_record(
-        "2026-11-30", {**CONFIG, "run_date": "2026-11-30"}, base=base, now=NOW
-    )
+    summary, _ = build_run_record("2026-11-30", later, _inputs(base), code_base=base, now=NOW)
     assert summary["pooled_estimates"] == {
         "tables": ["results/synthesis/outcomes.tsv"],
         "compared_with": "2026-11-23",
@@ -418,9 +464,8 @@ def test_next_record_says_what_changed_since_the_previous_one(tmp_path):
         ["grouping", "group", "n", "remission"],
     )
     (base / "resources" / "baseline" / "arms.tsv").write_text("study_id\tn\npape-2019\t6\n")
-    summary, _ = build_run_record(
-        "2026-11-30", {**CONFIG, "run_date": "2026-11-30"}, base=base, now=NOW
-    )
+    inputs = replace(_inputs(base), outputs=("results/synthesis/outcomes.tsv",))
+    summary, _ = build_run_record("2026-11-30", later, inputs, code_base=base, now=NOW)
     assert summary["pooled_estimates"]["changed"] is True
     assert summary["pooled_estimates"]["differences"] == [
         "results/synthesis/outcomes.tsv: row cni / tacrolimus: n 12 -> 20",
@@ -431,13 +476,8 @@ def test_next_record_says_what_changed_since_the_previous_one(tmp_path):
     assert "**changed** since the run of 2026-11-23" in render_summary(summary)
 
     # a later record never compares with itself or with a later one
-    summary, _ = build_run_record("2026-11-23", CONFIG, base=base, now=NOW)
+    summary, _ = build_run_record("2026-11-23", CONFIG, _inputs(base), code_base=base, now=NOW)
     assert summary["pooled_estimates"]["compared_with"] is None
-
-
-def test_unknown_run_path_entry_is_a_config_error():
-    with pytest.raises(ConfigError, match="unknown entries"):
-        RunPaths.from_params({"resutls": "x"})
 
 
 # ----------------------------------------------------------------------------- notification

@@ -186,7 +186,7 @@ def test_scheduled_run_writes_the_record_and_a_dated_log(completed_project):
     assert (record / "summary.md").read_text().startswith(f"# Run {RUN_DATE}")
     # the manifest covers the inputs, code and outputs of the run, with correct checksums
     assert "resources/baseline/arms.tsv" in manifest["inputs"]
-    assert "src/livingreview/runs.py" in manifest["code"]
+    assert "src/livingreview/runs/record.py" in manifest["code"]
     for path, entry in manifest["outputs"].items():
         assert (
             hashlib.sha256((completed_project / path).read_bytes()).hexdigest() == entry["sha256"]

@@ -149,6 +149,13 @@ def pubmed_snapshots(wildcards=None):
     return [f"{PUBMED_TABLES}/pubmed-{day}.tsv" for day in pubmed_snapshot_dates()]
 
 
+def pubmed_receipts():
+    """The receipt (copy of the provenance) of every PubMed snapshot this run uses."""
+    return [
+        f"results/search/receipts/pubmed-{day}.json" for day in pubmed_snapshot_dates()
+    ]
+
+
 def _earlier_pubmed_snapshots(wildcards):
     """Snapshots are taken in date order: an update fetches only PMIDs no earlier one holds."""
     return [
