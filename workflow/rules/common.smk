@@ -68,6 +68,14 @@ def human_content(*sources):
     return digest
 
 
+def written_by_rules(paths):
+    """The paths among ``paths`` that this workflow writes (some job's output), so that a
+    file a stage may write is an input only where that stage writes it. Call it after every
+    include."""
+    outputs = {str(path) for job_rule in workflow.rules for path in job_rule.output}
+    return [path for path in paths if path in outputs]
+
+
 # Each stage file adds its default targets with TARGETS["<stage>"] = [...]
 TARGETS = {}
 

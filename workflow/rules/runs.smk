@@ -37,11 +37,13 @@ rule run_record:
         receipts=pubmed_receipts(),
         records_unique="results/records/unique.tsv",
         records_duplicates="results/records/duplicates.tsv",
-        records_maybe="results/records/maybe.tsv",
         records_runs="results/records/runs.tsv",
         screening_status="results/screening/status.tsv",
-        screening_conflicts="results/screening/conflicts.tsv",
-        screening_queues=rules.screen.output.queues,
+        # the to-do files (and decisions dated after the run), from each stage that has them
+        records_todo=written_by_rules(["results/records/todo.tsv"]),
+        screening_todo=written_by_rules(["results/screening/todo.tsv"]),
+        screening_deferred=written_by_rules(["results/screening/deferred.tsv"]),
+        extraction_todo=written_by_rules(["results/extraction/todo.tsv"]),
         extraction_studies="results/extraction/studies.tsv",
         estimates=[
             "results/synthesis/outcomes.tsv",

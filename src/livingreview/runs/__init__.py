@@ -9,7 +9,9 @@ output) and, with ``runs.notify_command`` set, ``notification.json``.
 Modules:
 
 - :mod:`.inputs`: the declared inputs, by name;
-- :mod:`.record`: the facts of the run (summary.json, manifest.json);
+- :mod:`.record`: the run record assembled (summary.json, manifest.json);
+- :mod:`.stages`: what each stage's files say about the run;
+- :mod:`.todo`: the to-do block, from the stages' to-do files;
 - :mod:`.estimates`: whether the pooled estimates moved;
 - :mod:`.manifest`: checksums, software versions, the config without secrets;
 - :mod:`.summary`: summary.md;
@@ -52,6 +54,7 @@ from .scheduler import (
     exit_code_of_class,
 )
 from .summary import render_summary
+from .todo import TODO_COLUMNS, TodoRow, read_todo, todo_block
 
 __all__ = [
     "ESTIMATE_TABLES",
@@ -64,6 +67,8 @@ __all__ = [
     "RECORD_VERSION",
     "REDACTED",
     "SOFTWARE",
+    "TODO_COLUMNS",
+    "TodoRow",
     "RunInputs",
     "archived_studies_before",
     "build_manifest",
@@ -82,8 +87,10 @@ __all__ = [
     "notify_argv",
     "previous_run",
     "public_config",
+    "read_todo",
     "read_estimate_tables",
     "render_summary",
     "software_versions",
+    "todo_block",
     "write_run_record",
 ]

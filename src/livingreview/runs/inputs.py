@@ -3,8 +3,8 @@
 The rule ``run_record`` (workflow/rules/runs.smk) names each input; the script hands them over
 as :class:`RunInputs` and the record reads nothing else, apart from the earlier run records
 under ``runs_dir`` (the rule file says why those cannot be declared). A file the workflow does
-not produce (a stage left out) is ``None`` or an empty list, and the record says it is missing
-rather than reporting zeros.
+not write (a stage left out, a to-do file a stage does not have) is ``None`` or an empty list,
+and the record says it is missing rather than reporting zeros.
 """
 
 from __future__ import annotations
@@ -31,17 +31,19 @@ class RunInputs:
     snapshot_root: str = "results/search/pubmed"
     #: ``results/search/receipts/pubmed-<date>.json`` of every snapshot the run uses.
     receipts: tuple[str, ...] = ()
-    #: Deduplication: ``results/records/{unique,duplicates,maybe,runs}.tsv``.
+    #: Deduplication: ``results/records/{unique,duplicates,runs,todo}.tsv``.
     records_unique: str | None = None
     records_duplicates: str | None = None
-    records_maybe: str | None = None
     records_runs: str | None = None
-    #: Screening: ``results/screening/status.tsv``, ``conflicts.tsv``, ``queue/*/*.tsv``.
+    records_todo: str | None = None
+    #: Screening: ``results/screening/status.tsv``, ``todo.tsv`` and ``deferred.tsv``
+    #: (decisions dated after the run date).
     screening_status: str | None = None
-    screening_conflicts: str | None = None
-    screening_queues: tuple[str, ...] = ()
-    #: Extraction: ``results/extraction/studies.tsv`` (one row per arm).
+    screening_todo: str | None = None
+    screening_deferred: str | None = None
+    #: Extraction: ``results/extraction/studies.tsv`` (one row per arm) and ``todo.tsv``.
     extraction_studies: str | None = None
+    extraction_todo: str | None = None
     #: Synthesis: the pooled-estimate tables and ``whats_new.tsv``.
     estimates: tuple[str, ...] = ()
     whats_new: str | None = None
@@ -79,6 +81,14 @@ class RunInputs:
             else:
                 values[name] = paths[0] if paths else None
         return cls(**values)
+
+    def todo_files(self) -> dict[str, str | None]:
+        """The stages' to-do files by input name, ``None`` where the workflow writes none."""
+        return {
+            "records_todo": self.records_todo,
+            "screening_todo": self.screening_todo,
+            "extraction_todo": self.extraction_todo,
+        }
 
     def result_files(self) -> list[str]:
         """Every file declared under ``results/`` (the outputs the manifest records)."""

@@ -3,20 +3,21 @@
 
 Consumes (:class:`~livingreview.runs.inputs.RunInputs`), after every other stage has finished:
 
+- the stages' to-do files ``results/{records,screening,extraction}/todo.tsv``: what waits for
+  whom, and where to act (:mod:`.todo`);
 - the search receipts ``results/search/receipts/pubmed-<date>.json``: what each PubMed search
   returned (byte copies of the snapshots' ``provenance.json``);
-- ``results/records/{unique,duplicates,maybe,runs}.tsv``: deduplication (per-run counts);
-- ``results/screening/status.tsv`` (``awaiting_reviewers``), ``conflicts.tsv`` and the queues
-  ``queue/<stage>/<reviewer>.tsv``: who has publications waiting;
+- ``results/records/{unique,duplicates,runs}.tsv``: deduplication (per-run, per-source counts);
+- ``results/screening/status.tsv`` and ``deferred.tsv`` (decisions dated after the run date);
 - ``results/extraction/studies.tsv``: studies in the synthesis (``version`` baseline or update),
   and the previous archived version's ``studies.tsv``, to say which studies are new;
 - ``results/synthesis/{outcomes,tests,meta_analysis}.tsv`` and ``whats_new.tsv``;
 - the record of the latest *earlier* run (``results/runs/<earlier date>/``), to say what changed.
 
-Produces the summary (new records, duplicates, publications awaiting each reviewer, studies
-added, whether the pooled estimates changed since the previous run record) and the manifest
-(:mod:`.manifest`). A stage whose files the rule does not declare is reported as
-``"available": false`` with the missing inputs, never as zeros.
+Produces the summary (the to-do block, new records per source, duplicates, studies added,
+whether the pooled estimates changed since the previous run record; the sections come from
+:mod:`.stages`) and the manifest (:mod:`.manifest`). A stage whose files the rule does not
+declare is reported as ``"available": false`` with the missing inputs, never as zeros.
 """
 
 from __future__ import annotations
@@ -24,14 +25,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..dedup import RUN_COLUMNS
 from ..errors import InputFileError
-from ..io import read_rows, write_text
+from ..io import write_text
 from ..text import ISO_DATE
 from .estimates import compare_estimates, read_estimate_tables, versus_previous_version
 from .inputs import RunInputs
@@ -42,24 +41,21 @@ from .manifest import (
     snapshot_checksums,
     software_versions,
 )
+from .stages import (
+    extraction_section,
+    previous_run_date,
+    records_section,
+    screening_section,
+    search_section,
+)
 from .summary import render_summary
+from .todo import todo_section
 
 log = logging.getLogger(__name__)
 
-RECORD_VERSION = 1
-#: The counts of one row of results/records/runs.tsv (the columns after ``run``, ``source``).
-COUNTED = tuple(c for c in RUN_COLUMNS if c not in ("run", "source"))
-
-
-def _int(value: str | None) -> int:
-    try:
-        return int(str(value).strip() or 0)
-    except ValueError:
-        return 0
-
-
-def _missing(*names: str) -> dict[str, Any]:
-    return {"available": False, "missing": list(names)}
+#: 2: the to-do block; records found by every source of the run; studies counted apart
+#: from arms; counts of people's work from the stages' to-do files.
+RECORD_VERSION = 2
 
 
 def load_json(path: str | Path, allowed: str) -> dict[str, Any]:
@@ -77,118 +73,6 @@ def read_receipts(paths: Sequence[str]) -> dict[str, dict[str, Any]]:
     return {
         path: load_json(path, "the provenance of a snapshot, as the search stage copies it")
         for path in sorted(paths)
-    }
-
-
-def search_section(
-    receipts: Mapping[str, Mapping[str, Any]], run_date: str, snapshot_root: str
-) -> dict[str, Any]:
-    """What this run's PubMed search returned, from its receipt."""
-    provenance = next((p for p in receipts.values() if p.get("run_date") == run_date), None)
-    if provenance is None:
-        return _missing(f"receipts (the receipt of the {run_date} snapshot)")
-    return {
-        "available": True,
-        "snapshot": f"{snapshot_root}/{run_date}",
-        "kind": provenance.get("kind"),
-        "mode": provenance.get("mode"),
-        "window": provenance.get("window"),
-        "pmids_returned": len(provenance.get("pmids_returned", [])),
-        "pmids_new": len(provenance.get("pmids_new", [])),
-        "pmids_already_held": len(provenance.get("pmids_already_held", [])),
-        "requests": provenance.get("request_count"),
-    }
-
-
-def records_section(inputs: RunInputs, run_date: str) -> dict[str, Any]:
-    """Records found by this run (per source) and the dedup totals."""
-    named = {
-        "records_unique": inputs.records_unique,
-        "records_duplicates": inputs.records_duplicates,
-        "records_maybe": inputs.records_maybe,
-        "records_runs": inputs.records_runs,
-    }
-    missing = [name for name, path in named.items() if path is None]
-    if missing:
-        return _missing(*missing)
-    assert inputs.records_runs and inputs.records_unique  # checked just above (for mypy)
-    assert inputs.records_duplicates and inputs.records_maybe
-    run_rows = [r for r in read_rows(inputs.records_runs) if r.get("run") == run_date]
-    total = next((r for r in run_rows if r.get("source") == "all"), None)
-    this_run = {c: _int(total.get(c)) for c in COUNTED} if total else {c: 0 for c in COUNTED}
-    return {
-        "available": True,
-        "this_run": this_run,
-        "this_run_by_source": {
-            r["source"]: {c: _int(r.get(c)) for c in COUNTED}
-            for r in run_rows
-            if r.get("source") != "all"
-        },
-        "publications_total": len(read_rows(inputs.records_unique)),
-        "duplicate_records_total": len(read_rows(inputs.records_duplicates)),
-        "uncertain_pairs_awaiting_verdict": len(read_rows(inputs.records_maybe)),
-    }
-
-
-def _queue_lengths(queues: Sequence[str]) -> dict[str, dict[str, int]]:
-    """``{stage: {reviewer: rows}}`` of the queue files ``.../queue/<stage>/<reviewer>.tsv``."""
-    lengths: dict[str, dict[str, int]] = {}
-    for queue in sorted(queues, key=lambda q: (Path(q).parent.name, Path(q).stem)):
-        lengths.setdefault(Path(queue).parent.name, {})[Path(queue).stem] = len(read_rows(queue))
-    return lengths
-
-
-def screening_section(inputs: RunInputs) -> dict[str, Any]:
-    """Publications awaiting each reviewer (``status.tsv`` column ``awaiting_reviewers``,
-    ``; ``-joined), the queue lengths and the conflicts."""
-    if inputs.screening_status is None:
-        return _missing("screening_status")
-    rows = read_rows(inputs.screening_status)
-    awaiting: dict[str, Counter[str]] = {}
-    for row in rows:
-        for reviewer in (r.strip() for r in row.get("awaiting_reviewers", "").split(";")):
-            if reviewer:
-                awaiting.setdefault(reviewer, Counter())[row.get("status", "")] += 1
-    section: dict[str, Any] = {
-        "available": True,
-        "awaiting_by_reviewer": {
-            reviewer: {"total": sum(by_status.values()), **dict(sorted(by_status.items()))}
-            for reviewer, by_status in sorted(awaiting.items())
-        },
-        "status_counts": dict(sorted(Counter(r.get("status", "") for r in rows).items())),
-    }
-    if inputs.screening_queues:
-        section["queues"] = _queue_lengths(inputs.screening_queues)
-    if inputs.screening_conflicts is not None:
-        section["conflicts_awaiting_adjudication"] = len(read_rows(inputs.screening_conflicts))
-    return section
-
-
-def studies_added(rows: Sequence[Mapping[str, str]], previous_studies: str | None) -> set[str]:
-    """New studies (not in the published review) absent from the previous archived version.
-
-    The same comparison as whats_new (``livingreview.updates``): against the latest run
-    archived before this one (``previous_studies``), or, before any, the published review.
-    """
-    new = {r["study_id"] for r in rows if r.get("study_id") and r.get("version") != "baseline"}
-    if previous_studies is None:
-        return new
-    return new - {r.get("study_id", "") for r in read_rows(previous_studies)}
-
-
-def extraction_section(inputs: RunInputs) -> dict[str, Any]:
-    """Studies, arms and patients in the synthesis, and the studies this run added."""
-    if inputs.extraction_studies is None:
-        return _missing("extraction_studies")
-    rows = read_rows(inputs.extraction_studies)
-    studies = sorted({r.get("study_id", "") for r in rows if r.get("study_id")})
-    return {
-        "available": True,
-        "studies_total": len(studies),
-        "arms_total": len(rows),
-        "patients_total": sum(_int(r.get("n")) for r in rows),
-        "studies_added_this_run": sorted(studies_added(rows, inputs.previous_version_studies)),
-        "studies_by_version": dict(sorted(Counter(r.get("version", "") for r in rows).items())),
     }
 
 
@@ -282,14 +166,24 @@ def build_run_record(
     )
     estimates = read_estimate_tables(inputs.estimates)
     pooled, file_changes = changes_since_previous(inputs, run_date, manifest, estimates)
+    todo = todo_section(inputs.todo_files())
+    tasks = todo["tasks"]
+    snapshot_dates = [str(p.get("run_date", "")) for p in receipts.values()]
     summary = {
         "record_version": RECORD_VERSION,
         "run_date": run_date,
         "generated_at": generated,
+        "todo": todo,
         "search": search_section(receipts, run_date, inputs.snapshot_root),
-        "records": records_section(inputs, run_date),
-        "screening": screening_section(inputs),
-        "extraction": extraction_section(inputs),
+        "records": records_section(
+            inputs,
+            run_date,
+            previous_run_date(run_date, snapshot_dates),
+            config.get("imports", []),
+            tasks,
+        ),
+        "screening": screening_section(inputs, tasks),
+        "extraction": extraction_section(inputs, tasks),
         "pooled_estimates": pooled,
         "file_changes": file_changes,
         "counts": {kind: len(manifest[kind]) for kind in ("inputs", "code", "outputs")},

@@ -1,10 +1,12 @@
 """``summary.md``: the run record's facts (``summary.json``) rendered for the people it is
-mailed to, one section per stage, in the order the stages run."""
+mailed to: the to-do block first, then one section per stage, in the order the stages run."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import Any
+
+from .todo import STAGE_LABELS, todo_lines
 
 #: How many paths of one kind ``summary.md`` lists before pointing to manifest.json.
 LISTED_FILES = 50
@@ -31,21 +33,40 @@ def search_lines(search: Section) -> list[str]:
     ]
 
 
+def _counts(counts: Mapping[str, int]) -> str:
+    return ", ".join(f"{STAGE_LABELS.get(k, k)} {v}" for k, v in counts.items() if k != "total")
+
+
 def records_lines(records: Section) -> list[str]:
     lines = ["## Records"]
     if not records.get("available"):
         return lines + [f"- {_unavailable(records)}"]
-    run = records["this_run"]
-    lines += [
-        f"- new records found in this run: {run['records_identified']} "
-        f"({run['new_publications']} new publications, {run['duplicates_removed']} duplicates removed)",
-        f"- publications in total: {records['publications_total']}; duplicate records merged in total: "
-        f"{records['duplicate_records_total']}",
-        f"- uncertain duplicate pairs awaiting a verdict: {records['uncertain_pairs_awaiting_verdict']}",
-    ]
-    for source, counts in records["this_run_by_source"].items():
+    run, by_source = records["this_run"], records["this_run_by_source"]
+    sources = ", ".join(f"{s} {c['records_identified']}" for s, c in by_source.items())
+    lines.append(
+        f"- new records found in this run: {run['records_identified']}"
+        + (f" ({sources})" if sources else "")
+        + f": {run['new_publications']} new publications, {run['duplicates_removed']} duplicates removed"
+    )
+    for source, counts in by_source.items():
         lines.append(
-            f"  - {source}: {counts['records_identified']} records, {counts['new_publications']} new publications"
+            f"  - {source}: {counts['records_identified']} records, "
+            f"{counts['new_publications']} new publications, "
+            f"{counts['duplicates_removed']} duplicates removed"
+        )
+    lines.append(
+        f"- publications in total: {records['publications_total']}; duplicate records merged "
+        f"in total: {records['duplicate_records_total']}"
+    )
+    if "uncertain_pairs_awaiting_verdict" in records:
+        pairs = records["uncertain_pairs_awaiting_verdict"]
+        lines.append(f"- uncertain duplicate pairs awaiting a verdict: {pairs}")
+    for export in records.get("exports_after_run_date", []):
+        files = ", ".join(f"`{f}`" for f in export["files"])
+        lines.append(
+            f"- not part of this run: the {export['database']} export searched "
+            f"{export['search_date']} ({files}), dated after the run date; the first run dated "
+            "on or after its search date takes it in"
         )
     return lines
 
@@ -54,17 +75,25 @@ def screening_lines(screening: Section) -> list[str]:
     lines = ["## Screening"]
     if not screening.get("available"):
         return lines + [f"- {_unavailable(screening)}"]
-    waiting = screening.get("awaiting_by_reviewer", {})
-    for reviewer, counts in waiting.items():
-        detail = ", ".join(f"{k} {v}" for k, v in counts.items() if k != "total")
-        lines.append(f"- awaiting {reviewer}: {counts['total']} publications ({detail})")
-    if not waiting:
-        lines.append("- no publication awaits a reviewer")
-    for stage, queues in screening.get("queues", {}).items():
-        lines.append(f"- queue {stage}: " + ", ".join(f"{r} {n}" for r, n in queues.items()))
+    waiting = screening.get("awaiting_by_reviewer")
+    if waiting is not None:
+        for reviewer, counts in waiting.items():
+            lines.append(
+                f"- awaiting {reviewer}: {counts['total']} publications ({_counts(counts)})"
+            )
+        if not waiting:
+            lines.append("- no publication awaits a reviewer")
     if "conflicts_awaiting_adjudication" in screening:
         lines.append(
             f"- conflicts awaiting adjudication: {screening['conflicts_awaiting_adjudication']}"
+        )
+    later = screening.get("decisions_dated_after_run")
+    if later and later["count"]:
+        people = ", ".join(f"{p} {n}" for p, n in later["by_person"].items())
+        lines.append(
+            f"- decisions dated after this run, pending for a later run: {later['count']} "
+            f"({people}), listed in `{later['listed_in']}`; the first takes effect in the run "
+            f"of {later['first_takes_effect']} or later"
         )
     for status, count in screening.get("status_counts", {}).items():
         lines.append(f"- status {status or '(empty)'}: {count}")
@@ -76,11 +105,22 @@ def extraction_lines(extraction: Section) -> list[str]:
     if not extraction.get("available"):
         return lines + [f"- {_unavailable(extraction)}"]
     added = extraction["studies_added_this_run"]
-    return lines + [
-        f"- studies in the synthesis: {extraction['studies_total']} ({extraction['arms_total']} arms, "
-        f"{extraction['patients_total']} patients)",
+    versions = ", ".join(
+        f"{version} {n} studies ({extraction['arms_by_version'].get(version, 0)} arms)"
+        for version, n in extraction["studies_by_version"].items()
+    )
+    lines += [
+        f"- studies in the synthesis: {extraction['studies_total']} "
+        f"({extraction['arms_total']} arms, {extraction['patients_total']} patients); "
+        f"by version: {versions}",
         f"- studies added in this run: {len(added)}" + (f" ({', '.join(added)})" if added else ""),
     ]
+    if "studies_awaiting_extraction" in extraction:
+        lines.append(
+            f"- studies awaiting extraction: {extraction['studies_awaiting_extraction']}; "
+            f"with extraction discrepancies to settle: {extraction['studies_with_discrepancies']}"
+        )
+    return lines
 
 
 def pooled_lines(pooled: Section) -> list[str]:
@@ -120,8 +160,13 @@ def file_change_lines(changes: Section) -> list[str]:
     return lines
 
 
+def todo_section_lines(todo: Section) -> list[str]:
+    return ["## To do", *todo_lines(todo, path=lambda p: f"`{p}`")]
+
+
 #: Sections of summary.md after the heading, in order: (key in summary.json, renderer).
 SECTIONS: tuple[tuple[str, Callable[[Section], list[str]]], ...] = (
+    ("todo", todo_section_lines),
     ("search", search_lines),
     ("records", records_lines),
     ("screening", screening_lines),
