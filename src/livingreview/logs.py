@@ -34,15 +34,33 @@ def error_marker(exc: BaseException) -> str:
     return f"{ERROR_MARKER} {type(exc).__name__} exit_code={code}"
 
 
+_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class _WithoutTraceback(logging.Formatter):
+    """Formats a record without its traceback (for the screen; the log file keeps it)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        saved = record.exc_info, record.exc_text
+        record.exc_info, record.exc_text = None, None
+        try:
+            return super().format(record)
+        finally:
+            record.exc_info, record.exc_text = saved
+
+
 def setup_logging(log_path: str | Path | None, name: str = "livingreview") -> logging.Logger:
     """Configure the root logger for one Snakemake job and return a named logger."""
-    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    # On screen, an uncaught error is its message alone: the traceback goes to the log file.
+    screen = logging.StreamHandler(sys.stderr)
+    screen.setFormatter(_WithoutTraceback(_FORMAT))
+    handlers: list[logging.Handler] = [screen]
     if log_path:
         Path(log_path).parent.mkdir(parents=True, exist_ok=True)
         handlers.append(logging.FileHandler(log_path, mode="w", encoding="utf-8"))
     logging.basicConfig(
         level=logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        format=_FORMAT,
         handlers=handlers,
         force=True,
     )

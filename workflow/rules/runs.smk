@@ -7,8 +7,18 @@
 # leaves a fresh record even when nothing else had to be rebuilt; a plain `snakemake`
 # rebuilds it whenever a declared input changes (any output, input file, code file, config).
 # With runs.notify_command set, notify_run then runs that command with the summary path.
+#
+# How a run ends on screen (livingreview.runs.ending): after success, the to-do block of the
+# run's record; after a failure, the failed job's marker line and, as the last line, the
+# error's message (the traceback stays in the job's log); when Snakemake refuses to start
+# because a scheduled run holds the project, a last line that says so.
+
+import atexit  # noqa: E402
+import logging  # noqa: E402
+import time  # noqa: E402
 
 from livingreview.runs import (  # noqa: E402
+    RunEnding,
     archived_studies_before,
     code_files,
     input_files,
@@ -112,3 +122,19 @@ TARGETS["runs"] = [
     if config["runs"]["notify_command"]
     else []
 )
+
+
+RUN_ENDING = RunEnding(
+    summary_json=f"{RUNS_ROOT}/{config['run_date']}/summary.json", started=time.time()
+)
+if not (workflow.remote_exec or workflow.subprocess_exec):  # the main process only
+    logging.getLogger("snakemake.logging").addHandler(RUN_ENDING.lock_watch)
+    atexit.register(RUN_ENDING.last_words)
+
+
+onsuccess:
+    RUN_ENDING.succeeded()
+
+
+onerror:
+    RUN_ENDING.failed(log)

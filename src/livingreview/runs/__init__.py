@@ -16,10 +16,12 @@ Modules:
 - :mod:`.manifest`: checksums, software versions, the config without secrets;
 - :mod:`.summary`: summary.md;
 - :mod:`.notify`: the notification command;
+- :mod:`.ending`: what a run prints last (to-do block, the one error line);
 - :mod:`.scheduler`: exit codes and clean-up for ``bin/scheduled-update``
   (``python -m livingreview.runs --help``).
 """
 
+from .ending import RunEnding, print_todo, scheduled_run_active
 from .estimates import ESTIMATE_TABLES, compare_estimates, read_estimate_tables
 from .inputs import RunInputs, archived_studies_before
 from .manifest import (
@@ -69,6 +71,7 @@ __all__ = [
     "SOFTWARE",
     "TODO_COLUMNS",
     "TodoRow",
+    "RunEnding",
     "RunInputs",
     "archived_studies_before",
     "build_manifest",
@@ -86,10 +89,12 @@ __all__ = [
     "notify",
     "notify_argv",
     "previous_run",
+    "print_todo",
     "public_config",
     "read_todo",
     "read_estimate_tables",
     "render_summary",
+    "scheduled_run_active",
     "software_versions",
     "todo_block",
     "write_run_record",

@@ -16,6 +16,7 @@ from pathlib import Path
 from .. import errors
 from ..errors import ReviewError
 from ..logs import ERROR_MARKER
+from .ending import print_todo
 
 # ----------------------------------------------------------------------------- exit codes
 
@@ -118,7 +119,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "clean-stale", help="remove temporaries left under RESULTS by a killed run"
     )
     clean.add_argument("results", type=Path)
+    todo = sub.add_parser("todo", help="print the to-do block of a run record (summary.json)")
+    todo.add_argument("summary", type=Path)
     args = parser.parse_args(argv)
+    if args.command == "todo":
+        print_todo(args.summary)
+        return 0
     if args.command == "classify":
         text = (
             args.output.read_text(encoding="utf-8", errors="replace")
