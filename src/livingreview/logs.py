@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 from pathlib import Path
 from types import TracebackType
@@ -20,6 +21,11 @@ ERROR_MARKER = "LIVINGREVIEW-ERROR"
 #: Environment variable naming the current run; ``bin/scheduled-update`` sets it, every job
 #: inherits it (SLURM jobs too: the executor submits with ``--export=ALL``).
 RUN_ID_ENV = "LIVINGREVIEW_RUN_ID"
+#: A marker line as :func:`error_marker` writes it: class name, exit code, run id (optional).
+ERROR_MARKER_PATTERN = re.compile(
+    rf"{ERROR_MARKER} (?P<name>[A-Za-z_][A-Za-z0-9_]*) exit_code=(?P<code>\d+)"
+    r"(?: run=(?P<run>\S+))?"
+)
 
 
 def error_marker(exc: BaseException, run_id: str | None = None) -> str:
@@ -44,15 +50,33 @@ def error_marker(exc: BaseException, run_id: str | None = None) -> str:
     return f"{ERROR_MARKER} {type(exc).__name__} exit_code={code}{run}"
 
 
+_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class _WithoutTraceback(logging.Formatter):
+    """Formats a record without its traceback (for the screen; the log file keeps it)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        saved = record.exc_info, record.exc_text
+        record.exc_info, record.exc_text = None, None
+        try:
+            return super().format(record)
+        finally:
+            record.exc_info, record.exc_text = saved
+
+
 def setup_logging(log_path: str | Path | None, name: str = "livingreview") -> logging.Logger:
     """Configure the root logger for one Snakemake job and return a named logger."""
-    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    # On screen, an uncaught error is its message alone: the traceback goes to the log file.
+    screen = logging.StreamHandler(sys.stderr)
+    screen.setFormatter(_WithoutTraceback(_FORMAT))
+    handlers: list[logging.Handler] = [screen]
     if log_path:
         Path(log_path).parent.mkdir(parents=True, exist_ok=True)
         handlers.append(logging.FileHandler(log_path, mode="w", encoding="utf-8"))
     logging.basicConfig(
         level=logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        format=_FORMAT,
         handlers=handlers,
         force=True,
     )
