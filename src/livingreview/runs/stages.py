@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ..dedup import RUN_COLUMNS
+from ..imports import exports_of_run
 from ..io import read_rows
 from ..todo import (
     DECIDE_PAIRS,
@@ -82,22 +83,23 @@ def previous_run_date(run_date: str, snapshot_dates: Iterable[str]) -> str | Non
 
 
 def exports_after_run(imports: Sequence[Mapping[str, Any]], run_date: str) -> list[dict[str, Any]]:
-    """The declared exports whose search date is after ``run_date``: not part of this run;
-    the first run dated on or after their search date takes them in.
+    """The declared exports whose search date is after ``run_date`` (the ones
+    :func:`livingreview.imports.exports_of_run` defers): not part of this run; the first run
+    dated on or after their search date takes them in.
 
     >>> exports_after_run([{"database": "embase", "search_date": "2026-12-01", "files": ["a.ris"]},
     ...                    {"database": "wos", "search_date": "2026-11-01", "files": ["b.ris"]}],
     ...                   "2026-11-23")
     [{'database': 'embase', 'search_date': '2026-12-01', 'files': ['a.ris']}]
     """
+    _, deferred = exports_of_run(imports, run_date)
     return [
         {
             "database": str(spec.get("database", "")),
             "search_date": str(spec.get("search_date", "")),
             "files": [str(f) for f in spec.get("files", [])],
         }
-        for spec in imports
-        if str(spec.get("search_date", "")) > run_date
+        for spec in deferred
     ]
 
 
