@@ -69,7 +69,8 @@ def _parsed(path: Path) -> ast.Module:
     return ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
 
 
-def _imported_modules(path: Path, package: str | None) -> list[str]:
+@cache
+def _imported_modules(path: Path, package: str | None) -> tuple[str, ...]:
     """Dotted names of this package's modules that ``path`` imports at module level.
 
     ``from X import name`` may name a submodule or an attribute; both candidates are
@@ -85,7 +86,7 @@ def _imported_modules(path: Path, package: str | None) -> list[str]:
                 continue
             names.append(base)
             names.extend(f"{base}.{alias.name}" for alias in node.names)
-    return [name for name in names if name == PACKAGE or name.startswith(PACKAGE + ".")]
+    return tuple(name for name in names if name == PACKAGE or name.startswith(PACKAGE + "."))
 
 
 def _absolute(node: ast.ImportFrom, package: str | None) -> str | None:
@@ -99,7 +100,8 @@ def _absolute(node: ast.ImportFrom, package: str | None) -> str | None:
     return ".".join([*parts, node.module] if node.module else parts)
 
 
-def _module_files(src: Path, dotted: str) -> list[Path]:
+@cache
+def _module_files(src: Path, dotted: str) -> tuple[Path, ...]:
     """Files that importing ``dotted`` executes: each package's ``__init__`` on the way, the
     module itself, and the data files of a subpackage."""
     files: list[Path] = []
@@ -113,7 +115,7 @@ def _module_files(src: Path, dotted: str) -> list[Path]:
                 files.extend(_data_files(directory))
         elif depth == len(parts) and directory.with_suffix(".py").is_file():
             files.append(directory.with_suffix(".py"))
-    return files
+    return tuple(files)
 
 
 def _data_files(directory: Path) -> list[Path]:

@@ -10,12 +10,12 @@ thresholds in config (living-review practice: say when an update matters).
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from .extraction import read_study_table
-from .io import atomic_open, read_rows, write_text, write_tsv
+from .history import archive_run, latest_history
+from .io import read_rows, write_text, write_tsv
 from .meta import pool
 from .synthesis import remission_rows
 
@@ -95,29 +95,6 @@ def compare_pooled(
             }
         )
     return rows
-
-
-def latest_history(history_dir: str | Path, run_date: str) -> Path | None:
-    """The most recent archived run strictly before ``run_date``, if any."""
-    folder = Path(history_dir)
-    if not folder.is_dir():
-        return None
-    earlier = sorted(
-        p
-        for p in folder.iterdir()
-        if p.is_dir() and p.name < run_date and (p / "meta_analysis.tsv").is_file()
-    )
-    return earlier[-1] if earlier else None
-
-
-def archive_run(history_dir: str | Path, run_date: str, files: Sequence[str | Path]) -> Path:
-    """Copy this run's synthesis into ``history/<run_date>/`` (atomically, file by file)."""
-    target = Path(history_dir) / run_date
-    target.mkdir(parents=True, exist_ok=True)
-    for source in files:
-        with open(source, "rb") as src, atomic_open(target / Path(source).name, "wb") as dst:
-            shutil.copyfileobj(src, dst)
-    return target
 
 
 def _fmt(value: object) -> str:

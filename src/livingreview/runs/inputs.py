@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from ..updates import latest_history
+from ..history import latest_history
 
 #: Input names of the rule that are not read by the record itself.
 NOT_READ = ("code",)
