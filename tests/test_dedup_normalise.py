@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from livingreview import dedup, normalise
+from livingreview import dedup
+from livingreview.dedup import normalise
 from livingreview.records import normalise_doi
 
 

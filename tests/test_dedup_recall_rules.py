@@ -20,7 +20,8 @@ from livingreview.dedup import (
     features_of,
     records_from_benchmark,
 )
-from livingreview.normalise import correction_notice, erratum_notes, normalise_issue, title_language
+from livingreview.dedup.normalise import normalise_issue, title_language
+from livingreview.dedup.notices import correction_notice, erratum_notes
 
 S = MatchSettings()
 ARTICLE = {

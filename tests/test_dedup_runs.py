@@ -11,6 +11,7 @@ from test_dedup_rules import cni_records, embase_style, pubmed
 from livingreview.dedup import (
     DUPLICATE_COLUMNS,
     RUN_COLUMNS,
+    RUN_COUNT_COLUMNS,
     UNIQUE_COLUMNS,
     VERDICT_COLUMNS,
     deduplicate_files,
@@ -19,6 +20,7 @@ from livingreview.dedup import (
 from livingreview.errors import InputFileError, ValidationError
 from livingreview.io import write_tsv
 from livingreview.records import RECORD_COLUMNS
+from livingreview.todo import TODO_COLUMNS
 
 SETTINGS = {"source_priority": ["pubmed", "embase"]}
 
@@ -270,3 +272,150 @@ def test_the_shipped_verdicts_sheet_is_valid():
     ids = {line.split("\t")[i] for line in shipped.read_text().splitlines()[1:] for i in (0, 1)}
     verdicts = load_verdicts(shipped, ids)
     assert {v.verdict for v in verdicts} <= {"same", "different"}
+
+
+def test_every_problem_of_the_verdicts_sheet_is_logged_and_the_first_raised(
+    tmp_path, baseline, caplog
+):
+    facts, snapshot, embase = baseline
+    good = {
+        "record_id_a": "pubmed:17589903",
+        "record_id_b": "embase:3",
+        "verdict": "same",
+        "reviewer": "JB",
+        "decided_on": "2026-11-20",
+        "note": "",
+    }
+    rows = [dict(good, verdict="maybe"), dict(good, record_id_b="embase:999", reviewer="")]
+    with pytest.raises(ValidationError, match=r"line 2, field 'verdict'.*first of 3 problems"):
+        run(tmp_path, [snapshot, embase], verdicts(tmp_path / "v.tsv", rows))
+    logged = caplog.text
+    assert "line 3, field 'record_id_b'" in logged and "line 3, field 'reviewer'" in logged
+    assert not (tmp_path / "out").exists()
+
+
+def test_verdicts_sheet_saved_by_a_spreadsheet_is_read(tmp_path, baseline):
+    """Excel's "Unicode Text" (UTF-16 with BOM, CRLF) and a UTF-8 BOM: same verdicts."""
+    facts, snapshot, embase = baseline
+    plain = verdicts(
+        tmp_path / "v.tsv",
+        [
+            {
+                "record_id_a": "pubmed:17589903",
+                "record_id_b": "embase:3",
+                "verdict": "different",
+                "reviewer": "JB",
+                "decided_on": "2026-11-20",
+                "note": "café",
+            }
+        ],
+    )
+    text = plain.read_text(encoding="utf-8")
+    utf16 = tmp_path / "v16.tsv"
+    utf16.write_bytes(text.replace("\n", "\r\n").encode("utf-16"))
+    bom = tmp_path / "vbom.tsv"
+    bom.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    ids = ["pubmed:17589903", "embase:3"]
+    expected = load_verdicts(plain, ids)
+    assert [v.verdict for v in expected] == ["different"]
+    assert load_verdicts(utf16, ids) == expected
+    assert load_verdicts(bom, ids) == expected
+
+
+def test_the_tables_columns_are_the_typed_rows_fields():
+    assert RUN_COLUMNS == (
+        "run",
+        "source",
+        "records_identified",
+        "previously_retrieved",
+        "duplicates_of_earlier_runs",
+        "duplicates_within_run",
+        "new_publications",
+        "duplicates_removed",
+    )
+    assert RUN_COUNT_COLUMNS == RUN_COLUMNS[2:]
+    assert DUPLICATE_COLUMNS[:3] == ("record_id", "duplicate_of", "matched_record_id")
+    assert UNIQUE_COLUMNS[:6] == (
+        "publication_id",
+        "canonical_record_id",
+        "member_record_ids",
+        "sources",
+        "first_run",
+        "n_records",
+    )
+    assert UNIQUE_COLUMNS[6:] == RECORD_COLUMNS
+
+
+def test_todo_counts_the_uncertain_pairs_awaiting_a_verdict(tmp_path):
+    """results/records/todo.tsv: one data-manager row while maybe.tsv holds undecided pairs,
+    pointing at maybe.tsv and the verdicts sheet; nothing to do once they are decided."""
+    fact = cni_records()[7]
+    extra = " with a review of the literature and registry data"
+    a = dict(pubmed(fact), doi="", pmid="", record_id="embase:a", source="embase")
+    a["title"] = fact["title"] + extra
+    b = dict(pubmed(fact), doi="", pmid="", record_id="wos:b", source="wos", volume="", pages="")
+    tables = [table(tmp_path / "a.tsv", [a, b], "2021-10-31")]
+    sheet = verdicts(tmp_path / "v.tsv")
+    out = tmp_path / "out"
+    paths = {name: out / f"{name}.tsv" for name in ("unique", "duplicates", "maybe", "runs")}
+
+    deduplicate_files(tables, sheet, SETTINGS, **paths, todo=out / "todo.tsv")
+    assert len(read(paths["maybe"])) == 1
+    assert read(out / "todo.tsv") == [
+        {
+            "role": "data_manager",
+            "person": "",
+            "stage": "dedup",
+            "task": "decide uncertain duplicate pairs",
+            "count": "1",
+            "items_in": str(paths["maybe"]),
+            "act_in": str(sheet),
+        }
+    ]
+
+    decided = {
+        "record_id_a": "embase:a",
+        "record_id_b": "wos:b",
+        "verdict": "different",
+        "reviewer": "JB",
+        "decided_on": "2026-11-20",
+        "note": "",
+    }
+    deduplicate_files(tables, verdicts(sheet, [decided]), SETTINGS, **paths, todo=out / "todo.tsv")
+    assert read(paths["maybe"]) == []
+    assert (out / "todo.tsv").read_text().splitlines() == ["\t".join(TODO_COLUMNS)]
+
+
+def test_a_verdict_dated_after_the_run_waits_for_a_later_run(tmp_path, baseline):
+    """A rerun of an earlier run ignores verdicts decided after its date (even on records it
+    does not hold) and lists them in its to-do; a run dated on or after them applies them."""
+    facts, snapshot, embase = baseline
+    split = {
+        "record_id_a": f"pubmed:{facts[3]['pmid']}",
+        "record_id_b": "embase:3",
+        "verdict": "different",
+        "reviewer": "JB",
+        "decided_on": "2026-11-24",
+        "note": "",
+    }
+    of_a_later_export = dict(split, record_id_a="wos:1", record_id_b="wos:2", verdict="same")
+    sheet = verdicts(tmp_path / "v.tsv", [split, of_a_later_export])
+    out = tmp_path / "out"
+    paths = {name: out / f"{name}.tsv" for name in ("unique", "duplicates", "maybe", "runs")}
+
+    deduplicate_files(
+        [snapshot, embase], sheet, SETTINGS, **paths, todo=out / "todo.tsv", run_date="2026-11-23"
+    )
+    merged = {d["record_id"] for d in read(paths["duplicates"])}
+    assert "embase:3" in merged  # the rules merge it; the later verdict is not applied yet
+    todo = {row["task"]: row["count"] for row in read(out / "todo.tsv")}
+    assert todo == {"decisions dated after this run (take effect in a later run)": "2"}
+
+    with pytest.raises(ValidationError, match=r"line 3, field 'record_id_a'.*not in any record"):
+        deduplicate_files([snapshot, embase], sheet, SETTINGS, **paths, run_date="2026-11-24")
+    sheet = verdicts(tmp_path / "v.tsv", [split])
+    deduplicate_files(
+        [snapshot, embase], sheet, SETTINGS, **paths, todo=out / "todo.tsv", run_date="2026-11-24"
+    )
+    assert "embase:3" not in {d["record_id"] for d in read(paths["duplicates"])}
+    assert read(out / "todo.tsv") == []

@@ -16,6 +16,7 @@ from test_dedup_rules import cni_records, embase_style, pubmed
 from livingreview.dedup import VERDICT_COLUMNS
 from livingreview.io import write_tsv
 from livingreview.records import RECORD_COLUMNS
+from livingreview.todo import TODO_COLUMNS
 
 pytestmark = pytest.mark.workflow
 
@@ -83,6 +84,8 @@ def test_dedup_rule_end_to_end(project):
     assert runs[("2026-11-23", "all")]["new_publications"] == "0"
     assert runs[("2021-10-31", "all")]["duplicates_removed"] == "3"
     assert (project / "logs" / "dedup" / "dedup.log").read_text().count("publications") >= 1
+    # Nothing uncertain: the to-do table holds its header alone.
+    assert (out / "todo.tsv").read_text().splitlines() == ["\t".join(TODO_COLUMNS)]
     # Nothing to do on a second run.
     second = run_snakemake(project, "--dry-run")
     assert "Nothing to be done" in second.stdout + second.stderr

@@ -12,8 +12,18 @@ import pytest
 from conftest import ROOT
 
 from livingreview.baseline import load_baseline
-from livingreview.errors import InputFileError, ValidationError
-from livingreview.extraction import SHEET_COLUMNS, merge_extractions, read_sheet
+from livingreview.errors import InputFileError, ProblemCollector, ValidationError
+from livingreview.extraction import (
+    SHEET_COLUMNS,
+    SHEET_OPTIONAL_COLUMNS,
+    SHEET_REQUIRED_COLUMNS,
+    TODO_COLUMNS,
+    extraction_todo,
+    find_sheets,
+    merge_extractions,
+    read_sheet,
+    validate_sheet_rows,
+)
 
 BASELINE = load_baseline(ROOT / "resources" / "baseline")
 
@@ -56,12 +66,16 @@ SUB_INT = {
 }
 
 
-def write_sheet(folder: Path, study: str, extractor: str, rows: list[dict[str, str]]) -> Path:
+def write_sheet(
+    folder: Path,
+    study: str,
+    extractor: str,
+    rows: list[dict[str, str]],
+    columns: tuple[str, ...] = SHEET_COLUMNS,
+) -> Path:
     path = folder / study / f"{extractor}.tsv"
     path.parent.mkdir(parents=True, exist_ok=True)
-    lines = ["\t".join(SHEET_COLUMNS)] + [
-        "\t".join(row.get(c, "") for c in SHEET_COLUMNS) for row in rows
-    ]
+    lines = ["\t".join(columns)] + ["\t".join(row.get(c, "") for c in columns) for row in rows]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
@@ -69,7 +83,7 @@ def write_sheet(folder: Path, study: str, extractor: str, rows: list[dict[str, s
 def test_valid_sheet_is_read(tmp_path):
     sheet = read_sheet(write_sheet(tmp_path, "new-2024", "ab", [ARM, SUB_IR, SUB_INT]))
     assert (sheet.study_id, sheet.extractor, len(sheet.rows)) == ("new-2024", "ab", 3)
-    assert sheet.rows[0]["n"] == 10 and sheet.rows[0]["female"] is None
+    assert sheet.rows[0].counts["n"] == 10 and sheet.rows[0].counts["female"] is None
 
 
 @pytest.mark.parametrize(
@@ -123,7 +137,7 @@ def test_wrong_columns_and_encoding(tmp_path):
     path = tmp_path / "s-1" / "ab.tsv"
     path.parent.mkdir()
     path.write_text("record_type\tcni\tn\n", encoding="utf-8")
-    with pytest.raises(InputFileError, match="line 1: missing column"):
+    with pytest.raises(ValidationError, match="line 1, field 'remission': required column is miss"):
         read_sheet(path)
     path.write_bytes("\t".join(SHEET_COLUMNS).encode() + b"\narm\tcicl\x81sporina\n")
     with pytest.raises(InputFileError, match="line 2: is not UTF-8 text"):
@@ -201,8 +215,6 @@ def test_included_study_without_sheets_is_listed_as_awaiting(tmp_path):
 
 
 def test_misplaced_files_are_errors_not_ignored(tmp_path):
-    from livingreview.extraction import find_sheets
-
     write_sheet(tmp_path, "new-2024", "ab", [ARM])
     (tmp_path / "README.md").write_text("x")
     (tmp_path / "template.tsv").write_text("x")
@@ -214,3 +226,122 @@ def test_misplaced_files_are_errors_not_ignored(tmp_path):
     (tmp_path / "new-2025.tsv").write_text("x")
     with pytest.raises(ValidationError, match="new-2025.tsv: is not read"):
         find_sheets(tmp_path)
+
+
+# --- Sheets without the optional columns a study does not report ---------------------------
+
+MINIMAL_ARM = {
+    k: ARM[k] for k in ("record_type", "cni", "n", "remission", "response", "failure", "unknown")
+}
+
+
+def test_sheet_with_only_the_required_columns_is_accepted(tmp_path):
+    path = write_sheet(tmp_path, "new-2024", "ab", [MINIMAL_ARM], SHEET_REQUIRED_COLUMNS)
+    sheet = read_sheet(path)
+    assert sheet.rows[0].counts["n"] == 10
+    assert all(sheet.rows[0].cell(c) in (None, "") for c in SHEET_OPTIONAL_COLUMNS)
+
+
+def test_sheet_with_some_optional_columns_compares_equal_to_a_full_one(tmp_path):
+    columns = (*SHEET_REQUIRED_COLUMNS, "grouping", "group", "age_years")
+    short = write_sheet(
+        tmp_path, "new-2024", "ab", [{**MINIMAL_ARM, "age_years": "24-61"}, SUB_IR], columns
+    )
+    full = write_sheet(tmp_path, "new-2024", "cd", [{**MINIMAL_ARM, "age_years": "24-61"}, SUB_IR])
+    result = merge_extractions(BASELINE, [short, full], {"new-2024"})
+    assert result.discrepancies == [] and result.status[0]["status"] == "accepted"
+    new = [s for s in result.studies if s["version"] == "update"]
+    assert (new[0]["reason_not_specified"], new[0]["line_unknown"]) == (10, 10)
+
+
+@pytest.mark.parametrize("missing", SHEET_REQUIRED_COLUMNS)
+def test_sheet_without_a_required_column_is_refused_naming_it(tmp_path, missing):
+    columns = tuple(c for c in SHEET_REQUIRED_COLUMNS if c != missing)
+    path = write_sheet(tmp_path, "new-2024", "ab", [MINIMAL_ARM], columns)
+    with pytest.raises(ValidationError) as error:
+        read_sheet(path)
+    text = str(error.value)
+    assert f"line 1, field '{missing}': required column is missing" in text
+    assert str(path) in text and "add it" in text
+
+
+def test_unknown_column_is_still_refused(tmp_path):
+    path = write_sheet(
+        tmp_path, "new-2024", "ab", [MINIMAL_ARM], (*SHEET_REQUIRED_COLUMNS, "remision")
+    )
+    with pytest.raises(InputFileError, match="unknown column.*remision"):
+        read_sheet(path)
+
+
+def test_every_problem_of_a_sheet_is_collected_for_a_form():
+    problems = ProblemCollector()
+    rows = validate_sheet_rows(
+        "form",
+        [
+            {**MINIMAL_ARM, "remission": "7", "__line__": "2"},
+            {**MINIMAL_ARM, "cni": "cyclosporine", "n": "ten", "__line__": "3"},
+            {**SUB_IR, "group": "intolerant", "__line__": "4"},
+        ],
+        problems,
+    )
+    assert [(e.line, e.field) for e in problems.errors] == [
+        (2, "remission"),
+        (3, "n"),
+        (4, "group"),
+    ]
+    assert len(rows) == 3
+
+
+# --- What is left for people: todo.tsv ------------------------------------------------------
+
+
+def test_todo_lists_studies_awaiting_extraction_and_discrepancies(tmp_path):
+    a = write_sheet(tmp_path, "new-2024", "ab", [ARM])
+    b = write_sheet(tmp_path, "new-2024", "cd", [{**ARM, "remission": "5", "unknown": "2"}])
+    result = merge_extractions(BASELINE, [a, b], {"new-2024", "other-2025", "third-2025"})
+    todo = extraction_todo(
+        result.status,
+        "resources/extraction",
+        "results/extraction/status.tsv",
+        "results/extraction/discrepancies.tsv",
+    )
+    assert [tuple(row[c] for c in TODO_COLUMNS) for row in todo] == [
+        (
+            "adjudicator",
+            "",
+            "extraction",
+            "settle extraction discrepancies",
+            1,
+            "results/extraction/discrepancies.tsv",
+            "resources/extraction/new-2024/adjudicated.tsv",
+        ),
+        (
+            "extractor",
+            "",
+            "extraction",
+            "extract data of included studies",
+            2,
+            "results/extraction/status.tsv",
+            "resources/extraction/",
+        ),
+    ]
+
+
+def test_todo_points_at_the_folder_when_several_studies_need_adjudication(tmp_path):
+    sheets = []
+    for study in ("new-2024", "new-2025"):
+        sheets.append(write_sheet(tmp_path, study, "ab", [ARM]))
+        sheets.append(
+            write_sheet(tmp_path, study, "cd", [{**ARM, "remission": "5", "unknown": "2"}])
+        )
+    result = merge_extractions(BASELINE, sheets, {"new-2024", "new-2025"})
+    todo = extraction_todo(result.status, "resources/extraction", "s.tsv", "d.tsv")
+    assert [(r["role"], r["count"], r["act_in"]) for r in todo] == [
+        ("adjudicator", 2, "resources/extraction/")
+    ]
+
+
+def test_nothing_to_do_writes_no_rows(tmp_path):
+    a, b = (write_sheet(tmp_path, "new-2024", e, [ARM]) for e in ("ab", "cd"))
+    result = merge_extractions(BASELINE, [a, b], {"new-2024"})
+    assert extraction_todo(result.status, "resources/extraction", "s.tsv", "d.tsv") == []

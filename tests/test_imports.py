@@ -8,14 +8,25 @@ from pathlib import Path
 
 import pytest
 
+from livingreview.bibliographic import LANGUAGE_CODES, MONTH_NUMBERS, month_number
+from livingreview.dedup.normalise import author_surnames, normalise_title, page_range
+from livingreview.dependencies import imported_package_files
+from livingreview.errors import ConfigError, InputFileError
 from livingreview.imports import (
+    RIS_DIALECTS,
     build_records,
+    exports_of_run,
     import_export,
+    normalise_author,
+    normalise_date,
+    normalise_language,
     parse_delimited,
     parse_medline,
     parse_ris,
     write_import,
 )
+from livingreview.imports.delimited import check_column_mapping, delimited_row, mapped_columns
+from livingreview.imports.ris import scan_ris
 from livingreview.io import read_tsv
 from livingreview.records import RECORD_COLUMNS
 
@@ -201,3 +212,84 @@ def test_several_files_form_one_export(tmp_path):
     records, summary = import_export(spec)
     assert summary["records"] == 6 and [f["records"] for f in summary["files"]] == [3, 3]
     assert len({r["record_id"] for r in records}) == 6  # the overlap keeps every row, ids unique
+
+
+def test_one_language_table_for_imports_and_title_notes():
+    """Exports' language names and the language notes of titles come from one table, so a
+    language the importer codes is also a note the title normaliser strips."""
+    assert normalise_language("Finnish") == "fin" and normalise_language("German") == "ger"
+    assert normalise_title("Hoito autoimmuunihepatiitissa. [Finnish]") == normalise_title(
+        "Hoito autoimmuunihepatiitissa"
+    )
+    assert all(normalise_language(name.title()) == code for name, code in LANGUAGE_CODES.items())
+
+
+def test_one_month_table_for_every_reader():
+    assert normalise_date("2019 Sept") == "2019-09"
+    assert page_range("Sep-17") == ("", "")  # a spreadsheet turned 9-17 into a date
+    assert all(month_number(name) == number for name, number in MONTH_NUMBERS.items())
+
+
+def test_initials_of_up_to_five_letters_in_both_readers():
+    assert normalise_author("Vierling J.M.F.R.H.") == "Vierling JMFRH"
+    assert author_surnames("Vierling J.M.F.R.H.") == ("vierling",)
+
+
+def test_csv_steps_check_mapping_header_and_row():
+    with pytest.raises(ConfigError, match="no column mapped to 'title'"):
+        check_column_mapping({"doi": "DOI"})
+    with pytest.raises(InputFileError, match=r"line 1, field 'doi'.*header lacks"):
+        mapped_columns(Path("x.csv"), ["Title"], {"title": "Title", "doi": "DOI"})
+    index = mapped_columns(Path("x.csv"), ["DOI", "Title"], {"title": "Title", "doi": "DOI"})
+    assert index == {"title": 1, "doi": 0}
+    with pytest.raises(InputFileError, match=r"line 7, field 'doi'"):
+        delimited_row(Path("x.csv"), 7, ["no doi", "T"], index, {"title": "Title"}, None)
+    row = delimited_row(Path("x.csv"), 7, ["10.1000/X", "A  T"], index, {"title": "Title"}, None)
+    assert (row["title"], row["doi"], row["__line__"]) == ("A T", "10.1000/x", 7)
+
+
+def test_ris_scan_names_the_line_of_each_kind_of_mistake():
+    wos = RIS_DIALECTS["wos"]
+    ok = "TY  - JOUR\nTI  - A title\n  wrapped\nER  - \n\nTY  - JOUR\nTI  - B\nER  - \n"
+    assert [c.start_line for c in scan_ris(Path("x.ris"), ok, wos)] == [1, 6]
+    cases = {
+        "TY  - JOUR\nTi  - x\nER  - \n": r"line 2, field 'Ti': malformed RIS tag line",
+        "TI  - x\n": r"line 1, field 'TI': text outside a RIS record",
+        "TY  - NOPE\nER  - \n": r"line 1, field 'TY': unknown RIS reference type",
+        "TY  - JOUR\n  x\nER  - \n": r"line 2, field 'TY': continuation line after 'TY'",
+        "TY  - JOUR\nZZ  - x\nER  - \n": r"line 2, field 'ZZ': unknown tag",
+        "TY  - JOUR\nTY  - JOUR\nER  - \n": r"line 2, field 'ER': record starts before",
+        "TY  - JOUR\nTI  - x\n": r"line 1, field 'ER': file ends inside a record",
+    }
+    for text, message in cases.items():
+        with pytest.raises(InputFileError, match=message):
+            scan_ris(Path("x.ris"), text, wos)
+
+
+def test_rule_code_inputs_follow_the_subpackages():
+    """A change to any module of imports/ or dedup/ reruns the jobs that run it (the rule
+    inputs are derived from the scripts' imports, through each subpackage's __init__)."""
+    src = Path(__file__).resolve().parents[1] / "src"
+    scripts = Path(__file__).resolve().parents[1] / "workflow" / "scripts"
+    for script, folder in (("import_export.py", "imports"), ("dedup.py", "dedup")):
+        found = {
+            Path(p).name
+            for p in imported_package_files(scripts / script, src)
+            if f"/{folder}/" in p
+        }
+        expected = {p.name for p in (src / "livingreview" / folder).glob("*.py")}
+        assert found == expected, (script, sorted(expected - found))
+
+
+def test_exports_of_run_split_by_search_date():
+    specs = [
+        {"database": "embase", "search_date": "2021-10-31"},
+        {"database": "wos", "search_date": "2026-11-24"},
+        {"database": "cochrane", "search_date": "2026-11-23"},
+    ]
+    included, deferred = exports_of_run(specs, "2026-11-23")
+    assert [s["database"] for s in included] == ["embase", "cochrane"]
+    assert [s["database"] for s in deferred] == ["wos"]
+    assert exports_of_run(specs, "2026-11-24") == (specs, [])
+    with pytest.raises(ConfigError, match="run_date"):
+        exports_of_run(specs, "23/11/2026")

@@ -8,6 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
+
+from livingreview.io import read_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = Path(sys.executable).with_name("snakemake")
@@ -97,3 +100,72 @@ def test_unknown_format_in_config_stops_before_any_job(project):
     assert failed.returncode != 0
     assert "format" in failed.stderr and "bibtex" in failed.stderr
     assert not (project / "results").exists()
+
+
+def _declare_wos_export(project: Path, search_date: str) -> None:
+    """Add a Web of Science export searched on ``search_date`` to the project's config."""
+    folder = project / "resources/imports/wos"
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "tests/fixtures/imports/wos.ris", folder / f"{search_date}.ris")
+    config = yaml.safe_load((project / "config.yaml").read_text())
+    config["imports"].append(
+        {
+            "database": "wos",
+            "search_date": search_date,
+            "format": "ris",
+            "dialect": "wos",
+            "files": [f"resources/imports/wos/{search_date}.ris"],
+        }
+    )
+    (project / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+
+
+def _record_ids(path: Path) -> set[str]:
+    return {row["record_id"] for row in read_rows(path)}
+
+
+def test_an_export_searched_after_the_run_date_waits_for_a_later_run(project):
+    """An export dated after run_date is neither imported nor deduplicated by that run; the
+    first run dated on or after its search includes it."""
+    _declare_wos_export(project, "2026-11-23")
+    wos_ids = {"wos:WOS:000424022700066", "wos:WOS:000424022700040"}
+    unique, runs = "results/records/unique.tsv", "results/records/runs.tsv"
+
+    earlier = _run(project, unique, runs, "--config", "run_date=2021-10-31")
+    assert earlier.returncode == 0, earlier.stderr
+    assert not (project / "results/imports/wos").exists()
+    members = {
+        m for row in read_rows(project / unique) for m in row["member_record_ids"].split("; ")
+    }
+    assert members and not members & wos_ids
+    assert {row["source"] for row in read_rows(project / runs)} == {"pubmed", "embase", "all"}
+
+    later = _run(project, unique, runs)  # the config's run_date, 2026-11-23
+    assert later.returncode == 0, later.stderr
+    assert _record_ids(project / "results/imports/wos/2026-11-23/records.tsv") == wos_ids
+    members = {
+        m for row in read_rows(project / unique) for m in row["member_record_ids"].split("; ")
+    }
+    assert wos_ids <= members
+    counted = [r for r in read_rows(project / runs) if r["source"] == "wos"]
+    assert [(r["run"], r["records_identified"]) for r in counted] == [("2026-11-23", "2")]
+
+    # A verdict on the export's records, decided on the later run's date: rerunning the
+    # earlier run still works (the verdict waits, its records are not in that run) and the
+    # to-do says a decision waits for a later run.
+    sheet = project / "resources/dedup/verdicts.tsv"
+    with open(sheet, "a", encoding="utf-8") as handle:
+        handle.write(
+            "wos:WOS:000424022700066\twos:WOS:000424022700040\tdifferent\tJB\t2026-11-23\t\n"
+        )
+    again = _run(project, unique, "--config", "run_date=2021-10-31")
+    assert again.returncode == 0, again.stderr
+    todo = {r["task"]: r for r in read_rows(project / "results/records/todo.tsv")}
+    later = todo["decisions dated after this run (take effect in a later run)"]
+    dated_after = [
+        line for line in sheet.read_text().splitlines()[1:] if line.split("\t")[4] > "2021-10-31"
+    ]
+    assert (
+        later["count"] == str(len(dated_after))
+        and later["act_in"] == "resources/dedup/verdicts.tsv"
+    )

@@ -18,7 +18,7 @@ cross-tabulation totals must agree with the per-study reasons and lines.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,7 +106,7 @@ class Baseline:
     discontinuations: list[dict[str, object]]
 
 
-def parse_count(path: Path | str, row: dict[str, str], field: str) -> int:
+def parse_count(path: Path | str, row: Mapping[str, str], field: str) -> int:
     """A non-negative integer cell, or a ValidationError naming file, line and field."""
     raw = row.get(field, "").strip()
     if not raw.isdigit():
@@ -197,16 +197,15 @@ def load_arms(path: Path, study_ids: set[str]) -> list[dict[str, object]]:
                 path, "second row for the same study and CNI", line=line, field="cni", value=cni
             )
         seen.add(key)
-        arm: dict[str, object] = dict(row)
-        for field in ARM_COUNT_COLUMNS:
-            arm[field] = parse_count(path, row, field)
-        n = arm["n"]
+        counts = {field: parse_count(path, row, field) for field in ARM_COUNT_COLUMNS}
+        arm: dict[str, object] = {**row, **counts}
+        n = counts["n"]
         for label, fields in (
             ("reasons for starting", [f"reason_{r}" for r in REASONS]),
             ("lines of treatment", [f"line_{l}" for l in LINES]),
             ("outcomes", list(OUTCOMES)),
         ):
-            total = sum(int(arm[f]) for f in fields)
+            total = sum(counts[f] for f in fields)
             if total != n:
                 raise ValidationError(
                     path,
@@ -249,21 +248,35 @@ def load_crosstabs(path: Path) -> list[dict[str, object]]:
 def load_percentages(path: Path) -> list[dict[str, object]]:
     rows = read_tsv(path, required=PERCENT_COLUMNS, allowed=PERCENT_COLUMNS)
     groups = {"cni": CNIS, **CROSSTAB_GROUPS}
+    percentages: list[dict[str, object]] = []
     for row in rows:
         grouping = _require_choice(path, row, "grouping", groups)
         _require_choice(path, row, "group", groups[grouping])
         _require_choice(path, row, "outcome", OUTCOMES)
-        row["percent"] = parse_count(path, row, "percent")  # type: ignore[assignment]
-    return rows  # type: ignore[return-value]
+        percentages.append({**row, "percent": parse_count(path, row, "percent")})
+    return percentages
 
 
 def load_discontinuations(path: Path) -> list[dict[str, object]]:
     rows = read_tsv(path, required=DISCONTINUATION_COLUMNS, allowed=DISCONTINUATION_COLUMNS)
+    discontinuations: list[dict[str, object]] = []
     for row in rows:
         _require_choice(path, row, "cni", CNIS)
-        row["patients"] = parse_count(path, row, "patients")  # type: ignore[assignment]
-        row["denominator"] = parse_count(path, row, "denominator")  # type: ignore[assignment]
-    return rows  # type: ignore[return-value]
+        discontinuations.append(
+            {
+                **row,
+                "patients": parse_count(path, row, "patients"),
+                "denominator": parse_count(path, row, "denominator"),
+            }
+        )
+    return discontinuations
+
+
+def _validated_count(value: object) -> int:
+    """A count this module has already parsed (see :func:`parse_count`)."""
+    if isinstance(value, int):
+        return value
+    raise TypeError(f"expected a parsed count, got {value!r}")
 
 
 def check_crosstab_totals(
@@ -272,9 +285,11 @@ def check_crosstab_totals(
     """Each Fig. 2 group total must equal the per-study count it summarises (Tables 2 and 4)."""
     for (grouping, group), column in CROSSTAB_ARM_COLUMN.items():
         crosstab_total = sum(
-            int(c["count"]) for c in crosstabs if c["grouping"] == grouping and c["group"] == group
+            _validated_count(c["count"])
+            for c in crosstabs
+            if c["grouping"] == grouping and c["group"] == group
         )
-        arm_total = sum(int(a[column]) for a in arms)
+        arm_total = sum(_validated_count(a[column]) for a in arms)
         if crosstab_total != arm_total:
             raise ConsistencyError(
                 f"{path}: the {grouping}={group} cross-tabulation totals {crosstab_total} patients, "

@@ -28,12 +28,12 @@ def imported_package_files(script: str | Path, src_root: str | Path) -> list[str
     >>> root = Path(tempfile.mkdtemp())
     >>> (root / "livingreview" / "stage").mkdir(parents=True)
     >>> for name, text in {"__init__.py": "", "io.py": "import os",
-    ...                    "stage/__init__.py": "from .read import read",
+    ...                    "stage/__init__.py": "from .read import read_sheet",
     ...                    "stage/read.py": "from ..io import x",
     ...                    "stage/table.tsv": "a\\tb", "unused.py": ""}.items():
     ...     _ = (root / "livingreview" / name).write_text(text)
     >>> script = root / "script.py"
-    >>> _ = script.write_text("from livingreview.stage import read")
+    >>> _ = script.write_text("from livingreview.stage import read_sheet")
     >>> [Path(p).relative_to(root).as_posix() for p in imported_package_files(script, root)]
     ['livingreview/__init__.py', 'livingreview/io.py', 'livingreview/stage/__init__.py', \
 'livingreview/stage/read.py', 'livingreview/stage/table.tsv']
@@ -60,8 +60,8 @@ def imported_package_files(script: str | Path, src_root: str | Path) -> list[str
 
 def _package_of(src: Path, path: Path) -> str:
     """Dotted package that ``path`` belongs to (relative imports resolve against it)."""
-    parts = path.relative_to(src).with_suffix("").parts
-    return ".".join(parts if path.name == "__init__.py" else parts[:-1])
+    # a module's package is its folder; so is an ``__init__``'s (the package it defines)
+    return ".".join(path.relative_to(src).parts[:-1])
 
 
 @cache

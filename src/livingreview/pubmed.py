@@ -29,19 +29,13 @@ from typing import Any
 from Bio import Entrez
 from Bio.Entrez import Parser as EntrezParser
 
+from .bibliographic import MONTH_NUMBERS as _MONTHS
 from .errors import InputFileError
 from .records import MULTI_VALUE_SEPARATOR, empty_record, normalise_doi, normalise_pmid
 
 log = logging.getLogger(__name__)
 
 _DOCTYPE = re.compile(rb'<!DOCTYPE\s+(\w+)\s+PUBLIC\s+"([^"]*)"\s+"([^"]*)"\s*>')
-_MONTHS = {
-    m: i
-    for i, m in enumerate(
-        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"],
-        start=1,
-    )
-}
 
 
 # --------------------------------------------------------------------------- DTD fallback

@@ -33,44 +33,60 @@ date_published      electronic or print publication date as given (YYYY[-MM[-DD]
 from __future__ import annotations
 
 import re
+from typing import TypedDict, cast
 
-RECORD_COLUMNS: tuple[str, ...] = (
-    "record_id",
-    "source",
-    "run",
-    "pmid",
-    "doi",
-    "title",
-    "abstract",
-    "authors",
-    "first_author",
-    "journal",
-    "journal_abbrev",
-    "year",
-    "volume",
-    "issue",
-    "pages",
-    "publication_types",
-    "language",
-    "mesh_terms",
-    "date_created",
-    "date_entrez",
-    "date_published",
-)
+
+class Record(TypedDict):
+    """One row of the record table (every value text; see the module docstring)."""
+
+    record_id: str
+    source: str
+    run: str
+    pmid: str
+    doi: str
+    title: str
+    abstract: str
+    authors: str
+    first_author: str
+    journal: str
+    journal_abbrev: str
+    year: str
+    volume: str
+    issue: str
+    pages: str
+    publication_types: str
+    language: str
+    mesh_terms: str
+    date_created: str
+    date_entrez: str
+    date_published: str
+
+
+class PublicationKeys(TypedDict):
+    """What the dedup stage adds to a publication's canonical record."""
+
+    publication_id: str
+    canonical_record_id: str
+    member_record_ids: str
+    sources: str
+    first_run: str
+    n_records: str
+
+
+class Publication(PublicationKeys, Record):
+    """One row of the publication table ``results/records/unique.tsv`` (written by the
+    dedup stage, read by screening and PRISMA): the cluster's keys, then its canonical
+    record."""
+
+
+#: Columns of the record table, in order (the fields of :class:`Record`).
+RECORD_COLUMNS: tuple[str, ...] = tuple(Record.__annotations__)
 
 MULTI_VALUE_SEPARATOR = "; "
 
-#: Columns of the publication table ``results/records/unique.tsv`` (written by the dedup
-#: stage, read by screening and PRISMA): the cluster's keys, then its canonical record.
-UNIQUE_COLUMNS: tuple[str, ...] = (
-    "publication_id",
-    "canonical_record_id",
-    "member_record_ids",
-    "sources",
-    "first_run",
-    "n_records",
-    *RECORD_COLUMNS,
-)
+#: Columns of the publication table ``results/records/unique.tsv``: the cluster's keys, then
+#: its canonical record's columns.
+UNIQUE_COLUMNS: tuple[str, ...] = (*PublicationKeys.__annotations__, *RECORD_COLUMNS)
 
 _DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
 _DOI_SHAPE = re.compile(r"^10\.\d{4,9}/\S+$")
@@ -112,5 +128,30 @@ def normalise_pmid(raw: str | None) -> str:
 
 
 def empty_record() -> dict[str, str]:
-    """A record with every column present and empty."""
+    """A record with every column present and empty, to be filled column by column (then
+    typed with :func:`as_record`).
+
+    >>> empty_record()["title"], len(empty_record()) == len(RECORD_COLUMNS)
+    ('', True)
+    """
     return {column: "" for column in RECORD_COLUMNS}
+
+
+def as_record(row: dict[str, str]) -> Record:
+    """``row`` typed as a :class:`Record`, once it holds exactly the record columns.
+
+    Rows are built and read column by column (``row[column] = ...`` for each of
+    RECORD_COLUMNS), which a TypedDict cannot check; this is the one place that says so.
+
+    >>> as_record({"title": "x"})
+    Traceback (most recent call last):
+    ...
+    ValueError: not a record row: lacks record_id, source, run, ...
+    """
+    missing = [column for column in RECORD_COLUMNS if column not in row]
+    extra = [column for column in row if column not in RECORD_COLUMNS]
+    if missing or extra:
+        found = [f"lacks {', '.join(missing)}"] if missing else []
+        found += [f"has {', '.join(extra)}"] if extra else []
+        raise ValueError(f"not a record row: {'; '.join(found)}")
+    return cast(Record, row)

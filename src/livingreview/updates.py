@@ -39,9 +39,14 @@ FLAG = "may change conclusions"
 
 
 def _float(value: object) -> float | None:
+    """A statistic from a pooled row (a float, or its text in a table read back); empty = None.
+
+    >>> _float(""), _float("0.25"), _float(0.5)
+    (None, 0.25, 0.5)
+    """
     if value is None or value == "":
         return None
-    return float(value)  # type: ignore[arg-type]
+    return float(value) if isinstance(value, int | float) else float(str(value))
 
 
 def compare_pooled(
@@ -116,7 +121,8 @@ def archive_run(history_dir: str | Path, run_date: str, files: Sequence[str | Pa
 
 
 def _fmt(value: object) -> str:
-    return "–" if value is None or value == "" else f"{float(value):.3f}"  # type: ignore[arg-type]
+    number = _float(value)
+    return "–" if number is None else f"{number:.3f}"
 
 
 def whats_new_markdown(
@@ -176,6 +182,7 @@ def report_update(
     studies = read_study_table(studies_path)
     current_ids = sorted({str(s["study_id"]) for s in studies})
     previous_dir = latest_history(history_dir, run_date)
+    previous: Sequence[Mapping[str, object]]
     if previous_dir is not None:
         previous = read_rows(previous_dir / "meta_analysis.tsv")
         previous_ids = sorted({row["study_id"] for row in read_rows(previous_dir / "studies.tsv")})

@@ -160,12 +160,24 @@ def _earlier_pubmed_snapshots(wildcards):
 
 # --- imports: other databases' exports ---------------------------------------------------
 
-from livingreview.imports import find_spec, import_table_path  # noqa: E402
+from livingreview.imports import (
+    exports_of_run,
+    find_spec,
+    import_table_path,
+)  # noqa: E402
+
+
+def exports_in_run():
+    """The declared exports this run uses: those searched on or before run_date. A later
+    export is deferred (neither imported, deduplicated nor counted) until a run's date
+    reaches its search_date."""
+    included, _deferred = exports_of_run(config["imports"], config["run_date"])
+    return included
 
 
 def imported_tables():
-    """records.tsv of every declared export (input of the dedup stage)."""
-    return [import_table_path(spec) for spec in config["imports"]]
+    """records.tsv of every export this run uses (input of the dedup and PRISMA stages)."""
+    return [import_table_path(spec) for spec in exports_in_run()]
 
 
 def _import_spec(wildcards):

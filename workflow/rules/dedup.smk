@@ -28,6 +28,8 @@ rule check_dedup_verdicts:
         settings={
             key: value for key, value in config["dedup"].items() if key != "verdicts"
         },
+        # verdicts decided after it wait for a later run
+        run_date=str(config["run_date"]),
     script:
         "../scripts/check_dedup_verdicts.py"
 
@@ -44,6 +46,8 @@ rule dedup:
         unique="results/records/unique.tsv",
         duplicates="results/records/duplicates.tsv",
         maybe="results/records/maybe.tsv",
+        # uncertain pairs awaiting a verdict: the data manager's line of the run's to-do
+        todo="results/records/todo.tsv",
         runs=report(
             "results/records/runs.tsv",
             caption="../report/dedup_runs.rst",
@@ -65,6 +69,8 @@ rule dedup:
         settings={
             key: value for key, value in config["dedup"].items() if key != "verdicts"
         },
+        # verdicts decided after it wait for a later run
+        run_date=str(config["run_date"]),
     script:
         "../scripts/dedup.py"
 

@@ -41,6 +41,7 @@ rule merge_extractions:
         subgroups="results/extraction/subgroups.tsv",
         discrepancies="results/extraction/discrepancies.tsv",
         status="results/extraction/status.tsv",
+        todo="results/extraction/todo.tsv",
     log:
         "logs/extraction/merge_extractions.log",
     benchmark:
@@ -54,6 +55,7 @@ rule merge_extractions:
         # content of the human inputs: an edit reruns whatever its timestamp
         human_content=human_content(baseline_files(), extraction_sheets()),
         min_extractors=config["extraction"]["min_extractors"],
+        extraction_dir=config["extraction"]["dir"],
     script:
         "../scripts/merge_extractions.py"
 

@@ -1,6 +1,7 @@
 # Stage 'imports': other databases' export files -> the normalised record table.
 #
-# One job per export declared under `imports:` in config.yaml. Output contract:
+# One job per export declared under `imports:` in config.yaml whose search_date is on or
+# before run_date (exports_in_run, common.smk; a later one waits for a later run). Output contract:
 # results/imports/<database>/<search_date>/records.tsv with exactly
 # livingreview.records.RECORD_COLUMNS (record_id = <database>:<accession or hash>,
 # source = database, run = search date), plus summary.json (files, SHA-256, counts).
@@ -81,5 +82,5 @@ rule import_export:
 
 
 TARGETS["imports"] = imported_tables() + [
-    import_table_path(spec, "summary.json") for spec in config["imports"]
+    import_table_path(spec, "summary.json") for spec in exports_in_run()
 ]

@@ -45,6 +45,34 @@ rule pool_remission:
         studies="results/extraction/studies.tsv",
         code=script_code("pool_remission.py"),
     output:
+        meta=report(
+            "results/synthesis/meta_analysis.tsv",
+            caption="../report/meta_analysis.rst",
+            category="Synthesis",
+            labels={"item": "pooled estimates"},
+        ),
+    log:
+        "logs/synthesis/pool_remission.log",
+    benchmark:
+        "logs/benchmarks/synthesis/pool_remission.tsv"
+    conda:
+        "../envs/livingreview.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+    script:
+        "../scripts/pool_remission.py"
+
+
+rule forest_plots:
+    input:
+        studies="results/extraction/studies.tsv",
+        meta="results/synthesis/meta_analysis.tsv",
+        # A new study's records give its label (first author, year) and the run that found it.
+        included=included_reports(),
+        publications="results/records/unique.tsv",
+        code=script_code("forest_plots.py"),
+    output:
         **{
             f"forest_{group}_{ext}": report(
                 f"results/synthesis/forest_{group}.{ext}",
@@ -56,17 +84,11 @@ rule pool_remission:
             for group in FOREST_TITLES
             for ext in ("svg", "png")
         },
-        meta=report(
-            "results/synthesis/meta_analysis.tsv",
-            caption="../report/meta_analysis.rst",
-            category="Synthesis",
-            labels={"item": "pooled estimates"},
-        ),
         proportions="results/synthesis/study_proportions.tsv",
     log:
-        "logs/synthesis/pool_remission.log",
+        "logs/synthesis/forest_plots.log",
     benchmark:
-        "logs/benchmarks/synthesis/pool_remission.tsv"
+        "logs/benchmarks/synthesis/forest_plots.tsv"
     conda:
         "../envs/livingreview.yaml"
     threads: 1
@@ -74,10 +96,15 @@ rule pool_remission:
         mem_mb=1000,
     params:
         forest_titles=FOREST_TITLES,
+        primary_method=config["synthesis"]["primary_method"],
     script:
-        "../scripts/pool_remission.py"
+        "../scripts/forest_plots.py"
 
 
+# whats_new also reads the latest earlier archive in synthesis.history_dir and copies this
+# run's estimates into history_dir/<run_date>/; neither is declared, because Snakemake deletes
+# declared outputs before a rerun, after a failure and with --delete-all-output, and the
+# archive is the record of what each version of the review said: it must outlive every rerun.
 rule whats_new:
     input:
         meta="results/synthesis/meta_analysis.tsv",
@@ -114,5 +141,6 @@ rule whats_new:
 TARGETS["synthesis"] = [
     *rules.crosstabulate.output,
     *rules.pool_remission.output,
+    *rules.forest_plots.output,
     *rules.whats_new.output,
 ]

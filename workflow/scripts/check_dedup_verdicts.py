@@ -9,7 +9,12 @@ from livingreview.logs import log_path_of, setup_logging
 def main(snakemake) -> None:
     log = setup_logging(log_path_of(snakemake), "livingreview.dedup")
     inp = snakemake.input
-    check_verdicts([*inp.snapshots, *inp.imports], inp.verdicts, dict(snakemake.params.settings))
+    check_verdicts(
+        [*inp.snapshots, *inp.imports],
+        inp.verdicts,
+        dict(snakemake.params.settings),
+        snakemake.params.run_date,
+    )
     write_check_receipt(snakemake.output.receipt, [inp.verdicts], "dedup_verdicts")
     log.info("dedup verdicts: %s valid", inp.verdicts)
 

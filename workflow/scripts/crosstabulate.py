@@ -6,30 +6,20 @@ from livingreview.baseline import load_baseline
 from livingreview.extraction import read_study_table, read_subgroup_table
 from livingreview.io import write_text, write_tsv
 from livingreview.logs import log_path_of, setup_logging
-from livingreview.synthesis import (
-    OUTCOME_COLUMNS,
-    TEST_COLUMNS,
-    outcome_rows,
-    published_tests,
-    summary_markdown,
-)
+from livingreview.synthesis import OUTCOME_COLUMNS, TEST_COLUMNS, summarise_outcomes
 
 
 def main(snakemake) -> None:
     logger = setup_logging(log_path_of(snakemake))
-    baseline = load_baseline(Path(snakemake.input.baseline[0]).parent)
-    arms = read_study_table(snakemake.input.studies)
-    outcomes = outcome_rows(
-        arms, baseline.crosstabs, read_subgroup_table(snakemake.input.subgroups)
+    summary = summarise_outcomes(
+        load_baseline(Path(snakemake.input.baseline[0]).parent),
+        read_study_table(snakemake.input.studies),
+        read_subgroup_table(snakemake.input.subgroups),
     )
-    tests = published_tests(arms, outcomes)
-    write_tsv(snakemake.output.outcomes, outcomes, OUTCOME_COLUMNS)
-    write_tsv(snakemake.output.tests, tests, TEST_COLUMNS)
-    write_text(
-        snakemake.output.summary,
-        summary_markdown(outcomes, tests, baseline.percentages, baseline.discontinuations),
-    )
-    for test in tests:
+    write_tsv(snakemake.output.outcomes, summary.outcomes, OUTCOME_COLUMNS)
+    write_tsv(snakemake.output.tests, summary.tests, TEST_COLUMNS)
+    write_text(snakemake.output.summary, summary.markdown)
+    for test in summary.tests:
         logger.info("%s: statistic %.4f, p %.4g", test["test"], test["statistic"], test["p_value"])
 
 

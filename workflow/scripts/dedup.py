@@ -15,6 +15,8 @@ def main(snakemake) -> None:
         duplicates=snakemake.output.duplicates,
         maybe=snakemake.output.maybe,
         runs=snakemake.output.runs,
+        todo=snakemake.output.todo,
+        run_date=snakemake.params.run_date,
     )
     log.info(
         "%d publications, %d duplicate records merged, %d uncertain pairs in %s",

@@ -1,4 +1,5 @@
-"""Write the study table (baseline + accepted new extractions), subgroups, discrepancies, status."""
+"""Write the study table (baseline + accepted new extractions), subgroups, discrepancies,
+status, and what is left for extractors and the adjudicator (todo.tsv)."""
 
 from pathlib import Path
 
@@ -8,6 +9,8 @@ from livingreview.extraction import (
     STATUS_COLUMNS,
     STUDY_TABLE_COLUMNS,
     SUBGROUP_TABLE_COLUMNS,
+    TODO_COLUMNS,
+    extraction_todo,
     included_study_ids,
     merge_extractions,
 )
@@ -24,10 +27,17 @@ def main(snakemake) -> None:
     result = merge_extractions(
         baseline, list(snakemake.input.sheets), included, snakemake.params.min_extractors
     )
+    todo = extraction_todo(
+        result.status,
+        snakemake.params.extraction_dir,
+        snakemake.output.status,
+        snakemake.output.discrepancies,
+    )
     write_tsv(snakemake.output.studies, result.studies, STUDY_TABLE_COLUMNS)
     write_tsv(snakemake.output.subgroups, result.subgroups, SUBGROUP_TABLE_COLUMNS)
     write_tsv(snakemake.output.discrepancies, result.discrepancies, DISCREPANCY_COLUMNS)
     write_tsv(snakemake.output.status, result.status, STATUS_COLUMNS)
+    write_tsv(snakemake.output.todo, todo, TODO_COLUMNS)
     logger.info(
         "%d study arms (%d new), %d subgroup rows, %d discrepancies",
         len(result.studies),
@@ -35,6 +45,14 @@ def main(snakemake) -> None:
         len(result.subgroups),
         len(result.discrepancies),
     )
+    for task in todo:
+        logger.info(
+            "to do (%s): %s: %d, see %s",
+            task["role"],
+            task["task"],
+            task["count"],
+            task["items_in"],
+        )
 
 
 if "snakemake" in globals():
