@@ -16,13 +16,17 @@ from pathlib import Path
 
 from conftest import ROOT
 
-from livingreview.records import UNIQUE_COLUMNS
+from livingreview.extraction import STATUS_COLUMNS as EXTRACTION_STATUS_COLUMNS
+from livingreview.records import RECORD_COLUMNS, UNIQUE_COLUMNS
 from livingreview.screening import CONFLICT_COLUMNS, QUEUE_COLUMNS, STATUS_COLUMNS
 
 RUN_DATE = "2026-11-23"
 CLOCK = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 TA_HEADER = "record_id\tdecision\treason\tnote\tdecided_on\n"
 FT_HEADER = "record_id\tdecision\treason\tnote\tdecided_on\tstudy_id\n"
+VERDICTS_HEADER = "record_id_a\trecord_id_b\tverdict\treviewer\tdecided_on\tnote\n"
+#: A verdict standing for the published review's (read-only on the desk).
+BASELINE_VERDICT = "pubmed:100005\tpubmed:100006\tdifferent\tbaven-pronk-2022\t2021-11-29\tbaseline\n"
 
 
 def pinned_clock() -> dt.datetime:
@@ -77,12 +81,17 @@ def make_project(
     titles: dict[int, str] | None = None,
     maybe_pairs: Iterable[tuple[int, int]] = (),
     queued_for: dict[int, tuple[str, ...]] | None = None,
+    new_studies: dict[str, tuple[int, ...]] | None = None,
+    study_status: dict[str, str] | None = None,
 ) -> Path:
     """A project at ``folder`` whose last run queued ``n`` publications for every reviewer.
 
     ``full_text``: publications past title/abstract and queued at full text instead;
     ``conflicts``: (i, stage, decisions text) open at the last run; ``queued_for``: i ->
-    the only reviewers whose queue holds it.
+    the only reviewers whose queue holds it; ``new_studies``: study id -> publications
+    included at full text as its reports (listed in the extraction stage's status.tsv, as
+    ``study_status`` says, default awaiting extraction).  The publications are also written
+    as the record table of the run's PubMed snapshot (the dedup stage's input).
     """
     queued_for = queued_for or {}
     (folder / "workflow" / "schemas").mkdir(parents=True, exist_ok=True)
@@ -98,6 +107,8 @@ def make_project(
     )
     for stage in ("title_abstract", "full_text"):
         (folder / "resources" / "screening" / stage).mkdir(parents=True, exist_ok=True)
+    (folder / "resources" / "dedup").mkdir(parents=True, exist_ok=True)
+    (folder / "resources" / "dedup" / "verdicts.tsv").write_text(VERDICTS_HEADER + BASELINE_VERDICT)
     titles = titles or {}
     full_text = set(full_text)
     conflicts = list(conflicts)
@@ -170,7 +181,25 @@ def make_project(
             for i, stage, decisions in conflicts
         ],
     )
-    write_table(results / "screening" / "included_reports.tsv", ["publication_id", "study_id"], [])
+    new_studies = new_studies or {}
+    study_status = study_status or {}
+    write_table(
+        results / "screening" / "included_reports.tsv",
+        ["publication_id", "study_id"],
+        [{"publication_id": pid(i), "study_id": s} for s, pubs in new_studies.items() for i in pubs],
+    )
+    write_table(
+        results / "extraction" / "status.tsv",
+        EXTRACTION_STATUS_COLUMNS,
+        [
+            {"study_id": s, "status": study_status.get(s, "awaiting_extraction"), "sheets": ""}
+            for s in new_studies
+        ],
+    )
+    tables = results / "search" / "tables"
+    write_table(tables / "pubmed-2021-10-31.tsv", RECORD_COLUMNS, [])
+    write_table(tables / f"pubmed-{RUN_DATE}.tsv", RECORD_COLUMNS, pubs)
+    write_table(results / "imports" / "embase" / "2021-10-31" / "records.tsv", RECORD_COLUMNS, [])
     (results / "screening" / "summary.txt").write_text(
         f"screening {RUN_DATE}: {n} new publication(s) this run\n"
     )
