@@ -15,7 +15,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from conftest import ROOT
+from starlette.testclient import TestClient
 
+from livingreview.extraction import SHEET_COLUMNS, SHEET_REQUIRED_COLUMNS
 from livingreview.extraction import STATUS_COLUMNS as EXTRACTION_STATUS_COLUMNS
 from livingreview.records import RECORD_COLUMNS, UNIQUE_COLUMNS
 from livingreview.screening import CONFLICT_COLUMNS, QUEUE_COLUMNS, STATUS_COLUMNS
@@ -26,7 +28,9 @@ TA_HEADER = "record_id\tdecision\treason\tnote\tdecided_on\n"
 FT_HEADER = "record_id\tdecision\treason\tnote\tdecided_on\tstudy_id\n"
 VERDICTS_HEADER = "record_id_a\trecord_id_b\tverdict\treviewer\tdecided_on\tnote\n"
 #: A verdict standing for the published review's (read-only on the desk).
-BASELINE_VERDICT = "pubmed:100005\tpubmed:100006\tdifferent\tbaven-pronk-2022\t2021-11-29\tbaseline\n"
+BASELINE_VERDICT = (
+    "pubmed:100005\tpubmed:100006\tdifferent\tbaven-pronk-2022\t2021-11-29\tbaseline\n"
+)
 
 
 def pinned_clock() -> dt.datetime:
@@ -186,7 +190,11 @@ def make_project(
     write_table(
         results / "screening" / "included_reports.tsv",
         ["publication_id", "study_id"],
-        [{"publication_id": pid(i), "study_id": s} for s, pubs in new_studies.items() for i in pubs],
+        [
+            {"publication_id": pid(i), "study_id": s}
+            for s, pubs in new_studies.items()
+            for i in pubs
+        ],
     )
     write_table(
         results / "extraction" / "status.tsv",
@@ -214,3 +222,30 @@ def csrf_of(html: str) -> str:
     match = re.search(r'name="csrf" value="([^"]+)"', html)
     assert match, "no CSRF field in the page"
     return match.group(1)
+
+
+BASE = "http://127.0.0.1:8765"
+
+
+def sign_in(app, person: str) -> tuple[TestClient, str]:
+    """A test client signed in as ``person``, and the session's CSRF token."""
+    desk = app.state.desk
+    client = TestClient(app, base_url=BASE)
+    token = desk.tokens.ensure(desk.project.people)[person]
+    assert client.get("/signin", params={"token": token}).status_code == 200
+    return client, csrf_of(client.get("/").text)
+
+
+def sheet_text(rows: list[dict[str, str]]) -> str:
+    """An extraction sheet as a person would type it: the required columns and every optional
+    column a row fills, in the template's order, one tab-separated line per row."""
+    columns = [
+        c for c in SHEET_COLUMNS if c in SHEET_REQUIRED_COLUMNS or any(r.get(c) for r in rows)
+    ]
+    lines = ["\t".join(columns), *("\t".join(r.get(c, "") for c in columns) for r in rows)]
+    return "\n".join(lines) + "\n"
+
+
+def form_cells(rows: list[dict[str, str]]) -> dict[str, str]:
+    """The extraction form's cells (``r<i>.<column>``) for ``rows``."""
+    return {f"r{i}.{column}": value for i, row in enumerate(rows) for column, value in row.items()}

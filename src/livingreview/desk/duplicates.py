@@ -20,6 +20,7 @@ for the published review's decisions (changed by hand only, deliberately).
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import tempfile
 import threading
 from collections.abc import Mapping
@@ -269,13 +270,41 @@ class DuplicateDesk:
         return self._write(pair, None, {"who": person_id, "role": DATA_MANAGER, "action": "undo"})
 
 
+def word_marks(left: str, right: str) -> tuple[list[tuple[str, bool]], list[tuple[str, bool]]]:
+    """Each side as runs of words (text, differs), the words the other side lacks marked.
+
+    >>> word_marks("Efficacy of tacrolimus", "efficacy of ciclosporin")
+    ([('Efficacy of', False), ('tacrolimus', True)], [('efficacy of', False), ('ciclosporin', True)])
+    """
+    a, b = left.split(), right.split()
+    matcher = difflib.SequenceMatcher(a=[comparable(w) for w in a], b=[comparable(w) for w in b])
+    sides: tuple[list[tuple[str, bool]], list[tuple[str, bool]]] = ([], [])
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        for side, words, start, end in ((sides[0], a, i1, i2), (sides[1], b, j1, j2)):
+            if start < end:
+                side.append((" ".join(words[start:end]), tag != "equal"))
+    return sides
+
+
 def side_by_side(a: Mapping[str, str], b: Mapping[str, str]) -> list[dict[str, Any]]:
-    """The compared fields of two records, each marked when the two differ."""
+    """The compared fields of two records, each marked when the two differ (and within it,
+    the words one side has and the other lacks)."""
     rows = []
     for name in COMPARED_FIELDS:
         left, right = (a.get(name) or "").strip(), (b.get(name) or "").strip()
+        differs = comparable(left) != comparable(right)
+        a_words, b_words = (
+            word_marks(left, right) if differs else ([(left, False)], [(right, False)])
+        )
         rows.append(
-            {"field": name, "a": left, "b": right, "differs": comparable(left) != comparable(right)}
+            {
+                "field": name,
+                "a": left,
+                "b": right,
+                "differs": differs,
+                "a_words": [w for w in a_words if w[0]],
+                "b_words": [w for w in b_words if w[0]],
+            }
         )
     return rows
 

@@ -21,7 +21,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from ...screening import DECISIONS, STAGES
-from ..comparison import Composed, compare, compose
+from ..comparison import Composed, compare, compose, differing_cells
 from ..decisions import Verdict, check_stage
 from ..errors import NotFound, Problem, SheetProblems, SheetRefused
 from ..extractionform import CHOICES, FIELDS, OUTCOME_DEFINITIONS
@@ -157,8 +157,10 @@ def extraction_list(desk: Desk) -> list[dict[str, Any]]:
         names = extraction.sheet_names(study)
         if not extraction.is_open(study) and not names:
             continue
+        parsed = [extraction.parsed(extraction.folder(study) / f"{n}.tsv") for n in names]
         items.append(
             {
+                "differing": len(differing_cells([s for s in parsed if s is not None])),
                 "id": study,
                 "status": status.get("status", ""),
                 "detail": status.get("detail", ""),
@@ -196,6 +198,7 @@ def comparison_context(
         "names": [n for n, s in zip(names, parsed) if s is not None],
         "sheet_problems": {s.name: s.problems for s in sheets if s.problems},
         "compared": compared,
+        "differing": sum(row.differing for row in compared),
         "fields": FIELDS,
         "choices": CHOICES,
         "posted": posted,

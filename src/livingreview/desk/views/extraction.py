@@ -113,6 +113,7 @@ def form_context(
         "key_fields": KEY_FIELDS,
         "choices": CHOICES,
         "cnis": CNIS,
+        "default_cni": next((r["cni"] for r in reversed(shown) if r["cni"] in CNIS), CNIS[0]),
         "subgroups": [(g, group) for g, groups in CROSSTAB_GROUPS.items() for group in groups],
         "max_rows": MAX_ROWS,
         "definitions": OUTCOME_DEFINITIONS,
