@@ -393,6 +393,20 @@ def test_a_sheet_broken_by_hand_blocks_saving_with_the_workflows_message(app, pr
     assert path.read_text() == TA_HEADER + f"{pid(4)}\tinclude\t\t\t23/11/2026\n"
 
 
+def test_a_hand_typed_date_in_the_future_blocks_saving(app, project):
+    """The desk's clock is the clock_date of its validation: a row dated after today (typed by
+    hand) is refused as the scheduled run would refuse it, not taken as a later decision."""
+    path = project / "resources" / "screening" / "title_abstract" / "reviewer-1.tsv"
+    path.write_text(TA_HEADER + f"{pid(4)}\tinclude\t\t\t2026-11-24\n")
+    client, csrf = signed_in(app, "reviewer-1")
+    response = client.post(
+        f"/screen/title_abstract/record/{pid(1)}", data={"csrf": csrf, "decision": "include"}
+    )
+    assert response.status_code == 422
+    assert "line 2, field &#39;decided_on&#39;" in response.text
+    assert path.read_text() == TA_HEADER + f"{pid(4)}\tinclude\t\t\t2026-11-24\n"
+
+
 def test_my_decisions_lists_only_my_rows_with_their_state(app, project):
     client, csrf = signed_in(app, "reviewer-1")
     client.post(

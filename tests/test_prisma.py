@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 
 import livingreview.prisma as prisma
+from livingreview.dependencies import imported_package_files
 from livingreview.errors import ConsistencyError, InputFileError, ValidationError
 from livingreview.io import read_tsv, write_tsv
 
 ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = Path(__file__).parent / "fixtures" / "prisma"
 STUDIES = ROOT / "resources" / "baseline" / "studies.tsv"
 BASELINE = "2021-10-31"
 RUN1, RUN2 = "2024-05-01", "2026-11-23"
@@ -27,13 +27,6 @@ SETTINGS = prisma.FlowSettings(
     registers=frozenset({"ctgov"}),
     source_labels={"pubmed": "MEDLINE (PubMed)", "embase": "Embase", "ctgov": "ClinicalTrials.gov"},
 )
-
-
-def test_template_rows_match_the_prisma2020_package_file():
-    with open(FIXTURES / "PRISMA.csv", encoding="utf-8", newline="") as handle:
-        rows = list(csv.reader(handle))
-    assert tuple(rows[0]) == prisma.TEMPLATE_COLUMNS
-    assert [tuple(r) for r in rows[1:]] == list(prisma.TEMPLATE_ROWS)
 
 
 # ----------------------------------------------------------------------------- scenario
@@ -626,3 +619,20 @@ def test_missing_column_is_an_input_file_error(tmp_path):
     paths["unique"].write_text("publication_id\tfirst_run\npubmed:1\t2021-10-31\n")
     with pytest.raises(InputFileError, match="missing column.*member_record_ids"):
         run_build(paths, tmp_path / "out")
+
+
+def test_the_ledger_rule_reruns_when_any_module_or_the_template_changes():
+    """Code inputs are derived from the script's imports (livingreview.dependencies): every
+    module of the subpackage the ledger job runs, and the template data file, are inputs; the
+    drawing code is not (the ledger job does not import it)."""
+    files = {
+        Path(p).relative_to(ROOT / "src" / "livingreview" / "prisma").as_posix()
+        for p in imported_package_files(
+            ROOT / "workflow" / "scripts" / "prisma_ledger.py", ROOT / "src"
+        )
+        if "/prisma/" in Path(p).as_posix()
+    }
+    package = ROOT / "src" / "livingreview" / "prisma"
+    modules = {p.name for p in package.glob("*.py")} - {"flowchart.py"}
+    assert modules | {"template.csv"} <= files
+    assert "flowchart.py" not in files

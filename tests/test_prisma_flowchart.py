@@ -1,4 +1,4 @@
-"""The PRISMA 2020 diagram (livingreview.flowchart): drawn from the counts, A4, reproducible."""
+"""The PRISMA 2020 diagram (livingreview.prisma.flowchart): drawn from the counts, A4, reproducible."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import pytest
 from test_prisma import RUN2, small_scenario
 
 import livingreview.prisma as prisma
-from livingreview.flowchart import (
+from livingreview.io import write_tsv
+from livingreview.prisma.flowchart import (
     A4_LANDSCAPE_INCHES,
     MIN_FONT_PT,
     NBSP,
@@ -16,7 +17,6 @@ from livingreview.flowchart import (
     draw_flows,
     save_flow,
 )
-from livingreview.io import write_tsv
 
 
 def _texts(fig) -> str:

@@ -12,6 +12,15 @@ import shutil
 
 import pytest
 from conftest import copy_project, run_snakemake
+from prisma2020 import (
+    assert_read_as_counted,
+    csv_rows,
+    load_in_prisma2020,
+    matching_rows,
+    r_lookups,
+    r_unavailable,
+    template_keys,
+)
 
 import livingreview.prisma as prisma
 from livingreview.io import read_tsv, write_tsv
@@ -55,6 +64,29 @@ def test_ledger_and_prisma_csv_agree(prisma_run):
                 )
             elif box in prisma.BOXES:
                 assert int(row["n"]) == len(in_box), (name, box)
+
+
+def test_prisma2020_finds_every_row_it_looks_up(prisma_run):
+    keys = template_keys()
+    for name in ("prisma.csv", "prisma_baseline.csv"):
+        rows = csv_rows((prisma_run / "results/prisma" / name).read_text(encoding="utf-8"))
+        assert [(r["data"], r["node"], r["box"]) for r in rows[: len(keys)]] == keys, name
+        for column, pattern in r_lookups():
+            assert len(matching_rows(rows, column, pattern)) == 1, (name, column, pattern)
+
+
+def test_prisma2020_reads_and_draws_the_counts_of_flow_svg(prisma_run):
+    """PRISMA2020's own code (1.1.4; 1.1.3 reads the same way) loads both files with no error
+    or warning and draws the numbers counts.tsv holds, from which flow.svg is drawn."""
+    reason = r_unavailable()
+    if reason:
+        pytest.skip(reason)
+    folder = prisma_run / "results/prisma"
+    paths = {"cumulative": folder / "prisma.csv", "baseline": folder / "prisma_baseline.csv"}
+    loaded = load_in_prisma2020(list(paths.values()))
+    counts, breakdowns, _ = prisma.read_counts(folder / "counts.tsv")
+    for flow, path in paths.items():
+        assert_read_as_counted(loaded[str(path)], counts[flow], breakdowns.get(flow, {}))
 
 
 def test_baseline_flow_is_the_published_review(prisma_run):

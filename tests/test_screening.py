@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import doctest
 import shutil
+import typing
 from pathlib import Path
 
 import pytest
 
 import livingreview.screening as screening
-from livingreview.errors import ConfigError, InputFileError, ValidationError
+from livingreview.errors import ConfigError, InputFileError, ProblemCollector, ValidationError
 from livingreview.screening import (
     FULL_TEXT,
     TITLE_ABSTRACT,
+    TODO_COLUMNS,
     RankingSettings,
     ScreeningSettings,
     assigned_reviewers,
@@ -20,10 +21,17 @@ from livingreview.screening import (
     evaluate_ranking,
     learn_weights,
     load_publications,
+    queue_columns,
+    read_sheet,
     score_terms,
     screen,
     sheet_paths,
+    train_ranking,
 )
+from livingreview.screening.resolve import passed_title_abstract, resolve_publications
+from livingreview.screening.sheets import read_sheets
+from livingreview.screening.stage import final_labels, waiting_for
+from livingreview.screening.tables import publication_state
 
 FIXTURES = Path(__file__).parent / "fixtures" / "screening"
 RUN1 = FIXTURES / "unique_run1.tsv"
@@ -46,7 +54,7 @@ PAEDIATRIC = "embase:h722e854db432e4d6"
 NEW = ["embase:hbc409507e023303b", "embase:hed33daa9e9a5908b", "pubmed:37876996", "pubmed:36746473"]
 
 
-def settings(**overrides) -> ScreeningSettings:
+def settings(run_date: str = "2026-11-23", clock_date: str = "", **overrides) -> ScreeningSettings:
     params = {
         "reviewers": ["ann", "bob"],
         "dual": True,
@@ -56,7 +64,7 @@ def settings(**overrides) -> ScreeningSettings:
         "ranking": {},
     }
     params.update(overrides)
-    return ScreeningSettings.from_params(params, overrides.pop("run_date", "2026-11-23"))
+    return ScreeningSettings.from_params(params, run_date, clock_date)
 
 
 @pytest.fixture
@@ -83,10 +91,6 @@ def run(root: Path, unique: Path = RUN2, **overrides):
 
 def status_of(result) -> dict[str, dict]:
     return {row["publication_id"]: row for row in result.status}
-
-
-def test_doctests():
-    assert doctest.testmod(screening).failed == 0
 
 
 # --------------------------------------------------------------------------- config
@@ -251,7 +255,7 @@ def test_full_text_decision_on_a_record_not_included_at_title_abstract(sheets):
     [
         ("20/11/2026", "not an ISO date"),
         ("2026-02-30", "not a calendar date"),
-        ("2026-12-01", "after the run date"),
+        ("1989-12-31", "before 1990"),
         ("", "not an ISO date"),
     ],
 )
@@ -278,19 +282,29 @@ def test_title_abstract_sheet_with_a_study_id_column_is_refused(sheets):
     expect_error(sheets, path, 1, None, "unknown column(s) study_id")
 
 
-def test_wrong_encoding(sheets):
+def test_damaged_utf8_is_refused_with_the_line_and_the_save_options(sheets):
+    path = sheets / TITLE_ABSTRACT / "ann.tsv"
+    good = f"{HEADER}\n{NEW[0]}\tinclude\t\tp\u00e4diatrisch\t2026-11-20\n".encode()
+    path.write_bytes(good + f"{NEW[1]}\texclude\tnot_adult\t\t2026-11-20\n".encode() + b"\xe9\n")
+    error = expect_error(sheets, path, 4, None, "not UTF-8 text")
+    assert "Unicode Text" in str(error)
+
+
+def test_windows_1252_sheet_is_read(sheets):
     path = sheets / TITLE_ABSTRACT / "ann.tsv"
     path.write_bytes(
-        f"{HEADER}\n{NEW[0]}\texclude\tnot_adult\tp\u00e4diatrisch\t2026-11-20\n".encode("latin-1")
+        f"{HEADER}\r\n{NEW[0]}\texclude\tnot_adult\tp\u00e4diatrisch\t2026-11-20\r\n".encode(
+            "cp1252"
+        )
     )
-    error = expect_error(sheets, path, 2, None, "not valid UTF-8")
-    assert "UTF-8" in str(error)
+    row = status_of(run(sheets))[NEW[0]]
+    assert row["awaiting_reviewers"] == "bob"
 
 
-def test_utf16_sheet_is_refused(sheets):
+def test_utf16_sheet_without_its_byte_order_mark_is_refused(sheets):
     path = sheets / TITLE_ABSTRACT / "ann.tsv"
-    path.write_bytes(f"{HEADER}\n".encode("utf-16"))
-    with pytest.raises(InputFileError, match="not valid UTF-8"):
+    path.write_bytes(f"{HEADER}\n".encode("utf-16-le"))
+    with pytest.raises(InputFileError, match="is not text"):
         run(sheets)
 
 
@@ -382,7 +396,10 @@ def test_update_run_queues_exactly_the_new_publications_for_both_reviewers(sheet
     assert status[THAN]["status"] == "included" and THAN_EMBASE in status[THAN]["member_record_ids"]
     assert {p for p, r in status.items() if r["status"] == "awaiting_title_abstract"} == set(NEW)
     assert status[NEW[0]]["awaiting_reviewers"] == "ann; bob"
-    assert "4 new publication(s) this run (waiting for ann 4, bob 4)" in result.summary
+    assert (
+        "4 new publication(s) this run; waiting for ann 4, bob 4 "
+        "(title/abstract: ann 4, bob 4; full text: ann 0, bob 0)" in result.summary
+    )
 
 
 def test_dual_agreement_moves_on_and_maybe_passes_title_abstract(sheets):
@@ -676,3 +693,345 @@ def test_possible_duplicates_from_dedup_are_hinted_on_both_publications(tmp_path
         "possible duplicate of cinahl:h1 (results/records/maybe.tsv)"
     ]
     assert possible_duplicate_hints(None) == {}
+
+
+# --------------------------------------------------------------------------- the steps of screen
+
+
+def test_one_row_with_several_problems_names_each_in_column_order(sheets):
+    path = write(sheets, FULL_TEXT, "adjudication", "pubmed:1\tyes\tboring\t\t2026-13-01\tbad\t")
+    problems = ProblemCollector()
+    index = load_publications(RUN2)
+    assert read_sheet(path, settings(), index, problems) == []
+    assert [(e.line, e.field) for e in problems.errors] == [
+        (2, "record_id"),
+        (2, "decision"),
+        (2, "study_id"),
+        (2, "decided_on"),
+        (2, "adjudicator"),
+    ]
+
+
+def test_read_sheets_collects_whole_file_and_cell_problems_of_every_sheet(sheets):
+    write(sheets, TITLE_ABSTRACT, "ann", header="record_id\tdecision")
+    write(sheets, TITLE_ABSTRACT, "bob", f"{NEW[0]}\tyes\t\t\t2026-11-20")
+    problems = ProblemCollector()
+    decisions = read_sheets(sheet_paths(sheets), settings(), load_publications(RUN2), problems)
+    assert [(Path(e.path).name, e.line) for e in problems.errors] == [
+        ("ann.tsv", 1),
+        ("bob.tsv", 2),
+    ]
+    # the valid sheets were still read: the baseline decisions are there
+    assert decisions.of(TITLE_ABSTRACT, PAPE)[0][0].reviewer == "baven-pronk-2022"
+    assert decisions.of(TITLE_ABSTRACT, NEW[0]) == ([], None)
+
+
+def read_and_resolve(sheets: Path, s: ScreeningSettings):
+    index = load_publications(RUN2)
+    problems = ProblemCollector()
+    decisions = read_sheets(sheet_paths(sheets), s, index, problems)
+    return index, resolve_publications(index, decisions, s, problems)
+
+
+def test_resolution_has_full_text_outcomes_only_for_what_passed_title_abstract(sheets):
+    write(sheets, TITLE_ABSTRACT, "ann", f"{NEW[0]}\tinclude\t\t\t2026-11-20")
+    write(sheets, TITLE_ABSTRACT, "bob", f"{NEW[0]}\tmaybe\t\t\t2026-11-20")
+    index, resolution = read_and_resolve(sheets, settings())
+    assert set(resolution.title_abstract) == set(index.rows)
+    passed = {p for p, o in resolution.title_abstract.items() if passed_title_abstract(o)}
+    assert set(resolution.full_text) == passed and NEW[0] in passed and NEW[1] not in passed
+    assert resolution.full_text[NEW[0]].state == "pending"
+
+
+def test_publication_state_says_who_it_waits_for_or_that_it_is_in_conflict(sheets):
+    s = settings()
+    write(sheets, TITLE_ABSTRACT, "ann", f"{NEW[0]}\tinclude\t\t\t2026-11-20")
+    write(
+        sheets,
+        TITLE_ABSTRACT,
+        "bob",
+        f"{NEW[0]}\texclude\t\t\t2026-11-20",
+        f"{NEW[1]}\texclude\t\t\t2026-11-20",
+    )
+    _, resolution = read_and_resolve(sheets, s)
+    conflict = publication_state(NEW[0], resolution, s)
+    assert (conflict.status, conflict.open_conflict, conflict.awaiting) == (
+        "awaiting_title_abstract",
+        TITLE_ABSTRACT,
+        (),
+    )
+    half = publication_state(NEW[1], resolution, s)
+    assert (half.waiting_stage, half.open_conflict, half.awaiting) == (TITLE_ABSTRACT, "", ("ann",))
+    done = publication_state(PAPE, resolution, s)
+    assert (done.status, done.waiting_stage, done.final.study_id) == ("included", "", "pape-2019")
+
+
+def test_waiting_lists_and_ranking_labels_come_from_the_states(sheets):
+    s = settings()
+    write(sheets, TITLE_ABSTRACT, "ann", f"{NEW[0]}\texclude\t\t\t2026-11-20")
+    index, resolution = read_and_resolve(sheets, s)
+    states = {pid: publication_state(pid, resolution, s) for pid in index.rows}
+    waiting = waiting_for(states, s)
+    assert set(waiting) == {(st, r) for st in (TITLE_ABSTRACT, FULL_TEXT) for r in ("ann", "bob")}
+    assert sorted(waiting[(TITLE_ABSTRACT, "bob")]) == sorted(NEW)
+    assert sorted(waiting[(TITLE_ABSTRACT, "ann")]) == sorted(NEW[1:])
+    labels = final_labels(states)
+    assert labels[PAPE] is True and labels[PAEDIATRIC] is False and NEW[0] not in labels
+
+
+def test_ranking_switched_off_learns_nothing_and_keeps_the_terms():
+    records = {"p1": {"title": "Tacrolimus in AIH"}, "p2": {"title": "A review"}}
+    off = train_ranking(records, {"p1": True, "p2": False}, RankingSettings(enabled=False))
+    assert off.weights == {} and off.evaluation == [] and off.score("p1") == 0
+    assert "tacrolimus" in off.terms["p1"]
+
+
+def test_queue_columns_show_other_decisions_only_when_not_blinded():
+    assert "other_decisions" not in queue_columns(blinded=True)
+    columns = queue_columns(blinded=False)
+    assert columns[columns.index("hints") + 1] == "other_decisions"
+
+
+# --------------------------------------------------------------------------- decisions dated later
+
+LATER = "decisions dated after this run (take effect in a later run)"
+
+
+def todo_of(result, task: str) -> list[tuple[str, str, str, int, str, str]]:
+    return [
+        (r["role"], r["person"], r["stage"], r["count"], r["items_in"], r["act_in"])
+        for r in result.todo
+        if r["task"] == task
+    ]
+
+
+def test_a_decision_dated_after_the_run_date_is_ignored_and_reported_then_used(sheets):
+    path = write(sheets, TITLE_ABSTRACT, "ann", f"{NEW[0]}\texclude\tnot_adult\t\t2026-11-25")
+    earlier = run(sheets, run_date="2026-11-23")
+    row = status_of(earlier)[NEW[0]]
+    assert row["awaiting_reviewers"] == "ann; bob"  # ann's decision does not count yet
+    assert row["later_dated_decisions"] == "ann (title_abstract, 2026-11-25)"
+    assert NEW[0] in [r["record_id"] for r in earlier.queues[(TITLE_ABSTRACT, "ann")]]
+    assert earlier.deferred == [
+        {
+            "sheet": str(path),
+            "line": 2,
+            "stage": TITLE_ABSTRACT,
+            "person": "ann",
+            "record_id": NEW[0],
+            "publication_id": NEW[0],
+            "decided_on": "2026-11-25",
+            "takes_effect_from": "2026-11-25",
+        }
+    ]
+    assert todo_of(earlier, LATER) == [
+        ("reviewer", "ann", TITLE_ABSTRACT, 1, "results/screening/deferred.tsv", str(path))
+    ]
+    assert "; 1 decision(s) dated after this run (take effect in a later run); " in earlier.summary
+
+    later = run(sheets, run_date="2026-11-25")
+    row = status_of(later)[NEW[0]]
+    assert row["awaiting_reviewers"] == "bob" and row["later_dated_decisions"] == ""
+    assert NEW[0] not in [r["record_id"] for r in later.queues[(TITLE_ABSTRACT, "ann")]]
+    assert later.deferred == [] and todo_of(later, LATER) == []
+    assert "; 0 decision(s) dated after this run" in later.summary
+
+
+def test_an_adjudication_dated_after_the_run_date_leaves_the_conflict_open_until_then(sheets):
+    write(sheets, TITLE_ABSTRACT, "ann", f"{NEW[0]}\tinclude\t\t\t2026-11-20")
+    write(sheets, TITLE_ABSTRACT, "bob", f"{NEW[0]}\texclude\t\t\t2026-11-20")
+    adjudication = write(
+        sheets, TITLE_ABSTRACT, "adjudication", f"{NEW[0]}\texclude\t\t\t2026-11-24\tcarol"
+    )
+    earlier = run(sheets, run_date="2026-11-23")
+    assert [c["state"] for c in earlier.conflicts] == ["open"]
+    assert todo_of(earlier, LATER) == [
+        (
+            "adjudicator",
+            "carol",
+            TITLE_ABSTRACT,
+            1,
+            "results/screening/deferred.tsv",
+            str(adjudication),
+        )
+    ]
+    later = run(sheets, run_date="2026-11-24")
+    assert [c["state"] for c in later.conflicts] == ["adjudicated"]
+    assert status_of(later)[NEW[0]]["status"] == "excluded_title_abstract"
+
+
+def test_a_full_text_row_waits_with_the_later_title_abstract_decision_it_follows(sheets):
+    write(sheets, TITLE_ABSTRACT, "ann", f"{NEW[0]}\tinclude\t\t\t2026-11-20")
+    write(sheets, TITLE_ABSTRACT, "bob", f"{NEW[0]}\tinclude\t\t\t2026-11-25")
+    write(sheets, FULL_TEXT, "ann", f"{NEW[0]}\tinclude\t\t\t2026-11-22\tnew-2024")
+    earlier = run(sheets, run_date="2026-11-23")  # no error: bob's decision is dated later
+    assert status_of(earlier)[NEW[0]]["status"] == "awaiting_title_abstract"
+    assert [
+        (r["stage"], r["person"], r["decided_on"], r["takes_effect_from"]) for r in earlier.deferred
+    ] == [
+        (TITLE_ABSTRACT, "bob", "2026-11-25", "2026-11-25"),
+        (FULL_TEXT, "ann", "2026-11-22", "2026-11-25"),
+    ]
+    assert status_of(earlier)[NEW[0]]["later_dated_decisions"] == (
+        "bob (title_abstract, 2026-11-25); ann (full_text, 2026-11-22)"
+    )
+    later = run(sheets, run_date="2026-11-25")
+    row = status_of(later)[NEW[0]]
+    assert row["status"] == "awaiting_full_text" and row["awaiting_reviewers"] == "bob"
+
+
+def test_a_later_dated_row_is_still_validated(sheets):
+    path = write(sheets, TITLE_ABSTRACT, "ann", f"{NEW[0]}\tyes\t\t\t2026-12-05")
+    expect_error(sheets, path, 2, "decision", "decision not allowed")
+
+
+def test_a_decision_dated_after_the_clock_is_an_error_only_with_a_clock(sheets):
+    path = write(sheets, TITLE_ABSTRACT, "ann", f"{NEW[0]}\tinclude\t\t\t2026-11-25")
+    with pytest.raises(ValidationError) as info:
+        run(sheets, run_date="2026-11-23", clock_date="2026-11-24")
+    error = info.value
+    assert (error.path, error.line, error.field) == (str(path), 2, "decided_on")
+    assert "after today's date 2026-11-24" in str(error) and "not after 2026-11-24" in str(error)
+    assert run(sheets, run_date="2026-11-23", clock_date="2026-11-25").deferred
+    assert run(sheets, run_date="2026-11-23").deferred  # no clock: no such check
+
+
+def test_the_baseline_reviewers_later_dates_count_in_the_baseline_run(sheets):
+    result = run(sheets, RUN1, run_date="2021-10-31")  # decided 2021-11-29, after the search
+    assert result.deferred == [] and all(r["later_dated_decisions"] == "" for r in result.status)
+    assert {r["status"] for r in result.status} == {
+        "included",
+        "excluded_title_abstract",
+        "excluded_full_text",
+    }
+
+
+def test_clock_date_must_be_a_date():
+    with pytest.raises(ConfigError, match="clock_date"):
+        settings(clock_date="today")
+
+
+# --------------------------------------------------------------------------- who has what to do
+
+
+def test_summary_and_todo_count_the_queues_that_are_written(sheets):
+    write(sheets, TITLE_ABSTRACT, "ann", f"{NEW[0]}\tinclude\t\t\t2026-11-20")
+    write(
+        sheets,
+        TITLE_ABSTRACT,
+        "bob",
+        f"{NEW[0]}\tinclude\t\t\t2026-11-20",
+        f"{NEW[1]}\texclude\t\t\t2026-11-20",
+    )
+    # a later run: none of the waiting publications is new any more
+    result = run(sheets, run_date="2026-12-01")
+    queued = {key: len(rows) for key, rows in result.queues.items()}
+    assert queued == {
+        (TITLE_ABSTRACT, "ann"): 3,
+        (TITLE_ABSTRACT, "bob"): 2,
+        (FULL_TEXT, "ann"): 1,
+        (FULL_TEXT, "bob"): 1,
+    }
+    assert todo_of(result, "screen publications") == [
+        (
+            "reviewer",
+            reviewer,
+            stage,
+            queued[(stage, reviewer)],
+            f"results/screening/queue/{stage}/{reviewer}.tsv",
+            f"resources/screening/{stage}/{reviewer}.tsv",
+        )
+        for stage in (TITLE_ABSTRACT, FULL_TEXT)
+        for reviewer in ("ann", "bob")
+    ]
+    assert (
+        "0 new publication(s) this run; waiting for ann 4, bob 3 "
+        "(title/abstract: ann 3, bob 2; full text: ann 1, bob 1)" in result.summary
+    )
+
+
+def test_only_open_conflicts_wait_for_an_adjudicator(sheets):
+    for reviewer, decision in (("ann", "include\t"), ("bob", "exclude\tnot_adult")):
+        write(
+            sheets,
+            TITLE_ABSTRACT,
+            reviewer,
+            f"{NEW[0]}\t{decision}\t\t2026-11-20",
+            f"{NEW[1]}\t{decision}\t\t2026-11-20",
+        )
+    result = run(sheets)
+    assert todo_of(result, "settle conflicts") == [
+        (
+            "adjudicator",
+            "",
+            TITLE_ABSTRACT,
+            2,
+            "results/screening/conflicts.tsv",
+            "resources/screening/title_abstract/adjudication.tsv",
+        )
+    ]
+    assert "; 2 open conflict(s); " in result.summary
+    write(
+        sheets,
+        TITLE_ABSTRACT,
+        "adjudication",
+        f"{NEW[0]}\tinclude\t\t\t2026-11-21\tcarol",
+        f"{NEW[1]}\texclude\tnot_adult\t\t2026-11-21\tcarol",
+    )
+    result = run(sheets)
+    assert [c["state"] for c in result.conflicts] == ["adjudicated", "adjudicated"]
+    assert todo_of(result, "settle conflicts") == []
+    assert "; 0 open conflict(s); " in result.summary
+
+
+def test_todo_rows_follow_the_shared_contract(sheets):
+    write(sheets, TITLE_ABSTRACT, "bob", f"{NEW[0]}\tinclude\t\t\t2026-11-30")
+    result = run(sheets)
+    assert all(tuple(row) == TODO_COLUMNS for row in result.todo)
+    assert all(isinstance(row["count"], int) and row["count"] > 0 for row in result.todo)
+    assert [(r["stage"], r["role"], r["person"], r["task"]) for r in result.todo] == [
+        (TITLE_ABSTRACT, "reviewer", "ann", "screen publications"),
+        (TITLE_ABSTRACT, "reviewer", "bob", "screen publications"),
+        (TITLE_ABSTRACT, "reviewer", "bob", LATER),
+    ]
+
+
+# --------------------------------------------------------------------------- sheets as saved
+
+
+def test_sheets_saved_by_spreadsheet_programs_are_screened_like_plain_ones(sheets):
+    rows = [
+        f"{NEW[0]}\tinclude\t\tcaf\u00e9 \u2013 vu\t2026-11-20",
+        f"{NEW[1]}\texclude\ttransplant_setting\t\t2026-11-20",
+    ]
+    write(sheets, TITLE_ABSTRACT, "ann", *rows)
+    write(sheets, TITLE_ABSTRACT, "bob", *rows)
+    plain = run(sheets)
+    saved = {
+        "ann": "utf-16",  # Excel "Unicode Text": UTF-16 LE with byte-order mark
+        "bob": "utf-8-sig",  # UTF-8 with byte-order mark
+    }
+    for reviewer, encoding in saved.items():
+        path = sheets / TITLE_ABSTRACT / f"{reviewer}.tsv"
+        text = path.read_text(encoding="utf-8")
+        path.write_bytes(text.replace("\n", "\r\n").encode(encoding))
+    as_saved = run(sheets)
+    assert as_saved.status == plain.status and as_saved.queues == plain.queues
+    assert status_of(as_saved)[NEW[1]]["status"] == "excluded_title_abstract"
+    assert status_of(as_saved)[NEW[0]]["status"] == "awaiting_full_text"
+
+
+@pytest.mark.parametrize(
+    "row_type, columns",
+    [
+        (screening.StatusRow, screening.STATUS_COLUMNS),
+        (screening.ConflictRow, screening.CONFLICT_COLUMNS),
+        (screening.IncludedReportRow, screening.INCLUDED_COLUMNS),
+        (screening.DeferredRow, screening.DEFERRED_COLUMNS),
+        (screening.TodoRow, screening.TODO_COLUMNS),
+        (screening.QueueRow, screening.queue_columns(blinded=False)),
+    ],
+    ids=lambda v: getattr(v, "__name__", ""),
+)
+def test_typed_rows_have_exactly_the_columns_written(row_type, columns):
+    assert set(typing.get_type_hints(row_type)) == set(columns)

@@ -89,6 +89,30 @@ def status(work: Path) -> dict[str, dict[str, str]]:
     }
 
 
+def todo(work: Path) -> list[dict[str, str]]:
+    return read_rows(work / "results" / "screening" / "todo.tsv")
+
+
+def assert_todo_matches_queues(work: Path) -> None:
+    """todo.tsv and summary.txt count exactly the rows of the queue files written."""
+    summary = (work / "results" / "screening" / "summary.txt").read_text()
+    screen_rows = {
+        (r["stage"], r["person"]): r for r in todo(work) if r["task"] == "screen publications"
+    }
+    for path in sorted((work / "results" / "screening" / "queue").glob("*/*.tsv")):
+        stage, reviewer = path.parent.name, path.stem
+        rows = len(read_rows(path))
+        row = screen_rows.pop((stage, reviewer), None)
+        assert (int(row["count"]) if row else 0) == rows, (stage, reviewer)
+        if row:
+            assert row["items_in"] == f"results/screening/queue/{stage}/{reviewer}.tsv"
+            assert row["act_in"] == f"resources/screening/{stage}/{reviewer}.tsv"
+        label = {"title_abstract": "title/abstract", "full_text": "full text"}[stage]
+        per_stage = summary.split(f"{label}: ", 1)[1].split(";")[0].rstrip(")")
+        assert f"{reviewer} {rows}" in per_stage.split(", "), (per_stage, reviewer, rows)
+    assert screen_rows == {}
+
+
 def test_baseline_update_decisions_rerun(project):
     work = project
     human = work / "resources" / "screening"
@@ -117,10 +141,9 @@ def test_baseline_update_decisions_rerun(project):
     for reviewer in ("ann", "bob"):
         assert sorted(queue(work, "title_abstract", reviewer)) == sorted(NEW)
     summary = (work / "results" / "screening" / "summary.txt").read_text()
-    assert (
-        summary.count("\n") == 1
-        and "4 new publication(s) this run (waiting for ann 4, bob 4)" in summary
-    )
+    assert summary.count("\n") == 1
+    assert "4 new publication(s) this run; waiting for ann 4, bob 4 " in summary
+    assert_todo_matches_queues(work)
     assert status(work)["pubmed:26458216"]["status"] == "included"  # joined by an Embase record
 
     # 3. a typing mistake stops the run with file, line and field; nothing is written and
@@ -142,9 +165,14 @@ def test_baseline_update_decisions_rerun(project):
         HEADER
         + f"{NEW[0]}\tinclude\t\t\t2026-11-20\n{NEW[1]}\texclude\ttransplant_setting\t\t2026-11-20\n{NEW[2]}\tinclude\t\t\t2026-11-20\n"
     )
-    (human / "title_abstract" / "bob.tsv").write_text(
-        HEADER
-        + f"{NEW[0]}\tmaybe\t\tcheck the tables\t2026-11-21\n{NEW[1]}\texclude\ttransplant_setting\t\t2026-11-21\n{NEW[2]}\texclude\tno_cni_outcomes\t\t2026-11-21\n"
+    # bob saves from Excel as "Unicode Text": UTF-16 with a byte-order mark, CRLF line ends
+    (human / "title_abstract" / "bob.tsv").write_bytes(
+        (
+            HEADER
+            + f"{NEW[0]}\tmaybe\t\tcheck the tables \u2013 p. 3\t2026-11-21\n{NEW[1]}\texclude\ttransplant_setting\t\t2026-11-21\n{NEW[2]}\texclude\tno_cni_outcomes\t\t2026-11-21\n"
+        )
+        .replace("\n", "\r\n")
+        .encode("utf-16")
     )
     before = fingerprints(human)
     run_snakemake(work, *config)
@@ -160,6 +188,19 @@ def test_baseline_update_decisions_rerun(project):
     assert queue(work, "full_text", "ann") == queue(work, "full_text", "bob") == [NEW[0]]
     [conflict] = read_rows(work / "results" / "screening" / "conflicts.tsv")
     assert (conflict["publication_id"], conflict["state"]) == (NEW[2], "open")
+    assert_todo_matches_queues(work)
+    assert [
+        (r["role"], r["stage"], r["count"], r["act_in"])
+        for r in todo(work)
+        if r["task"] == "settle conflicts"
+    ] == [
+        (
+            "adjudicator",
+            "title_abstract",
+            "1",
+            "resources/screening/title_abstract/adjudication.tsv",
+        )
+    ]
 
     # 5. adjudication and full-text decisions; the inclusion links a new study
     (human / "title_abstract" / "adjudication.tsv").write_text(
@@ -188,6 +229,8 @@ def test_baseline_update_decisions_rerun(project):
         included[NEW[0]]["new_study"] == "yes" and included["pubmed:31658173"]["new_study"] == "no"
     )
     assert queue(work, "full_text", "ann") == []
+    assert_todo_matches_queues(work)
+    assert not [r for r in todo(work) if r["role"] == "adjudicator"]  # adjudicated: none open
 
     # 6. nothing left to do, and the baseline sheets were never touched
     dry = run_snakemake(work, *config, "--dry-run")
@@ -227,3 +270,55 @@ def test_project_baseline_decisions_reproduce_the_published_review(project_copy)
         assert set(queue(work, "title_abstract", reviewer)) == {
             p for p in new if rows[p]["status"] == "awaiting_title_abstract"
         }
+
+
+def test_a_decision_dated_after_the_run_waits_for_a_later_run_and_the_clock_refuses_the_future(
+    project,
+):
+    work = project
+    human = work / "resources" / "screening"
+    reviewers = "screening={'reviewers': ['ann', 'bob']}"
+    set_unique(work, "unique_run2.tsv")
+    (human / "title_abstract" / "ann.tsv").write_text(
+        HEADER + f"{NEW[0]}\texclude\tnot_adult\t\t2026-11-25\n"
+    )
+
+    # run dated before the decision: no error, the decision is reported and not used
+    run_snakemake(work, "--config", reviewers, "run_date=2026-11-23")
+    [deferred] = read_rows(work / "results" / "screening" / "deferred.tsv")
+    assert deferred["sheet"] == "resources/screening/title_abstract/ann.tsv"
+    assert (deferred["line"], deferred["publication_id"], deferred["decided_on"]) == (
+        "2",
+        NEW[0],
+        "2026-11-25",
+    )
+    assert status(work)[NEW[0]]["awaiting_reviewers"] == "ann; bob"
+    assert status(work)[NEW[0]]["later_dated_decisions"] == "ann (title_abstract, 2026-11-25)"
+    [later] = [r for r in todo(work) if r["task"].startswith("decisions dated after this run")]
+    assert (later["role"], later["person"], later["count"], later["act_in"]) == (
+        "reviewer",
+        "ann",
+        "1",
+        "resources/screening/title_abstract/ann.tsv",
+    )
+    assert (
+        "1 decision(s) dated after this run"
+        in (work / "results" / "screening" / "summary.txt").read_text()
+    )
+
+    # the scheduler's clock says today is before that date: a typo, refused by the check rule
+    status_before = (work / "results" / "screening" / "status.tsv").read_bytes()
+    failed = run_snakemake(
+        work, "--config", reviewers, "run_date=2026-11-23", "clock_date=2026-11-24", check=False
+    )
+    assert failed.returncode != 0
+    log = (work / "logs" / "checks" / "screening_sheets.log").read_text()
+    assert "ann.tsv, line 2, field 'decided_on'" in log and "after today's date 2026-11-24" in log
+    assert (work / "results" / "screening" / "status.tsv").read_bytes() == status_before
+
+    # the next run, dated on the decision's day, uses it
+    run_snakemake(work, "--config", reviewers, "run_date=2026-11-25", "clock_date=2026-11-25")
+    assert read_rows(work / "results" / "screening" / "deferred.tsv") == []
+    assert status(work)[NEW[0]]["awaiting_reviewers"] == "bob"
+    assert NEW[0] not in queue(work, "title_abstract", "ann")
+    assert_todo_matches_queues(work)

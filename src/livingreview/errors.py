@@ -145,3 +145,31 @@ class ProblemCollector:
                 f"{first.args[0]} [first of {len(self.errors)} problems; the log lists all]",
             )
         raise first
+
+    def raise_all(self, heading: str, advice: str) -> None:
+        """Log every problem, then raise one :class:`ConsistencyError` whose message lists all.
+
+        For numbers derived from other stages' outputs that disagree (e.g. the PRISMA
+        identities): one stale output breaks several identities at once, each naming ids of
+        other boxes, and they are understood and fixed together, so every one is in the message.
+
+        >>> problems = ProblemCollector()
+        >>> problems.add_error(ConsistencyError("[baseline] a = b: a = 2 but b = 1"))
+        >>> try:
+        ...     problems.raise_all("identity violation(s)", "Rerun the stage that wrote b.")
+        ... except ConsistencyError as error:
+        ...     print(error)
+        1 identity violation(s):
+          [baseline] a = b: a = 2 but b = 1
+        Rerun the stage that wrote b.
+        """
+        if not self.errors:
+            return
+        for error in self.errors:
+            self._log.error("%s", error)
+        raise ConsistencyError(
+            f"{len(self.errors)} {heading}:\n  "
+            + "\n  ".join(str(error) for error in self.errors)
+            + "\n"
+            + advice
+        )

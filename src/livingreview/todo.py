@@ -36,19 +36,19 @@ class TodoRow(TypedDict):
 TODO_COLUMNS: tuple[str, ...] = tuple(TodoRow.__annotations__)
 
 
-def todo_order(row: TodoRow) -> tuple[int, int, str, str]:
-    """Sort key: stage order, then role order, then person, then task.
+def todo_order(row: TodoRow) -> tuple[int, int, str]:
+    """Sort key: stage order, then role order, then person (a stable sort keeps each stage's
+    own order of tasks for one person).
 
     >>> row = TodoRow(role="reviewer", person="r1", stage="full_text", task="t", count=1,
     ...               items_in="", act_in="")
     >>> todo_order(row)
-    (2, 0, 'r1', 't')
+    (2, 0, 'r1')
     """
     return (
         STAGES.index(row["stage"]) if row["stage"] in STAGES else len(STAGES),
         ROLES.index(row["role"]) if row["role"] in ROLES else len(ROLES),
         row["person"],
-        row["task"],
     )
 
 

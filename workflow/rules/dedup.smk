@@ -50,8 +50,18 @@ rule dedup:
         code=script_code("dedup.py"),
     output:
         unique="results/records/unique.tsv",
-        duplicates="results/records/duplicates.tsv",
-        maybe="results/records/maybe.tsv",
+        duplicates=report(
+            "results/records/duplicates.tsv",
+            caption="../report/dedup_duplicates.rst",
+            category="Deduplication",
+            labels={"item": "merged records, with the rule or verdict"},
+        ),
+        maybe=report(
+            "results/records/maybe.tsv",
+            caption="../report/dedup_maybe.rst",
+            category="Deduplication",
+            labels={"item": "uncertain pairs awaiting a verdict"},
+        ),
         # uncertain pairs awaiting a verdict: the data manager's line of the run's to-do
         todo="results/records/todo.tsv",
         runs=report(

@@ -39,8 +39,18 @@ rule merge_extractions:
     output:
         studies="results/extraction/studies.tsv",
         subgroups="results/extraction/subgroups.tsv",
-        discrepancies="results/extraction/discrepancies.tsv",
-        status="results/extraction/status.tsv",
+        discrepancies=report(
+            "results/extraction/discrepancies.tsv",
+            caption="../report/extraction_discrepancies.rst",
+            category="Extraction",
+            labels={"item": "discrepancies between extractors"},
+        ),
+        status=report(
+            "results/extraction/status.tsv",
+            caption="../report/extraction_status.rst",
+            category="Extraction",
+            labels={"item": "status per new study"},
+        ),
         todo="results/extraction/todo.tsv",
     log:
         "logs/extraction/merge_extractions.log",

@@ -29,7 +29,12 @@ rule run_record:
         code=script_code("run_record.py"),
     output:
         summary_json=f"{RUNS_ROOT}/{{run_date}}/summary.json",
-        summary_md=f"{RUNS_ROOT}/{{run_date}}/summary.md",
+        summary_md=report(
+            f"{RUNS_ROOT}/{{run_date}}/summary.md",
+            caption="../report/run_record.rst",
+            category="Run record",
+            labels={"item": "run {run_date}"},
+        ),
         manifest=f"{RUNS_ROOT}/{{run_date}}/manifest.json",
     log:
         "logs/runs/record-{run_date}.log",

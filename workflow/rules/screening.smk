@@ -4,8 +4,9 @@
 # <screening.decisions_dir>/<stage>/<reviewer>.tsv and .../<stage>/adjudication.tsv, which
 # the workflow only reads. Outputs under results/screening/ (resources/screening/README.md):
 # status.tsv (PRISMA reads it), conflicts.tsv, included_reports.tsv (extraction reads it),
-# queue/<stage>/<reviewer>.tsv, ranking_weights.tsv, ranking_evaluation.tsv, guide.md and
-# summary.txt (the one-line summary of who has what to do).
+# queue/<stage>/<reviewer>.tsv, ranking_weights.tsv, ranking_evaluation.tsv, guide.md,
+# deferred.tsv (sheet rows dated after run_date: they take effect in a later run), todo.tsv
+# (who has what to do; the run record collects it) and summary.txt (the same counts in a line).
 
 from livingreview.screening import (  # noqa: E402
     ScreeningSettings,
@@ -56,6 +57,8 @@ rule check_screening_sheets:
             )
         },
         run_date=config["run_date"],
+        # set by bin/scheduled-update: a decision dated after the clock is an error
+        clock_date=config["clock_date"] or "",
     script:
         "../scripts/check_screening_sheets.py"
 
@@ -77,12 +80,19 @@ rule screen:
             category="Screening",
             labels={"item": "status per publication"},
         ),
-        conflicts=f"{SCREENING_RESULTS}/conflicts.tsv",
+        conflicts=report(
+            f"{SCREENING_RESULTS}/conflicts.tsv",
+            caption="../report/screening_conflicts.rst",
+            category="Screening",
+            labels={"item": "conflicts and adjudications"},
+        ),
         included=f"{SCREENING_RESULTS}/included_reports.tsv",
         weights=f"{SCREENING_RESULTS}/ranking_weights.tsv",
         evaluation=f"{SCREENING_RESULTS}/ranking_evaluation.tsv",
         guide=f"{SCREENING_RESULTS}/guide.md",
         summary=f"{SCREENING_RESULTS}/summary.txt",
+        deferred=f"{SCREENING_RESULTS}/deferred.tsv",
+        todo=f"{SCREENING_RESULTS}/todo.tsv",
         queues=queue_paths(SCREENING_RESULTS, config["screening"]["reviewers"]),
     log:
         "logs/screening/screen.log",
@@ -109,6 +119,9 @@ rule screen:
         },
         criteria=config["screening"]["eligibility_criteria"],
         run_date=config["run_date"],
+        clock_date=config["clock_date"] or "",
+        # where todo.tsv sends people to act
+        decisions_dir=config["screening"]["decisions_dir"],
     script:
         "../scripts/screen.py"
 
@@ -118,5 +131,6 @@ TARGETS["screening"] = [
     rules.screen.output.conflicts,
     rules.screen.output.included,
     rules.screen.output.summary,
+    rules.screen.output.todo,
     *rules.screen.output.queues,
 ]

@@ -1,14 +1,14 @@
 """Snakemake script: the PRISMA 2020 flow diagrams (cumulative update and baseline) drawn
-from results/prisma/counts.tsv (see livingreview.flowchart)."""
+from results/prisma/counts.tsv (see livingreview.prisma.flowchart)."""
 
-from livingreview.flowchart import draw_flows
 from livingreview.logs import log_path_of, setup_logging
+from livingreview.prisma import flowchart
 
 
 def main(snakemake) -> None:
-    log = setup_logging(log_path_of(snakemake), "livingreview.flowchart")
+    log = setup_logging(log_path_of(snakemake), "livingreview.prisma.flowchart")
     out = snakemake.output
-    draw_flows(
+    flowchart.draw_flows(
         snakemake.input.counts,
         {
             "cumulative": [out.svg, out.pdf, out.png],

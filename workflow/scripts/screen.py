@@ -6,10 +6,13 @@ from livingreview.io import write_text, write_tsv
 from livingreview.logs import log_path_of, setup_logging
 from livingreview.screening import (
     CONFLICT_COLUMNS,
+    DEFERRED_COLUMNS,
     EVALUATION_COLUMNS,
     INCLUDED_COLUMNS,
     STATUS_COLUMNS,
+    TODO_COLUMNS,
     WEIGHT_COLUMNS,
+    Locations,
     ScreeningSettings,
     screen,
     screening_guide,
@@ -18,13 +21,15 @@ from livingreview.screening import (
 
 def main(snakemake) -> None:
     log = setup_logging(log_path_of(snakemake), "livingreview.screening")
-    settings = ScreeningSettings.from_params(snakemake.params.settings, snakemake.params.run_date)
+    params = snakemake.params
+    settings = ScreeningSettings.from_params(params.settings, params.run_date, params.clock_date)
     result = screen(
         snakemake.input.unique,
         list(snakemake.input.sheets),
         settings,
         snakemake.input.studies,
         maybe_path=snakemake.input.maybe,
+        locations=Locations(str(Path(snakemake.output.todo).parent), params.decisions_dir),
     )
     out = snakemake.output
     write_tsv(out.status, result.status, STATUS_COLUMNS)
@@ -36,6 +41,8 @@ def main(snakemake) -> None:
     for path in out.queues:
         key = (Path(path).parent.name, Path(path).stem)
         write_tsv(path, result.queues[key], result.queue_columns)
+    write_tsv(out.deferred, result.deferred, DEFERRED_COLUMNS)
+    write_tsv(out.todo, result.todo, TODO_COLUMNS)
     write_text(out.summary, result.summary + "\n")
     log.info("%s", result.summary)
 

@@ -163,6 +163,9 @@ class Project:
 
         A decision saved today is read by the next run, dated today by
         ``bin/scheduled-update`` or later by the config's ``run_date``: validating with the
-        later of the two accepts today's date and still refuses a date in the future.
+        later of the two accepts today's date, and the desk's clock as the ``clock_date``
+        refuses a date in the future (in a sheet edited by hand), as the scheduler's run would.
         """
-        return dataclasses.replace(self.settings, run_date=max(today, self.settings.run_date))
+        return dataclasses.replace(
+            self.settings, run_date=max(today, self.settings.run_date), clock_date=today
+        )

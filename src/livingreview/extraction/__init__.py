@@ -18,6 +18,7 @@ tables this stage writes, their row types, reading them back), :mod:`.todo` (wha
 extractors and the adjudicator: ``todo.tsv``).
 """
 
+from ..todo import TODO_COLUMNS, TodoRow
 from .merge import (
     ACCEPTED,
     AWAITING_EXTRACTION,
@@ -65,20 +66,12 @@ from .tables import (
     read_study_table,
     read_subgroup_table,
 )
-from .todo import (
-    EXTRACT_TASK,
-    SETTLE_TASK,
-    TODO_COLUMNS,
-    TODO_ROLES,
-    TodoRow,
-    extraction_todo,
-)
+from .todo import EXTRACT_TASK, SETTLE_TASK, extraction_todo
 
 __all__ = [
     "EXTRACT_TASK",
     "SETTLE_TASK",
     "TODO_COLUMNS",
-    "TODO_ROLES",
     "TodoRow",
     "extraction_todo",
     "ACCEPTED",

@@ -202,9 +202,11 @@ def validate_sheet_rows(
     ``raw_rows`` map column names to cell text; a row's ``__line__`` (as
     :func:`livingreview.io.read_tsv` gives it) is its line in the file, else its position
     counts (header = line 1). ``columns`` is the sheet's header (default: the keys of the
-    rows); a required column missing from it is a problem, an optional one is read as empty. With ``problems`` given, each problem is added to it and the
-    valid rows are returned (a form can show every message); without, the first problem is
-    raised as a :class:`~livingreview.errors.ValidationError`.
+    rows); a required column missing from it is a problem, an optional one is read as empty.
+
+    With ``problems`` given, each problem is added to it and the rows read are returned (a
+    form can show every message); without, the first problem is raised as a
+    :class:`~livingreview.errors.ValidationError` (the log lists them all).
     """
     collector = problems if problems is not None else ProblemCollector()
     before = collector.count

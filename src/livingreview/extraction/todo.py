@@ -1,7 +1,7 @@
 """What the extraction stage leaves for people: ``results/extraction/todo.tsv``.
 
 Every stage that leaves work for people writes a ``todo.tsv`` in its results folder with the
-same columns (:data:`TODO_COLUMNS`), one row per task with something to do; the run record
+same columns (:data:`livingreview.todo.TODO_COLUMNS`), one row per task with something to do; the run record
 collects them into the to-do block of every run. This stage has two tasks, both counted from
 the study status rows that ``status.tsv`` holds, so the two files can never disagree:
 
@@ -13,29 +13,14 @@ the study status rows that ``status.tsv`` holds, so the two files can never disa
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TypedDict
 
+from ..todo import TodoRow, todo_order
 from .merge import AWAITING_EXTRACTION, DISCREPANCIES
 from .sheets import ADJUDICATED_SHEET
 
-TODO_COLUMNS: tuple[str, ...] = ("role", "person", "stage", "task", "count", "items_in", "act_in")
-#: Order of roles within a stage in every to-do table.
-TODO_ROLES: tuple[str, ...] = ("reviewer", "adjudicator", "extractor", "data_manager")
 EXTRACTION_STAGE = "extraction"
 EXTRACT_TASK = "extract data of included studies"
 SETTLE_TASK = "settle extraction discrepancies"
-
-
-class TodoRow(TypedDict):
-    """One task of a ``todo.tsv``: who, which stage, what, how many, where to look and act."""
-
-    role: str
-    person: str
-    stage: str
-    task: str
-    count: int
-    items_in: str
-    act_in: str
 
 
 def extraction_todo(
@@ -83,7 +68,4 @@ def extraction_todo(
             act_in=folder,
         ),
     ]
-    return sorted(
-        (row for row in rows if row["count"] > 0),
-        key=lambda row: (TODO_ROLES.index(row["role"]), row["person"]),
-    )
+    return sorted((row for row in rows if row["count"] > 0), key=todo_order)

@@ -1,6 +1,6 @@
 """The PRISMA 2020 flow diagram, drawn from the counts the ledger produced.
 
-Consumes the per-flow counts and labelled breakdowns of :mod:`livingreview.prisma` (read
+Consumes the per-flow counts and labelled breakdowns of the ledger (read
 back from ``results/prisma/counts.tsv``, so the diagram shows exactly what the ledger
 counts) and produces a standalone diagram in the layout of the PRISMA 2020 flow diagram
 for updated systematic reviews (Page et al., BMJ 2021;372:n71, Fig. 1 "updated reviews"
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import io
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,10 +25,16 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch  # noqa: E402
 
-from .io import atomic_open  # noqa: E402
-from .prisma import BASELINE_FLOW, read_counts  # noqa: E402
+from ..io import atomic_open  # noqa: E402
+from .counts import read_counts  # noqa: E402
+from .ledger import BASELINE_FLOW  # noqa: E402
+
+#: Labelled counts of the multi-valued boxes: box -> [(label, n)].
+Breakdowns = Mapping[str, Sequence[tuple[str, int]]]
 
 A4_LANDSCAPE_INCHES = (11.69, 8.27)
 MIN_FONT_PT = 6.5
@@ -74,6 +80,8 @@ def _n(text: str) -> str:
 
 @dataclass
 class _Box:
+    """One box of the diagram: its column(s), text and style."""
+
     key: str
     column: str
     text: str
@@ -84,6 +92,7 @@ class _Box:
 
 
 def _lines(text: str, width_chars: int) -> list[str]:
+    """Wrap a box's text to ``width_chars``, keeping each paragraph's indent."""
     out: list[str] = []
     for paragraph in _n(text).split("\n"):
         indent = len(paragraph) - len(paragraph.lstrip(" "))
@@ -97,41 +106,35 @@ def _lines(text: str, width_chars: int) -> list[str]:
 
 
 def _breakdown_text(items: Sequence[tuple[str, int]], indent: str = "  ") -> str:
+    """One indented ``Label (n = 12)`` line per item."""
     return "\n".join(f"{indent}{label} (n = {fmt(n)})" for label, n in items)
 
 
-def _rows(
-    counts: Mapping[str, int],
-    breakdowns: Mapping[str, Sequence[tuple[str, int]]],
-    show_previous: bool,
-) -> list[tuple[str, list[_Box]]]:
-    """The diagram's rows (phase name, boxes), top to bottom."""
-    c = lambda key: fmt(counts.get(key, 0))  # noqa: E731
-    identified = "Records identified from:\n"
-    identified += f"Databases (n = {c('database_results')})"
+def _identification_text(counts: Mapping[str, int], breakdowns: Breakdowns) -> str:
+    c = _counter(counts)
+    text = "Records identified from:\n"
+    text += f"Databases (n = {c('database_results')})"
     if breakdowns.get("database_specific_results"):
-        identified += "\n" + _breakdown_text(breakdowns["database_specific_results"])
-    identified += f"\nRegisters (n = {c('register_results')})"
+        text += "\n" + _breakdown_text(breakdowns["database_specific_results"])
+    text += f"\nRegisters (n = {c('register_results')})"
     if breakdowns.get("register_specific_results"):
-        identified += "\n" + _breakdown_text(breakdowns["register_specific_results"])
-    removed = (
-        "Records removed before screening:\n"
-        f"  Duplicate records (n = {c('duplicates')})\n"
-        f"  Records marked as ineligible by automation tools (n = {c('excluded_automatic')})\n"
-        f"  Records removed for other reasons (n = {c('excluded_other')})"
-    )
-    other_identified = (
-        "Records identified from:\n"
-        f"  Websites (n = {c('website_results')})\n"
-        f"  Organisations (n = {c('organisation_results')})\n"
-        f"  Citation searching (n = {c('citations_results')})"
-    )
-    dbr_excluded = f"Reports excluded (n = {c('dbr_excluded')})"
-    if breakdowns.get("dbr_excluded"):
-        dbr_excluded += ":\n" + _breakdown_text(breakdowns["dbr_excluded"])
-    other_excluded = f"Reports excluded (n = {c('other_excluded')})"
-    if breakdowns.get("other_excluded"):
-        other_excluded += ":\n" + _breakdown_text(breakdowns["other_excluded"])
+        text += "\n" + _breakdown_text(breakdowns["register_specific_results"])
+    return text
+
+
+def _excluded_text(counts: Mapping[str, int], breakdowns: Breakdowns, box: str) -> str:
+    text = f"Reports excluded (n = {_counter(counts)(box)})"
+    if breakdowns.get(box):
+        text += ":\n" + _breakdown_text(breakdowns[box])
+    return text
+
+
+def _counter(counts: Mapping[str, int]) -> Callable[[str], str]:
+    """A box's count as printed (0 when the box is absent)."""
+    return lambda key: fmt(counts.get(key, 0))
+
+
+def _title_row(show_previous: bool) -> list[_Box]:
     header = [
         _Box(
             "newstud",
@@ -150,15 +153,37 @@ def _rows(
             span_to="othside",
         ),
     ]
-    first = [
-        _Box("identified", "main", identified),
-        _Box("removed", "side", removed),
-        _Box("other_identified", "oth", other_identified),
-    ]
     if show_previous:
         header.insert(
             0, _Box("prevstud", "prev", "Previous studies", fill=_COLOURS["title_grey"], bold=True)
         )
+    return header
+
+
+def _identification_row(
+    counts: Mapping[str, int], breakdowns: Breakdowns, show_previous: bool
+) -> list[_Box]:
+    c = _counter(counts)
+    first = [
+        _Box("identified", "main", _identification_text(counts, breakdowns)),
+        _Box(
+            "removed",
+            "side",
+            "Records removed before screening:\n"
+            f"  Duplicate records (n = {c('duplicates')})\n"
+            f"  Records marked as ineligible by automation tools (n = {c('excluded_automatic')})\n"
+            f"  Records removed for other reasons (n = {c('excluded_other')})",
+        ),
+        _Box(
+            "other_identified",
+            "oth",
+            "Records identified from:\n"
+            f"  Websites (n = {c('website_results')})\n"
+            f"  Organisations (n = {c('organisation_results')})\n"
+            f"  Citation searching (n = {c('citations_results')})",
+        ),
+    ]
+    if show_previous:
         first.insert(
             0,
             _Box(
@@ -168,99 +193,103 @@ def _rows(
                 f"Reports of studies included in previous version of review (n = {c('previous_reports')})",
             ),
         )
-    new_text = (
-        f"New studies included in review (n = {c('new_studies')})\n"
-        f"Reports of new included studies (n = {c('new_reports')})"
-    )
-    included = [_Box("new", "main", new_text)]
-    total_row: list[_Box] = []
-    if show_previous:
-        total_row = [
-            _Box(
-                "total",
-                "main",
-                f"Total studies included in review (n = {c('total_studies')})\n"
-                f"Reports of total included studies (n = {c('total_reports')})",
-            )
-        ]
+    return first
+
+
+def _screening_rows(counts: Mapping[str, int], breakdowns: Breakdowns) -> list[list[_Box]]:
+    c = _counter(counts)
     return [
-        ("", header),
-        ("Identification", first),
-        (
-            "Screening",
-            [
-                _Box(
-                    "awaiting_ta",
-                    "side",
-                    f"Records awaiting title/abstract screening (n = {c('awaiting_title_abstract')})",
-                    dashed=True,
-                ),
-            ],
-        ),
-        (
-            "Screening",
-            [
-                _Box("screened", "main", f"Records screened (n = {c('records_screened')})"),
-                _Box("excluded", "side", f"Records excluded (n = {c('records_excluded')})"),
-            ],
-        ),
-        (
-            "Screening",
-            [
-                _Box(
-                    "sought",
-                    "main",
-                    f"Reports sought for retrieval (n = {c('dbr_sought_reports')})",
-                ),
-                _Box(
-                    "notretrieved",
-                    "side",
-                    f"Reports not retrieved (n = {c('dbr_notretrieved_reports')})",
-                ),
-                _Box(
-                    "other_sought",
-                    "oth",
-                    f"Reports sought for retrieval (n = {c('other_sought_reports')})",
-                ),
-                _Box(
-                    "other_notretrieved",
-                    "othside",
-                    f"Reports not retrieved (n = {c('other_notretrieved_reports')})",
-                ),
-            ],
-        ),
-        (
-            "Screening",
-            [
-                _Box(
-                    "awaiting_ft",
-                    "side",
-                    f"Reports awaiting full-text assessment (n = {c('awaiting_full_text')})",
-                    dashed=True,
-                ),
-            ],
-        ),
-        (
-            "Screening",
-            [
-                _Box(
-                    "assessed",
-                    "main",
-                    f"Reports assessed for eligibility (n = {c('dbr_assessed')})",
-                ),
-                _Box("dbr_excluded", "side", dbr_excluded),
-                _Box(
-                    "other_assessed",
-                    "oth",
-                    f"Reports assessed for eligibility (n = {c('other_assessed')})",
-                ),
-                _Box("other_excluded", "othside", other_excluded),
-            ],
-        ),
-        ("Included", included),
-        *([("Included", total_row)] if total_row else []),
+        [
+            _Box(
+                "awaiting_ta",
+                "side",
+                f"Records awaiting title/abstract screening (n = {c('awaiting_title_abstract')})",
+                dashed=True,
+            ),
+        ],
+        [
+            _Box("screened", "main", f"Records screened (n = {c('records_screened')})"),
+            _Box("excluded", "side", f"Records excluded (n = {c('records_excluded')})"),
+        ],
+        [
+            _Box("sought", "main", f"Reports sought for retrieval (n = {c('dbr_sought_reports')})"),
+            _Box(
+                "notretrieved",
+                "side",
+                f"Reports not retrieved (n = {c('dbr_notretrieved_reports')})",
+            ),
+            _Box(
+                "other_sought",
+                "oth",
+                f"Reports sought for retrieval (n = {c('other_sought_reports')})",
+            ),
+            _Box(
+                "other_notretrieved",
+                "othside",
+                f"Reports not retrieved (n = {c('other_notretrieved_reports')})",
+            ),
+        ],
+        [
+            _Box(
+                "awaiting_ft",
+                "side",
+                f"Reports awaiting full-text assessment (n = {c('awaiting_full_text')})",
+                dashed=True,
+            ),
+        ],
+        [
+            _Box("assessed", "main", f"Reports assessed for eligibility (n = {c('dbr_assessed')})"),
+            _Box("dbr_excluded", "side", _excluded_text(counts, breakdowns, "dbr_excluded")),
+            _Box(
+                "other_assessed",
+                "oth",
+                f"Reports assessed for eligibility (n = {c('other_assessed')})",
+            ),
+            _Box("other_excluded", "othside", _excluded_text(counts, breakdowns, "other_excluded")),
+        ],
     ]
 
+
+def _included_rows(counts: Mapping[str, int], show_previous: bool) -> list[list[_Box]]:
+    c = _counter(counts)
+    rows = [
+        [
+            _Box(
+                "new",
+                "main",
+                f"New studies included in review (n = {c('new_studies')})\n"
+                f"Reports of new included studies (n = {c('new_reports')})",
+            )
+        ]
+    ]
+    if show_previous:
+        rows.append(
+            [
+                _Box(
+                    "total",
+                    "main",
+                    f"Total studies included in review (n = {c('total_studies')})\n"
+                    f"Reports of total included studies (n = {c('total_reports')})",
+                )
+            ]
+        )
+    return rows
+
+
+def _rows(
+    counts: Mapping[str, int], breakdowns: Breakdowns, show_previous: bool
+) -> list[tuple[str, list[_Box]]]:
+    """The diagram's rows (phase name, boxes), top to bottom."""
+    return [
+        ("", _title_row(show_previous)),
+        ("Identification", _identification_row(counts, breakdowns, show_previous)),
+        *(("Screening", row) for row in _screening_rows(counts, breakdowns)),
+        *(("Included", row) for row in _included_rows(counts, show_previous)),
+    ]
+
+
+#: A box's extent on the page: x0, x1, y0, y1 (fractions of the page).
+Position = tuple[float, float, float, float]
 
 # (from, to, how): "down" / "right" between neighbouring boxes; "branch" from the main
 # column's vertical connector to a dashed box; "elbow" down from the source, then across.
@@ -285,7 +314,7 @@ _ARROWS = (
 )
 
 
-def _arrow(ax, points: Sequence[tuple[float, float]]) -> None:
+def _arrow(ax: Axes, points: Sequence[tuple[float, float]]) -> None:
     """A polyline with an arrowhead at its last point."""
     if len(points) > 2:
         xs, ys = zip(*points[:-1], strict=True)
@@ -304,9 +333,8 @@ def _arrow(ax, points: Sequence[tuple[float, float]]) -> None:
     )
 
 
-def _connect(
-    ax, how: str, start: tuple[float, float, float, float], end: tuple[float, float, float, float]
-) -> None:
+def _connect(ax: Axes, how: str, start: Position, end: Position) -> None:
+    """Draw one arrow of :data:`_ARROWS` between two box extents."""
     sx0, sx1, sy0, sy1 = start
     ex0, ex1, ey0, ey1 = end
     if how == "right":
@@ -324,22 +352,28 @@ def _connect(
         _arrow(ax, [(x, sy0), (x, y), (ex1 if ex1 <= sx0 else ex0, y)])
 
 
-def draw_flow(
-    counts: Mapping[str, int],
-    breakdowns: Mapping[str, Sequence[tuple[str, int]]],
-    title: str,
-    show_previous: bool = True,
-    footnote: str = "",
-) -> plt.Figure:
-    """A matplotlib figure of the PRISMA 2020 diagram (A4 landscape)."""
-    rows = _rows(counts, breakdowns, show_previous)
+_PAGE_W_PT, _PAGE_H_PT = A4_LANDSCAPE_INCHES[0] * 72, A4_LANDSCAPE_INCHES[1] * 72
+_TOP = 0.90
+_GAP = 0.012
+
+
+@dataclass
+class _Layout:
+    """Rows with their wrapped text and heights, at the font size that fits the page."""
+
+    font: float
+    line_h: float
+    pad: float
+    rows: list[tuple[str, list[tuple[_Box, float, float, list[str]]], float]]
+
+
+def _fit_layout(rows: Sequence[tuple[str, list[_Box]]], bottom: float) -> _Layout:
+    """Wrap every box's text, shrinking the font (not below MIN_FONT_PT) until all rows fit
+    between the title and the footnote."""
     font = BASE_FONT_PT
-    page_w_pt, page_h_pt = A4_LANDSCAPE_INCHES[0] * 72, A4_LANDSCAPE_INCHES[1] * 72
-    top, bottom = 0.90, 0.05 if footnote else 0.02
-    gap = 0.012
     while True:
-        line_h = font * 1.28 / page_h_pt
-        char_w = font * 0.50 / page_w_pt
+        line_h = font * 1.28 / _PAGE_H_PT
+        char_w = font * 0.50 / _PAGE_W_PT
         pad = 0.5 * line_h
         layout = []
         for phase, boxes in rows:
@@ -347,34 +381,25 @@ def draw_flow(
             for box in boxes:
                 x0 = _COLUMNS[box.column][0]
                 x1 = _COLUMNS[box.span_to or box.column][1]
-                lines = _lines(box.text, int((x1 - x0 - 2 * pad * page_h_pt / page_w_pt) / char_w))
+                lines = _lines(
+                    box.text, int((x1 - x0 - 2 * pad * _PAGE_H_PT / _PAGE_W_PT) / char_w)
+                )
                 laid.append((box, x0, x1, lines))
             height = max(len(lines) for *_, lines in laid) * line_h + 2 * pad
             layout.append((phase, laid, height))
-        total = sum(h for *_, h in layout) + gap * (len(layout) - 1)
-        if total <= top - bottom or font <= MIN_FONT_PT:
-            break
+        total = sum(h for *_, h in layout) + _GAP * (len(layout) - 1)
+        if total <= _TOP - bottom or font <= MIN_FONT_PT:
+            return _Layout(font, line_h, pad, layout)
         font = max(MIN_FONT_PT, font - 0.25)
 
-    fig = plt.figure(figsize=A4_LANDSCAPE_INCHES)
-    ax = fig.add_axes((0, 0, 1, 1))
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1)
-    ax.axis("off")
-    fig.text(
-        0.5,
-        0.985,
-        "\n".join(textwrap.wrap(title, 120)),
-        ha="center",
-        va="top",
-        fontsize=font + 2,
-        weight="bold",
-        linespacing=1.2,
-    )
-    positions: dict[str, tuple[float, float, float, float]] = {}
+
+def _draw_boxes(ax: Axes, layout: _Layout) -> tuple[dict[str, Position], dict[str, list[float]]]:
+    """Draw the boxes row by row; return each box's extent and each phase's top and bottom."""
+    pad, line_h = layout.pad, layout.line_h
+    positions: dict[str, Position] = {}
     phases: dict[str, list[float]] = {}
-    y = top
-    for phase, laid, height in layout:
+    y = _TOP
+    for phase, laid, height in layout.rows:
         for box, x0, x1, lines in laid:
             h = height if not box.dashed else len(lines) * line_h + 2 * pad
             ax.add_patch(
@@ -391,12 +416,12 @@ def draw_flow(
             )
             centred = box.bold
             ax.text(
-                (x0 + x1) / 2 if centred else x0 + pad * page_h_pt / page_w_pt,
+                (x0 + x1) / 2 if centred else x0 + pad * _PAGE_H_PT / _PAGE_W_PT,
                 y - pad,
                 "\n".join(lines),
                 ha="center" if centred else "left",
                 va="top",
-                fontsize=font,
+                fontsize=layout.font,
                 linespacing=1.15,
                 weight="bold" if box.bold else "normal",
                 family="DejaVu Sans",
@@ -404,7 +429,12 @@ def draw_flow(
             positions[box.key] = (x0, x1, y - h, y)
         if phase:
             phases.setdefault(phase, [y, y - height])[1] = y - height
-        y -= height + gap
+        y -= height + _GAP
+    return positions, phases
+
+
+def _draw_phases(ax: Axes, phases: Mapping[str, list[float]], font: float) -> None:
+    """The blue phase bars on the left (Identification, Screening, Included)."""
     for phase, (p_top, p_bottom) in phases.items():
         x0, x1 = _COLUMNS["phase"]
         ax.add_patch(
@@ -419,7 +449,7 @@ def draw_flow(
             )
         )
         fits = (
-            (p_top - p_bottom) * page_h_pt / (0.68 * len(phase))
+            (p_top - p_bottom) * _PAGE_H_PT / (0.68 * len(phase))
         )  # bold text is ~0.68 em per character
         ax.text(
             (x0 + x1) / 2,
@@ -431,6 +461,34 @@ def draw_flow(
             fontsize=min(font + 1, max(fits, MIN_FONT_PT)),
             weight="bold",
         )
+
+
+def draw_flow(
+    counts: Mapping[str, int],
+    breakdowns: Breakdowns,
+    title: str,
+    show_previous: bool = True,
+    footnote: str = "",
+) -> Figure:
+    """A matplotlib figure of the PRISMA 2020 diagram (A4 landscape)."""
+    layout = _fit_layout(_rows(counts, breakdowns, show_previous), 0.05 if footnote else 0.02)
+    fig = plt.figure(figsize=A4_LANDSCAPE_INCHES)
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.axis("off")
+    fig.text(
+        0.5,
+        0.985,
+        "\n".join(textwrap.wrap(title, 120)),
+        ha="center",
+        va="top",
+        fontsize=layout.font + 2,
+        weight="bold",
+        linespacing=1.2,
+    )
+    positions, phases = _draw_boxes(ax, layout)
+    _draw_phases(ax, phases, layout.font)
     for start, end, how in _ARROWS:
         if start in positions and end in positions:
             _connect(ax, how, positions[start], positions[end])
@@ -445,11 +503,11 @@ def draw_flow(
             style="italic",
             wrap=True,
         )
-    fig.font_size_used = font  # type: ignore[attr-defined]
+    fig.font_size_used = layout.font  # type: ignore[attr-defined]  # read by the tests
     return fig
 
 
-def save_flow(fig: plt.Figure, paths: Sequence[str | Path]) -> None:
+def save_flow(fig: Figure, paths: Sequence[str | Path]) -> None:
     """Write the figure to each path (format from the suffix), atomically, reproducibly."""
     with matplotlib.rc_context({"svg.hashsalt": "prisma-flow", "svg.fonttype": "path"}):
         for path in paths:
