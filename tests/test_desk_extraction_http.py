@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import json
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -519,3 +520,32 @@ def test_extraction_journal_and_lock_live_beside_the_sheets(app, project):
     assert not (project / "resources" / "screening" / "journal.jsonl").exists()
     shutil.rmtree(folder / STUDY)
     assert find_sheets(folder) == []
+
+
+def test_two_tabs_saving_one_new_sheet_at_once_keep_one_and_refuse_the_other(app, project):
+    """Both forms were filled from 'no sheet yet': the lock lets one write; the other finds
+    a sheet it has not seen and is refused (409), so no save is silently lost."""
+    client, csrf = sign_in(app, "extractor-1")
+    other, csrf2 = sign_in(app, "extractor-2")
+    barrier = threading.Barrier(3)
+    results: dict[str, int] = {}
+
+    def post(name, client, csrf, rows):
+        barrier.wait()
+        results[name] = save(client, csrf, rows).status_code
+
+    threads = [
+        threading.Thread(target=post, args=("tab-1", client, csrf, [ARM])),
+        threading.Thread(target=post, args=("tab-2", client, csrf, [CSA])),
+        threading.Thread(target=post, args=("extractor-2", other, csrf2, [ARM, CSA])),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted([results["tab-1"], results["tab-2"]]) == [303, 409]
+    assert results["extractor-2"] == 303
+    kept = [ARM] if results["tab-1"] == 303 else [CSA]
+    assert sheet(project, "extractor-1").read_text() == sheet_text(kept)
+    assert sheet(project, "extractor-2").read_text() == sheet_text([ARM, CSA])
+    assert sorted(e["who"] for e in journal(project)) == ["extractor-1", "extractor-2"]

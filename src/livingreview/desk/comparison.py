@@ -18,13 +18,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from ..extraction import SHEET_COLUMNS, SHEET_KEY_COLUMNS, Sheet, compare_sheets
-from .extractionform import MAX_CELL, FormRow, blank_row, row_label
+from ..extraction import SHEET_KEY_COLUMNS, Sheet, compare_sheets
+from .extractionform import FIELDS, MAX_CELL, FormRow, blank_row, row_label
 from .humanfiles import clean_cell
 
 SheetKey = tuple[str, str, str, str]
-#: Columns compared cell by cell (the key columns identify the row).
-VALUE_COLUMNS: tuple[str, ...] = tuple(c for c in SHEET_COLUMNS if c not in SHEET_KEY_COLUMNS)
+#: Columns compared cell by cell (the key columns identify the row), in the form's order
+#: (n and the outcomes first, then the groups the README describes together).
+VALUE_COLUMNS: tuple[str, ...] = tuple(c for c in FIELDS if c not in SHEET_KEY_COLUMNS)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,6 @@ for the published review's decisions (changed by hand only, deliberately).
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 import tempfile
 import threading
@@ -62,6 +61,11 @@ def comparable(value: str) -> str:
     True
     """
     return " ".join(value.split()).casefold().rstrip(".")
+
+
+def _word(word: str) -> str:
+    """A word as compared within a field: ``AJ;`` and ``aj`` are the same word."""
+    return word.strip(".,;:()[]").casefold()
 
 
 @dataclass(frozen=True)
@@ -277,7 +281,7 @@ def word_marks(left: str, right: str) -> tuple[list[tuple[str, bool]], list[tupl
     ([('Efficacy of', False), ('tacrolimus', True)], [('efficacy of', False), ('ciclosporin', True)])
     """
     a, b = left.split(), right.split()
-    matcher = difflib.SequenceMatcher(a=[comparable(w) for w in a], b=[comparable(w) for w in b])
+    matcher = difflib.SequenceMatcher(a=[_word(w) for w in a], b=[_word(w) for w in b])
     sides: tuple[list[tuple[str, bool]], list[tuple[str, bool]]] = ([], [])
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         for side, words, start, end in ((sides[0], a, i1, i2), (sides[1], b, j1, j2)):
@@ -307,9 +311,3 @@ def side_by_side(a: Mapping[str, str], b: Mapping[str, str]) -> list[dict[str, A
             }
         )
     return rows
-
-
-def with_open(pair: Pair, open_pairs: Mapping[tuple[str, str], Pair]) -> Pair:
-    """The pair with the last run's rule and score when maybe.tsv lists it."""
-    found = open_pairs.get(pair.key)
-    return found if found is not None else dataclasses.replace(pair, open=False)
