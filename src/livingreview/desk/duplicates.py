@@ -20,6 +20,7 @@ for the published review's decisions (changed by hand only, deliberately).
 from __future__ import annotations
 
 import difflib
+import hashlib
 import tempfile
 import threading
 from collections.abc import Mapping
@@ -32,7 +33,7 @@ from ..dedup.verdicts import VERDICT_COLUMNS, VERDICT_VALUES, pair_key
 from ..errors import ReviewError
 from ..io import read_tsv
 from .errors import NotAllowed, NotFound, SheetRefused
-from .humanfiles import RowChange, SheetStore, TsvDocument, clean_cell
+from .humanfiles import RowChange, SheetStore, TsvDocument, clean_cell, stat_key
 from .lastrun import LastRun
 from .people import DATA_MANAGER
 from .project import Clock, Project
@@ -96,6 +97,8 @@ class DuplicateDesk:
         self.clock = clock
         self._scratch = tempfile.TemporaryDirectory(prefix="desk-verdicts-")
         self._local = threading.local()
+        #: (what the last sheet check depended on, its answer)
+        self._health: tuple[Any, str] | None = None
 
     @property
     def sheet(self) -> Path:
@@ -164,14 +167,28 @@ class DuplicateDesk:
         return dict(self.last_run.index().rows.get(publication or "", {}))
 
     def sheet_problem(self) -> str:
-        """The dedup stage's message if the verdicts sheet on disk would stop the next run."""
-        if not self.sheet.is_file():
-            return ""
+        """The dedup stage's message if the verdicts sheet on disk would stop the next run.
+
+        The check deduplicates every record, so its answer is kept until the sheet, a record
+        table or the date changes.
+        """
         try:
-            self._check(self.sheet, self.sheet.read_bytes())
+            data = self.sheet.read_bytes()
+        except FileNotFoundError:
+            return ""
+        tables = tuple(
+            (path, stat_key(path.stat())) for path in self.project.record_tables() if path.is_file()
+        )
+        key = (hashlib.sha256(data).hexdigest(), tables, self.today())
+        if self._health is not None and self._health[0] == key:
+            return self._health[1]
+        try:
+            self._check(self.sheet, data)
+            problem = ""
         except SheetRefused as error:
-            return str(error)
-        return ""
+            problem = str(error)
+        self._health = (key, problem)
+        return problem
 
     # -- validation: the dedup stage's own reader ---------------------------------------------
 
