@@ -164,6 +164,14 @@ def add_rows(page, rows: list[dict[str, str]]) -> None:
         page.wait_for_load_state("networkidle")
 
 
+def show_row(page, index: int) -> None:
+    """Scroll a row's heading just below the sticky toolbar (for the screenshots)."""
+    box = page.locator(f"#row-{index} legend").bounding_box()
+    assert box is not None
+    page.mouse.wheel(0, box["y"] - 70)
+    page.wait_for_timeout(300)
+
+
 def accepted(page) -> None:
     """Wait for the live check to say the workflow accepts the sheet (no page script may be
     evaluated: the desk's Content-Security-Policy forbids it, so locators poll instead)."""
@@ -184,11 +192,10 @@ def extract(browser: Browser, person: str, rows: list[dict[str, str]], shots: Pa
         message = page.locator("#problems-r3").inner_text()
         assert "extractor-1.tsv, line 5, field 'remission'" in message
         assert page.locator('[name="r3.remission"]').get_attribute("aria-invalid") == "true"
+        show_row(page, 3)
+        page.screenshot(path=str(shots / "desk-extraction.png"), full_page=False)
         page.fill('[name="r3.remission"]', "4")
     accepted(page)
-    if person == "extractor-1":
-        page.locator("#row-3").scroll_into_view_if_needed()
-        page.screenshot(path=str(shots / "desk-extraction.png"), full_page=False)
     page.click("#save")
     page.wait_for_url(f"**/extract/{STUDY}?saved=1")
 
@@ -204,7 +211,7 @@ def adjudicate(browser: Browser, shots: Path) -> None:
     page.check('input[name="pick.r3.discontinued_total"][value="1"]')
     assert page.input_value('[name="r3.discontinued_total"]') == "2"
     accepted(page)
-    page.locator("#row-3").scroll_into_view_if_needed()
+    show_row(page, 3)
     page.screenshot(path=str(shots / "desk-extraction-adjudication.png"), full_page=False)
     page.click("#save")
     page.wait_for_url("**/adjudicate*")
