@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from livingreview.entrez import RATE_WITHOUT_KEY, EntrezClient, RateLimiter
 from livingreview.errors import NetworkError
+from livingreview.search import RATE_WITHOUT_KEY, EntrezClient, RateLimiter
 
 ROOT = Path(__file__).resolve().parents[1]
 RECORDED = ROOT / "resources" / "search" / "pubmed" / "efetch"

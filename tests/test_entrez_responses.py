@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from livingreview.entrez import (
+from livingreview.errors import ConfigError
+from livingreview.search import (
     EntrezClient,
     ReplayTransport,
     TransientError,
@@ -14,7 +15,6 @@ from livingreview.entrez import (
     parse_esearch,
     redact,
 )
-from livingreview.errors import ConfigError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "entrez"
 

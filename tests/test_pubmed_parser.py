@@ -9,8 +9,8 @@ import pytest
 from Bio.Entrez import Parser as EntrezParser
 
 from livingreview.errors import InputFileError
-from livingreview.pubmed import newest_bundled_pubmed_dtd, parse_pubmed_xml, with_known_dtd
 from livingreview.records import RECORD_COLUMNS
+from livingreview.search.pubmed import newest_bundled_pubmed_dtd, parse_pubmed_xml, with_known_dtd
 
 FIXTURES = Path(__file__).parent / "fixtures" / "entrez"
 
@@ -98,7 +98,7 @@ def test_dtd_not_bundled_still_parses_offline(monkeypatch):
 
 
 def test_esearch_answer_naming_an_unknown_dtd_still_parses_offline(monkeypatch):
-    from livingreview.entrez import parse_esearch
+    from livingreview.search import parse_esearch
 
     body = (FIXTURES / "esearch2.xml").read_bytes()
     future = body.replace(b"/20060628/esearch.dtd", b"/20990101/esearch_new.dtd", 1)

@@ -7,13 +7,15 @@ import json
 import signal
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import yaml
 
+from livingreview.dedup import RUN_COLUMNS
 from livingreview.errors import ConfigError, ReviewError
-from livingreview.io import write_tsv
+from livingreview.io import sha256_file, write_tsv
 from livingreview.logs import error_marker
 from livingreview.runs import (
     EXIT_BUSY,
@@ -21,11 +23,15 @@ from livingreview.runs import (
     EXIT_INPUT,
     EXIT_NETWORK,
     REDACTED,
-    RunPaths,
+    TODO_COLUMNS,
+    RunInputs,
+    archived_studies_before,
     build_run_record,
     classify_failure,
     clean_stale_temporaries,
+    code_files,
     compare_estimates,
+    input_files,
     notify,
     notify_argv,
     public_config,
@@ -199,6 +205,12 @@ def test_compare_estimates_lists_each_change():
     assert compare_estimates(before, after)[0] == "meta_analysis.tsv: table no longer produced"
 
 
+def write_todo(path: Path, tasks) -> None:
+    """A stage's todo.tsv (the contract's columns) from (role, person, stage, task, count,
+    items_in, act_in) tuples."""
+    write_tsv(path, [dict(zip(TODO_COLUMNS, task)) for task in tasks], TODO_COLUMNS)
+
+
 def _project(tmp_path: Path) -> Path:
     """A small working directory shaped like a finished run."""
     base = tmp_path / "project"
@@ -212,11 +224,15 @@ def _project(tmp_path: Path) -> Path:
     (base / "src" / "livingreview" / "__pycache__").mkdir(parents=True)
     (base / "src" / "livingreview" / "runs.py").write_text("# code\n")
     (base / "src" / "livingreview" / "__pycache__" / "runs.cpython-311.pyc").write_bytes(b"\0")
-    snapshot = base / "results" / "search" / "pubmed" / "2026-11-23"
-    snapshot.mkdir(parents=True)
-    (snapshot / "provenance.json").write_text(
+    receipts = base / "results" / "search" / "receipts"
+    receipts.mkdir(parents=True)
+    (receipts / "pubmed-2021-10-31.json").write_text(
+        json.dumps({"run_date": "2021-10-31", "kind": "baseline", "files": {}})
+    )
+    (receipts / "pubmed-2026-11-23.json").write_text(
         json.dumps(
             {
+                "run_date": "2026-11-23",
                 "kind": "update",
                 "mode": "replay",
                 "window": {"start": "2021/10/31", "end": "2026/11/23"},
@@ -224,85 +240,172 @@ def _project(tmp_path: Path) -> Path:
                 "pmids_new": ["2", "3"],
                 "pmids_already_held": ["1"],
                 "request_count": 2,
+                "files": {"records.tsv": "ab" * 32, "raw/efetch_001.xml": "cd" * 32},
             }
         )
     )
-    (base / "results" / "search" / "pubmed" / ".tmp-2026-11-30-99").mkdir()
     records = base / "results" / "records"
     write_tsv(
         records / "unique.tsv", [{"publication_id": f"p{i}"} for i in range(5)], ["publication_id"]
     )
     write_tsv(records / "duplicates.tsv", [{"record_id": "embase:x"}], ["record_id"])
-    write_tsv(records / "maybe.tsv", [], ["record_id_a"])
-    run_columns = [
-        "run",
-        "source",
-        "records_identified",
-        "previously_retrieved",
-        "duplicates_of_earlier_runs",
-        "duplicates_within_run",
-        "new_publications",
-        "duplicates_removed",
-    ]
+    counts = {
+        "previously_retrieved": 1,
+        "duplicates_of_earlier_runs": 0,
+        "duplicates_within_run": 0,
+        "new_publications": 2,
+        "duplicates_removed": 1,
+    }
+    embase = {
+        "records_identified": 4,
+        "previously_retrieved": 0,
+        "duplicates_of_earlier_runs": 3,
+        "duplicates_within_run": 0,
+        "new_publications": 1,
+        "duplicates_removed": 3,
+    }
+    baseline = {
+        "records_identified": 9,
+        "previously_retrieved": 0,
+        "duplicates_of_earlier_runs": 0,
+        "duplicates_within_run": 1,
+        "new_publications": 8,
+        "duplicates_removed": 1,
+    }
     write_tsv(
         records / "runs.tsv",
         [
-            {
-                "run": "2021-10-31",
-                "source": "all",
-                "records_identified": 9,
-                "previously_retrieved": 0,
-                "duplicates_of_earlier_runs": 0,
-                "duplicates_within_run": 1,
-                "new_publications": 8,
-                "duplicates_removed": 1,
-            },
-            {
-                "run": "2026-11-23",
-                "source": "pubmed",
-                "records_identified": 3,
-                "previously_retrieved": 1,
-                "duplicates_of_earlier_runs": 0,
-                "duplicates_within_run": 0,
-                "new_publications": 2,
-                "duplicates_removed": 1,
-            },
-            {
-                "run": "2026-11-23",
-                "source": "all",
-                "records_identified": 3,
-                "previously_retrieved": 1,
-                "duplicates_of_earlier_runs": 0,
-                "duplicates_within_run": 0,
-                "new_publications": 2,
-                "duplicates_removed": 1,
-            },
+            {"run": "2021-10-31", "source": "pubmed", **baseline},
+            {"run": "2021-10-31", "source": "all", **baseline},
+            # an Embase export searched between the two runs belongs to the second
+            {"run": "2026-11-20", "source": "embase", **embase},
+            {"run": "2026-11-20", "source": "all", **embase},
+            {"run": "2026-11-23", "source": "pubmed", "records_identified": 3, **counts},
+            {"run": "2026-11-23", "source": "all", "records_identified": 3, **counts},
         ],
-        run_columns,
+        RUN_COLUMNS,
+    )
+    write_todo(
+        records / "todo.tsv",
+        [
+            (
+                "data_manager",
+                "",
+                "dedup",
+                "decide uncertain duplicate pairs",
+                1,
+                "results/records/maybe.tsv",
+                "resources/dedup/verdicts.tsv",
+            )
+        ],
     )
     screening = base / "results" / "screening"
     write_tsv(
         screening / "status.tsv",
         [
-            {
-                "publication_id": "p1",
-                "status": "awaiting_title_abstract",
-                "awaiting_reviewers": "reviewer-1; reviewer-2",
-            },
-            {
-                "publication_id": "p2",
-                "status": "awaiting_full_text",
-                "awaiting_reviewers": "reviewer-2",
-            },
-            {"publication_id": "p3", "status": "included", "awaiting_reviewers": ""},
+            {"publication_id": "p1", "status": "awaiting_title_abstract"},
+            {"publication_id": "p2", "status": "awaiting_full_text"},
+            {"publication_id": "p3", "status": "included"},
+            {"publication_id": "p4", "status": "included"},
         ],
-        ["publication_id", "status", "awaiting_reviewers"],
+        ["publication_id", "status"],
     )
-    write_tsv(screening / "conflicts.tsv", [{"publication_id": "p2"}], ["publication_id"])
+    # Both conflicts were settled (p4's by adjudication); the stage's to-do has none left.
     write_tsv(
-        screening / "queue" / "title_abstract" / "reviewer-1.tsv",
-        [{"record_id": "p1"}],
-        ["record_id"],
+        screening / "conflicts.tsv",
+        [{"publication_id": "p4", "state": "adjudicated"}],
+        ["publication_id", "state"],
+    )
+    queue = "results/screening/queue/{}/{}.tsv"
+    sheet = "resources/screening/{}/{}.tsv"
+    write_todo(
+        screening / "todo.tsv",
+        [
+            (
+                "reviewer",
+                "reviewer-1",
+                "title_abstract",
+                "screen publications",
+                1,
+                queue.format("title_abstract", "reviewer-1"),
+                sheet.format("title_abstract", "reviewer-1"),
+            ),
+            (
+                "reviewer",
+                "reviewer-2",
+                "title_abstract",
+                "screen publications",
+                1,
+                queue.format("title_abstract", "reviewer-2"),
+                sheet.format("title_abstract", "reviewer-2"),
+            ),
+            (
+                "reviewer",
+                "reviewer-2",
+                "full_text",
+                "screen publications",
+                1,
+                queue.format("full_text", "reviewer-2"),
+                sheet.format("full_text", "reviewer-2"),
+            ),
+            (
+                "reviewer",
+                "reviewer-1",
+                "full_text",
+                "decisions dated after this run (take effect in a later run)",
+                1,
+                "results/screening/deferred.tsv",
+                sheet.format("full_text", "reviewer-1"),
+            ),
+        ],
+    )
+    write_tsv(
+        screening / "deferred.tsv",
+        [
+            {
+                "sheet": sheet.format("full_text", "reviewer-1"),
+                "line": 2,
+                "stage": "full_text",
+                "person": "reviewer-1",
+                "record_id": "pubmed:2",
+                "publication_id": "p2",
+                "decided_on": "2026-11-30",
+                "takes_effect_from": "2026-11-30",
+            }
+        ],
+        [
+            "sheet",
+            "line",
+            "stage",
+            "person",
+            "record_id",
+            "publication_id",
+            "decided_on",
+            "takes_effect_from",
+        ],
+    )
+    write_todo(
+        base / "results" / "extraction" / "todo.tsv",
+        [
+            (
+                "adjudicator",
+                "",
+                "extraction",
+                "settle extraction discrepancies",
+                1,
+                "results/extraction/discrepancies.tsv",
+                "resources/extraction/new-2025/adjudicated.tsv",
+            ),
+            (
+                "extractor",
+                "",
+                "extraction",
+                "extract data of included studies",
+                2,
+                "results/extraction/status.tsv",
+                "resources/extraction/",
+            ),
+        ],
     )
     write_tsv(
         base / "results" / "extraction" / "studies.tsv",
@@ -318,40 +421,102 @@ def _project(tmp_path: Path) -> Path:
         [{"grouping": "cni", "group": "tacrolimus", "n": "12", "remission": "8"}],
         ["grouping", "group", "n", "remission"],
     )
+    # written by a stage but not declared to the run record: never read
+    (base / "results" / "stray.tsv").write_text("x\n")
     return base
 
 
 CONFIG = {
     "run_date": "2026-11-23",
     "baseline": {"dir": "resources/baseline"},
-    "imports": [{"database": "embase", "files": ["elsewhere/export.ris"]}],
+    "imports": [
+        {"database": "embase", "search_date": "2026-11-20", "files": ["elsewhere/export.ris"]},
+        {"database": "wos", "search_date": "2026-12-01", "files": ["resources/wos.txt"]},
+    ],
     "search": {"queries": {"q": '"autoimmune hepatitis"[tiab] AND tacrolimus[tiab]'}},
     "runs": {"notify_command": "post-it --token abc", "notify_timeout_seconds": 10},
 }
 
 
-def test_first_record_summarises_every_stage(tmp_path):
+def _inputs(base: Path, config=CONFIG) -> RunInputs:
+    """The run record's inputs as the rule declares them (paths relative to ``base``)."""
+    named = {
+        "receipts": [
+            "results/search/receipts/pubmed-2021-10-31.json",
+            "results/search/receipts/pubmed-2026-11-23.json",
+        ],
+        "records_unique": "results/records/unique.tsv",
+        "records_duplicates": "results/records/duplicates.tsv",
+        "records_runs": "results/records/runs.tsv",
+        "records_todo": ["results/records/todo.tsv"],
+        "screening_status": "results/screening/status.tsv",
+        "screening_todo": ["results/screening/todo.tsv"],
+        "screening_deferred": ["results/screening/deferred.tsv"],
+        "extraction_todo": ["results/extraction/todo.tsv"],
+        "extraction_studies": "results/extraction/studies.tsv",
+        "estimates": ["results/synthesis/outcomes.tsv"],
+        "whats_new": [],
+        "previous_version_studies": [],
+        "outputs": ["results/records/unique.tsv"],
+        "inputs": input_files(config, base),
+        "workflow_code": code_files(base),
+        "code": ["src/livingreview/runs.py"],
+    }
+    return RunInputs.from_named(named)
+
+
+def test_first_record_summarises_every_stage(tmp_path, monkeypatch):
     base = _project(tmp_path)
-    summary, manifest = build_run_record("2026-11-23", CONFIG, base=base, now=NOW)
+    monkeypatch.chdir(base)
+    summary, manifest = build_run_record(
+        "2026-11-23", CONFIG, _inputs(base), code_base=base, now=NOW
+    )
 
     assert summary["search"]["pmids_new"] == 2 and summary["search"]["pmids_returned"] == 3
-    assert summary["records"]["this_run"]["records_identified"] == 3
-    assert summary["records"]["this_run"]["new_publications"] == 2
-    assert summary["records"]["this_run"]["duplicates_removed"] == 1
-    assert summary["records"]["publications_total"] == 5
-    assert summary["records"]["duplicate_records_total"] == 1
-    assert summary["screening"]["awaiting_by_reviewer"] == {
-        "reviewer-1": {"total": 1, "awaiting_title_abstract": 1},
-        "reviewer-2": {"total": 2, "awaiting_full_text": 1, "awaiting_title_abstract": 1},
+    records = summary["records"]
+    # every source of the run: PubMed's update and the Embase export searched since the last run
+    assert records["runs_taken_in"] == ["2026-11-20", "2026-11-23"]
+    assert records["this_run_by_source"]["embase"]["records_identified"] == 4
+    assert records["this_run_by_source"]["pubmed"]["records_identified"] == 3
+    assert records["this_run"]["records_identified"] == 7
+    assert records["this_run"]["new_publications"] == 3
+    assert records["this_run"]["duplicates_removed"] == 4
+    assert records["publications_total"] == 5
+    assert records["duplicate_records_total"] == 1
+    assert records["uncertain_pairs_awaiting_verdict"] == 1
+    assert records["exports_after_run_date"] == [
+        {"database": "wos", "search_date": "2026-12-01", "files": ["resources/wos.txt"]}
+    ]
+    screening = summary["screening"]
+    assert screening["awaiting_by_reviewer"] == {
+        "reviewer-1": {"title_abstract": 1, "total": 1},
+        "reviewer-2": {"title_abstract": 1, "full_text": 1, "total": 2},
     }
-    assert summary["screening"]["conflicts_awaiting_adjudication"] == 1
-    assert summary["screening"]["queues"] == {"title_abstract": {"reviewer-1": 1}}
-    assert summary["extraction"]["studies_added_this_run"] == ["new-2025"]
-    assert (
-        summary["extraction"]["studies_total"] == 2
-        and summary["extraction"]["patients_total"] == 13
-    )
+    # conflicts.tsv still lists the adjudicated conflict: only open ones count
+    assert screening["conflicts_awaiting_adjudication"] == 0
+    assert screening["decisions_dated_after_run"]["count"] == 1
+    assert screening["decisions_dated_after_run"]["by_person"] == {"reviewer-1": 1}
+    extraction = summary["extraction"]
+    assert extraction["studies_added_this_run"] == ["new-2025"]
+    assert extraction["studies_total"] == 2 and extraction["arms_total"] == 3
+    assert extraction["studies_by_version"] == {"2026-11-23": 1, "baseline": 1}
+    assert extraction["arms_by_version"] == {"2026-11-23": 2, "baseline": 1}
+    assert extraction["patients_total"] == 13
+    assert extraction["studies_awaiting_extraction"] == 2
+    assert extraction["studies_with_discrepancies"] == 1
     assert summary["pooled_estimates"]["changed"] is None
+    # the to-do block: every stage's tasks, in stage order, each with where to act
+    tasks = summary["todo"]["tasks"]
+    assert [(r["stage"], r["role"], r["person"]) for r in tasks] == [
+        ("dedup", "data_manager", ""),
+        ("title_abstract", "reviewer", "reviewer-1"),
+        ("title_abstract", "reviewer", "reviewer-2"),
+        ("full_text", "reviewer", "reviewer-1"),
+        ("full_text", "reviewer", "reviewer-2"),
+        ("extraction", "adjudicator", ""),
+        ("extraction", "extractor", ""),
+    ]
+    assert summary["todo"]["missing"] == []
 
     assert set(manifest["inputs"]) == {"resources/baseline/arms.tsv", "elsewhere/export.ris"}
     assert set(manifest["code"]) == {
@@ -360,9 +525,15 @@ def test_first_record_summarises_every_stage(tmp_path):
         "src/livingreview/runs.py",
     }
     assert "results/records/unique.tsv" in manifest["outputs"]
-    assert not any("/.tmp-" in p or p.startswith("results/runs/") for p in manifest["outputs"])
-    from livingreview.io import sha256_file
-
+    assert "results/stray.tsv" not in manifest["outputs"]  # not declared, not read
+    assert not any(p.startswith("results/runs/") for p in manifest["outputs"])
+    receipt = "results/search/receipts/pubmed-2026-11-23.json"
+    snapshot = "results/search/pubmed/2026-11-23"
+    assert manifest["outputs"][f"{snapshot}/records.tsv"] == {
+        "sha256": "ab" * 32,
+        "recorded_in": receipt,
+    }
+    assert manifest["outputs"][f"{snapshot}/provenance.json"]["sha256"] == sha256_file(receipt)
     assert manifest["inputs"]["elsewhere/export.ris"]["sha256"] == sha256_file(
         base / "elsewhere" / "export.ris"
     )
@@ -370,16 +541,47 @@ def test_first_record_summarises_every_stage(tmp_path):
     assert manifest["software"]["snakemake"] and manifest["software"]["python"]
 
     text = render_summary(summary)
-    assert "new records found in this run: 3 (2 new publications, 1 duplicates removed)" in text
-    assert "awaiting reviewer-2: 2 publications" in text
+    # the to-do block comes first, each task with the file that lists it and where to act
+    assert text.split("\n")[4:7] == [
+        "## To do",
+        "- data_manager (deduplication): decide uncertain duplicate pairs: 1, listed in "
+        "`results/records/maybe.tsv`; act in `resources/dedup/verdicts.tsv`",
+        "- reviewer-1 (reviewer, title/abstract): screen publications: 1, listed in "
+        "`results/screening/queue/title_abstract/reviewer-1.tsv`; act in "
+        "`resources/screening/title_abstract/reviewer-1.tsv`",
+    ]
+    assert (
+        "- new records found in this run: 7 (embase 4, pubmed 3): 3 new publications, "
+        "4 duplicates removed" in text
+    )
+    assert "not part of this run: the wos export searched 2026-12-01" in text
+    assert "awaiting reviewer-2: 2 publications (title/abstract 1, full text 1)" in text
+    assert "conflicts awaiting adjudication: 0" in text
+    assert "decisions dated after this run, pending for a later run: 1 (reviewer-1 1)" in text
+    assert "studies in the synthesis: 2 (3 arms, 13 patients)" in text
     assert "studies added in this run: 1 (new-2025)" in text
+    assert "studies awaiting extraction: 2; with extraction discrepancies to settle: 1" in text
 
 
-def test_missing_stages_are_reported_not_guessed(tmp_path):
-    base = tmp_path / "empty"
-    base.mkdir()
+def test_studies_added_are_those_absent_from_the_previous_archived_version(tmp_path, monkeypatch):
+    base = _project(tmp_path)
+    monkeypatch.chdir(base)
+    history = base / "results" / "synthesis" / "history"
+    for day, studies in (("2026-11-16", ["pape-2019", "new-2025"]), ("2026-11-30", ["x"])):
+        write_tsv(history / day / "studies.tsv", [{"study_id": s} for s in studies], ["study_id"])
+        write_tsv(history / day / "meta_analysis.tsv", [], ["subgroup"])
+    previous = archived_studies_before(history, "2026-11-23")
+    assert previous == [str(history / "2026-11-16" / "studies.tsv")]
+    assert archived_studies_before(history, "2026-11-16") == []
+    inputs = replace(_inputs(base), previous_version_studies=previous[0])
+    summary, _ = build_run_record("2026-11-23", CONFIG, inputs, code_base=base, now=NOW)
+    assert summary["extraction"]["studies_added_this_run"] == []
+
+
+def test_stages_the_rule_does_not_declare_are_reported_missing_not_guessed(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     summary, manifest = build_run_record(
-        "2026-11-23", {"run_date": "2026-11-23"}, base=base, now=NOW
+        "2026-11-23", {"run_date": "2026-11-23"}, RunInputs(), code_base=tmp_path, now=NOW
     )
     for section in ("search", "records", "screening", "extraction"):
         assert summary[section]["available"] is False and summary[section]["missing"]
@@ -387,21 +589,34 @@ def test_missing_stages_are_reported_not_guessed(tmp_path):
     assert "not produced by this run" in render_summary(summary)
 
 
-def test_next_record_says_what_changed_since_the_previous_one(tmp_path):
+def test_record_inputs_come_from_the_rule_by_name():
+    inputs = RunInputs.from_named(
+        {"records_runs": "r.tsv", "receipts": ["a.json"], "whats_new": [], "code": ["x.py"]}
+    )
+    assert inputs.records_runs == "r.tsv" and inputs.receipts == ("a.json",)
+    assert inputs.whats_new is None
+    with pytest.raises(ConfigError, match="is not an input the run record knows"):
+        RunInputs.from_named({"records_runz": "r.tsv"})
+    with pytest.raises(ConfigError, match="names 2 files"):
+        RunInputs.from_named({"records_runs": ["a.tsv", "b.tsv"]})
+
+
+def test_next_record_says_what_changed_since_the_previous_one(tmp_path, monkeypatch):
     base = _project(tmp_path)
+    monkeypatch.chdir(base)
     first = base / "results" / "runs" / "2026-11-23"
     write_run_record(
         "2026-11-23",
         CONFIG,
+        _inputs(base),
         summary_json=first / "summary.json",
         summary_md=first / "summary.md",
         manifest_json=first / "manifest.json",
-        base=base,
+        code_base=base,
     )
+    later = {**CONFIG, "run_date": "2026-11-30"}
     # nothing changed: the next record says so
-    summary, _ = build_run_record(
-        "2026-11-30", {**CONFIG, "run_date": "2026-11-30"}, base=base, now=NOW
-    )
+    summary, _ = build_run_record("2026-11-30", later, _inputs(base), code_base=base, now=NOW)
     assert summary["pooled_estimates"] == {
         "tables": ["results/synthesis/outcomes.tsv"],
         "compared_with": "2026-11-23",
@@ -418,9 +633,8 @@ def test_next_record_says_what_changed_since_the_previous_one(tmp_path):
         ["grouping", "group", "n", "remission"],
     )
     (base / "resources" / "baseline" / "arms.tsv").write_text("study_id\tn\npape-2019\t6\n")
-    summary, _ = build_run_record(
-        "2026-11-30", {**CONFIG, "run_date": "2026-11-30"}, base=base, now=NOW
-    )
+    inputs = replace(_inputs(base), outputs=("results/synthesis/outcomes.tsv",))
+    summary, _ = build_run_record("2026-11-30", later, inputs, code_base=base, now=NOW)
     assert summary["pooled_estimates"]["changed"] is True
     assert summary["pooled_estimates"]["differences"] == [
         "results/synthesis/outcomes.tsv: row cni / tacrolimus: n 12 -> 20",
@@ -431,13 +645,8 @@ def test_next_record_says_what_changed_since_the_previous_one(tmp_path):
     assert "**changed** since the run of 2026-11-23" in render_summary(summary)
 
     # a later record never compares with itself or with a later one
-    summary, _ = build_run_record("2026-11-23", CONFIG, base=base, now=NOW)
+    summary, _ = build_run_record("2026-11-23", CONFIG, _inputs(base), code_base=base, now=NOW)
     assert summary["pooled_estimates"]["compared_with"] is None
-
-
-def test_unknown_run_path_entry_is_a_config_error():
-    with pytest.raises(ConfigError, match="unknown entries"):
-        RunPaths.from_params({"resutls": "x"})
 
 
 # ----------------------------------------------------------------------------- notification

@@ -186,7 +186,7 @@ def test_scheduled_run_writes_the_record_and_a_dated_log(completed_project):
     assert (record / "summary.md").read_text().startswith(f"# Run {RUN_DATE}")
     # the manifest covers the inputs, code and outputs of the run, with correct checksums
     assert "resources/baseline/arms.tsv" in manifest["inputs"]
-    assert "src/livingreview/runs.py" in manifest["code"]
+    assert "src/livingreview/runs/record.py" in manifest["code"]
     for path, entry in manifest["outputs"].items():
         assert (
             hashlib.sha256((completed_project / path).read_bytes()).hexdigest() == entry["sha256"]
@@ -216,6 +216,18 @@ def test_rerun_with_nothing_new_changes_only_that_runs_record(completed_copy):
         assert record_after[key] == record_before[key], key
     assert "Nothing to be done" not in result.stdout  # the record itself was rebuilt
     assert "run_record" in result.stdout
+    # the scheduler's output ends with the to-do block of the record, printed once
+    heading = f"To do after the run of {RUN_DATE}:"
+    assert result.stdout.count(heading) == 1
+    block = result.stdout[result.stdout.index(heading) :]
+    assert block.strip().splitlines()[1:] == [
+        line.replace("`", "")
+        for line in (project / "results" / "runs" / RUN_DATE / "summary.md")
+        .read_text()
+        .split("## To do\n")[1]
+        .split("\n\n")[0]
+        .splitlines()
+    ]
 
 
 def test_notification_command_gets_the_summary_path(completed_copy):

@@ -10,11 +10,13 @@ import pytest
 import yaml
 from test_entrez_loopback import FakeEutils
 
-from livingreview.entrez import EntrezClient, RateLimiter, ReplayTransport
 from livingreview.errors import ConfigError, NetworkError, ValidationError
 from livingreview.io import read_tsv
 from livingreview.records import RECORD_COLUMNS
 from livingreview.search import (
+    EntrezClient,
+    RateLimiter,
+    ReplayTransport,
     Window,
     discover_snapshots,
     keep_existing_snapshot,

@@ -78,3 +78,9 @@ def test_package_never_imports_snakemake():
         if re.search(r"^\s*(import|from)\s+snakemake\b", path.read_text(), re.MULTILINE)
     ]
     assert offenders == []
+
+
+def test_package_is_type_checked_clean():
+    """Rows crossing stages are TypedDicts and dataclasses; mypy holds the package to them."""
+    result = run(str(BIN / "mypy"), "--no-error-summary")
+    assert result.returncode == 0, result.stdout + result.stderr

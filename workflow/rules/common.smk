@@ -68,6 +68,14 @@ def human_content(*sources):
     return digest
 
 
+def written_by_rules(paths):
+    """The paths among ``paths`` that this workflow writes (some job's output), so that a
+    file a stage may write is an input only where that stage writes it. Call it after every
+    include."""
+    outputs = {str(path) for job_rule in workflow.rules for path in job_rule.output}
+    return [path for path in paths if path in outputs]
+
+
 # Each stage file adds its default targets with TARGETS["<stage>"] = [...]
 TARGETS = {}
 
@@ -147,6 +155,13 @@ def pubmed_snapshots(wildcards=None):
     Works called at parse time (``pubmed_snapshots()``) or as an input function.
     """
     return [f"{PUBMED_TABLES}/pubmed-{day}.tsv" for day in pubmed_snapshot_dates()]
+
+
+def pubmed_receipts():
+    """The receipt (copy of the provenance) of every PubMed snapshot this run uses."""
+    return [
+        f"results/search/receipts/pubmed-{day}.json" for day in pubmed_snapshot_dates()
+    ]
 
 
 def _earlier_pubmed_snapshots(wildcards):

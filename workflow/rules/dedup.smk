@@ -9,6 +9,12 @@
 DEDUP_NOT_MATCHING = ("verdicts", "data_managers")
 
 
+# On a cluster the check runs where Snakemake runs (it costs what dedup costs: well under a
+# second here, seconds for 100,000 records), so dedup starts without a queue wait of its own.
+localrules:
+    check_dedup_verdicts,
+
+
 rule check_dedup_verdicts:
     input:
         snapshots=pubmed_snapshots(),

@@ -3,6 +3,13 @@
 # between extractors.
 
 
+# Quick steps (well under a second): on a cluster they run where Snakemake runs, since as
+# SLURM jobs they would cost a queue wait and two Snakemake start-ups each.
+localrules:
+    check_extraction_sheets,
+    merge_extractions,
+
+
 rule check_extraction_sheets:
     input:
         baseline=baseline_files(),

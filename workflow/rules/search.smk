@@ -65,5 +65,5 @@ localrules:
 
 TARGETS["search"] = [
     *pubmed_snapshots(),
-    *(f"results/search/receipts/pubmed-{day}.json" for day in pubmed_snapshot_dates()),
+    *pubmed_receipts(),
 ]

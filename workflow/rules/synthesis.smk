@@ -2,6 +2,16 @@
 # meta-analysis of the remission proportion with forest plots, and what the update changed.
 
 
+# Quick steps (a second or a few): on a cluster they run where Snakemake runs, since as
+# SLURM jobs they would cost a queue wait and two Snakemake start-ups each (the forest plots
+# are drawn there too, like the PRISMA diagrams). pool_remission, the meta-analysis, is
+# submitted.
+localrules:
+    crosstabulate,
+    forest_plots,
+    whats_new,
+
+
 rule crosstabulate:
     input:
         studies="results/extraction/studies.tsv",

@@ -4,9 +4,14 @@ import signal
 import sys
 from pathlib import Path
 
-from livingreview.entrez import EntrezClient, ReplayTransport
 from livingreview.logs import log_path_of, setup_logging
-from livingreview.search import keep_existing_snapshot, publish_snapshot, take_snapshot
+from livingreview.search import (
+    EntrezClient,
+    ReplayTransport,
+    keep_existing_snapshot,
+    publish_snapshot,
+    take_snapshot,
+)
 
 
 def main(snakemake):

@@ -19,7 +19,7 @@ from ..errors import ValidationError
 from ..io import read_tsv, write_tsv
 from ..records import RECORD_COLUMNS, UNIQUE_COLUMNS, Publication, Record, as_record
 from ..text import ISO_DATE
-from ..todo import TodoRow, write_todo
+from ..todo import DECIDE_PAIRS, LATER_DATED, TodoRow, write_todo
 from .cluster import Clustering, Edge, cluster_records
 from .keys import features_of
 from .settings import MatchSettings
@@ -500,7 +500,7 @@ def todo_rows(
             role="data_manager",
             person="",
             stage="dedup",
-            task="decide uncertain duplicate pairs",
+            task=DECIDE_PAIRS,
             count=pairs_awaiting_verdict(maybe, verdicts),
             items_in=str(maybe_path),
             act_in=str(verdicts_path),
@@ -509,7 +509,7 @@ def todo_rows(
             role="data_manager",
             person="",
             stage="dedup",
-            task="decisions dated after this run (take effect in a later run)",
+            task=LATER_DATED,
             count=len(later),
             items_in=str(verdicts_path),
             act_in=str(verdicts_path),

@@ -14,13 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from ..todo import TodoRow, todo_order
+from ..todo import EXTRACT, SETTLE_DISCREPANCIES, TodoRow, todo_order
 from .merge import AWAITING_EXTRACTION, DISCREPANCIES
 from .sheets import ADJUDICATED_SHEET
 
 EXTRACTION_STAGE = "extraction"
-EXTRACT_TASK = "extract data of included studies"
-SETTLE_TASK = "settle extraction discrepancies"
+EXTRACT_TASK, SETTLE_TASK = EXTRACT, SETTLE_DISCREPANCIES
 
 
 def extraction_todo(

@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from ..todo import TodoRow, todo_order
+from ..todo import LATER_DATED, SCREEN, SETTLE_CONFLICTS, TodoRow, todo_order
 from .deferred import LaterDecision
 from .queues import QueueRow
 from .settings import ScreeningSettings
@@ -21,9 +21,7 @@ from .tables import ConflictRow
 from .vocabulary import ADJUDICATION_FILE, STAGE_LABELS, STAGES, STATUSES
 
 REVIEWER, ADJUDICATOR = "reviewer", "adjudicator"
-SCREEN_TASK = "screen publications"
-SETTLE_TASK = "settle conflicts"
-LATER_TASK = "decisions dated after this run (take effect in a later run)"
+SCREEN_TASK, SETTLE_TASK, LATER_TASK = SCREEN, SETTLE_CONFLICTS, LATER_DATED
 
 
 @dataclass(frozen=True)

@@ -29,9 +29,9 @@ from typing import Any
 from Bio import Entrez
 from Bio.Entrez import Parser as EntrezParser
 
-from .bibliographic import MONTH_NUMBERS as _MONTHS
-from .errors import InputFileError
-from .records import MULTI_VALUE_SEPARATOR, empty_record, normalise_doi, normalise_pmid
+from ..bibliographic import MONTH_NUMBERS as _MONTHS
+from ..errors import InputFileError
+from ..records import MULTI_VALUE_SEPARATOR, empty_record, normalise_doi, normalise_pmid
 
 log = logging.getLogger(__name__)
 
@@ -155,6 +155,16 @@ def _author_name(author: Mapping[str, Any]) -> tuple[str, str]:
     return (f"{last} {initials}".strip(), last)
 
 
+def _abstract(node: Mapping[str, Any]) -> str:
+    """The abstract of an article or book chapter, labelled sections as ``LABEL: text``."""
+    sections = []
+    for part in node.get("Abstract", {}).get("AbstractText", []):
+        text = markup_to_text(part)
+        label = getattr(part, "attributes", {}).get("Label", "")
+        sections.append(f"{label}: {text}" if label and text else text)
+    return " ".join(s for s in sections if s)
+
+
 # --------------------------------------------------------------------------- record mapping
 
 
@@ -184,12 +194,7 @@ def article_to_record(article: Mapping[str, Any], run: str) -> dict[str, str]:
         title = markup_to_text(art.get("VernacularTitle", ""))
     record["title"] = title
 
-    sections = []
-    for part in art.get("Abstract", {}).get("AbstractText", []):
-        text = markup_to_text(part)
-        label = getattr(part, "attributes", {}).get("Label", "")
-        sections.append(f"{label}: {text}" if label and text else text)
-    record["abstract"] = " ".join(s for s in sections if s)
+    record["abstract"] = _abstract(art)
 
     names = [_author_name(a) for a in art.get("AuthorList", []) if a.get("ValidYN", "Y") != "N"]
     record["authors"] = _join(n for n, _ in names)
@@ -247,13 +252,8 @@ def book_to_record(book_article: Mapping[str, Any], run: str) -> dict[str, str]:
         book.get("BookTitle", "")
     )
     record["journal"] = markup_to_text(book.get("BookTitle", ""))
-    sections = []
-    for part in document.get("Abstract", {}).get("AbstractText", []):
-        label = getattr(part, "attributes", {}).get("Label", "")
-        text = markup_to_text(part)
-        sections.append(f"{label}: {text}" if label and text else text)
-    record["abstract"] = " ".join(s for s in sections if s)
-    authors = []
+    record["abstract"] = _abstract(document)
+    authors: list[tuple[str, str]] = []
     for author_list in document.get("AuthorList", []) or book.get("AuthorList", []):
         authors.extend(_author_name(a) for a in author_list)
     record["authors"] = _join(n for n, _ in authors)

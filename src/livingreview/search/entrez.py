@@ -1,8 +1,8 @@
 """An NCBI E-utilities client as one object: identity, key, base URL, rate limit, retries, checks.
 
 Consumes: E-utilities answers, either over HTTP (live) or from recorded files (replay, see
-:class:`ReplayTransport`); both go through the same :class:`EntrezClient`, so replay exercises
-the same checks and parsers as a live search.
+:class:`~livingreview.search.replay.ReplayTransport`); both go through the same
+:class:`EntrezClient`, so replay exercises the same checks and parsers as a live search.
 
 Produces: checked response bytes plus parsed esearch results (Bio.Entrez's validating parser).
 
@@ -31,16 +31,18 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 from xml.parsers import expat
 
 from Bio import Entrez
 
-from .errors import ConfigError, NetworkError
-from .pubmed import with_known_dtd  # noqa: E402  (the offline DTD fallback of efetch answers)
+from ..errors import ConfigError, NetworkError
+from .pubmed import with_known_dtd  # the offline DTD fallback of esearch answers
 
 log = logging.getLogger(__name__)
+
+#: What a response check returns (parsed rows, an esearch result...).
+Checked = TypeVar("Checked")
 
 DEFAULT_BASE_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
 #: NCBI's published limits: 3 requests/s without an API key, 10/s with one.
@@ -349,8 +351,8 @@ class EntrezClient:
     # -- low level ------------------------------------------------------------------------
 
     def call(
-        self, utility: str, params: Mapping[str, str], check: Callable[[bytes], object]
-    ) -> tuple[bytes, object]:
+        self, utility: str, params: Mapping[str, str], check: Callable[[bytes], Checked]
+    ) -> tuple[bytes, Checked]:
         """Send one request with retries; ``check(body)`` must return a value or raise TransientError.
 
         Returns the body and the value ``check`` returned.  After the last failed attempt a
@@ -443,7 +445,6 @@ class EntrezClient:
             return result
 
         _, result = self.call("esearch.fcgi", params, check)
-        assert isinstance(result, EsearchResult)
         result.request = {k: v for k, v in params.items()}
         return result
 
@@ -456,8 +457,8 @@ class EntrezClient:
         query_key: str | None = None,
         retstart: int = 0,
         retmax: int = 200,
-        check: Callable[[bytes], object] | None = None,
-    ) -> tuple[bytes, object]:
+        check: Callable[[bytes], Checked] | None = None,
+    ) -> tuple[bytes, Checked | None]:
         """efetch XML by ID list or by history (WebEnv + query_key + retstart/retmax).
 
         ``check`` (e.g. "parses as PubMed XML and holds exactly these PMIDs") runs inside the
@@ -478,7 +479,7 @@ class EntrezClient:
         else:
             raise ValueError("efetch needs ids or webenv + query_key")
 
-        def full_check(body: bytes) -> object:
+        def full_check(body: bytes) -> Checked | None:
             check_xml_body(body)
             return check(body) if check else None
 
@@ -496,116 +497,3 @@ def _describe(params: Mapping[str, str]) -> str:
             value = value[:57] + "..."
         shown.append(f"{key}={value}")
     return " ".join(shown)
-
-
-# --------------------------------------------------------------------------- replay
-
-
-class ReplayTransport:
-    """Serves recorded E-utilities answers instead of HTTP, for offline and reproducible runs.
-
-    A recording folder holds ``index.json``::
-
-        {"esearch": [{"db": "pubmed", "term": "...", "datetype": "crdt",
-                      "mindate": "1800/01/01", "maxdate": "2021/10/31",
-                      "file": "esearch/baseline.xml"}, ...],
-         "efetch_dir": "efetch"}
-
-    and one PubMed XML file per PMID under ``efetch_dir`` (``<pmid>.xml``).  An esearch is
-    answered only for exactly the recorded (db, term, datetype, mindate, maxdate); an efetch
-    (by ID list or by the WebEnv of a served esearch) is answered by concatenating the
-    per-PMID articles into one ``PubmedArticleSet`` document.
-    """
-
-    rate_limited = False
-
-    def __init__(self, folder: str | Path):
-        import json
-
-        self.folder = Path(folder)
-        index_path = self.folder / "index.json"
-        try:
-            self.index = json.loads(index_path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(
-                "search.replay_dir",
-                f"no recording index at {index_path}",
-                "a folder with index.json (see resources/search/pubmed/README.md), or search.mode: live",
-            ) from None
-        self._history: dict[tuple[str, str], list[str]] = {}
-
-    def send(self, url: str, params: Mapping[str, str], timeout: float) -> bytes:
-        utility = url.rstrip("/").rsplit("/", 1)[-1]
-        if utility == "esearch.fcgi":
-            return self._esearch(params)
-        if utility == "efetch.fcgi":
-            return self._efetch(params)
-        raise ConfigError(
-            "search.mode", f"replay has no recordings for {utility}", "esearch, efetch"
-        )
-
-    def _esearch(self, params: Mapping[str, str]) -> bytes:
-        wanted = {k: params.get(k, "") for k in ("db", "term", "datetype", "mindate", "maxdate")}
-        for entry in self.index.get("esearch", []):
-            if all(entry.get(k, "") == v for k, v in wanted.items()):
-                body = (self.folder / entry["file"]).read_bytes()
-                result = parse_esearch(body)
-                if result.webenv and result.query_key:
-                    self._history[(result.webenv, result.query_key)] = result.ids
-                return body
-        windows = sorted(
-            f"{e.get('mindate')}-{e.get('maxdate')}" for e in self.index.get("esearch", [])
-        )
-        same_term = any(e.get("term") == wanted["term"] for e in self.index.get("esearch", []))
-        problem = (
-            f"replay mode has no recorded esearch for the window {wanted['mindate']}..{wanted['maxdate']} "
-            f"({wanted['datetype']})"
-            if same_term
-            else "replay mode has no recording for this query text (was the query in config.yaml changed?)"
-        )
-        raise ConfigError(
-            "search.mode",
-            f"{problem} in {self.folder}; recorded windows: {', '.join(windows) or 'none'}",
-            "a run_date the recordings cover, or search.mode: live (with entrez.email set) to "
-            "search PubMed itself",
-        )
-
-    def _efetch(self, params: Mapping[str, str]) -> bytes:
-        if "id" in params:
-            ids = [i for i in params["id"].split(",") if i]
-        else:
-            key = (params.get("WebEnv", ""), params.get("query_key", ""))
-            if key not in self._history:
-                raise ConfigError(
-                    "search.mode",
-                    f"replay efetch for unknown WebEnv/query_key {key}",
-                    "an esearch served earlier in this run",
-                )
-            start = int(params.get("retstart", "0"))
-            ids = self._history[key][start : start + int(params.get("retmax", "20"))]
-        efetch_dir = self.folder / self.index.get("efetch_dir", "efetch")
-        articles = []
-        for pmid in ids:
-            path = efetch_dir / f"{pmid}.xml"
-            if not path.exists():
-                raise ConfigError(
-                    "search.mode",
-                    f"replay has no recorded PubMed record for PMID {pmid} ({path})",
-                    "search.mode: live to fetch it from PubMed",
-                )
-            text = path.read_text(encoding="utf-8")
-            start, end = text.find("<PubmedArticle>"), text.rfind("</PubmedArticle>")
-            if start < 0 or end < 0:
-                raise ConfigError(
-                    "search.replay_dir",
-                    f"{path} holds no <PubmedArticle>",
-                    "one PubMed record per file",
-                )
-            articles.append(text[start : end + len("</PubmedArticle>")])
-        header = (
-            '<?xml version="1.0" ?>\n<!DOCTYPE PubmedArticleSet PUBLIC "-//NLM//DTD PubMedArticle, '
-            '1st January 2025//EN" "https://dtd.nlm.nih.gov/ncbi/pubmed/out/pubmed_250101.dtd">\n'
-        )
-        return (
-            header + "<PubmedArticleSet>\n" + "\n".join(articles) + "\n</PubmedArticleSet>\n"
-        ).encode("utf-8")

@@ -1,0 +1,229 @@
+"""The scheduler's side of a run: exit codes, failure classification, stale temporaries.
+
+``bin/scheduled-update`` uses :func:`classify_run` to turn a failed run's output into one of
+the documented exit codes (docs/scheduling.md), and :func:`clean_stale_temporaries` to remove
+what a killed run left behind, both through ``python -m livingreview.runs`` (:func:`main`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import errors
+from ..errors import ReviewError
+from ..logs import ERROR_MARKER_PATTERN
+from .ending import print_todo
+
+# ----------------------------------------------------------------------------- exit codes
+
+#: Exit codes of ``bin/scheduled-update`` (documented in docs/scheduling.md).
+EXIT_OK = 0
+EXIT_FAILURE = 1  # anything else: a bug, a full disk, a missing file, a failed notification
+EXIT_USAGE = 2  # bad arguments to bin/scheduled-update itself
+EXIT_INPUT = errors.InputFileError.exit_code  # 3: invalid human input or config
+EXIT_NETWORK = errors.NetworkError.exit_code  # 4: NCBI unreachable after all retries
+EXIT_BUSY = 75  # EX_TEMPFAIL: another run holds the project; nothing was touched
+
+_MARKER = ERROR_MARKER_PATTERN
+# Snakemake reports an exception raised while parsing the Snakefile (e.g. ConfigError from
+# the config validation in common.smk) as "<Class> in file "<path>", line N:".
+_PARSE_ERROR = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*) in (?:file|line) ", re.MULTILINE)
+_LOCKED = re.compile(r"\bLockException\b|Directory cannot be locked")
+# A job that never reached the cluster: the SLURM executor plugin reports sbatch's own
+# message ("SLURM sbatch failed. The error message was '...'", possibly over several lines)
+# or an exception raised while it built the submission (an invalid account...).
+_SUBMISSION = (
+    re.compile(
+        r"SLURM sbatch failed\b[^\n]*?The error message was '(?P<message>.*?)'\.?$", re.S | re.M
+    ),
+    re.compile(
+        r"(?:Array j|J)ob submission failed with exception: (?P<message>.+?)"
+        r"(?=For further error details|\n    \S|\n\s*\n|\Z)",
+        re.S,
+    ),
+    re.compile(r"Error submitting jobscript[^\n]*\n(?P<message>[^\n]*)"),
+)
+#: The reason given for a job that could not be submitted to the cluster (exit code 1).
+SUBMISSION_FAILED = "SubmissionFailed"
+# Snakemake without the SLURM executor plugin rejects `executor: slurm` while reading options.
+_NO_SLURM_PLUGIN = re.compile(r"argument --executor/-e: invalid choice: 'slurm'")
+#: The reason given when a profile asks for SLURM but the plugin is not installed (exit 1).
+PLUGIN_MISSING = "SlurmPluginMissing"
+# Most specific first: a person must act on invalid input, the network heals itself.
+_PRIORITY = (EXIT_INPUT, EXIT_NETWORK, EXIT_BUSY)
+
+
+def exit_code_of_class(name: str) -> int | None:
+    """Exit code of a :mod:`livingreview.errors` class by name, ``None`` if it is not one.
+
+    >>> exit_code_of_class("ValidationError"), exit_code_of_class("NetworkError")
+    (3, 4)
+    >>> exit_code_of_class("KeyError") is None
+    True
+    """
+    cls = getattr(errors, name, None)
+    if isinstance(cls, type) and issubclass(cls, ReviewError):
+        return int(cls.exit_code)
+    return None
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why a run failed: the exit code, a short reason and, if any, the message to show last."""
+
+    code: int
+    reason: str
+    detail: str = ""
+
+
+def submission_failure(text: str) -> str | None:
+    """The scheduler's message for a job that could not be submitted, ``None`` if none was.
+
+    >>> submission_failure("message: SLURM sbatch failed. The error message was "
+    ...     "'sbatch: error: invalid partition specified: x\\nsbatch: error: Batch job "
+    ...     "submission failed: Invalid partition name specified'.\\n    sbatch call:")
+    'sbatch: error: invalid partition specified: x; sbatch: error: Batch job submission failed: Invalid partition name specified'
+    >>> submission_failure("Error in rule dedup:") is None
+    True
+    """
+    for pattern in _SUBMISSION:
+        match = pattern.search(text)
+        if match:
+            message = ""
+            for line in match["message"].strip().splitlines():
+                if line.strip():
+                    glue = "" if not message else " " if message.endswith(":") else "; "
+                    message += glue + line.strip()
+            return message or "job submission failed"
+    return None
+
+
+def classify_run(text: str, run_id: str | None = None) -> Failure:
+    """Exit code, reason and message for a failed Snakemake run, from this run's output.
+
+    Markers written by :func:`livingreview.logs.error_marker` in a job's output win. With
+    ``run_id`` (what ``bin/scheduled-update`` passes), only markers naming that run count:
+    Snakemake prints a failed job's log file even when the job never ran in this run (its
+    submission failed), and that file may still hold an earlier run's marker. Then errors
+    raised while the Snakefile was parsed (config validation); then Snakemake's lock error
+    (another run is active); then a job the cluster refused (exit 1, with the scheduler's
+    message) or a SLURM profile without the plugin installed (exit 1, saying how to install
+    it). Anything else is :data:`EXIT_FAILURE`.
+
+    >>> classify_run("LIVINGREVIEW-ERROR ValidationError exit_code=3 run=old\\n", run_id="new")
+    Failure(code=1, reason='other failure', detail='')
+    >>> classify_run("LIVINGREVIEW-ERROR ValidationError exit_code=3 run=new\\n", run_id="new")
+    Failure(code=3, reason='ValidationError', detail='')
+    """
+    found: dict[int, str] = {}
+    for match in _MARKER.finditer(text):
+        if run_id is not None and match["run"] != run_id:
+            continue  # written by another run (an old log printed again)
+        found.setdefault(int(match["code"]), match["name"])
+    for match in _PARSE_ERROR.finditer(text):
+        code = exit_code_of_class(match["name"])
+        if code is not None:
+            found.setdefault(code, match["name"])
+    if _LOCKED.search(text):
+        found.setdefault(EXIT_BUSY, "LockException")
+    for code in _PRIORITY:
+        if code in found:
+            return Failure(code, found[code])
+    message = submission_failure(text)
+    if message is not None:
+        return Failure(EXIT_FAILURE, SUBMISSION_FAILED, message)
+    if _NO_SLURM_PLUGIN.search(text):
+        return Failure(
+            EXIT_FAILURE,
+            PLUGIN_MISSING,
+            "snakemake says \"invalid choice: 'slurm'\": the SLURM executor plugin is not "
+            "installed in this project's .venv; run bin/bootstrap --cluster",
+        )
+    for code, name in sorted(found.items()):
+        if code != EXIT_OK:
+            return Failure(EXIT_FAILURE, name)
+    return Failure(EXIT_FAILURE, "other failure")
+
+
+def classify_failure(text: str, run_id: str | None = None) -> tuple[int, str]:
+    """Exit code and reason for a failed Snakemake run (:func:`classify_run` without detail).
+
+    >>> classify_failure("... LIVINGREVIEW-ERROR NetworkError exit_code=4 ...")
+    (4, 'NetworkError')
+    >>> classify_failure('ConfigError in file "/p/common.smk", line 13:')
+    (3, 'ConfigError')
+    >>> classify_failure("MissingInputException in rule dedup")
+    (1, 'other failure')
+    """
+    failure = classify_run(text, run_id)
+    return failure.code, failure.reason
+
+
+def clean_stale_temporaries(results_dir: str | Path) -> list[Path]:
+    """Remove the temporary files and folders a killed run left under ``results_dir``.
+
+    Only the two shapes this project writes are touched: ``.<name>.<random>.tmp`` from
+    :func:`livingreview.io.atomic_open` and ``.tmp-<date>-<pid>/`` snapshot folders from the
+    search stage. Call it only while no other run is active (the scheduler holds the lock).
+    """
+    root = Path(results_dir)
+    removed: list[Path] = []
+    if not root.is_dir():
+        return removed
+    for path in sorted(root.rglob(".*"), key=lambda p: len(p.parts), reverse=True):
+        name = path.name
+        if path.is_dir() and name.startswith(".tmp-"):
+            shutil.rmtree(path, ignore_errors=True)
+        elif path.is_file() and name.endswith(".tmp") and name.count(".") >= 3:
+            path.unlink(missing_ok=True)
+        else:
+            continue
+        removed.append(path)
+    return removed
+
+
+# ----------------------------------------------------------------------------- command line
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Helpers for ``bin/scheduled-update`` (not needed by hand)."""
+    parser = argparse.ArgumentParser(prog="python -m livingreview.runs", description=main.__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    classify = sub.add_parser(
+        "classify",
+        help="print the exit code and reason for a failed run's output file (line 1) and "
+        "the message to show last, if any (line 2)",
+    )
+    classify.add_argument("output", type=Path)
+    classify.add_argument(
+        "--run-id", help="count only error markers written by this run (LIVINGREVIEW_RUN_ID)"
+    )
+    clean = sub.add_parser(
+        "clean-stale", help="remove temporaries left under RESULTS by a killed run"
+    )
+    clean.add_argument("results", type=Path)
+    todo = sub.add_parser("todo", help="print the to-do block of a run record (summary.json)")
+    todo.add_argument("summary", type=Path)
+    args = parser.parse_args(argv)
+    if args.command == "todo":
+        print_todo(args.summary)
+        return 0
+    if args.command == "classify":
+        text = (
+            args.output.read_text(encoding="utf-8", errors="replace")
+            if args.output.exists()
+            else ""
+        )
+        failure = classify_run(text, args.run_id)
+        print(f"{failure.code} {failure.reason}")
+        if failure.detail:
+            print(failure.detail)
+        return 0
+    for path in clean_stale_temporaries(args.results):
+        print(f"removed {path} (left by an interrupted run)")
+    return 0
