@@ -549,3 +549,23 @@ def test_two_tabs_saving_one_new_sheet_at_once_keep_one_and_refuse_the_other(app
     assert sheet(project, "extractor-1").read_text() == sheet_text(kept)
     assert sheet(project, "extractor-2").read_text() == sheet_text([ARM, CSA])
     assert sorted(e["who"] for e in journal(project)) == ["extractor-1", "extractor-2"]
+
+
+def test_the_adjudication_check_answers_for_the_composed_sheet(app, project):
+    two_sheets(app, [ARM], [{**ARM, "remission": "5", "unknown": "2"}])
+    client, csrf = sign_in(app, "adjudicator-1")
+    url = f"/adjudicate/extraction/{STUDY}"
+    cells = {"r0.n": "10", "r0.response": "2", "r0.failure": "1"}
+    mixed = {**cells, "pick.r0.remission": "1", "pick.r0.unknown": "0"}  # 5 and 1: 9, not 10
+    answer = client.post(f"{url}/check", data=mixed, headers={"x-csrf-token": csrf}).json()
+    assert [(p["row"], p["field"]) for p in answer["problems"]] == [(0, "remission")]
+    assert "adjudicated.tsv, line 2, field 'remission'" in answer["problems"][0]["message"]
+    agreed = {**cells, "pick.r0.remission": "0", "pick.r0.unknown": "0"}
+    answer = client.post(f"{url}/check", data=agreed, headers={"x-csrf-token": csrf}).json()
+    assert answer == {"ok": True, "problems": []}
+    assert client.post(f"{url}/check", data=agreed).status_code == 403  # no CSRF token
+    assert client.post(url, data={**agreed, "version": "absent"}).status_code == 403
+    settled = client.post(
+        f"/adjudicate/extraction/{SETTLED}", data={"csrf": csrf, "version": "absent"}
+    )
+    assert settled.status_code == 404 and not sheet(project, "adjudicated").exists()
