@@ -15,14 +15,22 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from conftest import ROOT
+from starlette.testclient import TestClient
 
-from livingreview.records import UNIQUE_COLUMNS
+from livingreview.extraction import SHEET_COLUMNS, SHEET_REQUIRED_COLUMNS
+from livingreview.extraction import STATUS_COLUMNS as EXTRACTION_STATUS_COLUMNS
+from livingreview.records import RECORD_COLUMNS, UNIQUE_COLUMNS
 from livingreview.screening import CONFLICT_COLUMNS, QUEUE_COLUMNS, STATUS_COLUMNS
 
 RUN_DATE = "2026-11-23"
 CLOCK = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 TA_HEADER = "record_id\tdecision\treason\tnote\tdecided_on\n"
 FT_HEADER = "record_id\tdecision\treason\tnote\tdecided_on\tstudy_id\n"
+VERDICTS_HEADER = "record_id_a\trecord_id_b\tverdict\treviewer\tdecided_on\tnote\n"
+#: A verdict standing for the published review's (read-only on the desk).
+BASELINE_VERDICT = (
+    "pubmed:100005\tpubmed:100006\tdifferent\tbaven-pronk-2022\t2021-11-29\tbaseline\n"
+)
 
 
 def pinned_clock() -> dt.datetime:
@@ -77,12 +85,17 @@ def make_project(
     titles: dict[int, str] | None = None,
     maybe_pairs: Iterable[tuple[int, int]] = (),
     queued_for: dict[int, tuple[str, ...]] | None = None,
+    new_studies: dict[str, tuple[int, ...]] | None = None,
+    study_status: dict[str, str] | None = None,
 ) -> Path:
     """A project at ``folder`` whose last run queued ``n`` publications for every reviewer.
 
     ``full_text``: publications past title/abstract and queued at full text instead;
     ``conflicts``: (i, stage, decisions text) open at the last run; ``queued_for``: i ->
-    the only reviewers whose queue holds it.
+    the only reviewers whose queue holds it; ``new_studies``: study id -> publications
+    included at full text as its reports (listed in the extraction stage's status.tsv, as
+    ``study_status`` says, default awaiting extraction).  The publications are also written
+    as the record table of the run's PubMed snapshot (the dedup stage's input).
     """
     queued_for = queued_for or {}
     (folder / "workflow" / "schemas").mkdir(parents=True, exist_ok=True)
@@ -98,6 +111,8 @@ def make_project(
     )
     for stage in ("title_abstract", "full_text"):
         (folder / "resources" / "screening" / stage).mkdir(parents=True, exist_ok=True)
+    (folder / "resources" / "dedup").mkdir(parents=True, exist_ok=True)
+    (folder / "resources" / "dedup" / "verdicts.tsv").write_text(VERDICTS_HEADER + BASELINE_VERDICT)
     titles = titles or {}
     full_text = set(full_text)
     conflicts = list(conflicts)
@@ -170,7 +185,29 @@ def make_project(
             for i, stage, decisions in conflicts
         ],
     )
-    write_table(results / "screening" / "included_reports.tsv", ["publication_id", "study_id"], [])
+    new_studies = new_studies or {}
+    study_status = study_status or {}
+    write_table(
+        results / "screening" / "included_reports.tsv",
+        ["publication_id", "study_id"],
+        [
+            {"publication_id": pid(i), "study_id": s}
+            for s, pubs in new_studies.items()
+            for i in pubs
+        ],
+    )
+    write_table(
+        results / "extraction" / "status.tsv",
+        EXTRACTION_STATUS_COLUMNS,
+        [
+            {"study_id": s, "status": study_status.get(s, "awaiting_extraction"), "sheets": ""}
+            for s in new_studies
+        ],
+    )
+    tables = results / "search" / "tables"
+    write_table(tables / "pubmed-2021-10-31.tsv", RECORD_COLUMNS, [])
+    write_table(tables / f"pubmed-{RUN_DATE}.tsv", RECORD_COLUMNS, pubs)
+    write_table(results / "imports" / "embase" / "2021-10-31" / "records.tsv", RECORD_COLUMNS, [])
     (results / "screening" / "summary.txt").write_text(
         f"screening {RUN_DATE}: {n} new publication(s) this run\n"
     )
@@ -185,3 +222,30 @@ def csrf_of(html: str) -> str:
     match = re.search(r'name="csrf" value="([^"]+)"', html)
     assert match, "no CSRF field in the page"
     return match.group(1)
+
+
+BASE = "http://127.0.0.1:8765"
+
+
+def sign_in(app, person: str) -> tuple[TestClient, str]:
+    """A test client signed in as ``person``, and the session's CSRF token."""
+    desk = app.state.desk
+    client = TestClient(app, base_url=BASE)
+    token = desk.tokens.ensure(desk.project.people)[person]
+    assert client.get("/signin", params={"token": token}).status_code == 200
+    return client, csrf_of(client.get("/").text)
+
+
+def sheet_text(rows: list[dict[str, str]]) -> str:
+    """An extraction sheet as a person would type it: the required columns and every optional
+    column a row fills, in the template's order, one tab-separated line per row."""
+    columns = [
+        c for c in SHEET_COLUMNS if c in SHEET_REQUIRED_COLUMNS or any(r.get(c) for r in rows)
+    ]
+    lines = ["\t".join(columns), *("\t".join(r.get(c, "") for c in columns) for r in rows)]
+    return "\n".join(lines) + "\n"
+
+
+def form_cells(rows: list[dict[str, str]]) -> dict[str, str]:
+    """The extraction form's cells (``r<i>.<column>``) for ``rows``."""
+    return {f"r{i}.{column}": value for i, row in enumerate(rows) for column, value in row.items()}

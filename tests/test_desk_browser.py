@@ -1,8 +1,8 @@
 """End to end in a real browser: screening by keyboard, adjudication, and the workflow reading it.
 
-Headless Debian chromium (``/usr/bin/chromium``) driven by Playwright; Playwright never
-downloads a browser here.  Without chromium these tests skip, except in CI (``CI`` set),
-where a missing browser fails them.
+Headless Debian chromium (``/usr/bin/chromium``) driven by Playwright (tests/browser_support.py);
+Playwright never downloads a browser here.  Without chromium these tests skip, except in CI
+(``CI`` set), where a missing browser fails them.
 
 In a temporary copy of the project, after the default run (whose 2026-11-23 update queued
 two new PubMed records) plus one **synthetic test record** imported from a small TSV export
@@ -22,17 +22,14 @@ the screening and adjudication pages to ``docs/`` (how the README's pictures are
 
 from __future__ import annotations
 
-import csv
 import os
 import re
 import shutil
-import socket
 import tempfile
-import threading
-import time
 from pathlib import Path
 
 import pytest
+from browser_support import Browser, Server, chromium, table
 from conftest import ROOT, copy_project, run_snakemake
 from desk_support import TA_HEADER, pinned_clock
 
@@ -40,18 +37,7 @@ from livingreview.desk import create_app
 
 pytestmark = [pytest.mark.workflow, pytest.mark.browser]
 
-CHROMIUM = Path("/usr/bin/chromium")
 DONE = re.compile(r".*/screen/title_abstract(\?.*)?$")
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SYNTHETIC_EXPORT = (
     "Accession Number\tTitle\tAuthor\tSource\tPublication Year\tAbstract\n"
     "T0001\tTacrolimus as second-line therapy in adult autoimmune hepatitis: a synthetic "
@@ -70,52 +56,9 @@ SYNTHETIC_IMPORT = """
 """
 
 
-def chromium() -> Path:
-    """The system chromium, or skip (fail in CI) saying why."""
-    if CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK):
-        return CHROMIUM
-    reason = f"no chromium at {CHROMIUM} (Debian: apt-get install -y chromium)"
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason}; CI must run the browser tests (.ci/run installs it)")
-    pytest.skip(reason)
-
-
-def table(path: Path) -> list[dict[str, str]]:
-    with open(path, newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle, delimiter="\t"))
-
-
 def counts(project: Path) -> dict[str, str]:
     rows = table(project / "results" / "prisma" / "counts.tsv")
     return {r["box"]: r["2026-11-23"] for r in rows if not r["label"]}
-
-
-class Server:
-    """The desk under uvicorn on a free port, in a thread of this process."""
-
-    def __init__(self, app):
-        import uvicorn
-
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        config = uvicorn.Config(
-            app, host="127.0.0.1", port=self.port, access_log=False, log_level="warning"
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> str:
-        self.thread.start()
-        for _ in range(400):
-            if self.server.started:
-                return f"http://127.0.0.1:{self.port}"
-            time.sleep(0.025)
-        raise RuntimeError("the desk did not start")
-
-    def __exit__(self, *exc) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=30)
 
 
 @pytest.fixture(scope="module")
@@ -130,35 +73,6 @@ def project(tmp_path_factory) -> Path:
     config.write_text(text.replace(anchor, anchor + SYNTHETIC_IMPORT, 1))
     run_snakemake(root)
     return root
-
-
-class Browser:
-    """One headless chromium with a fresh profile, signing people in by their links."""
-
-    def __init__(self, playwright, executable: Path, profile: Path, base: str, links: dict):
-        self.context = playwright.chromium.launch_persistent_context(
-            str(profile),
-            executable_path=str(executable),
-            headless=True,
-            args=FLAGS,
-            viewport={"width": 1360, "height": 900},
-        )
-        self.page = self.context.new_page()
-        self.base = base
-        self.links = links
-
-    def sign_in(self, person: str) -> None:
-        self.context.clear_cookies()
-        self.page.goto(f"{self.base}/signin?token={self.links[person]}")
-        self.page.wait_for_load_state("networkidle")
-        assert "token=" not in self.page.url
-
-    def on(self, record: str) -> None:
-        self.page.wait_for_url(f"**/screen/title_abstract/record/{record}*")
-
-    def keys(self, *keys: str) -> None:
-        for key in keys:
-            self.page.keyboard.press(key)
 
 
 def screen_by_keyboard(browser: Browser, queue: list[str], shots: Path) -> None:

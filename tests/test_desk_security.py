@@ -234,6 +234,9 @@ def test_the_command_prints_one_link_per_person_and_rotates(project):
         ["reviewer-1", "reviewer"],
         ["reviewer-2", "reviewer"],
         ["adjudicator-1", "adjudicator"],
+        ["extractor-1", "extractor"],
+        ["extractor-2", "extractor"],
+        ["data-manager-1", "data_manager"],
     ]
     assert all(" http://127.0.0.1:8765/signin?token=" in line for line in lines)
     rotated = subprocess.run(
@@ -256,12 +259,15 @@ def config():
     return yaml.safe_load((ROOT / "config.yaml").read_text())
 
 
-def test_the_default_config_names_reviewers_and_an_adjudicator(config):
+def test_the_default_config_names_every_role(config):
     people = people_from_config(config)
     assert {p: v.roles for p, v in people.items()} == {
         "reviewer-1": ("reviewer",),
         "reviewer-2": ("reviewer",),
         "adjudicator-1": ("adjudicator",),
+        "extractor-1": ("extractor",),
+        "extractor-2": ("extractor",),
+        "data-manager-1": ("data_manager",),
     }
 
 

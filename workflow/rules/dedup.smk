@@ -4,6 +4,10 @@
 # Inputs come from two functions of the other stages: pubmed_snapshots() (search.smk) and
 # imported_tables() (imports.smk). resources/dedup/verdicts.tsv is human-owned and only read.
 
+# Keys of the dedup section that are not matching settings: the verdicts sheet (an input) and
+# the people who write it on the reviewers' desk (no rule reads them).
+DEDUP_NOT_MATCHING = ("verdicts", "data_managers")
+
 
 # On a cluster the check runs where Snakemake runs (it costs what dedup costs: well under a
 # second here, seconds for 100,000 records), so dedup starts without a queue wait of its own.
@@ -32,7 +36,9 @@ rule check_dedup_verdicts:
         # content of the human inputs: an edit reruns whatever its timestamp
         human_content=human_content(dedup_verdicts()),
         settings={
-            key: value for key, value in config["dedup"].items() if key != "verdicts"
+            key: value
+            for key, value in config["dedup"].items()
+            if key not in DEDUP_NOT_MATCHING
         },
         # verdicts decided after it wait for a later run
         run_date=str(config["run_date"]),
@@ -83,7 +89,9 @@ rule dedup:
         # content of the human inputs: an edit reruns whatever its timestamp
         human_content=human_content(dedup_verdicts()),
         settings={
-            key: value for key, value in config["dedup"].items() if key != "verdicts"
+            key: value
+            for key, value in config["dedup"].items()
+            if key not in DEDUP_NOT_MATCHING
         },
         # verdicts decided after it wait for a later run
         run_date=str(config["run_date"]),

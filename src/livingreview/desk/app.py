@@ -14,6 +14,8 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from .decisions import ScreeningDesk
+from .duplicates import DuplicateDesk
+from .extraction import ExtractionDesk
 from .highlight import Highlighter
 from .humanfiles import SheetStore, remove_stale_temporaries
 from .lastrun import LastRun
@@ -41,14 +43,25 @@ def build_desk(
     tokens = TokenStore(Path(state_dir) if state_dir else project.root / STATE_DIR)
     tokens.ensure(project.people)
     last_run = LastRun(project.results_dir, project.baseline_studies)
-    store = SheetStore(project.decisions_dir, project.root, clock, before_replace=before_replace)
-    with store.locked():
-        remove_stale_temporaries(project.decisions_dir)
+    # One store (lock and journal) per folder of human files.
+    stores = {
+        folder: SheetStore(folder, project.root, clock, before_replace=before_replace)
+        for folder in (
+            project.decisions_dir,
+            project.extraction_dir,
+            project.verdicts_sheet.parent,
+        )
+    }
+    for folder, store in stores.items():
+        with store.locked():
+            remove_stale_temporaries(folder)
     return Desk(
         project=project,
         tokens=tokens,
         last_run=last_run,
-        screening=ScreeningDesk(project, last_run, store, clock),
+        screening=ScreeningDesk(project, last_run, stores[project.decisions_dir], clock),
+        extraction=ExtractionDesk(project, last_run, stores[project.extraction_dir], clock),
+        duplicates=DuplicateDesk(project, last_run, stores[project.verdicts_sheet.parent], clock),
         highlighter=Highlighter(project.highlight_terms),
         throttle=throttle or SignInThrottle(time.monotonic),
         clock=clock,

@@ -56,7 +56,10 @@ def link_lines(
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="bin/desk",
-        description="The reviewers' desk: screening and adjudication in the browser.",
+        description=(
+            "The reviewers' desk: screening, adjudication, data extraction and duplicate "
+            "verdicts in the browser."
+        ),
     )
     parser.add_argument(
         "command",

@@ -44,6 +44,9 @@ from .lastrun import LastRun
 from .people import ADJUDICATOR, REVIEWER
 from .project import Clock, Project
 
+#: A change to one row of a screening sheet.
+RowEdit = RowChange[dict[str, str]]
+
 OPEN_STATUS = {TITLE_ABSTRACT: "awaiting_title_abstract", FULL_TEXT: "awaiting_full_text"}
 MAX_NOTE = 2000
 UNDOABLE = ("decide", "change")
@@ -282,7 +285,7 @@ class ScreeningDesk:
         new_cells: dict[str, str] | None,
         journal: dict[str, Any],
         expect: dict[str, str] | None | bool = True,
-    ) -> RowChange:
+    ) -> RowEdit:
         """Set (or, with ``new_cells`` None, remove) the row of ``pid`` in ``sheet``.
 
         ``expect`` (a row or None) refuses the change when the row on disk is not that one.
@@ -291,7 +294,7 @@ class ScreeningDesk:
         index = self.last_run.index()
         state: dict[str, Any] = {}
 
-        def editor(document: TsvDocument) -> RowChange:
+        def editor(document: TsvDocument) -> RowEdit:
             state["document"] = document
             state["source_key"] = document.source_key
             # Every id the workflow resolves to this publication; a cheap substring test on
@@ -343,7 +346,7 @@ class ScreeningDesk:
         self,
         sheet: Path,
         state: dict[str, Any],
-        change: RowChange,
+        change: RowEdit,
         written: tuple[int, int, int],
     ) -> None:
         """The sheet just written is valid and its rows are known: no need to read it again."""
@@ -362,7 +365,7 @@ class ScreeningDesk:
             self._sheet_cache[sheet] = (written, rows)
             self._health[sheet] = (written, state["context"], "")
 
-    def decide(self, stage: str, reviewer: str, record_id: str, verdict: Verdict) -> RowChange:
+    def decide(self, stage: str, reviewer: str, record_id: str, verdict: Verdict) -> RowEdit:
         """Record (or change) a reviewer's decision on a publication of their queue.
 
         Raises:
@@ -404,7 +407,7 @@ class ScreeningDesk:
                 return entry
         return None
 
-    def undo(self, stage: str, reviewer: str) -> RowChange:
+    def undo(self, stage: str, reviewer: str) -> RowEdit:
         """Restore the row the reviewer's last decision replaced (journalled as ``undo``).
 
         Raises:
@@ -430,9 +433,7 @@ class ScreeningDesk:
             expect=entry.get("after"),
         )
 
-    def adjudicate(
-        self, stage: str, adjudicator: str, record_id: str, verdict: Verdict
-    ) -> RowChange:
+    def adjudicate(self, stage: str, adjudicator: str, record_id: str, verdict: Verdict) -> RowEdit:
         """Settle an open conflict: write the adjudication.tsv row with the adjudicator's id."""
         stage = check_stage(stage)
         pid = self.publication(record_id)
@@ -460,7 +461,7 @@ class ScreeningDesk:
             {"who": person.id, "role": ADJUDICATOR, "action": "adjudicate"},
         )
 
-    def withdraw_adjudication(self, stage: str, adjudicator: str, record_id: str) -> RowChange:
+    def withdraw_adjudication(self, stage: str, adjudicator: str, record_id: str) -> RowEdit:
         """Remove a pending adjudication row (journalled as ``undo``)."""
         stage = check_stage(stage)
         pid = self.publication(record_id)

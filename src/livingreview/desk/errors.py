@@ -6,6 +6,9 @@ like the workflow's own errors (exit code 3 for bad human input or config, 1 oth
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from ..errors import ReviewError
 
 
@@ -54,3 +57,33 @@ class StateFileError(DeskError):
     """The desk's secret state (tokens, signing key) is missing, unreadable or too open."""
 
     exit_code = 3
+
+
+class SheetProblems(SheetRefused):
+    """A saved form would make a sheet the workflow refuses; nothing was written.
+
+    ``problems`` holds every problem the workflow's validator found (it collects them all in
+    one pass), each with the sheet line and field it concerns, so that the form can mark
+    each cell; the message is the first problem and how many there are.
+    """
+
+    def __init__(self, problems: Sequence[Problem]):
+        self.problems = list(problems)
+        first = self.problems[0].message if self.problems else "the sheet is not valid"
+        more = f" [first of {len(self.problems)} problems]" if len(self.problems) > 1 else ""
+        super().__init__(first + more)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem the workflow's validator found in a would-be sheet, with its message."""
+
+    message: str
+    line: int | None = None
+    field: str | None = None
+
+    @property
+    def row(self) -> int | None:
+        """The form row (0-based) of the sheet line the problem is on (None: the header or
+        the sheet as a whole)."""
+        return self.line - 2 if self.line is not None and self.line >= 2 else None

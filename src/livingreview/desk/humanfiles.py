@@ -1,8 +1,8 @@
 """Writing the human sheets: one lock, re-read, edit, validate, journal, atomic replace.
 
-The workflow only *reads* the sheets people type (screening decisions, adjudications; later
-extraction forms and dedup verdicts).  The desk is one more way of typing them, so every
-write here follows the same discipline whatever the sheet:
+The workflow only *reads* the sheets people type (screening decisions and adjudications,
+extraction sheets, dedup verdicts).  The desk is one more way of typing them, so every write
+here follows the same discipline whatever the sheet:
 
 1. take an exclusive ``fcntl.flock`` on a lock file beside the sheets (``.desk.lock``), shared
    by every thread and process of every desk serving this project;
@@ -18,6 +18,10 @@ write here follows the same discipline whatever the sheet:
    half-written one, also after a power cut or a killed process.
 
 Temporary files are named ``.<sheet>.<random>.tmp``: the workflow reads only ``*.tsv``.
+
+One :class:`SheetStore` serves each folder of human files (``resources/screening``,
+``resources/extraction``, the verdicts sheet's folder): the lock and the journal sit in that
+folder, beside the sheets they protect and describe.
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from .errors import SheetRefused, SheetsBusy
 
@@ -196,6 +200,16 @@ class TsvDocument:
             self.header_raw += self.newline
         self.segments.append(Segment(self.serialise(cells), dict(cells)))
 
+    def rewrite(self, columns: Sequence[str], rows: Sequence[Mapping[str, str]]) -> None:
+        """Make this the sheet of ``rows`` under the header ``columns`` (a form saved whole).
+
+        The sheet's BOM and line ending are kept, so a sheet saved by a spreadsheet keeps the
+        conventions it was saved with; everything else is written anew.
+        """
+        self.columns = list(columns)
+        self.header_raw = "\t".join(self.columns) + self.newline
+        self.segments = [Segment(self.serialise(row), dict(row)) for row in rows]
+
     def text(self) -> str:
         """The whole sheet as text, untouched lines exactly as read."""
         return self.bom + self.header_raw + "".join(s.raw for s in self.segments)
@@ -292,9 +306,11 @@ class Journal:
     """Append-only JSON-lines record of every change the desk made to the sheets of a folder.
 
     One object per line: ``id``, ``at`` (UTC, ISO 8601 with ``Z``), ``who``, ``role``,
-    ``action``, ``sheet`` (path relative to the project), ``record`` (what identifies the row: for screening sheets the publication id),
-    ``before`` and ``after`` (the row as a column -> value mapping, or null when absent), plus
-    fields particular to the kind of sheet (e.g. ``stage``, ``record_id``, ``undoes``).
+    ``action``, ``sheet`` (path relative to the project), ``record`` (what identifies the
+    change: the publication id for screening sheets, the study id for extraction sheets, the
+    two record ids for dedup verdicts), ``before`` and ``after`` (the row as a column -> value
+    mapping, or for a sheet saved whole the list of its rows; null when absent), plus fields
+    particular to the kind of sheet (e.g. ``stage``, ``study``, ``pair``, ``undoes``).
     """
 
     def __init__(self, path: Path):
@@ -351,13 +367,22 @@ class Journal:
 # --------------------------------------------------------------------------- the store
 
 
+#: What the journal records before and after a change: one row (a column -> value mapping)
+#: for sheets edited row by row, every row for sheets saved whole; ``None``: absent.
+Snapshot = TypeVar("Snapshot", dict[str, str], list[dict[str, str]])
+
+
 @dataclass(frozen=True)
-class RowChange:
-    """What one edit did to one row (``None``: the row did not exist / was removed)."""
+class RowChange(Generic[Snapshot]):
+    """What one edit did (``None``: the row, or the sheet, did not exist / was removed).
+
+    ``key`` identifies what changed in the journal's ``record`` field: a publication id for
+    screening sheets, a study id for extraction sheets, a record pair for dedup verdicts.
+    """
 
     key: str
-    before: dict[str, str] | None
-    after: dict[str, str] | None
+    before: Snapshot | None
+    after: Snapshot | None
     #: stat key of the sheet as written (None when nothing was written)
     written_key: tuple[int, int, int] | None = None
 
@@ -368,7 +393,7 @@ class RowChange:
 
 #: ``validate(sheet, would_be_bytes, edited_document)`` raises SheetRefused to refuse.
 Validator = Callable[[Path, bytes, "TsvDocument"], None]
-Editor = Callable[[TsvDocument], RowChange]
+Editor = Callable[[TsvDocument], RowChange[Snapshot]]
 
 
 class SheetStore:
@@ -439,10 +464,10 @@ class SheetStore:
         self,
         sheet: Path,
         columns: Sequence[str],
-        editor: Editor,
+        editor: Editor[Snapshot],
         validate: Validator,
         journal_fields: Mapping[str, Any],
-    ) -> RowChange:
+    ) -> RowChange[Snapshot]:
         """Apply ``editor`` to the sheet under the lock; validate, journal, replace.
 
         ``editor`` receives the freshly read document, changes it in place and returns the
@@ -461,17 +486,44 @@ class SheetStore:
                 return change
             data = document.text().encode("utf-8")
             validate(sheet, data, document)
-            entry = {
-                "id": secrets.token_hex(8),
-                "at": self.clock().astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-                **journal_fields,
-                "sheet": self.relative(sheet),
-                "record": change.key,
-                "before": change.before,
-                "after": change.after,
-            }
-            self.journal.append(entry)
+            self.journal.append(self._entry(sheet, change, journal_fields))
             written = replace_file(sheet, data, self.before_replace)
             document.source_key = written
             self._written[sheet] = (written, document)
             return dataclasses.replace(change, written_key=written)
+
+    def delete(
+        self,
+        sheet: Path,
+        check: Callable[[TsvDocument], RowChange[Snapshot]],
+        journal_fields: Mapping[str, Any],
+    ) -> RowChange[Snapshot]:
+        """Remove a whole sheet under the lock, journalled first (a withdrawn agreed sheet).
+
+        ``check`` receives the sheet as it is on disk now and returns the change (its
+        ``before`` is journalled); it raises a :class:`~.errors.DeskError` to refuse, e.g.
+        when the sheet changed since the page was shown.  A missing sheet is left alone.
+        """
+        with self.locked():
+            if not sheet.is_file():
+                return RowChange(sheet.stem, None, None)
+            change = check(self.load(sheet, ()))
+            self.journal.append(self._entry(sheet, change, journal_fields))
+            sheet.unlink()
+            fsync_directory(sheet.parent)
+            self._written.pop(sheet, None)
+            return change
+
+    def _entry(
+        self, sheet: Path, change: RowChange[Snapshot], journal_fields: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """One journal entry: id, time, the caller's fields, sheet, record, before, after."""
+        return {
+            "id": secrets.token_hex(8),
+            "at": self.clock().astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            **journal_fields,
+            "sheet": self.relative(sheet),
+            "record": change.key,
+            "before": change.before,
+            "after": change.after,
+        }

@@ -7,7 +7,7 @@ desk is serving shows up on the next page without a restart; unchanged files are
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -24,6 +24,7 @@ STATUS = Path("screening") / "status.tsv"
 CONFLICTS = Path("screening") / "conflicts.tsv"
 INCLUDED = Path("screening") / "included_reports.tsv"
 SUMMARY = Path("screening") / "summary.txt"
+EXTRACTION_STATUS = Path("extraction") / "status.tsv"
 
 
 class NoRunYet(NotFound):
@@ -136,6 +137,41 @@ class LastRun:
             return pairs
 
         return self._cache.get(path, "maybe", parse)
+
+    def maybe_pairs(self) -> list[dict[str, str]]:
+        """Rows of ``maybe.tsv``: the uncertain pairs waiting for a person's verdict."""
+        return self._cache.get(self._file(MAYBE), "maybe_rows", read_rows)
+
+    def records(self, tables: Sequence[Path]) -> dict[str, dict[str, str]]:
+        """record_id -> its row in the record tables the dedup stage read (first seen wins,
+        as the dedup stage keeps a record's first-seen version)."""
+        found: dict[str, dict[str, str]] = {}
+        for table in tables:
+            if not table.is_file():
+                continue
+            rows = self._cache.get(table, "records", read_rows)
+            for row in rows:
+                found.setdefault(row.get("record_id", ""), row)
+        return found
+
+    def extraction_status(self) -> dict[str, dict[str, str]]:
+        """study_id -> its row of ``extraction/status.tsv`` (new studies only).
+
+        Empty when the last run predates that table but screened (nothing to extract yet).
+        """
+        path = self.results / EXTRACTION_STATUS
+        if not path.is_file() and (self.results / STATUS).is_file():
+            return {}
+        return self._cache.get(
+            self._file(EXTRACTION_STATUS),
+            "extraction_status",
+            lambda p: {r["study_id"]: r for r in read_rows(p)},
+        )
+
+    def included_reports(self) -> list[dict[str, str]]:
+        """Rows of ``included_reports.tsv``: each publication included at full text and the
+        study it reports."""
+        return self._cache.get(self._file(INCLUDED), "included_rows", read_rows)
 
     def study_ids(self) -> list[str]:
         """Known study ids: the published review's and those of included reports since."""

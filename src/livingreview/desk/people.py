@@ -1,8 +1,19 @@
 """People and their roles on the desk, read from the config (never from a request).
 
 A role is a list of ids under a config key.  Each role has its own pages; the server checks
-the role on every request.  Adding a role (e.g. extractors of data, or a data manager for
-duplicate verdicts) means adding a :class:`Role` here and a views module with its pages.
+the role on every request.  Adding a role means adding a :class:`Role` here and a views module
+with its pages.
+
+Roles and the rules on combining them (checked when the desk starts, :func:`people_from_config`):
+
+* ``reviewer`` (``screening.reviewers``) screens; ``adjudicator`` (``screening.adjudicators``)
+  settles screening conflicts *and* extraction discrepancies.  While screening is blinded a
+  reviewer may not adjudicate (the conflict pages show every reviewer's decisions).
+* ``extractor`` (``extraction.extractors``) extracts data, blinded from the other extractors
+  of a study until both have saved; an extractor may never adjudicate (the adjudicator's
+  comparison shows every extractor's sheet).  Extractors may screen.
+* ``data_manager`` (``dedup.data_managers``) decides uncertain duplicate pairs; the pages show
+  bibliographic records only, so a data manager may hold any other role.
 """
 
 from __future__ import annotations
@@ -16,10 +27,13 @@ from ..errors import ConfigError
 
 #: Same rule as the sheet names (``screening.reviewers``): the id may name a file.
 PERSON_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+#: Names of the shared sheets (``adjudication.tsv``, ``adjudicated.tsv``): never a person's.
 RESERVED_IDS = frozenset({"adjudication", "adjudicated"})
 
 REVIEWER = "reviewer"
 ADJUDICATOR = "adjudicator"
+EXTRACTOR = "extractor"
+DATA_MANAGER = "data_manager"
 
 
 @dataclass(frozen=True)
@@ -36,6 +50,10 @@ ROLES: dict[str, Role] = {
     REVIEWER: Role(REVIEWER, ("screening", "reviewers"), "screens publications", "/screen"),
     ADJUDICATOR: Role(
         ADJUDICATOR, ("screening", "adjudicators"), "settles conflicts", "/adjudicate"
+    ),
+    EXTRACTOR: Role(EXTRACTOR, ("extraction", "extractors"), "extracts study data", "/extract"),
+    DATA_MANAGER: Role(
+        DATA_MANAGER, ("dedup", "data_managers"), "decides duplicate pairs", "/duplicates"
     ),
 }
 
@@ -69,9 +87,10 @@ def people_from_config(config: Mapping[str, Any]) -> dict[str, Person]:
     """Everyone named under a role's config key, checked beyond what the schema says.
 
     Raises:
-        ConfigError: an id that cannot name a sheet, is the baseline reviewer's, or belongs to
+        ConfigError: an id that cannot name a sheet, is the baseline reviewer's, belongs to
             both a reviewer and an adjudicator while screening is blinded (the adjudication
-            pages show every reviewer's decisions).
+            pages show every reviewer's decisions), or to both an extractor and an adjudicator
+            (the extraction adjudication shows every extractor's sheet).
     """
     screening = config.get("screening", {})
     baseline = str(screening.get("baseline_reviewer", ""))
@@ -83,7 +102,7 @@ def people_from_config(config: Mapping[str, Any]) -> dict[str, Person]:
                 raise ConfigError(
                     key,
                     f"id {ident!r} is not usable as a person's id",
-                    "lower-case letters, digits, '-' and '_' (not 'adjudication')",
+                    "lower-case letters, digits, '-' and '_' (not 'adjudication' or 'adjudicated')",
                 )
             if ident == baseline:
                 raise ConfigError(
@@ -102,4 +121,12 @@ def people_from_config(config: Mapping[str, Any]) -> dict[str, Person]:
                 "see every reviewer's decisions",
                 "adjudicators who are not in screening.reviewers (or set screening.blinded: false)",
             )
+    both = sorted(p for p, r in roles_of.items() if EXTRACTOR in r and ADJUDICATOR in r)
+    if both:
+        raise ConfigError(
+            "extraction.extractors",
+            f"{', '.join(both)} also adjudicate(s), but extractors are blinded from each other "
+            "and adjudicators see every extractor's sheet",
+            "extractors who are not in screening.adjudicators",
+        )
     return {ident: Person(ident, tuple(roles)) for ident, roles in roles_of.items()}

@@ -1,8 +1,9 @@
 """The project the desk serves: its config (validated like the workflow's), people and paths.
 
 The desk reads ``config.yaml`` plus any ``--configfile`` (merged like Snakemake merges them),
-validates the result with the workflow's own code (:func:`livingreview.config.validate_config`
-and the screening stage's settings), and never writes anything under ``results/``.
+validates the result with the workflow's own code (:func:`livingreview.config.validate_config`,
+the screening stage's settings and the dedup stage's matching settings), and never writes
+anything under ``results/``.
 """
 
 from __future__ import annotations
@@ -17,8 +18,11 @@ from typing import Any
 import yaml
 
 from ..config import check_run_date, validate_config
+from ..dedup.settings import MatchSettings
 from ..errors import ConfigError
+from ..imports import exports_of_run, import_table_path
 from ..screening import ScreeningSettings
+from ..search import discover_snapshots, snapshot_dates
 from .people import Person, people_from_config
 
 SCHEMA = Path("workflow") / "schemas" / "config.schema.yaml"
@@ -80,7 +84,9 @@ class Project:
         validate_config(config, root / SCHEMA)
         check_run_date(config)
         settings = ScreeningSettings.from_params(config["screening"], str(config["run_date"]))
-        return cls(root, config, settings, people_from_config(config))
+        project = cls(root, config, settings, people_from_config(config))
+        MatchSettings.from_params(project.match_settings)  # as the dedup rule will check it
+        return project
 
     # -- paths (never built from request input) ------------------------------------------
 
@@ -95,6 +101,48 @@ class Project:
     @property
     def baseline_studies(self) -> Path:
         return self.root / str(self.config["baseline"]["dir"]) / "studies.tsv"
+
+    @property
+    def baseline_dir(self) -> Path:
+        return self.root / str(self.config["baseline"]["dir"])
+
+    @property
+    def extraction_dir(self) -> Path:
+        """``extraction.dir``: one folder per new study holding its extraction sheets."""
+        return self.root / str(self.config["extraction"]["dir"])
+
+    @property
+    def verdicts_sheet(self) -> Path:
+        """``dedup.verdicts``: the duplicate verdicts sheet."""
+        return self.root / str(self.config["dedup"]["verdicts"])
+
+    # -- extraction and dedup settings -------------------------------------------------------
+
+    @property
+    def min_extractors(self) -> int:
+        return int(self.config["extraction"]["min_extractors"])
+
+    @property
+    def match_settings(self) -> dict[str, Any]:
+        """The dedup section as the dedup rule passes it on (matching settings only)."""
+        people = ("verdicts", "data_managers")
+        return {k: v for k, v in self.config["dedup"].items() if k not in people}
+
+    def record_tables(self) -> list[Path]:
+        """The record tables the dedup stage of a run dated ``run_date`` reads, as the
+        workflow lists them (``pubmed_snapshots()`` and ``imported_tables()`` in
+        ``workflow/rules/common.smk``, from the same package functions)."""
+        run_date = str(self.config["run_date"])
+        search = self.config["search"]
+        dates = snapshot_dates(
+            run_date,
+            str(search["baseline_until"]),
+            [str(d) for d in search.get("update_runs", ())],
+            discover_snapshots(self.results_dir / "search" / "pubmed"),
+        )
+        tables = [self.results_dir / "search" / "tables" / f"pubmed-{day}.tsv" for day in dates]
+        included, _deferred = exports_of_run(self.config.get("imports", []), run_date)
+        return tables + [self.root / import_table_path(spec) for spec in included]
 
     # -- screening settings ----------------------------------------------------------------
 

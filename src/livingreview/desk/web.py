@@ -24,7 +24,9 @@ from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .decisions import ScreeningDesk
+from .duplicates import DuplicateDesk
 from .errors import DeskError
+from .extraction import ExtractionDesk
 from .highlight import Highlighter
 from .lastrun import LastRun
 from .people import ROLES, Person
@@ -58,6 +60,8 @@ class Desk:
     tokens: TokenStore
     last_run: LastRun
     screening: ScreeningDesk
+    extraction: ExtractionDesk
+    duplicates: DuplicateDesk
     highlighter: Highlighter
     throttle: SignInThrottle
     clock: Clock

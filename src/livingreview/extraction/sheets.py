@@ -72,8 +72,9 @@ DOSE_UNITS: tuple[str, ...] = ("mg/day", "mg/kg/day")
 TROUGH_TARGETED: tuple[str, ...] = ("yes", "no", "unknown")
 #: The agreed sheet of a study whose extractors disagreed: ``<study_id>/adjudicated.tsv``.
 ADJUDICATED_SHEET = "adjudicated"
-#: Files in the extraction folder that are not sheets.
-NOT_SHEETS: tuple[str, ...] = ("README.md", "template.tsv")
+#: Files in the extraction folder that are not sheets (``journal.jsonl``: the reviewers' desk's
+#: record of every change it made to the sheets, see ``livingreview.desk.humanfiles``).
+NOT_SHEETS: tuple[str, ...] = ("README.md", "template.tsv", "journal.jsonl")
 #: Groups of counts that must add up to ``n`` when reported (all of a group, or none).
 ARM_SUMS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("outcomes", OUTCOMES),
@@ -462,8 +463,8 @@ def _check_subgroups_fit(path: str, rows: Sequence[SheetRow], problems: ProblemC
 def find_sheets(folder: str | Path) -> list[str]:
     """Every extraction sheet under ``folder``; anything else there is an error, not ignored.
 
-    Allowed: ``README.md``, ``template.tsv`` and ``<study_id>/<extractor>.tsv``; hidden files
-    (editor backups, lock files) are passed over.
+    Allowed: ``README.md``, ``template.tsv``, the desk's ``journal.jsonl`` and
+    ``<study_id>/<extractor>.tsv``; hidden files (editor backups, lock files) are passed over.
     """
     folder = Path(folder)
     sheets: list[str] = []

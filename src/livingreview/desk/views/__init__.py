@@ -7,8 +7,14 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from . import adjudication, screening, signin
+from . import adjudication, duplicates, extraction, screening, signin
 
 
 def routes() -> list[BaseRoute]:
-    return [*signin.ROUTES, *screening.ROUTES, *adjudication.ROUTES]
+    return [
+        *signin.ROUTES,
+        *screening.ROUTES,
+        *adjudication.ROUTES,
+        *extraction.ROUTES,
+        *duplicates.ROUTES,
+    ]

@@ -1,9 +1,14 @@
-"""An adjudicator's pages: open conflicts per stage, side by side, and settling them.
+"""An adjudicator's pages: screening conflicts and extraction discrepancies, and settling them.
 
 Only people with the adjudicator role reach these pages (checked on every request).  Open
 conflicts come from the last run's ``conflicts.tsv``; each reviewer's decision, reason and
 note are read from their sheet as it is now (a reviewer may have changed it since the run,
 which the page says).  Settling writes the documented ``adjudication.tsv`` row.
+
+Extraction: every new study the last run left open with at least two extractors' sheets is
+compared cell by cell (the workflow's comparison, :mod:`..comparison`); the adjudicator takes
+one sheet's value per differing cell or types another, and saving writes the study's
+``adjudicated.tsv``, validated by the workflow's code like an extractor's sheet.
 """
 
 from __future__ import annotations
@@ -16,11 +21,14 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from ...screening import DECISIONS, STAGES
+from ..comparison import Composed, compare, compose, differing_cells
 from ..decisions import Verdict, check_stage
-from ..errors import NotFound, SheetRefused
+from ..errors import NotFound, Problem, SheetProblems, SheetRefused
+from ..extractionform import CHOICES, FIELDS, OUTCOME_DEFINITIONS
 from ..people import ADJUDICATOR, Person
 from ..sessions import Session
 from ..web import Desk, desk_of, page
+from .extraction import problem_marks, problems_json
 from .records import duplicates_of, record_view
 from .screening import form_value
 
@@ -95,7 +103,8 @@ async def conflicts(request: Request, person: Person, session: Session) -> Respo
     """Every open conflict of the last run, per stage."""
     desk = desk_of(request)
     stages = await run_in_threadpool(conflict_list, desk)
-    return desk.render(request, "conflicts.html", {"stages": stages})
+    studies = await run_in_threadpool(extraction_list, desk)
+    return desk.render(request, "conflicts.html", {"stages": stages, "studies": studies})
 
 
 @page(ADJUDICATOR)
@@ -140,8 +149,143 @@ async def withdraw(request: Request, person: Person, session: Session) -> Respon
     return RedirectResponse(f"/adjudicate/{stage}/record/{pid}", status_code=303)
 
 
+def extraction_list(desk: Desk) -> list[dict[str, Any]]:
+    """New studies of the last run still open, with their sheets and pending agreed sheet."""
+    extraction = desk.extraction
+    items = []
+    for study, status in sorted(desk.last_run.extraction_status().items()):
+        names = extraction.sheet_names(study)
+        if not extraction.is_open(study) and not names:
+            continue
+        parsed = [extraction.parsed(extraction.folder(study) / f"{n}.tsv") for n in names]
+        items.append(
+            {
+                "differing": len(differing_cells([s for s in parsed if s is not None])),
+                "id": study,
+                "status": status.get("status", ""),
+                "detail": status.get("detail", ""),
+                "sheets": names,
+                "adjudicable": extraction.adjudicable(study),
+                "pending": extraction.is_open(study)
+                and extraction.adjudicated_sheet(study).is_file(),
+                "open": extraction.is_open(study),
+            }
+        )
+    return items
+
+
+def comparison_context(
+    desk: Desk,
+    study: str,
+    posted: Any = None,
+    error: str = "",
+    problems: list[Problem] | None = None,
+    unchosen: list[str] | None = None,
+) -> dict[str, Any]:
+    """The study's sheets compared cell by cell, prefilled (or as posted, after a refusal)."""
+    extraction = desk.extraction
+    names = extraction.sheet_names(study)
+    sheets = [extraction.read(extraction.folder(study) / f"{name}.tsv") for name in names]
+    parsed = [extraction.parsed(sheet.path) for sheet in sheets]
+    agreed_path = extraction.adjudicated_sheet(study)
+    agreed = extraction.read(agreed_path)
+    compared = compare([s for s in parsed if s is not None], extraction.parsed(agreed_path))
+    index = desk.last_run.index()
+    return {
+        "study": study,
+        "status": extraction.status(study),
+        "adjudicable": extraction.adjudicable(study),
+        "names": [n for n, s in zip(names, parsed) if s is not None],
+        "sheet_problems": {s.name: s.problems for s in sheets if s.problems},
+        "compared": compared,
+        "differing": sum(row.differing for row in compared),
+        "fields": FIELDS,
+        "choices": CHOICES,
+        "posted": posted,
+        "agreed": agreed,
+        "agreed_sheet": extraction.store.relative(agreed_path),
+        "reports": [record_view(desk, p) for p in extraction.reports(study) if p in index.rows],
+        "definitions": OUTCOME_DEFINITIONS,
+        "error": error,
+        "problems": problems or [],
+        **problem_marks(problems or []),
+        "unchosen": unchosen or [],
+        "today": extraction.today(),
+        "config_run_date": desk.project.run_date.isoformat(),
+    }
+
+
+def on_compared_rows(problems: list[Problem], composed: Composed) -> list[Problem]:
+    """The problems with their line moved to the compared row it came from (rows dropped by
+    the adjudicator shift the agreed sheet's lines), so the page marks the right row."""
+    moved = []
+    for problem in problems:
+        row = composed.compared_row(problem.line)
+        line = None if row is None else row + 2
+        moved.append(Problem(problem.message, line, problem.field if line else None))
+    return moved
+
+
+@page(ADJUDICATOR)
+async def extraction_study(request: Request, person: Person, session: Session) -> Response:
+    """A study's sheets cell by cell (GET), or the agreed sheet saved (POST)."""
+    desk = desk_of(request)
+    study = desk.extraction.study(request.path_params["study_id"])
+    if request.method == "GET":
+        context = await run_in_threadpool(comparison_context, desk, study)
+        return desk.render(request, "extraction_adjudicate.html", context)
+    form = await request.form()
+
+    def save() -> Response:
+        context = comparison_context(desk, study)
+        composed = compose(context["compared"], form, context["names"])
+        if composed.unchosen:
+            message = f"{len(composed.unchosen)} choice(s) left to make"
+            context = comparison_context(desk, study, form, message, unchosen=composed.unchosen)
+            return desk.render(request, "extraction_adjudicate.html", context, 422)
+        try:
+            desk.extraction.adjudicate(study, person.id, composed.rows, form_value(form, "version"))
+        except SheetProblems as refused:
+            problems = on_compared_rows(refused.problems, composed)
+            context = comparison_context(desk, study, form, str(refused), problems)
+            return desk.render(request, "extraction_adjudicate.html", context, 422)
+        return RedirectResponse(f"/adjudicate#extraction-{study}", status_code=303)
+
+    return await run_in_threadpool(save)
+
+
+@page(ADJUDICATOR)
+async def extraction_check(request: Request, person: Person, session: Session) -> Response:
+    """The workflow's verdict on the agreed sheet the choices posted would make (JSON)."""
+    desk = desk_of(request)
+    study = desk.extraction.study(request.path_params["study_id"])
+    form = await request.form()
+
+    def check() -> Response:
+        context = comparison_context(desk, study)
+        composed = compose(context["compared"], form, context["names"])
+        sheet = desk.extraction.adjudicated_sheet(study)
+        problems = desk.extraction.check_rows(sheet, composed.rows)
+        return problems_json(on_compared_rows(problems, composed))
+
+    return await run_in_threadpool(check)
+
+
+@page(ADJUDICATOR)
+async def extraction_withdraw(request: Request, person: Person, session: Session) -> Response:
+    """Remove a pending agreed sheet (before a run has accepted the study)."""
+    desk = desk_of(request)
+    study = desk.extraction.study(request.path_params["study_id"])
+    form = await request.form()
+    await run_in_threadpool(desk.extraction.withdraw, study, person.id, form_value(form, "version"))
+    return RedirectResponse(f"/adjudicate/extraction/{study}", status_code=303)
+
+
 ROUTES = [
     Route("/adjudicate", conflicts, methods=["GET"]),
+    Route("/adjudicate/extraction/{study_id}", extraction_study, methods=["GET", "POST"]),
+    Route("/adjudicate/extraction/{study_id}/check", extraction_check, methods=["POST"]),
+    Route("/adjudicate/extraction/{study_id}/withdraw", extraction_withdraw, methods=["POST"]),
     Route("/adjudicate/{stage}/record/{record_id}", conflict, methods=["GET", "POST"]),
     Route("/adjudicate/{stage}/record/{record_id}/withdraw", withdraw, methods=["POST"]),
 ]
