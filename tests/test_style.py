@@ -12,7 +12,7 @@ import pytest
 from conftest import ROOT
 
 BIN = Path(sys.executable).parent
-CODE = ["src", "workflow/scripts", "tests", "benchmarks"]
+CODE = ["src", "workflow/scripts", "tests", "benchmarks", "resources"]
 RULE_FILES = sorted((ROOT / "workflow" / "rules").glob("*.smk"))
 PACKAGE = ROOT / "src" / "livingreview"
 

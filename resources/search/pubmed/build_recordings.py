@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax.saxutils import escape
 
 import yaml
 
@@ -44,13 +44,22 @@ def split_author(name: str) -> tuple[str, str]:
 def article_xml(rec: dict) -> str:
     """One PubmedArticle with only the fields the source gives."""
     e = lambda v: escape(str(v))  # noqa: E731
-    lines = ["<PubmedArticle>", '  <MedlineCitation Status="MEDLINE" Owner="NLM">',
-             f'    <PMID Version="1">{e(rec["pmid"])}</PMID>', '    <Article PubModel="Print">',
-             "      <Journal>", '        <JournalIssue CitedMedium="Print">']
+    lines = [
+        "<PubmedArticle>",
+        '  <MedlineCitation Status="MEDLINE" Owner="NLM">',
+        f'    <PMID Version="1">{e(rec["pmid"])}</PMID>',
+        '    <Article PubModel="Print">',
+        "      <Journal>",
+        '        <JournalIssue CitedMedium="Print">',
+    ]
     for key, tag in (("volume", "Volume"), ("issue", "Issue")):
         if rec.get(key):
             lines.append(f"          <{tag}>{e(rec[key])}</{tag}>")
-    lines.append("          <PubDate>" + (f"<Year>{e(rec['year'])}</Year>" if rec.get("year") else "") + "</PubDate>")
+    lines.append(
+        "          <PubDate>"
+        + (f"<Year>{e(rec['year'])}</Year>" if rec.get("year") else "")
+        + "</PubDate>"
+    )
     lines.append("        </JournalIssue>")
     if rec.get("journal"):
         lines.append(f"        <Title>{e(rec['journal'])}</Title>")
@@ -67,15 +76,21 @@ def article_xml(rec: dict) -> str:
         lines.append(f'      <AuthorList CompleteYN="{complete}">')
         for name in rec["authors"]:
             last, initials = split_author(name)
-            lines.append(f'        <Author ValidYN="Y"><LastName>{e(last)}</LastName><Initials>{e(initials)}</Initials></Author>')
+            lines.append(
+                f'        <Author ValidYN="Y"><LastName>{e(last)}</LastName><Initials>{e(initials)}</Initials></Author>'
+            )
         lines.append("      </AuthorList>")
     if rec.get("publication_types"):
         lines.append("      <PublicationTypeList>")
-        lines += [f"        <PublicationType>{e(p)}</PublicationType>" for p in rec["publication_types"]]
+        lines += [
+            f"        <PublicationType>{e(p)}</PublicationType>" for p in rec["publication_types"]
+        ]
         lines.append("      </PublicationTypeList>")
     lines.append("    </Article>")
     if rec.get("journal_abbrev"):
-        lines.append(f"    <MedlineJournalInfo><MedlineTA>{e(rec['journal_abbrev'])}</MedlineTA></MedlineJournalInfo>")
+        lines.append(
+            f"    <MedlineJournalInfo><MedlineTA>{e(rec['journal_abbrev'])}</MedlineTA></MedlineJournalInfo>"
+        )
     lines.append("  </MedlineCitation>")
     lines.append("  <PubmedData>")
     lines.append("    <ArticleIdList>")
@@ -95,7 +110,8 @@ def esearch_xml(ids: list[str], token: str) -> str:
     return (
         DOCTYPE_ESEARCH
         + f"<eSearchResult><Count>{len(ids)}</Count><RetMax>{len(ids)}</RetMax><RetStart>0</RetStart>"
-        + history + f"<IdList>{id_list}\n</IdList><TranslationSet/></eSearchResult>\n"
+        + history
+        + f"<IdList>{id_list}\n</IdList><TranslationSet/></eSearchResult>\n"
     )
 
 
@@ -111,7 +127,9 @@ def main() -> int:
         for old in (HERE / folder).glob("*.xml"):
             old.unlink()
     for rec in sources:
-        text = DOCTYPE_PUBMED + "<PubmedArticleSet>\n" + article_xml(rec) + "\n</PubmedArticleSet>\n"
+        text = (
+            DOCTYPE_PUBMED + "<PubmedArticleSet>\n" + article_xml(rec) + "\n</PubmedArticleSet>\n"
+        )
         (HERE / "efetch" / f"{rec['pmid']}.xml").write_text(text, encoding="utf-8")
 
     def ids_for(run: str) -> list[str]:
@@ -129,14 +147,25 @@ def main() -> int:
             file = f"esearch/{name}_{mindate.replace('/', '')}_{maxdate.replace('/', '')}.xml"
             token = f"REPLAY_{name}_{mindate.replace('/', '')}_{maxdate.replace('/', '')}"
             (HERE / file).write_text(esearch_xml(ids_for(run), token), encoding="utf-8")
-            entries.append({"db": "pubmed", "term": term, "datetype": search.get("date_type", "crdt"),
-                            "mindate": mindate, "maxdate": maxdate, "file": file, "run": run})
+            entries.append(
+                {
+                    "db": "pubmed",
+                    "term": term,
+                    "datetype": search.get("date_type", "crdt"),
+                    "mindate": mindate,
+                    "maxdate": maxdate,
+                    "file": file,
+                    "run": run,
+                }
+            )
     index = {
         "about": "Reconstructed E-utilities answers standing in for a capture; see README.md.",
         "esearch": entries,
         "efetch_dir": "efetch",
     }
-    (HERE / "index.json").write_text(json.dumps(index, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (HERE / "index.json").write_text(
+        json.dumps(index, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     print(f"{len(sources)} records, {len(entries)} esearch recordings written to {HERE}")
     return 0
 
