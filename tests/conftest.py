@@ -47,7 +47,39 @@ def default_run(tmp_path_factory) -> Path:
     return workdir
 
 
+def copy_finished_run(default_run: Path, destination: Path) -> Path:
+    """A private copy of the finished default run, timestamps and Snakemake's records kept:
+    nothing in it is out of date, so a test that then edits inputs reruns only the jobs its
+    edit affects (what a team's next run does) instead of the whole workflow."""
+    shutil.copytree(default_run, destination, symlinks=True)
+    return destination
+
+
 @pytest.fixture
 def project_copy(tmp_path) -> Path:
     """A fresh copy of the project for tests that change inputs."""
     return copy_project(tmp_path / "project")
+
+
+# The files that run the workflow most, slowest first. Under pytest-xdist (one worker per core,
+# whole files each) they are handed out first, so no worker is left alone with a long file at
+# the end; without xdist the order changes nothing that a test may depend on.
+SLOWEST_FIRST = (
+    "test_update_cycle.py",
+    "test_content_reruns.py",
+    "test_failure_drills.py",
+    "test_scheduled.py",
+    "test_desk_browser_extraction.py",
+    "test_run_ending.py",
+    "test_desk_browser.py",
+    "test_imports_workflow.py",
+    "test_screening_workflow.py",
+    "test_extraction_workflow.py",
+    "test_workflow.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Put the slowest files first (stable otherwise): see SLOWEST_FIRST."""
+    rank = {name: position for position, name in enumerate(SLOWEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))

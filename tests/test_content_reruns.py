@@ -14,7 +14,13 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import copy_project, run_snakemake
+from conftest import copy_finished_run, run_snakemake
+from test_scheduled import (  # noqa: F401 (pytest fixtures)
+    RUN_DATE,
+    completed_copy,
+    completed_project,
+    scheduled_update,
+)
 
 from livingreview.io import read_rows
 
@@ -28,10 +34,8 @@ HOUR = 3600
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory) -> Path:
-    workdir = copy_project(tmp_path_factory.mktemp("content_reruns"))
-    run_snakemake(workdir)
-    return workdir
+def project(default_run, tmp_path_factory) -> Path:
+    return copy_finished_run(default_run, tmp_path_factory.mktemp("content_reruns") / "project")
 
 
 def rewrite_with_older_mtime(path: Path, text: str) -> None:
@@ -89,6 +93,13 @@ def test_edit_with_older_timestamp_is_picked_up_and_a_restore_is_not_a_change(
     assert planned_rules(project) == set()
 
 
+def test_a_moved_or_copied_project_reruns_nothing(default_run, tmp_path):
+    """Code inputs are declared relative to the project: a copy elsewhere is up to date."""
+    copy = copy_finished_run(default_run, tmp_path / "elsewhere" / "project")
+    result = run_snakemake(copy, "--dry-run")
+    assert "Nothing to be done" in result.stdout + result.stderr
+
+
 def test_touched_files_rerun_nothing(project):
     for relative in (SHEET, VERDICTS, EXPORT, ARMS):
         (project / relative).touch()
@@ -135,11 +146,8 @@ def test_an_edited_sheet_with_older_timestamp_changes_the_results(project):
         run_snakemake(project)
 
 
-def test_scheduled_update_picks_up_an_edit_with_older_timestamp(tmp_path):
-    from test_scheduled import RUN_DATE, make_project, scheduled_update
-
-    project = make_project(tmp_path / "scheduled")
-    assert scheduled_update(project, "--run-date", RUN_DATE).returncode == 0
+def test_scheduled_update_picks_up_an_edit_with_older_timestamp(completed_copy):  # noqa: F811
+    project = completed_copy  # a finished scheduled run
     sheet = project / SHEET
     lines = sheet.read_text(encoding="utf-8").splitlines(keepends=True)
     header = lines[0].rstrip("\n").split("\t")

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pytest
 from browser_support import Browser, Server, chromium, table
-from conftest import ROOT, copy_project, run_snakemake
+from conftest import ROOT, copy_finished_run, run_snakemake
 from desk_support import TA_HEADER, pinned_clock
 
 from livingreview.desk import create_app
@@ -62,8 +62,8 @@ def counts(project: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory) -> Path:
-    root = copy_project(tmp_path_factory.mktemp("desk_browser"))
+def project(default_run, tmp_path_factory) -> Path:
+    root = copy_finished_run(default_run, tmp_path_factory.mktemp("desk_browser") / "project")
     export = root / "resources" / "imports" / "testdb" / "2026-11-23.tsv"
     export.parent.mkdir(parents=True)
     export.write_text(SYNTHETIC_EXPORT)

@@ -42,7 +42,7 @@ from urllib.parse import urlencode
 
 import pytest
 from browser_support import Browser, Server, chromium, table
-from conftest import ROOT, copy_project, run_snakemake
+from conftest import ROOT, copy_finished_run, run_snakemake
 from desk_support import FT_HEADER, TA_HEADER, VERDICTS_HEADER, pinned_clock, sheet_text
 from playwright.sync_api import expect, sync_playwright
 
@@ -104,9 +104,11 @@ def csv_table(path: Path) -> list[dict[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory) -> Path:
+def project(default_run, tmp_path_factory) -> Path:
     """The project after a run that included the new study and met the two test records."""
-    root = copy_project(tmp_path_factory.mktemp("desk_browser_extraction"))
+    root = copy_finished_run(
+        default_run, tmp_path_factory.mktemp("desk_browser_extraction") / "project"
+    )
     export = root / "resources" / "imports" / "testdb" / "2026-11-23.tsv"
     export.parent.mkdir(parents=True)
     export.write_text(EXPORT)

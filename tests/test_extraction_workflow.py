@@ -13,7 +13,7 @@ import csv
 from pathlib import Path
 
 import pytest
-from conftest import copy_project, run_snakemake
+from conftest import copy_finished_run, run_snakemake
 
 from livingreview.extraction import SHEET_COLUMNS, SHEET_REQUIRED_COLUMNS, TODO_COLUMNS
 
@@ -48,8 +48,10 @@ def write_sheet(project: Path, name: str, row: dict[str, str], columns: tuple[st
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory):
-    project = copy_project(tmp_path_factory.mktemp("extraction_workflow"))
+def project(default_run, tmp_path_factory):
+    project = copy_finished_run(
+        default_run, tmp_path_factory.mktemp("extraction_workflow") / "project"
+    )
     screening = project / "resources" / "screening"
     for reviewer in ("reviewer-1", "reviewer-2"):
         (screening / "title_abstract" / f"{reviewer}.tsv").write_text(

@@ -240,7 +240,9 @@ def test_two_starts_at_once_one_runs_the_other_exits_75(project):
     server = LoopbackEutils(project / "resources" / "search" / "pubmed", stall_efetch=1)
     try:
         go_live(project, server.base_url)
-        first = start_scheduled_update(project, "--run-date", RUN_DATE)
+        # One core: while the first run's search is held, it cannot run any other job, so
+        # whatever changes under results/ from here on would be the second start's doing.
+        first = start_scheduled_update(project, "--run-date", RUN_DATE, "--cores", "1")
         assert server.stalled.wait(120)
         logs_before = sorted((project / "logs" / "scheduled").iterdir())
         results_before = checksums(project / "results")

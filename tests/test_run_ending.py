@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import SNAKEMAKE
+from conftest import SNAKEMAKE, copy_finished_run
 
 from livingreview.errors import ValidationError
 from livingreview.io import write_tsv
@@ -292,9 +291,7 @@ def test_final_line_without_a_marker_points_to_the_log():
 @pytest.fixture
 def finished(default_run, tmp_path) -> Path:
     """A private copy of a finished default run (timestamps kept: nothing is out of date)."""
-    destination = tmp_path / "project"
-    shutil.copytree(default_run, destination, symlinks=True)
-    return destination
+    return copy_finished_run(default_run, tmp_path / "project")
 
 
 def snakemake(project: Path, *args: str) -> subprocess.CompletedProcess:

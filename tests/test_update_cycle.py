@@ -26,7 +26,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import copy_project, run_snakemake
+from conftest import copy_finished_run, run_snakemake
 
 from livingreview.extraction import SHEET_COLUMNS
 
@@ -171,9 +171,8 @@ def tasks(snap: dict) -> dict[tuple[str, str, str, str], int]:
 
 
 @pytest.fixture(scope="module")
-def cycle(tmp_path_factory):
-    project = copy_project(tmp_path_factory.mktemp("update_cycle"))
-    run_snakemake(project)
+def cycle(default_run, tmp_path_factory):
+    project = copy_finished_run(default_run, tmp_path_factory.mktemp("update_cycle") / "project")
     snaps = {"default": snapshot(project, "default")}
     human = {}
     resources = project / "resources"

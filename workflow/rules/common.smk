@@ -32,10 +32,27 @@ def script_code(script):
     """The package files a workflow script runs (its imports, followed through the package),
     declared as the rule's inputs: Snakemake tracks the script itself but not what it imports,
     so without them a change to a module would not rerun the jobs that use it."""
-    return imported_package_files(
-        Path(workflow.basedir) / "workflow" / "scripts" / script,
-        Path(workflow.basedir) / "src",
+    return relative_to_workdir(
+        imported_package_files(
+            Path(workflow.basedir) / "workflow" / "scripts" / script,
+            Path(workflow.basedir) / "src",
+        )
     )
+
+
+def relative_to_workdir(paths):
+    """Paths inside the working directory made relative to it: Snakemake's record of a job's
+    inputs then survives moving or copying the project (absolute paths would make every job
+    look changed in the new place and rerun it all)."""
+    working_directory = Path.cwd().resolve()
+    return [
+        (
+            str(Path(path).relative_to(working_directory))
+            if Path(path).is_relative_to(working_directory)
+            else path
+        )
+        for path in paths
+    ]
 
 
 def human_inputs(paths):

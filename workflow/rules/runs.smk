@@ -68,7 +68,7 @@ rule run_record:
         outputs=RUN_RECORD_OUTPUTS,
         # checksummed in the manifest: files people keep, and the whole workflow's code
         inputs=human_inputs(input_files(config)),
-        workflow_code=code_files(workflow.basedir),
+        workflow_code=relative_to_workdir(code_files(workflow.basedir)),
         code=script_code("run_record.py"),
     output:
         summary_json=f"{RUNS_ROOT}/{{run_date}}/summary.json",
