@@ -47,11 +47,12 @@ def default_run(tmp_path_factory) -> Path:
     return workdir
 
 
-def copy_finished_run(default_run: Path, destination: Path) -> Path:
-    """A private copy of the finished default run, timestamps and Snakemake's records kept:
-    nothing in it is out of date, so a test that then edits inputs reruns only the jobs its
-    edit affects (what a team's next run does) instead of the whole workflow."""
-    shutil.copytree(default_run, destination, symlinks=True)
+def copy_finished_run(finished: Path, destination: Path) -> Path:
+    """A private copy of a finished run (the default run, or a scheduled one), timestamps and
+    Snakemake's records kept: nothing in it is out of date, so a test that then edits inputs
+    reruns only the jobs its edit affects (what a team's next run does), not the whole
+    workflow."""
+    shutil.copytree(finished, destination, symlinks=True)
     return destination
 
 

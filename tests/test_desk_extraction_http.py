@@ -18,6 +18,7 @@ import pytest
 import yaml
 from conftest import ROOT
 from desk_support import form_cells, make_project, pinned_clock, sheet_text, sign_in
+from extraction_rows import INTOLERANCE_SUBGROUP, TACROLIMUS_ARM
 from markupsafe import escape
 
 from livingreview.desk import create_app
@@ -27,27 +28,10 @@ from livingreview.extraction import check_sheets, collect_sheet, find_sheets
 
 STUDY = "smith-2025"
 SETTLED = "lee-2024"
-ARM = {
-    "record_type": "arm",
-    "cni": "tacrolimus",
-    "n": "10",
-    "remission": "6",
-    "response": "2",
-    "failure": "1",
-    "unknown": "1",
-}
+# An arm without the optional reason counts (the form must accept that).
+ARM = {k: v for k, v in TACROLIMUS_ARM.items() if not k.startswith("reason_")}
 CSA = {**ARM, "cni": "cyclosporine", "n": "5", "remission": "2", "response": "1"}
-SUBGROUP = {
-    "record_type": "subgroup",
-    "cni": "tacrolimus",
-    "grouping": "indication",
-    "group": "intolerance",
-    "n": "3",
-    "remission": "2",
-    "response": "0",
-    "failure": "0",
-    "unknown": "1",
-}
+SUBGROUP = INTOLERANCE_SUBGROUP
 
 
 @pytest.fixture

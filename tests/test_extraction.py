@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT
+from extraction_rows import INSUFFICIENT_RESPONSE_SUBGROUP, INTOLERANCE_SUBGROUP, TACROLIMUS_ARM
 
 from livingreview.baseline import load_baseline
 from livingreview.errors import InputFileError, ProblemCollector, ValidationError
@@ -28,42 +29,13 @@ from livingreview.extraction import (
 BASELINE = load_baseline(ROOT / "resources" / "baseline")
 
 ARM = {
-    "record_type": "arm",
-    "cni": "tacrolimus",
-    "n": "10",
-    "remission": "6",
-    "response": "2",
-    "failure": "1",
-    "unknown": "1",
-    "reason_insufficient_response": "7",
-    "reason_intolerance": "3",
-    "reason_not_specified": "0",
+    **TACROLIMUS_ARM,
     "dose_unit": "mg/day",
     "trough_targeted": "yes",
     "age_years": "24-61",
 }
-SUB_IR = {
-    "record_type": "subgroup",
-    "cni": "tacrolimus",
-    "grouping": "indication",
-    "group": "insufficient_response",
-    "n": "7",
-    "remission": "4",
-    "response": "2",
-    "failure": "1",
-    "unknown": "0",
-}
-SUB_INT = {
-    "record_type": "subgroup",
-    "cni": "tacrolimus",
-    "grouping": "indication",
-    "group": "intolerance",
-    "n": "3",
-    "remission": "2",
-    "response": "0",
-    "failure": "0",
-    "unknown": "1",
-}
+SUB_IR = INSUFFICIENT_RESPONSE_SUBGROUP
+SUB_INT = INTOLERANCE_SUBGROUP
 
 
 def write_sheet(

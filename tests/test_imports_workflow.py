@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from conftest import ROOT, SNAKEMAKE, copy_project
 
 from livingreview.io import read_rows
 
-ROOT = Path(__file__).resolve().parents[1]
-SNAKEMAKE = Path(sys.executable).with_name("snakemake")
 TARGET = "results/imports/embase/2021-10-31/records.tsv"
 
 pytestmark = pytest.mark.workflow
@@ -21,11 +19,7 @@ pytestmark = pytest.mark.workflow
 
 @pytest.fixture()
 def project(tmp_path: Path) -> Path:
-    for name in ("Snakefile", "config.yaml"):
-        shutil.copy(ROOT / name, tmp_path / name)
-    for name in ("workflow", "src", "resources"):
-        shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
-    return tmp_path
+    return copy_project(tmp_path)
 
 
 def _run(project: Path, *args: str) -> subprocess.CompletedProcess:

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, copy_project
+from conftest import ROOT, copy_finished_run, copy_project
 
 pytestmark = pytest.mark.workflow
 
@@ -95,9 +95,7 @@ def completed_project(tmp_path_factory) -> Path:
 @pytest.fixture
 def completed_copy(completed_project, tmp_path) -> Path:
     """A private copy of the completed run (timestamps kept, so nothing looks out of date)."""
-    destination = tmp_path / "project"
-    shutil.copytree(completed_project, destination, symlinks=True)
-    return destination
+    return copy_finished_run(completed_project, tmp_path / "project")
 
 
 # ----------------------------------------------------------------------------- arguments

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pytest
 from conftest import copy_finished_run, run_snakemake
+from extraction_rows import INSUFFICIENT_RESPONSE_SUBGROUP, INTOLERANCE_SUBGROUP, TACROLIMUS_ARM
 
 from livingreview.extraction import SHEET_COLUMNS
 
@@ -47,42 +48,8 @@ T1  - Global incidence and prevalence of autoimmune hepatitis, 1970-2022 - a sys
 M3  - Review
 ER  - 
 """
-ARM = {
-    "record_type": "arm",
-    "cni": "tacrolimus",
-    "n": "10",
-    "remission": "6",
-    "response": "2",
-    "failure": "1",
-    "unknown": "1",
-    "reason_insufficient_response": "7",
-    "reason_intolerance": "3",
-    "reason_not_specified": "0",
-}
-SUBGROUPS = [
-    {
-        "record_type": "subgroup",
-        "cni": "tacrolimus",
-        "grouping": "indication",
-        "group": "insufficient_response",
-        "n": "7",
-        "remission": "4",
-        "response": "2",
-        "failure": "1",
-        "unknown": "0",
-    },
-    {
-        "record_type": "subgroup",
-        "cni": "tacrolimus",
-        "grouping": "indication",
-        "group": "intolerance",
-        "n": "3",
-        "remission": "2",
-        "response": "0",
-        "failure": "0",
-        "unknown": "1",
-    },
-]
+ARM = TACROLIMUS_ARM
+SUBGROUPS = [INSUFFICIENT_RESPONSE_SUBGROUP, INTOLERANCE_SUBGROUP]
 # Extractor cd read one remission as a response: the discrepancy of step 4.
 ARM_CD = {**ARM, "remission": "5", "response": "3"}
 SUBGROUPS_CD = [{**SUBGROUPS[0], "remission": "3", "response": "3"}, SUBGROUPS[1]]
