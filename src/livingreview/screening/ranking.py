@@ -4,6 +4,12 @@ Each publication is a set of terms (:func:`ranking_terms`); each term seen often
 the publications already decided gets a shrunken log-ratio weight (:func:`learn_weights`); a
 publication's score is the sum of its terms' weights. :func:`evaluate_ranking` says, by
 cross-validation on the decisions made, how well that order finds the included ones.
+
+Every run learns the score afresh for every queue (:func:`train_queue_rankings`): a reviewer's
+queue at a stage is ranked by weights learnt from the *settled* decisions of that stage
+(:func:`settled_labels`: agreed, adjudicated or the baseline's) plus that reviewer's *own*
+decisions not yet settled (:func:`own_labels`). Never from another reviewer's unsettled
+decision: under blinded screening the order of one's queue would otherwise betray it.
 """
 
 from __future__ import annotations
@@ -16,8 +22,9 @@ from dataclasses import dataclass
 
 from ..text import fold_for_terms
 from .hints import eligibility_hints
+from .resolve import Resolution
 from .settings import RankingSettings
-from .vocabulary import split_multi
+from .vocabulary import FULL_TEXT, STAGES, TITLE_ABSTRACT, split_multi
 
 _STOPWORDS = frozenset(
     """a about after again all also an and any are as at be been before being between both but by can
@@ -85,8 +92,13 @@ def learn_weights(
 
 
 def score_terms(terms: Iterable[str], weights: Mapping[str, TermWeight]) -> float:
-    """Sum of the weights of the terms present (0 when nothing was learnt)."""
-    return sum(weights[t].weight for t in terms if t in weights)
+    """Sum of the weights of the terms present (0 when nothing was learnt).
+
+    Summed exactly (``math.fsum``), so the result does not depend on the order a set of terms
+    happens to be iterated in: publications whose weights are equal tie exactly, and the
+    queue's tie-break (first run, then id) decides, the same on every run.
+    """
+    return math.fsum(weights[t].weight for t in terms if t in weights)
 
 
 def top_terms(terms: Iterable[str], weights: Mapping[str, TermWeight], n: int) -> str:
@@ -203,22 +215,121 @@ def train_ranking(
     records: Mapping[str, Mapping[str, str]],
     included: Mapping[str, bool],
     settings: RankingSettings,
+    terms: Mapping[str, set[str]] | None = None,
+    evaluate: bool = True,
 ) -> Ranking:
-    """Learn the score from the publications with a final decision.
+    """Learn the score from labelled publications.
 
-    ``records``: every publication's record; ``included``: for each publication decided for
-    good, whether it was included (True) or excluded (False). Publications are taken in
-    sorted id order, so the cross-validation folds are the same on every run.
+    ``records``: every publication's record; ``included``: for each labelled publication,
+    whether it counts as included (True) or excluded (False). Publications are taken in
+    sorted id order, so the cross-validation folds are the same on every run. ``terms``: the
+    records' :func:`ranking_terms`, when already computed (they are shared, not copied);
+    ``evaluate``: also run the cross-validation (:func:`evaluate_ranking`).
     """
-    terms = {pid: ranking_terms(record) for pid, record in records.items()}
+    if terms is None:
+        terms = {pid: ranking_terms(record) for pid, record in records.items()}
+    if not settings.enabled:
+        return Ranking(terms, {}, [], settings)
     labelled = sorted(included)
     positives = [terms[p] for p in labelled if included[p]]
     negatives = [terms[p] for p in labelled if not included[p]]
-    if not settings.enabled:
-        return Ranking(terms, {}, [], settings)
     return Ranking(
         terms,
         learn_weights(positives, negatives, settings),
-        evaluate_ranking(positives, negatives, settings),
+        evaluate_ranking(positives, negatives, settings) if evaluate else [],
         settings,
     )
+
+
+#: What a decision teaches the score at each stage (None: nothing). At title/abstract the
+#: question is "does it go on to full text?", so include and maybe both count as included; at
+#: full text "is it included?": maybe (for adjudication) and not_retrieved say nothing either way.
+DECISION_LABELS: dict[str, dict[str, bool | None]] = {
+    TITLE_ABSTRACT: {"include": True, "maybe": True, "exclude": False},
+    FULL_TEXT: {"include": True, "exclude": False, "maybe": None, "not_retrieved": None},
+}
+
+
+def settled_labels(stage: str, resolution: Resolution) -> dict[str, bool]:
+    """The settled decisions a queue at ``stage`` learns from: publication -> included?
+
+    Title/abstract: every publication whose title/abstract outcome is final (agreed,
+    adjudicated or the baseline's): passed (include or maybe) or excluded. Full text: every
+    final full-text inclusion or exclusion, plus the title/abstract exclusions, which are
+    settled "not included" too (without them the full-text score would learn from the few
+    exclusions made at full text only).
+    """
+    labels: dict[str, bool] = {}
+    if stage == FULL_TEXT:
+        for pid, outcome in resolution.title_abstract.items():
+            if outcome.state == "final" and outcome.decision == "exclude":
+                labels[pid] = False
+    for pid, outcome in resolution.at(stage).items():
+        label = DECISION_LABELS[stage].get(outcome.decision)
+        if outcome.state == "final" and label is not None:
+            labels[pid] = label
+    return labels
+
+
+def own_labels(stage: str, reviewer: str, resolution: Resolution) -> dict[str, bool]:
+    """``reviewer``'s own decisions at ``stage`` on publications not settled there yet (those
+    awaiting another reviewer, or in conflict): publication -> included?"""
+    labels: dict[str, bool] = {}
+    for pid, outcome in resolution.at(stage).items():
+        if outcome.state == "final":
+            continue
+        for decision in outcome.decisions:
+            label = DECISION_LABELS[stage].get(decision.decision)
+            if decision.reviewer == reviewer and label is not None:
+                labels[pid] = label
+    return labels
+
+
+@dataclass(frozen=True)
+class QueueRankings:
+    """Every score of one run: per stage, the one learnt from the settled decisions (written
+    to ``ranking_weights.tsv`` and evaluated in ``ranking_evaluation.tsv``), and per reviewer
+    and stage the one ranking that reviewer's queue (settled plus the reviewer's own)."""
+
+    settled: Mapping[str, Ranking]
+    queues: Mapping[tuple[str, str], Ranking]
+
+    def of_queue(self, stage: str, reviewer: str) -> Ranking:
+        """The score that orders ``reviewer``'s queue at ``stage``."""
+        return self.queues.get((stage, reviewer), self.settled[stage])
+
+    def weight_rows(self) -> list[dict[str, object]]:
+        """``ranking_weights.tsv``: every settled weight per stage, largest first."""
+        return [{"stage": s, **row} for s in STAGES for row in self.settled[s].weight_rows()]
+
+    def evaluation_rows(self) -> list[dict[str, object]]:
+        """``ranking_evaluation.tsv``: the cross-validated quality of each stage's score."""
+        return [{"stage": s, **row} for s in STAGES for row in self.settled[s].evaluation]
+
+
+def train_queue_rankings(
+    records: Mapping[str, Mapping[str, str]],
+    resolution: Resolution,
+    reviewers: Sequence[str],
+    settings: RankingSettings,
+) -> QueueRankings:
+    """Learn the score of every reviewer's queue at every stage.
+
+    Each stage's score learns from that stage's :func:`settled_labels`; a reviewer with
+    decisions of their own not yet settled there gets a score that learns from those too
+    (:func:`own_labels`). Another reviewer's unsettled decision never reaches it, so it
+    cannot show through the order of this reviewer's queue; a settled one moves every queue.
+    """
+    terms = {pid: ranking_terms(record) for pid, record in records.items()}
+    settled: dict[str, Ranking] = {}
+    queues: dict[tuple[str, str], Ranking] = {}
+    for stage in STAGES:
+        labels = settled_labels(stage, resolution)
+        settled[stage] = train_ranking(records, labels, settings, terms)
+        for reviewer in reviewers:
+            own = own_labels(stage, reviewer, resolution)
+            if own:
+                queues[(stage, reviewer)] = train_ranking(
+                    records, {**own, **labels}, settings, terms, evaluate=False
+                )
+    return QueueRankings(settled, queues)
