@@ -304,7 +304,26 @@ class QueueRankings:
 
     def evaluation_rows(self) -> list[dict[str, object]]:
         """``ranking_evaluation.tsv``: the cross-validated quality of each stage's score."""
-        return [{"stage": s, **row} for s in STAGES for row in self.settled[s].evaluation]
+        return [
+            {"stage": s, **row, **_what_was_labelled(s, row)}
+            for s in STAGES
+            for row in self.settled[s].evaluation
+        ]
+
+
+#: What "included" and "excluded" mean in the evaluation of each stage's score.
+LABELLED_MEANING = {
+    TITLE_ABSTRACT: "publications with a settled title/abstract decision used for training "
+    "(included: passed to full text)",
+    FULL_TEXT: "publications settled for good used for training "
+    "(included at full text; excluded at title/abstract or full text)",
+}
+
+
+def _what_was_labelled(stage: str, row: Mapping[str, object]) -> dict[str, object]:
+    if row["metric"] == "labelled" and not str(row["meaning"]).startswith("too few"):
+        return {"meaning": LABELLED_MEANING[stage]}
+    return {}
 
 
 def train_queue_rankings(
