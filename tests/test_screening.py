@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import shutil
 import typing
 from pathlib import Path
@@ -29,7 +30,7 @@ from livingreview.screening import (
     sheet_paths,
     train_ranking,
 )
-from livingreview.screening.ranking import own_labels, settled_labels
+from livingreview.screening.ranking import _mann_whitney_wins, own_labels, settled_labels
 from livingreview.screening.resolve import passed_title_abstract, resolve_publications
 from livingreview.screening.sheets import read_sheets
 from livingreview.screening.stage import waiting_for
@@ -652,6 +653,19 @@ def test_evaluation_separates_a_clear_signal_and_refuses_too_few_labels():
     assert metrics["roc_auc"] == "1.000" and metrics["screened_to_find_all"] == "6/36"
     one = evaluate_ranking(positives[:1], negatives, RankingSettings())
     assert "too few" in one[0]["meaning"]
+
+
+def test_auc_from_ranks_counts_every_pair_and_half_of_each_tie():
+    rng = random.Random(7)
+    scored = [(float(rng.randint(0, 5)), rng.randint(0, 1)) for _ in range(200)]
+    pairwise = sum(
+        1.0 if ps > ns else 0.5 if ps == ns else 0.0
+        for ps, pl in scored
+        if pl == 1
+        for ns, nl in scored
+        if nl == 0
+    )
+    assert _mann_whitney_wins(scored) == pairwise
 
 
 def test_queue_puts_likely_inclusions_first(sheets):

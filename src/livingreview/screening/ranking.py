@@ -62,6 +62,45 @@ class TermWeight:
     weight: float
 
 
+@dataclass(frozen=True)
+class TermCounts:
+    """In how many included and how many excluded publications each term occurs: all that
+    :func:`learn_weights` needs, and cheap to add up (a reviewer's queue adds that reviewer's
+    own decisions to the counts of the settled ones instead of counting everything again)."""
+
+    n_included: int
+    n_excluded: int
+    included: Counter[str]
+    excluded: Counter[str]
+
+    @classmethod
+    def of(cls, positives: Sequence[set[str]], negatives: Sequence[set[str]]) -> TermCounts:
+        return cls(
+            len(positives),
+            len(negatives),
+            Counter(t for terms in positives for t in terms),
+            Counter(t for terms in negatives for t in terms),
+        )
+
+    def plus(self, other: TermCounts) -> TermCounts:
+        """The counts of both sets of publications (which must not overlap)."""
+        return TermCounts(
+            self.n_included + other.n_included,
+            self.n_excluded + other.n_excluded,
+            self.included + other.included,
+            self.excluded + other.excluded,
+        )
+
+    def minus(self, part: TermCounts) -> TermCounts:
+        """The counts without those of ``part``, a subset of these publications."""
+        return TermCounts(
+            self.n_included - part.n_included,
+            self.n_excluded - part.n_excluded,
+            self.included - part.included,
+            self.excluded - part.excluded,
+        )
+
+
 def learn_weights(
     positives: Sequence[set[str]], negatives: Sequence[set[str]], settings: RankingSettings
 ) -> dict[str, TermWeight]:
@@ -73,15 +112,18 @@ def learn_weights(
     once moves the score little.  Only terms in at least ``min_document_frequency`` labelled
     publications get a weight.  Empty when either class is empty.
     """
-    if not positives or not negatives:
+    return weights_from_counts(TermCounts.of(positives, negatives), settings)
+
+
+def weights_from_counts(counts: TermCounts, settings: RankingSettings) -> dict[str, TermWeight]:
+    """:func:`learn_weights` from term counts already made."""
+    n_pos, n_neg = counts.n_included, counts.n_excluded
+    if not n_pos or not n_neg:
         return {}
-    n_pos, n_neg = len(positives), len(negatives)
-    pos_counts = Counter(t for terms in positives for t in terms)
-    neg_counts = Counter(t for terms in negatives for t in terms)
     s = settings.shrinkage
     weights: dict[str, TermWeight] = {}
-    for term in set(pos_counts) | set(neg_counts):
-        a, b = pos_counts[term], neg_counts[term]
+    for term in sorted(set(counts.included) | set(counts.excluded)):
+        a, b = counts.included[term], counts.excluded[term]
         if a + b < settings.min_document_frequency:
             continue
         r = (a + b) / (n_pos + n_neg)
@@ -128,24 +170,26 @@ def evaluate_ranking(
             }
         ]
     scored: list[tuple[float, int]] = []
+    # count each fold once; the training counts of a fold are all counts minus its own
+    folds = [
+        TermCounts.of(
+            [t for i, t in enumerate(positives) if i % k == fold],
+            [t for i, t in enumerate(negatives) if i % k == fold],
+        )
+        for fold in range(k)
+    ]
+    everything = folds[0]
+    for counts in folds[1:]:
+        everything = everything.plus(counts)
     for fold in range(k):
-        train_pos = [t for i, t in enumerate(positives) if i % k != fold]
-        train_neg = [t for i, t in enumerate(negatives) if i % k != fold]
-        weights = learn_weights(train_pos, train_neg, settings)
+        weights = weights_from_counts(everything.minus(folds[fold]), settings)
         scored += [(score_terms(t, weights), 1) for i, t in enumerate(positives) if i % k == fold]
         scored += [(score_terms(t, weights), 0) for i, t in enumerate(negatives) if i % k == fold]
     order = sorted(scored, key=lambda item: (-item[0], item[1]))
     n_pos, n = len(positives), len(order)
     ranks = [i + 1 for i, (_, label) in enumerate(order) if label == 1]
     precision_sum = sum((j + 1) / rank for j, rank in enumerate(ranks))
-    wins = sum(
-        1.0 if ps > ns else 0.5 if ps == ns else 0.0
-        for ps, pl in scored
-        if pl == 1
-        for ns, nl in scored
-        if nl == 0
-    )
-    auc = wins / (n_pos * len(negatives))
+    auc = _mann_whitney_wins(scored) / (n_pos * len(negatives))
     need95 = ranks[math.ceil(0.95 * n_pos) - 1]
     return [
         {
@@ -180,6 +224,22 @@ def evaluate_ranking(
             "meaning": "rank of every included publication in the pooled out-of-fold order",
         },
     ]
+
+
+def _mann_whitney_wins(scored: Sequence[tuple[float, int]]) -> float:
+    """Pairs (included, excluded) in which the included scores higher, ties counting half:
+    the ROC AUC's numerator, from the ranks (midranks for ties) in O(n log n) rather than by
+    comparing every pair. Exact: every term is a multiple of 0.5."""
+    ordered = sorted(score for score, _ in scored)
+    midrank: dict[float, float] = {}
+    start = 0
+    for end in range(1, len(ordered) + 1):
+        if end == len(ordered) or ordered[end] != ordered[start]:
+            midrank[ordered[start]] = (start + 1 + end) / 2
+            start = end
+    n_pos = sum(label for _, label in scored)
+    rank_sum = sum(midrank[score] for score, label in scored if label == 1)
+    return rank_sum - n_pos * (n_pos + 1) / 2
 
 
 @dataclass(frozen=True)
@@ -345,10 +405,22 @@ def train_queue_rankings(
     for stage in STAGES:
         labels = settled_labels(stage, resolution)
         settled[stage] = train_ranking(records, labels, settings, terms)
+        if not settings.enabled:
+            continue
+        settled_counts = _counts(labels, terms)
         for reviewer in reviewers:
-            own = own_labels(stage, reviewer, resolution)
+            own = {
+                p: v for p, v in own_labels(stage, reviewer, resolution).items() if p not in labels
+            }
             if own:
-                queues[(stage, reviewer)] = train_ranking(
-                    records, {**own, **labels}, settings, terms, evaluate=False
-                )
+                counts = settled_counts.plus(_counts(own, terms))
+                weights = weights_from_counts(counts, settings)
+                queues[(stage, reviewer)] = Ranking(terms, weights, [], settings)
     return QueueRankings(settled, queues)
+
+
+def _counts(labels: Mapping[str, bool], terms: Mapping[str, set[str]]) -> TermCounts:
+    return TermCounts.of(
+        [terms[p] for p, included in labels.items() if included],
+        [terms[p] for p, included in labels.items() if not included],
+    )
