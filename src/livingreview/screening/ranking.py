@@ -349,7 +349,8 @@ def own_labels(stage: str, reviewer: str, resolution: Resolution) -> dict[str, b
 class QueueRankings:
     """Every score of one run: per stage, the one learnt from the settled decisions (written
     to ``ranking_weights.tsv`` and evaluated in ``ranking_evaluation.tsv``), and per reviewer
-    and stage the one ranking that reviewer's queue (settled plus the reviewer's own)."""
+    and stage with own unsettled decisions, the one that ranks that reviewer's queue (settled
+    plus the reviewer's own); the other queues are ranked by their stage's settled score."""
 
     settled: Mapping[str, Ranking]
     queues: Mapping[tuple[str, str], Ranking]
@@ -404,10 +405,19 @@ def train_queue_rankings(
     queues: dict[tuple[str, str], Ranking] = {}
     for stage in STAGES:
         labels = settled_labels(stage, resolution)
-        settled[stage] = train_ranking(records, labels, settings, terms)
         if not settings.enabled:
+            settled[stage] = Ranking(terms, {}, [], settings)
             continue
-        settled_counts = _counts(labels, terms)
+        labelled = sorted(labels)  # sorted: the same folds on every run
+        positives = [terms[p] for p in labelled if labels[p]]
+        negatives = [terms[p] for p in labelled if not labels[p]]
+        settled_counts = TermCounts.of(positives, negatives)
+        settled[stage] = Ranking(
+            terms,
+            weights_from_counts(settled_counts, settings),
+            evaluate_ranking(positives, negatives, settings),
+            settings,
+        )
         for reviewer in reviewers:
             own = {
                 p: v for p, v in own_labels(stage, reviewer, resolution).items() if p not in labels
