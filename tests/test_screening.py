@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import shutil
 import typing
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 
 import livingreview.screening as screening
 from livingreview.errors import ConfigError, InputFileError, ProblemCollector, ValidationError
+from livingreview.io import write_tsv
 from livingreview.screening import (
     FULL_TEXT,
     TITLE_ABSTRACT,
@@ -28,9 +30,10 @@ from livingreview.screening import (
     sheet_paths,
     train_ranking,
 )
+from livingreview.screening.ranking import _mann_whitney_wins, own_labels, settled_labels
 from livingreview.screening.resolve import passed_title_abstract, resolve_publications
 from livingreview.screening.sheets import read_sheets
-from livingreview.screening.stage import final_labels, waiting_for
+from livingreview.screening.stage import waiting_for
 from livingreview.screening.tables import publication_state
 
 FIXTURES = Path(__file__).parent / "fixtures" / "screening"
@@ -652,14 +655,105 @@ def test_evaluation_separates_a_clear_signal_and_refuses_too_few_labels():
     assert "too few" in one[0]["meaning"]
 
 
+def test_auc_from_ranks_counts_every_pair_and_half_of_each_tie():
+    rng = random.Random(7)
+    scored = [(float(rng.randint(0, 5)), rng.randint(0, 1)) for _ in range(200)]
+    pairwise = sum(
+        1.0 if ps > ns else 0.5 if ps == ns else 0.0
+        for ps, pl in scored
+        if pl == 1
+        for ns, nl in scored
+        if nl == 0
+    )
+    assert _mann_whitney_wins(scored) == pairwise
+
+
 def test_queue_puts_likely_inclusions_first(sheets):
     # teach the score with the baseline decisions, then check the order of the update queue
     result = run(sheets)
-    weights = {w["term"]: float(w["weight"]) for w in result.weights}
+    weights = {
+        w["term"]: float(w["weight"]) for w in result.weights if w["stage"] == TITLE_ABSTRACT
+    }
     assert weights["hint:publication type: review"] < 0
     scores = [float(r["score"]) for r in result.queues[(TITLE_ABSTRACT, "ann")]]
     assert scores == sorted(scores, reverse=True)
     assert result.queues[(TITLE_ABSTRACT, "ann")][0]["score_terms"]
+
+
+def queue_order(result, reviewer: str, stage: str = TITLE_ABSTRACT) -> list[str]:
+    return [row["record_id"] for row in result.queues[(stage, reviewer)]]
+
+
+def queue_bytes(result, reviewer: str, folder: Path, stage: str = TITLE_ABSTRACT) -> bytes:
+    """The queue file exactly as the workflow writes it."""
+    path = folder / f"{stage}-{reviewer}.tsv"
+    write_tsv(path, result.queues[(stage, reviewer)], result.queue_columns)
+    return path.read_bytes()
+
+
+# "Diagnosis and management of autoimmune hepatitis." (a review, like the other three new ones)
+DIAGNOSIS = NEW[3]
+
+
+def test_a_reviewers_own_decision_reorders_their_queue_and_no_one_elses(sheets, tmp_path):
+    before = run(sheets)
+    assert (
+        queue_order(before, "ann") == queue_order(before, "bob") == [NEW[2], NEW[1], NEW[3], NEW[0]]
+    )
+    write(sheets, TITLE_ABSTRACT, "ann", f"{DIAGNOSIS}\tinclude\t\t\t2026-11-20")
+    after = run(sheets)
+    # ann included a review: her own queue learns from it (every score moved, the order too)
+    assert queue_order(after, "ann") == [NEW[1], NEW[2], NEW[0]]
+    ann_scores = {r["record_id"]: r["score"] for r in after.queues[(TITLE_ABSTRACT, "ann")]}
+    bob_scores = {r["record_id"]: r["score"] for r in after.queues[(TITLE_ABSTRACT, "bob")]}
+    assert all(ann_scores[p] != bob_scores[p] for p in ann_scores)
+    # bob's queue, the shared weights and their evaluation do not know it
+    assert queue_bytes(after, "bob", tmp_path) == queue_bytes(before, "bob", tmp_path)
+    assert after.weights == before.weights and after.evaluation == before.evaluation
+
+
+def test_the_other_reviewers_unsettled_decisions_never_show_in_the_order(sheets, tmp_path):
+    write(sheets, TITLE_ABSTRACT, "ann", f"{DIAGNOSIS}\tinclude\t\t\t2026-11-20")
+    ann_alone = run(sheets)
+    # bob includes a publication still in ann's queue: awaiting ann, unsettled
+    write(sheets, TITLE_ABSTRACT, "bob", f"{NEW[0]}\tinclude\t\t\t2026-11-20")
+    bob_waits_for_ann = run(sheets)
+    assert queue_order(bob_waits_for_ann, "bob") != queue_order(ann_alone, "bob")
+    assert queue_bytes(bob_waits_for_ann, "ann", tmp_path) == queue_bytes(
+        ann_alone, "ann", tmp_path
+    )
+    # bob disagrees with ann: a conflict is unsettled too, each keeps only their own decision
+    write(
+        sheets,
+        TITLE_ABSTRACT,
+        "bob",
+        f"{NEW[0]}\tinclude\t\t\t2026-11-20",
+        f"{DIAGNOSIS}\texclude\tno_own_patients\t\t2026-11-20",
+    )
+    conflict = run(sheets)
+    assert status_of(conflict)[DIAGNOSIS]["open_conflict"] == TITLE_ABSTRACT
+    assert queue_bytes(conflict, "ann", tmp_path) == queue_bytes(ann_alone, "ann", tmp_path)
+    assert conflict.weights == ann_alone.weights
+
+
+def test_a_settled_decision_reorders_every_queue_alike(sheets, tmp_path):
+    before = run(sheets)
+    write(sheets, TITLE_ABSTRACT, "ann", f"{DIAGNOSIS}\tinclude\t\t\t2026-11-20")
+    write(sheets, TITLE_ABSTRACT, "bob", f"{DIAGNOSIS}\texclude\t\t\t2026-11-20")
+    write(
+        sheets,
+        TITLE_ABSTRACT,
+        "adjudication",
+        f"{DIAGNOSIS}\tinclude\t\t\t2026-11-22\tcarol",
+    )
+    settled = run(sheets)
+    assert status_of(settled)[DIAGNOSIS]["status"] == "awaiting_full_text"
+    assert queue_order(settled, "bob") == [NEW[1], NEW[2], NEW[0]]
+    assert queue_bytes(settled, "ann", tmp_path) == queue_bytes(settled, "bob", tmp_path)
+    # the settled inclusion is in the shared weights: the title/abstract ones changed
+    weights = {(w["stage"], w["term"]): w for w in settled.weights}
+    assert weights[(TITLE_ABSTRACT, "management")]["n_included"] == 1
+    assert settled.weights != before.weights
 
 
 def test_sheet_schema_documents_the_columns_and_decisions_the_code_checks():
@@ -775,8 +869,17 @@ def test_waiting_lists_and_ranking_labels_come_from_the_states(sheets):
     assert set(waiting) == {(st, r) for st in (TITLE_ABSTRACT, FULL_TEXT) for r in ("ann", "bob")}
     assert sorted(waiting[(TITLE_ABSTRACT, "bob")]) == sorted(NEW)
     assert sorted(waiting[(TITLE_ABSTRACT, "ann")]) == sorted(NEW[1:])
-    labels = final_labels(states)
-    assert labels[PAPE] is True and labels[PAEDIATRIC] is False and NEW[0] not in labels
+    # title/abstract learns "passed title/abstract": the paediatric cohort passed it
+    ta = settled_labels(TITLE_ABSTRACT, resolution)
+    assert ta[PAPE] is True and ta[PAEDIATRIC] is True and ta[LARSEN] is True
+    assert ta["pubmed:30650311"] is False and NEW[0] not in ta
+    # full text learns "included": excluded at full text or at title/abstract
+    ft = settled_labels(FULL_TEXT, resolution)
+    assert ft[PAPE] is True and ft[PAEDIATRIC] is False and ft["pubmed:30650311"] is False
+    assert NEW[0] not in ft and NEW[1] not in ft
+    # ann's own unsettled decision teaches only ann's queue
+    assert own_labels(TITLE_ABSTRACT, "ann", resolution) == {NEW[0]: False}
+    assert own_labels(TITLE_ABSTRACT, "bob", resolution) == {}
 
 
 def test_ranking_switched_off_learns_nothing_and_keeps_the_terms():

@@ -146,6 +146,17 @@ def test_baseline_update_decisions_rerun(project):
     assert_todo_matches_queues(work)
     assert status(work)["pubmed:26458216"]["status"] == "included"  # joined by an Embase record
 
+    # 2b. blinded: bob's decision reorders bob's queue; ann's queue file does not change by a
+    #     byte while that decision waits for hers (the order would betray it)
+    queues = work / "results" / "screening" / "queue" / "title_abstract"
+    ann_before, bob_before = (queues / "ann.tsv").read_bytes(), queue(work, "title_abstract", "bob")
+    (human / "title_abstract" / "bob.tsv").write_text(
+        HEADER + f"{NEW[3]}\tinclude\t\t\t2026-11-20\n"
+    )
+    run_snakemake(work, *config)
+    assert (queues / "ann.tsv").read_bytes() == ann_before
+    assert queue(work, "title_abstract", "bob") != [p for p in bob_before if p != NEW[3]]
+
     # 3. a typing mistake stops the run with file, line and field; nothing is written and
     #    the previous results stay (the sheets are checked by a rule of their own)
     (human / "title_abstract" / "ann.tsv").write_text(

@@ -1,9 +1,10 @@
 """Each reviewer's queue: what they still have to decide, likely inclusions first.
 
 ``queue/<stage>/<reviewer>.tsv`` holds one :class:`QueueRow` per publication that reviewer
-must still decide at that stage, ranked by the score of :mod:`.ranking`, with links, the
-record's bibliographic fields and eligibility hints. When screening is blinded nothing in a
-queue shows anyone else's decisions; otherwise ``other_decisions`` does.
+must still decide at that stage, ranked by the score of :mod:`.ranking` learnt for that very
+queue (the stage's settled decisions plus the reviewer's own), with links, the record's
+bibliographic fields and eligibility hints. When screening is blinded nothing in a queue shows
+anyone else's decisions, not even through its order; otherwise ``other_decisions`` does.
 """
 
 from __future__ import annotations
@@ -85,7 +86,11 @@ def queue_rows(
     possible_duplicates: Mapping[str, list[str]],
     blinded: bool,
 ) -> list[QueueRow]:
-    """One reviewer's queue at one stage: highest score first, then first run, then id."""
+    """One reviewer's queue at one stage: highest score first, then first run, then id.
+
+    ``ranking``: the score of this queue (:meth:`.ranking.QueueRankings.of_queue`); each row's
+    ``score_terms`` names the terms that moved its score most.
+    """
     scored = sorted(
         ((ranking.score(p), p) for p in publication_ids),
         key=lambda item: (-item[0], index.rows[item[1]].get("first_run", ""), item[1]),

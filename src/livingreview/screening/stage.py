@@ -2,7 +2,7 @@
 
 :func:`screen` runs the stage's steps in order: read and check every sheet
 (:mod:`.sheets`), resolve every publication at both stages (:mod:`.resolve`), derive each
-publication's status and the tables (:mod:`.tables`), learn the ranking score
+publication's status and the tables (:mod:`.tables`), learn the ranking score of every queue
 (:mod:`.ranking`) and fill each reviewer's queue (:mod:`.queues`). The workflow script writes
 what it returns; :func:`check_sheets` runs the same validation for the check rule.
 """
@@ -30,7 +30,7 @@ from .publications import (
     possible_duplicate_hints,
 )
 from .queues import QUEUE_COLUMNS, QueueRow, queue_columns, queue_rows
-from .ranking import Ranking, train_ranking
+from .ranking import QueueRankings, train_queue_rankings
 from .resolve import Resolution, resolve_publications
 from .settings import ScreeningSettings
 from .sheets import read_sheets
@@ -45,14 +45,7 @@ from .tables import (
     status_row,
 )
 from .todo import Locations, TodoRow, Workload, summary_line, todo_rows
-from .vocabulary import (
-    DECISION_COLUMNS,
-    EXCLUDED_FULL_TEXT,
-    EXCLUDED_TITLE_ABSTRACT,
-    INCLUDED,
-    STAGES,
-    TITLE_ABSTRACT,
-)
+from .vocabulary import DECISION_COLUMNS, STAGES, TITLE_ABSTRACT
 
 log = logging.getLogger(__name__)
 
@@ -129,9 +122,9 @@ def screen(
     ]
     included.sort(key=lambda r: (r["study_id"], r["publication_id"]))
 
-    ranking = train_ranking(index.rows, final_labels(states), settings.ranking)
+    rankings = train_queue_rankings(index.rows, resolution, settings.reviewers, settings.ranking)
     queues = build_queues(
-        waiting_for(states, settings), index, ranking, resolution, maybe_path, settings
+        waiting_for(states, settings), index, rankings, resolution, maybe_path, settings
     )
     workload = Workload.measure(queues, conflicts, later)
     run = settings.run_date.isoformat()
@@ -141,22 +134,13 @@ def screen(
         conflicts=conflicts,
         included=included,
         queues=queues,
-        weights=ranking.weight_rows(),
-        evaluation=ranking.evaluation,
+        weights=rankings.weight_rows(),
+        evaluation=rankings.evaluation_rows(),
         summary=summary_line(run, new, workload, Counter(r["status"] for r in status), settings),
         queue_columns=queue_columns(settings.blinded),
         deferred=deferred_rows(later),
         todo=todo_rows(workload, locations or Locations()),
     )
-
-
-def final_labels(states: Mapping[str, PublicationState]) -> dict[str, bool]:
-    """Publications decided for good -> included? (what the ranking learns from)."""
-    return {
-        pid: state.status == INCLUDED
-        for pid, state in states.items()
-        if state.status in (INCLUDED, EXCLUDED_TITLE_ABSTRACT, EXCLUDED_FULL_TEXT)
-    }
 
 
 def waiting_for(states: Mapping[str, PublicationState], settings: ScreeningSettings) -> Waiting:
@@ -171,12 +155,12 @@ def waiting_for(states: Mapping[str, PublicationState], settings: ScreeningSetti
 def build_queues(
     waiting: Waiting,
     index: PublicationIndex,
-    ranking: Ranking,
+    rankings: QueueRankings,
     resolution: Resolution,
     maybe_path: str | Path | None,
     settings: ScreeningSettings,
 ) -> dict[tuple[str, str], list[QueueRow]]:
-    """Every reviewer's queue at each stage, ranked."""
+    """Every reviewer's queue at each stage, ranked by that queue's own score."""
     possible_duplicates = possible_duplicate_hints(maybe_path)
     return {
         (stage, reviewer): queue_rows(
@@ -184,7 +168,7 @@ def build_queues(
             reviewer,
             pids,
             index,
-            ranking,
+            rankings.of_queue(stage, reviewer),
             resolution,
             possible_duplicates,
             settings.blinded,

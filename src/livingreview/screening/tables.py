@@ -67,8 +67,8 @@ INCLUDED_COLUMNS: tuple[str, ...] = (
     "year",
     "title",
 )
-WEIGHT_COLUMNS: tuple[str, ...] = ("term", "n_included", "n_excluded", "weight")
-EVALUATION_COLUMNS: tuple[str, ...] = ("metric", "value", "meaning")
+WEIGHT_COLUMNS: tuple[str, ...] = ("stage", "term", "n_included", "n_excluded", "weight")
+EVALUATION_COLUMNS: tuple[str, ...] = ("stage", "metric", "value", "meaning")
 
 
 class StatusRow(TypedDict):
