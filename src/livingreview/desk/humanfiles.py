@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
+from ..io import Table, parse_tsv
 from .errors import SheetRefused, SheetsBusy
 
 log = logging.getLogger(__name__)
@@ -217,6 +218,18 @@ class TsvDocument:
     def copy(self) -> TsvDocument:
         """A copy that can be edited without touching this one (segments are never mutated)."""
         return dataclasses.replace(self, segments=list(self.segments))
+
+    def row_table(self, path: str | Path, index: int) -> Table:
+        """The header and the row at segment ``index`` as the workflow's reader reads them,
+        the row keeping its line in this sheet (``__line__``): one changed row can be checked
+        on its own and its problems still name the line people see. ``path`` names the sheet
+        in messages."""
+        segment = self.segments[index].raw
+        row = segment if segment.endswith(("\n", "\r")) else segment + self.newline
+        table = parse_tsv((self.bom + self.header_raw + row).encode("utf-8"), path)
+        shift = self.line_of(index) - 2
+        rows = [{**cells, "__line__": str(int(cells["__line__"]) + shift)} for cells in table.rows]
+        return Table(table.columns, rows)
 
     def line_of(self, index: int) -> int:
         """The 1-based file line on which segment ``index`` starts (header = line 1)."""
