@@ -57,6 +57,9 @@ def screening_settings() -> ScreeningSettings:
     return ScreeningSettings.from_params(
         {
             "reviewers": ["reviewer-1", "reviewer-2"],
+            "dual": True,
+            "blinded": True,
+            "ranking": {},
             "baseline_reviewer": "baven-pronk-2022",
             "exclusion_reasons": [{"id": "not_adult", "label": "Not adults"}],
         },

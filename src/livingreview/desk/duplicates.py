@@ -105,7 +105,7 @@ class DuplicateDesk:
 
     @property
     def baseline_reviewer(self) -> str:
-        return str(self.project.config["screening"].get("baseline_reviewer", ""))
+        return str(self.project.config["screening"]["baseline_reviewer"])
 
     def today(self) -> str:
         return self.clock().date().isoformat()
@@ -204,7 +204,22 @@ class DuplicateDesk:
         except ReviewError as error:
             problems = [Problem.of(error)]
         if problems:
-            raise SheetProblems(problems)
+            raise SheetProblems([*self._unbuilt_tables(), *problems])
+
+    def _unbuilt_tables(self) -> list[Problem]:
+        """The record tables the config declares that no run has written yet (an import or
+        a search run added since the last run): what really happened when a record id of
+        theirs is unknown, which the dedup stage's own message must take for a typo."""
+        return [
+            Problem(
+                self.store.relative(path),
+                "is not built yet: the config declares it (an import or a search run added "
+                "since the last run), so its records are unknown until the workflow has run",
+                allowed="run the workflow (.venv/bin/snakemake --cores 4), then save again",
+            )
+            for path in self.project.record_tables()
+            if not path.is_file()
+        ]
 
     def _record_set(self) -> RecordSet:
         """The record tables the next run's dedup stage reads, read again only when one of

@@ -55,13 +55,13 @@ class ScreeningSettings:
     def from_params(
         cls, params: Mapping[str, Any], run_date: str, clock_date: str = ""
     ) -> ScreeningSettings:
-        """Build from the config section (and the ``run_date`` and ``clock_date`` keys; an
-        empty clock date means no clock check); raise ConfigError on what the schema cannot
-        check."""
-        reviewers = tuple(str(r) for r in params.get("reviewers", ()))
-        baseline = str(params.get("baseline_reviewer", ""))
+        """Build from :func:`screening_params` (and the ``run_date`` and ``clock_date`` keys;
+        an empty clock date means no clock check); raise ConfigError on what the schema
+        cannot check. Every key must be there: defaults come from the schema alone."""
+        reviewers = tuple(str(r) for r in params["reviewers"])
+        baseline = str(params["baseline_reviewer"])
         _check_people(reviewers, baseline)
-        dual = bool(params.get("dual", True))
+        dual = bool(params["dual"])
         if dual and len(reviewers) < 2:
             raise ConfigError(
                 "screening.dual",
@@ -71,13 +71,38 @@ class ScreeningSettings:
         return cls(
             reviewers=reviewers,
             dual=dual,
-            blinded=bool(params.get("blinded", True)),
+            blinded=bool(params["blinded"]),
             baseline_reviewer=baseline,
-            exclusion_reasons=_exclusion_reasons(params.get("exclusion_reasons", ())),
+            exclusion_reasons=_exclusion_reasons(params["exclusion_reasons"]),
             run_date=_iso_date("run_date", run_date),
-            ranking=RankingSettings(**dict(params.get("ranking", {}) or {})),
+            ranking=RankingSettings(**dict(params["ranking"])),
             clock_date=_iso_date("clock_date", clock_date) if clock_date else None,
         )
+
+
+#: The keys of the ``screening:`` section that make the stage's settings (the others name
+#: folders, or people and words only the reviewers' desk uses).
+SETTINGS_KEYS: tuple[str, ...] = (
+    "reviewers",
+    "dual",
+    "blinded",
+    "baseline_reviewer",
+    "exclusion_reasons",
+    "ranking",
+)
+
+
+def screening_params(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The screening stage's settings as its rules pass them (``params.settings``), taken
+    from the validated config, whose schema defaults :func:`livingreview.config.validate_config`
+    filled in: the one place that says which keys they are, for every rule and the desk."""
+    section = config["screening"]
+    return {key: section[key] for key in SETTINGS_KEYS}
+
+
+def screening_settings(config: Mapping[str, Any]) -> ScreeningSettings:
+    """The checked settings of the validated config (its ``run_date``; no clock check)."""
+    return ScreeningSettings.from_params(screening_params(config), str(config["run_date"]))
 
 
 def _check_people(reviewers: tuple[str, ...], baseline: str) -> None:

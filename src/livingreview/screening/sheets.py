@@ -428,7 +428,8 @@ def sheet_problems(
     >>> from livingreview.io import parse_tsv
     >>> from livingreview.screening.publications import PublicationIndex
     >>> settings = ScreeningSettings.from_params(
-    ...     {"reviewers": ["ann", "bob"], "baseline_reviewer": "baven-pronk-2022",
+    ...     {"reviewers": ["ann", "bob"], "dual": True, "blinded": True, "ranking": {},
+    ...      "baseline_reviewer": "baven-pronk-2022",
     ...      "exclusion_reasons": [{"id": "not_adult", "label": "Not adults"}]}, "2026-11-23")
     >>> index = PublicationIndex({"pubmed:1": {}}, {"pubmed:1": "pubmed:1"})
     >>> table = parse_tsv("record_id\\tdecision\\treason\\tnote\\tdecided_on\\n"
