@@ -39,7 +39,7 @@ from ..screening import (
 )
 from ..screening.sheets import sheet_problems
 from .errors import NotAllowed, NotFound, SheetProblems, SheetRefused, StaleChange
-from .humanfiles import RowChange, SheetStore, TsvDocument, clean_cell, stat_key
+from .humanfiles import MAX_CELL_TEXT, RowChange, SheetStore, TsvDocument, clean_cell, stat_key
 from .lastrun import LastRun
 from .people import ADJUDICATOR, REVIEWER
 from .project import Clock, Project
@@ -48,7 +48,6 @@ from .project import Clock, Project
 RowEdit = RowChange[dict[str, str]]
 
 OPEN_STATUS = {TITLE_ABSTRACT: "awaiting_title_abstract", FULL_TEXT: "awaiting_full_text"}
-MAX_NOTE = 2000
 UNDOABLE = ("decide", "change")
 
 
@@ -66,7 +65,7 @@ class Verdict:
         cells = {
             "decision": self.decision.strip().lower(),
             "reason": self.reason.strip().lower() if self.decision == "exclude" else "",
-            "note": self.note.strip()[:MAX_NOTE],
+            "note": self.note.strip()[:MAX_CELL_TEXT],
         }
         if stage == FULL_TEXT:
             cells["study_id"] = self.study_id.strip() if self.decision == "include" else ""

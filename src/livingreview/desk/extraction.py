@@ -33,7 +33,6 @@ from pathlib import Path
 
 from ..errors import Problem, ProblemCollector, ReviewError
 from ..extraction import (
-    ADJUDICATED_SHEET,
     AWAITING_EXTRACTION,
     DISCREPANCIES,
     DiscrepancyRow,
@@ -44,6 +43,7 @@ from ..extraction import (
 from ..extraction.sheets import sheet_problems
 from ..io import Table, parse_tsv
 from ..screening import load_baseline_study_ids
+from ..text import ADJUDICATED_SHEET
 from .errors import NotAllowed, NotFound, SheetProblems, StaleChange
 from .extractionform import FormRow, as_form_row, filled, sheet_columns
 from .humanfiles import RowChange, SheetStore, TsvDocument, clean_cell

@@ -50,6 +50,9 @@ from .errors import SheetRefused, SheetsBusy
 
 log = logging.getLogger(__name__)
 
+#: The longest text the desk takes for one cell (a note, an extraction cell, any form field):
+#: the pages' ``maxlength`` and the server's cut are both this.
+MAX_CELL_TEXT = 2000
 LOCK_NAME = ".desk.lock"
 JOURNAL_NAME = "journal.jsonl"
 _LINES = re.compile(r"[^\r\n]*(?:\r\n|\n|\r)|[^\r\n]+$")

@@ -16,8 +16,8 @@ from pathlib import Path
 from ..baseline import Baseline, load_baseline
 from ..errors import ProblemCollector
 from ..io import read_tsv
+from ..text import ADJUDICATED_SHEET
 from .sheets import (
-    ADJUDICATED_SHEET,
     SHEET_COUNT_COLUMNS,
     SHEET_TEXT_COLUMNS,
     Sheet,

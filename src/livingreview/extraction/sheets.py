@@ -68,8 +68,6 @@ ARM_REQUIRED_COUNTS: tuple[str, ...] = ("n", *OUTCOMES)
 RECORD_TYPES: tuple[str, ...] = ("arm", "subgroup")
 DOSE_UNITS: tuple[str, ...] = ("mg/day", "mg/kg/day")
 TROUGH_TARGETED: tuple[str, ...] = ("yes", "no", "unknown")
-#: The agreed sheet of a study whose extractors disagreed: ``<study_id>/adjudicated.tsv``.
-ADJUDICATED_SHEET = "adjudicated"
 #: Files in the extraction folder that are not sheets (``journal.jsonl``: the reviewers' desk's
 #: record of every change it made to the sheets, see ``livingreview.desk.humanfiles``).
 NOT_SHEETS: tuple[str, ...] = ("README.md", "template.tsv", "journal.jsonl")

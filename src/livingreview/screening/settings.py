@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from .vocabulary import ADJUDICATION_FILE, PERSON_ID, STAGES
+from ..text import PERSON_ID_RULE, usable_person_id
+from .vocabulary import STAGES
 
 
 @dataclass(frozen=True)
@@ -113,12 +114,8 @@ def _check_people(reviewers: tuple[str, ...], baseline: str) -> None:
         *(("screening.reviewers", r) for r in reviewers),
         ("screening.baseline_reviewer", baseline),
     ]:
-        if not PERSON_ID.match(ident) or ident == Path(ADJUDICATION_FILE).stem:
-            raise ConfigError(
-                key,
-                f"id {ident!r} is not usable as a sheet name",
-                "lower-case letters, digits, '-' and '_' (and not 'adjudication')",
-            )
+        if not usable_person_id(ident):
+            raise ConfigError(key, f"id {ident!r} is not usable as a sheet name", PERSON_ID_RULE)
     duplicates = sorted(r for r, n in Counter(reviewers).items() if n > 1)
     if duplicates:
         raise ConfigError(

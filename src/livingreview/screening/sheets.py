@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..errors import InputFileError, Problem, ProblemCollector, ValidationError
 from ..io import Table, check_header, read_table
-from ..text import ISO_DATE
+from ..text import ISO_DATE, PERSON_ID
 from .publications import PublicationIndex
 from .settings import ScreeningSettings
 from .vocabulary import (
@@ -26,7 +26,6 @@ from .vocabulary import (
     DECISION_COLUMNS,
     DECISIONS,
     FULL_TEXT,
-    PERSON_ID,
     RECORD_ID,
     STAGES,
     STUDY_ID,
