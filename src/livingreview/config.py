@@ -8,6 +8,7 @@ in schema defaults so that the rest of the workflow never guesses.
 from __future__ import annotations
 
 import copy
+import functools
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -22,6 +23,20 @@ from .errors import ConfigError
 CONFIG_FILE = "config.yaml"
 #: The config schema, relative to the project.
 SCHEMA_FILE = Path("workflow") / "schemas" / "config.schema.yaml"
+
+
+#: This checkout's schema: the one home of every setting's default.
+CHECKOUT_SCHEMA = Path(__file__).resolve().parents[2] / SCHEMA_FILE
+
+
+@functools.cache
+def schema_defaults() -> dict[str, Any]:
+    """Every default of this checkout's schema, as a config that sets nothing would get them
+    (sections with a default, filled recursively). Settings classes take their defaults from
+    here, so a default is written once, in the schema. Do not change the result."""
+    defaults: dict[str, Any] = {}
+    _fill_defaults(defaults, load_schema(CHECKOUT_SCHEMA))
+    return defaults
 
 
 def update_config(config: dict[str, Any], overwrite: Mapping[str, Any]) -> dict[str, Any]:

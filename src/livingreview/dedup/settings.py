@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..config import schema_defaults
 from ..errors import ConfigError
 from ..imports.specs import exports_of_run, import_table_path
 from ..search.snapshot import discover_snapshots
@@ -59,21 +60,25 @@ def match_params(config: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in config["dedup"].items() if key not in NOT_MATCHING}
 
 
+#: The schema's defaults of the matching settings (``dedup:``): the only place they are set.
+_DEFAULTS = match_params(schema_defaults())
+
+
 @dataclass(frozen=True)
 class MatchSettings:
     """Thresholds of the matching rules (all similarities on rapidfuzz's 0-100 scale).
 
-    Defaults are the values tuned on the shared benchmark sets; config.yaml ``dedup:``
-    carries the same values and their descriptions.
+    Defaults are the schema's (``workflow/schemas/config.schema.yaml``, ``dedup:``): the values
+    tuned on the shared benchmark sets.
     """
 
-    title_same: float = 90.0
-    title_maybe: float = 75.0
-    doi_title_min: float = 60.0
-    author_min: float = 75.0
-    short_title_words: int = 5
-    max_block: int = 1000
-    source_priority: tuple[str, ...] = ("pubmed",)
+    title_same: float = _DEFAULTS["title_same"]
+    title_maybe: float = _DEFAULTS["title_maybe"]
+    doi_title_min: float = _DEFAULTS["doi_title_min"]
+    author_min: float = _DEFAULTS["author_min"]
+    short_title_words: int = _DEFAULTS["short_title_words"]
+    max_block: int = _DEFAULTS["max_block"]
+    source_priority: tuple[str, ...] = tuple(_DEFAULTS["source_priority"])
 
     def __post_init__(self) -> None:
         for name in ("title_same", "title_maybe", "doi_title_min", "author_min"):

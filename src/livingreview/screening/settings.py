@@ -14,20 +14,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..config import schema_defaults
 from ..errors import ConfigError
 from ..text import PERSON_ID_RULE, usable_person_id
 from .vocabulary import STAGES
 
+#: The schema's defaults of ``screening.ranking``: the only place they are set.
+_RANKING = schema_defaults()["screening"]["ranking"]
+
 
 @dataclass(frozen=True)
 class RankingSettings:
-    """Options of the transparent ranking score (see :func:`~.ranking.learn_weights`)."""
+    """Options of the transparent ranking score (see :func:`~.ranking.learn_weights`);
+    defaults are the schema's."""
 
-    enabled: bool = True
-    shrinkage: float = 10.0
-    min_document_frequency: int = 2
-    folds: int = 5
-    terms_shown: int = 5
+    enabled: bool = _RANKING["enabled"]
+    shrinkage: float = _RANKING["shrinkage"]
+    min_document_frequency: int = _RANKING["min_document_frequency"]
+    folds: int = _RANKING["folds"]
+    terms_shown: int = _RANKING["terms_shown"]
 
 
 @dataclass(frozen=True)
