@@ -255,11 +255,17 @@ class ScreeningDesk:
             if not trusted:
                 self._check_whole(sheet, stage, data, today)
             elif index is not None:
+                relative = self.store.relative(sheet)
                 try:
-                    table = document.row_table(self.store.relative(sheet), index)
-                except InputFileError as error:
-                    raise SheetProblems([Problem.of(error)]) from None
-                self._check(sheet, table, today)
+                    # the row alone first; its line in the sheet (a count over the whole
+                    # sheet) only when there is a problem to name it in
+                    self._check(sheet, document.row_table(relative, index, line=2), today)
+                except (InputFileError, SheetProblems):
+                    try:
+                        table = document.row_table(relative, index)
+                    except InputFileError as error:
+                        raise SheetProblems([Problem.of(error)]) from None
+                    self._check(sheet, table, today)
             state["context"] = context
 
         return validate
