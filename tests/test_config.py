@@ -9,8 +9,9 @@ import pytest
 import yaml
 from conftest import ROOT
 
-from livingreview.config import check_run_date, load_schema, validate_config
+from livingreview.config import check_run_date, validate_config
 from livingreview.errors import ConfigError
+from livingreview.schema import load_schema
 from livingreview.text import PERSON_ID
 
 SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"

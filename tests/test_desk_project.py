@@ -14,7 +14,7 @@ from conftest import ROOT
 from desk_support import TA_HEADER, make_project, pid, pinned_clock, write_table
 
 from livingreview.config import load_config, update_config
-from livingreview.dedup.settings import record_tables
+from livingreview.dedup.inputs import record_tables
 from livingreview.desk.app import build_desk
 from livingreview.desk.decisions import Verdict
 from livingreview.desk.errors import SheetProblems

@@ -7,8 +7,6 @@ in schema defaults so that the rest of the workflow never guesses.
 
 from __future__ import annotations
 
-import copy
-import functools
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -18,25 +16,7 @@ import jsonschema
 import yaml
 
 from .errors import ConfigError
-
-#: The workflow's config file (``configfile:`` in the Snakefile), relative to the project.
-CONFIG_FILE = "config.yaml"
-#: The config schema, relative to the project.
-SCHEMA_FILE = Path("workflow") / "schemas" / "config.schema.yaml"
-
-
-#: This checkout's schema: the one home of every setting's default.
-CHECKOUT_SCHEMA = Path(__file__).resolve().parents[2] / SCHEMA_FILE
-
-
-@functools.cache
-def schema_defaults() -> dict[str, Any]:
-    """Every default of this checkout's schema, as a config that sets nothing would get them
-    (sections with a default, filled recursively). Settings classes take their defaults from
-    here, so a default is written once, in the schema. Do not change the result."""
-    defaults: dict[str, Any] = {}
-    _fill_defaults(defaults, load_schema(CHECKOUT_SCHEMA))
-    return defaults
+from .schema import CONFIG_FILE, fill_defaults, load_schema
 
 
 def update_config(config: dict[str, Any], overwrite: Mapping[str, Any]) -> dict[str, Any]:
@@ -105,11 +85,6 @@ def prepare_config(config: dict[str, Any], schema_path: str | Path) -> dict[str,
     return config
 
 
-def load_schema(schema_path: str | Path) -> dict[str, Any]:
-    with open(schema_path, encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
-
-
 def _dotted(path: list[Any]) -> str:
     return ".".join(str(part) for part in path) or "(top level)"
 
@@ -132,22 +107,6 @@ def _allowed(error: jsonschema.ValidationError) -> str | None:
     return None
 
 
-def _fill_defaults(instance: Any, schema: Mapping[str, Any]) -> None:
-    """Set ``default`` values from the schema for missing object keys, recursively."""
-    if not isinstance(instance, dict) or schema.get("type") not in (None, "object"):
-        return
-    for key, subschema in schema.get("properties", {}).items():
-        if key not in instance and "default" in subschema:
-            instance[key] = copy.deepcopy(subschema["default"])
-        if key in instance:
-            _fill_defaults(instance[key], subschema)
-    extra = schema.get("additionalProperties")
-    if isinstance(extra, Mapping):
-        for key, value in instance.items():
-            if key not in schema.get("properties", {}):
-                _fill_defaults(value, extra)
-
-
 def validate_config(config: dict[str, Any], schema_path: str | Path) -> dict[str, Any]:
     """Check ``config`` in place against the schema and fill defaults; return it.
 
@@ -155,7 +114,7 @@ def validate_config(config: dict[str, Any], schema_path: str | Path) -> dict[str
         ConfigError: listing every violation, each with its dotted key and allowed values.
     """
     schema = load_schema(schema_path)
-    _fill_defaults(config, schema)
+    fill_defaults(config, schema)
     validator_cls = jsonschema.validators.validator_for(schema)
     validator = validator_cls(schema, format_checker=validator_cls.FORMAT_CHECKER)
     errors = sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))

@@ -144,7 +144,7 @@ def included_reports():
 
 # The dedup stage's record tables come from the package (the reviewers' desk lists them
 # from the same functions).
-from livingreview.dedup.settings import (  # noqa: E402
+from livingreview.dedup.inputs import (  # noqa: E402
     PUBMED_ROOT,
     PUBMED_TABLES,
     import_tables,

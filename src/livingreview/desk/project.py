@@ -19,9 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..config import CONFIG_FILE, SCHEMA_FILE, load_config, prepare_config
-from ..dedup.settings import MatchSettings, match_params, record_tables
+from ..config import load_config, prepare_config
+from ..dedup.inputs import record_tables
+from ..dedup.settings import MatchSettings, match_params
 from ..errors import ConfigError
+from ..schema import CONFIG_FILE, SCHEMA_FILE
 from ..screening.settings import ScreeningSettings, screening_settings
 from .people import Person, people_from_config
 
@@ -188,7 +190,7 @@ class Project:
 
     def record_tables(self) -> list[Path]:
         """The record tables the dedup stage of a run dated ``run_date`` reads, from the
-        function the workflow lists them with (:func:`livingreview.dedup.settings.record_tables`)."""
+        function the workflow lists them with (:func:`livingreview.dedup.inputs.record_tables`)."""
         return [self.root / path for path in record_tables(self.config, self.root)]
 
     # -- screening settings ----------------------------------------------------------------

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..config import schema_defaults
 from ..errors import ConfigError
+from ..schema import schema_defaults
 from ..text import PERSON_ID_RULE, usable_person_id
 from .vocabulary import STAGES
 
