@@ -9,8 +9,10 @@ import pytest
 import yaml
 from conftest import ROOT
 
-from livingreview.config import check_run_date, load_schema, validate_config
+from livingreview.config import check_run_date, validate_config
 from livingreview.errors import ConfigError
+from livingreview.schema import load_schema
+from livingreview.text import PERSON_ID
 
 SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
 
@@ -97,3 +99,9 @@ def test_live_mode_needs_an_email_before_any_job_runs(default_config):
         validate_config(default_config, SCHEMA)
     default_config["entrez"]["email"] = "reviewer@example.org"
     validate_config(default_config, SCHEMA)
+
+
+def test_the_schemas_person_id_is_the_packages():
+    """One rule for people's ids: the schema's $defs/person_id is the package's pattern."""
+    schema = load_schema(ROOT / "workflow" / "schemas" / "config.schema.yaml")
+    assert schema["$defs"]["person_id"]["pattern"] == PERSON_ID.pattern

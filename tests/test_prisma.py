@@ -17,6 +17,8 @@ import livingreview.prisma as prisma
 from livingreview.dependencies import imported_package_files
 from livingreview.errors import ConsistencyError, InputFileError, ValidationError
 from livingreview.io import read_tsv, write_tsv
+from livingreview.prisma.template import STATUS_BOXES
+from livingreview.screening.vocabulary import STATUSES
 
 ROOT = Path(__file__).resolve().parents[1]
 STUDIES = ROOT / "resources" / "baseline" / "studies.tsv"
@@ -636,3 +638,8 @@ def test_the_ledger_rule_reruns_when_any_module_or_the_template_changes():
     modules = {p.name for p in package.glob("*.py")} - {"flowchart.py"}
     assert modules | {"template.csv"} <= files
     assert "flowchart.py" not in files
+
+
+def test_prisma_counts_every_screening_status_and_no_other():
+    """PRISMA takes the six statuses from the screening stage's vocabulary: one per box path."""
+    assert tuple(STATUS_BOXES) == STATUSES

@@ -7,9 +7,8 @@ in schema defaults so that the rest of the workflow never guesses.
 
 from __future__ import annotations
 
-import copy
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +16,73 @@ import jsonschema
 import yaml
 
 from .errors import ConfigError
+from .schema import CONFIG_FILE, fill_defaults, load_schema
 
 
-def load_schema(schema_path: str | Path) -> dict[str, Any]:
-    with open(schema_path, encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+def update_config(config: dict[str, Any], overwrite: Mapping[str, Any]) -> dict[str, Any]:
+    """Update ``config`` in place with ``overwrite`` as Snakemake does for each further
+    ``--configfile`` (``snakemake.utils.update_config``; the package never imports
+    snakemake): key by key, recursively where the new value is a mapping (replacing whatever
+    was there if it was not one), any other value replacing the old one, lists included.
+
+    >>> update_config({"a": {"x": 1, "y": [1]}, "b": 2}, {"a": {"y": [2]}, "b": {"z": 3}})
+    {'a': {'x': 1, 'y': [2]}, 'b': {'z': 3}}
+    """
+    for key, value in overwrite.items():
+        if isinstance(value, Mapping):
+            current = config.get(key)
+            config[key] = update_config(current if isinstance(current, dict) else {}, value)
+        else:
+            config[key] = value
+    return config
+
+
+def read_configfile(path: str | Path) -> dict[str, Any]:
+    """One config file (YAML, or JSON, which YAML reads), as a mapping.
+
+    Raises:
+        ConfigError: the file is missing, not YAML, or does not hold a mapping.
+    """
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = yaml.safe_load(handle)
+    except FileNotFoundError:
+        raise ConfigError("configfile", f"{path} not found", "an existing YAML file") from None
+    except yaml.YAMLError as error:
+        raise ConfigError("configfile", f"{path} is not valid YAML: {error}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError("configfile", f"{path} does not hold a mapping", "key: value pairs")
+    return data
+
+
+def load_config(root: str | Path, configfiles: Sequence[str | Path] = ()) -> dict[str, Any]:
+    """The config a run of the project at ``root`` sees with these ``--configfile`` options,
+    merged by Snakemake's rules: ``config.yaml`` first, then the further files merged with
+    each other in order and over it (:func:`update_config`); relative paths are taken from
+    ``root``. Not validated yet: see :func:`prepare_config`."""
+    root = Path(root)
+    base = root / CONFIG_FILE
+    config = read_configfile(base) if base.is_file() or not configfiles else {}
+    overwrite: dict[str, Any] = {}
+    for extra in configfiles:
+        path = Path(extra)
+        update_config(overwrite, read_configfile(path if path.is_absolute() else root / path))
+    return update_config(config, overwrite)
+
+
+def prepare_config(config: dict[str, Any], schema_path: str | Path) -> dict[str, Any]:
+    """What the workflow does with its config before anything else: check it against the
+    schema, fill in the schema's defaults (the one home of every default) and check what the
+    schema cannot say about dates. The Snakefile and the reviewers' desk both call this.
+
+    Raises:
+        ConfigError: naming every key that is wrong.
+    """
+    validate_config(config, schema_path)
+    check_run_date(config)
+    return config
 
 
 def _dotted(path: list[Any]) -> str:
@@ -46,22 +107,6 @@ def _allowed(error: jsonschema.ValidationError) -> str | None:
     return None
 
 
-def _fill_defaults(instance: Any, schema: Mapping[str, Any]) -> None:
-    """Set ``default`` values from the schema for missing object keys, recursively."""
-    if not isinstance(instance, dict) or schema.get("type") not in (None, "object"):
-        return
-    for key, subschema in schema.get("properties", {}).items():
-        if key not in instance and "default" in subschema:
-            instance[key] = copy.deepcopy(subschema["default"])
-        if key in instance:
-            _fill_defaults(instance[key], subschema)
-    extra = schema.get("additionalProperties")
-    if isinstance(extra, Mapping):
-        for key, value in instance.items():
-            if key not in schema.get("properties", {}):
-                _fill_defaults(value, extra)
-
-
 def validate_config(config: dict[str, Any], schema_path: str | Path) -> dict[str, Any]:
     """Check ``config`` in place against the schema and fill defaults; return it.
 
@@ -69,7 +114,7 @@ def validate_config(config: dict[str, Any], schema_path: str | Path) -> dict[str
         ConfigError: listing every violation, each with its dotted key and allowed values.
     """
     schema = load_schema(schema_path)
-    _fill_defaults(config, schema)
+    fill_defaults(config, schema)
     validator_cls = jsonschema.validators.validator_for(schema)
     validator = validator_cls(schema, format_checker=validator_cls.FORMAT_CHECKER)
     errors = sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))

@@ -8,6 +8,7 @@ without reading code.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -34,6 +35,56 @@ class ConfigError(ReviewError):
         super().__init__(message)
 
 
+@dataclass(frozen=True)
+class Problem:
+    """One problem with an input, as data: where it is and what is wrong.
+
+    Validators return these (built by :class:`ProblemCollector`); the workflow renders one as
+    its error message (:meth:`__str__`, the text of :class:`InputFileError`) and the reviewers'
+    desk shows the parts next to the field they concern, so a reworded message never moves a
+    line number: the line is data, never parsed back out of the text.
+
+    >>> str(Problem("a.tsv", "decision not allowed", line=3, field="decision", value="yes",
+    ...             allowed="include, exclude"))
+    "a.tsv, line 3, field 'decision': decision not allowed (found 'yes'); allowed: include, exclude"
+    """
+
+    #: The file the problem is in, as the workflow names it ('' when not about one file).
+    file: str
+    #: What is wrong, without the location.
+    message: str
+    #: 1-based line of the file (the header is line 1); None: the file as a whole.
+    line: int | None = None
+    #: The column (field) concerned, if one.
+    field: str | None = None
+    #: The value found (None: not shown).
+    value: object = None
+    #: What is allowed instead, in words.
+    allowed: str | None = None
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f", line {self.line}"
+        if self.field is not None:
+            where += f", field '{self.field}'"
+        text = f"{where}: {self.message}" if where else self.message
+        if self.value is not None:
+            text += f" (found {self.value!r})"
+        if self.allowed:
+            text += f"; allowed: {self.allowed}"
+        return text
+
+    @classmethod
+    def of(cls, error: BaseException) -> Problem:
+        """The problem an exception reports (an :class:`InputFileError` keeps its parts)."""
+        if isinstance(error, InputFileError):
+            return cls(
+                error.path, error.problem, error.line, error.field, error.value, error.allowed
+            )
+        return cls("", str(error))
+
+
 class InputFileError(ReviewError):
     """A human-owned or recorded input file is malformed.
 
@@ -58,17 +109,7 @@ class InputFileError(ReviewError):
         self.value = value
         self.allowed = allowed
         self.problem = problem
-        where = self.path
-        if line is not None:
-            where += f", line {line}"
-        if field is not None:
-            where += f", field '{field}'"
-        message = f"{where}: {problem}"
-        if value is not None:
-            message += f" (found {value!r})"
-        if allowed:
-            message += f"; allowed: {allowed}"
-        super().__init__(message)
+        super().__init__(str(Problem(self.path, problem, line, field, value, allowed)))
 
 
 class ValidationError(InputFileError):
@@ -106,7 +147,10 @@ class ProblemCollector:
     """
 
     def __init__(self, logger: logging.Logger | None = None) -> None:
-        self.errors: list[ReviewError] = []
+        #: Every problem found, in the order found.
+        self.problems: list[Problem] = []
+        #: problem index -> the exception a reader raised for it (re-raised as it was)
+        self._raised: dict[int, ReviewError] = {}
         self._log = logger or logging.getLogger("livingreview")
 
     def add(
@@ -119,31 +163,34 @@ class ProblemCollector:
         value: object = None,
         allowed: str | None = None,
     ) -> None:
-        """Record a :class:`ValidationError` at ``path`` (line, field, value, allowed)."""
-        self.errors.append(
-            ValidationError(path, problem, line=line, field=field, value=value, allowed=allowed)
-        )
+        """Record a problem at ``path`` (line, field, value, allowed)."""
+        self.problems.append(Problem(str(path), problem, line, field, value, allowed))
 
     def add_error(self, error: ReviewError) -> None:
         """Record an error raised by a reader (e.g. a file that is not UTF-8)."""
-        self.errors.append(error)
+        self._raised[len(self.problems)] = error
+        self.problems.append(Problem.of(error))
+
+    @property
+    def errors(self) -> list[ReviewError]:
+        """Every problem as the exception the workflow raises for it."""
+        return [self._raised.get(i) or _as_error(p) for i, p in enumerate(self.problems)]
 
     @property
     def count(self) -> int:
         """How many problems were found so far."""
-        return len(self.errors)
+        return len(self.problems)
 
     def raise_any(self) -> None:
         """Log every problem, then raise the first (its message says how many there were)."""
-        if not self.errors:
+        if not self.problems:
             return
-        for error in self.errors:
+        errors = self.errors
+        for error in errors:
             self._log.error("%s", error)
-        first = self.errors[0]
-        if len(self.errors) > 1:
-            first.args = (
-                f"{first.args[0]} [first of {len(self.errors)} problems; the log lists all]",
-            )
+        first = errors[0]
+        if len(errors) > 1:
+            first.args = (f"{first.args[0]} [first of {len(errors)} problems; the log lists all]",)
         raise first
 
     def raise_all(self, heading: str, advice: str) -> None:
@@ -163,13 +210,26 @@ class ProblemCollector:
           [baseline] a = b: a = 2 but b = 1
         Rerun the stage that wrote b.
         """
-        if not self.errors:
+        if not self.problems:
             return
-        for error in self.errors:
+        errors = self.errors
+        for error in errors:
             self._log.error("%s", error)
         raise ConsistencyError(
-            f"{len(self.errors)} {heading}:\n  "
-            + "\n  ".join(str(error) for error in self.errors)
+            f"{len(errors)} {heading}:\n  "
+            + "\n  ".join(str(error) for error in errors)
             + "\n"
             + advice
         )
+
+
+def _as_error(problem: Problem) -> ValidationError:
+    """The exception the workflow raises for a problem a validator recorded."""
+    return ValidationError(
+        problem.file,
+        problem.message,
+        line=problem.line,
+        field=problem.field,
+        value=problem.value,
+        allowed=problem.allowed,
+    )

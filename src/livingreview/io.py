@@ -17,6 +17,7 @@ import re
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -148,6 +149,95 @@ def decode_sheet(data: bytes, path: str | Path) -> str:
     )
 
 
+@dataclass(frozen=True)
+class Table:
+    """A sheet as the workflow reads it: its header and its non-blank rows.
+
+    Each row maps the header's columns to cell text and carries its 1-based file line in the
+    key ``"__line__"`` (the header is line 1), so that validation can point at it.
+    """
+
+    columns: list[str]
+    rows: list[dict[str, str]]
+
+
+def parse_tsv(
+    data: bytes | str,
+    path: str | Path,
+    required: Sequence[str] | None = None,
+    allowed: Sequence[str] | None = None,
+) -> Table:
+    """Read TSV ``data`` (bytes are decoded as :func:`decode_sheet` does), checking the
+    header; ``path`` only names the sheet in messages. The same reader serves a file on disk
+    (:func:`read_tsv`) and a would-be sheet held in memory (the reviewers' desk).
+
+    >>> parse_tsv(b"a\\tb\\n\\n1\\t2\\n", "s.tsv").rows
+    [{'a': '1', 'b': '2', '__line__': '3'}]
+
+    Raises:
+        InputFileError: the encoding is not readable, a required column is missing, a column
+            is not allowed, or a row has more cells than the header.
+    """
+    text = decode_sheet(data, path) if isinstance(data, bytes) else data
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t")
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise InputFileError(path, "is empty; expected a header line", line=1) from None
+    header = [column.strip() for column in header]
+    check_header(path, header, required, allowed)
+    rows: list[dict[str, str]] = []
+    for cells in reader:
+        if not any(cell.strip() for cell in cells):
+            continue
+        if len(cells) > len(header):
+            raise InputFileError(
+                path,
+                f"row has {len(cells)} cells but the header has {len(header)} columns",
+                line=reader.line_num,
+            )
+        row = {column: (cells[i] if i < len(cells) else "") for i, column in enumerate(header)}
+        row["__line__"] = str(reader.line_num)
+        rows.append(row)
+    return Table(header, rows)
+
+
+def check_header(
+    path: str | Path,
+    header: Sequence[str],
+    required: Sequence[str] | None = None,
+    allowed: Sequence[str] | None = None,
+) -> None:
+    """Raise :class:`InputFileError` (line 1) when ``header`` lacks a required column or has
+    one not allowed."""
+    if required is not None:
+        missing = [column for column in required if column not in header]
+        if missing:
+            raise InputFileError(
+                path, f"missing column(s) {', '.join(missing)}", line=1, allowed=", ".join(required)
+            )
+    if allowed is not None:
+        unknown = [column for column in header if column not in allowed]
+        if unknown:
+            raise InputFileError(
+                path, f"unknown column(s) {', '.join(unknown)}", line=1, allowed=", ".join(allowed)
+            )
+
+
+def read_table(
+    path: str | Path,
+    required: Sequence[str] | None = None,
+    allowed: Sequence[str] | None = None,
+) -> Table:
+    """:func:`parse_tsv` of the file at ``path`` (its header and rows)."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputFileError(path, "file not found") from None
+    return parse_tsv(data, path, required, allowed)
+
+
 def read_tsv(
     path: str | Path,
     required: Sequence[str] | None = None,
@@ -162,43 +252,7 @@ def read_tsv(
         InputFileError: the file's encoding is not readable, a required column is missing, a column is not
             allowed, or a row has more cells than the header.
     """
-    path = Path(path)
-    try:
-        text = decode_sheet(path.read_bytes(), path)
-    except FileNotFoundError:
-        raise InputFileError(path, "file not found") from None
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t")
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise InputFileError(path, "is empty; expected a header line", line=1) from None
-    header = [column.strip() for column in header]
-    if required is not None:
-        missing = [column for column in required if column not in header]
-        if missing:
-            raise InputFileError(
-                path, f"missing column(s) {', '.join(missing)}", line=1, allowed=", ".join(required)
-            )
-    if allowed is not None:
-        unknown = [column for column in header if column not in allowed]
-        if unknown:
-            raise InputFileError(
-                path, f"unknown column(s) {', '.join(unknown)}", line=1, allowed=", ".join(allowed)
-            )
-    rows: list[dict[str, str]] = []
-    for line_number, cells in enumerate(reader, start=2):
-        if not any(cell.strip() for cell in cells):
-            continue
-        if len(cells) > len(header):
-            raise InputFileError(
-                path,
-                f"row has {len(cells)} cells but the header has {len(header)} columns",
-                line=reader.line_num,
-            )
-        row = {column: (cells[i] if i < len(cells) else "") for i, column in enumerate(header)}
-        row["__line__"] = str(reader.line_num)
-        rows.append(row)
-    return rows
+    return read_table(path, required, allowed).rows
 
 
 def read_rows(path: str | Path) -> list[dict[str, str]]:

@@ -10,7 +10,9 @@ They differ on purpose, and none may be swapped for another:
 * :func:`fold_for_terms` prepares title and abstract for the screening queue's terms and
   hints; it keeps hyphens and punctuation, which the term and hint patterns read.
 
-And :data:`ISO_DATE`, the one pattern of a ``YYYY-MM-DD`` cell.
+And the shared patterns: :data:`ISO_DATE`, the one pattern of a ``YYYY-MM-DD`` cell, and
+:data:`PERSON_ID` with :data:`RESERVED_IDS`, what a person's id may be (the config schema's
+``$defs/person_id`` says the same; a test ties the two).
 """
 
 from __future__ import annotations
@@ -21,6 +23,26 @@ import unicodedata
 #: A ``YYYY-MM-DD`` value (the pattern only: callers that need a real calendar date also
 #: parse it with :meth:`datetime.date.fromisoformat`).
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+#: A person's id (reviewer, adjudicator, extractor, data manager): it names their sheets.
+PERSON_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+#: Names of the shared sheets, never a person's: ``<stage>/adjudication.tsv`` (screening)
+#: and ``<study_id>/adjudicated.tsv`` (extraction).
+ADJUDICATION_SHEET = "adjudication"
+ADJUDICATED_SHEET = "adjudicated"
+RESERVED_IDS = frozenset({ADJUDICATION_SHEET, ADJUDICATED_SHEET})
+#: What a person's id may be, in words (for messages).
+PERSON_ID_RULE = "lower-case letters, digits, '-' and '_' (not 'adjudication' or 'adjudicated')"
+
+
+def usable_person_id(ident: str) -> bool:
+    """Can ``ident`` be a person's id (and so name their sheets)?
+
+    >>> [usable_person_id(i) for i in ("reviewer-1", "Ann", "adjudicated", "-x")]
+    [True, False, False, False]
+    """
+    return bool(PERSON_ID.match(ident)) and ident not in RESERVED_IDS
+
 
 _NOT_ASCII_ALNUM = re.compile(r"[^0-9a-z]+")
 _NON_WORD = re.compile(r"[^\w]+|_")

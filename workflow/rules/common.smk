@@ -8,20 +8,15 @@ from pathlib import Path
 # first on the path of this process and of every script job it starts.
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
-from livingreview.config import (
-    check_run_date,
-    use_checkout_sources,
-    validate_config,
-)  # noqa: E402
+from livingreview.config import prepare_config, use_checkout_sources  # noqa: E402
 from livingreview.dependencies import imported_package_files  # noqa: E402
 from livingreview.io import content_digest  # noqa: E402
 
 use_checkout_sources(Path(workflow.basedir) / "src")
 # Validate before any job is scheduled: nothing is written when the config is wrong.
-validate_config(
+prepare_config(
     config, Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml"
 )
-check_run_date(config)
 
 
 wildcard_constraints:
@@ -147,20 +142,20 @@ def included_reports():
 
 # --- search: PubMed snapshots ----------------------------------------------------------
 
-from livingreview.search import discover_snapshots, snapshot_dates  # noqa: E402
-
-PUBMED_ROOT = "results/search/pubmed"
-PUBMED_TABLES = "results/search/tables"
+# The dedup stage's record tables come from the package (the reviewers' desk lists them
+# from the same functions).
+from livingreview.dedup.inputs import (  # noqa: E402
+    PUBMED_ROOT,
+    PUBMED_TABLES,
+    import_tables,
+    pubmed_tables,
+    run_snapshot_dates,
+)
 
 
 def pubmed_snapshot_dates():
     """Baseline, then every update run up to run_date (config list + snapshots on disk)."""
-    return snapshot_dates(
-        config["run_date"],
-        config["search"]["baseline_until"],
-        config["search"]["update_runs"],
-        discover_snapshots(PUBMED_ROOT),
-    )
+    return run_snapshot_dates(config)
 
 
 def pubmed_snapshots(wildcards=None):
@@ -171,7 +166,7 @@ def pubmed_snapshots(wildcards=None):
 
     Works called at parse time (``pubmed_snapshots()``) or as an input function.
     """
-    return [f"{PUBMED_TABLES}/pubmed-{day}.tsv" for day in pubmed_snapshot_dates()]
+    return pubmed_tables(config)
 
 
 def pubmed_receipts():
@@ -209,7 +204,7 @@ def exports_in_run():
 
 def imported_tables():
     """records.tsv of every export this run uses (input of the dedup and PRISMA stages)."""
-    return [import_table_path(spec) for spec in exports_in_run()]
+    return import_tables(config)
 
 
 def _import_spec(wildcards):

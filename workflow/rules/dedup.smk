@@ -4,9 +4,12 @@
 # Inputs come from two functions of the other stages: pubmed_snapshots() (search.smk) and
 # imported_tables() (imports.smk). resources/dedup/verdicts.tsv is human-owned and only read.
 
-# Keys of the dedup section that are not matching settings: the verdicts sheet (an input) and
-# the people who write it on the reviewers' desk (no rule reads them).
-DEDUP_NOT_MATCHING = ("verdicts", "data_managers")
+from livingreview.dedup.settings import MatchSettings, match_params  # noqa: E402
+
+# The matching settings, built once from the validated config and passed by both rules;
+# checked (title_maybe not above title_same...) before any job runs.
+DEDUP_SETTINGS = match_params(config)
+MatchSettings.from_params(DEDUP_SETTINGS)
 
 
 # On a cluster the check runs where Snakemake runs (it costs what dedup costs: well under a
@@ -35,11 +38,7 @@ rule check_dedup_verdicts:
     params:
         # content of the human inputs: an edit reruns whatever its timestamp
         human_content=human_content(dedup_verdicts()),
-        settings={
-            key: value
-            for key, value in config["dedup"].items()
-            if key not in DEDUP_NOT_MATCHING
-        },
+        settings=DEDUP_SETTINGS,
         # verdicts decided after it wait for a later run
         run_date=str(config["run_date"]),
     script:
@@ -88,11 +87,7 @@ rule dedup:
     params:
         # content of the human inputs: an edit reruns whatever its timestamp
         human_content=human_content(dedup_verdicts()),
-        settings={
-            key: value
-            for key, value in config["dedup"].items()
-            if key not in DEDUP_NOT_MATCHING
-        },
+        settings=DEDUP_SETTINGS,
         # verdicts decided after it wait for a later run
         run_date=str(config["run_date"]),
     script:

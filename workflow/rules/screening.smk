@@ -8,14 +8,17 @@
 # deferred.tsv (sheet rows dated after run_date: they take effect in a later run), todo.tsv
 # (who has what to do; the run record collects it) and summary.txt (the same counts in a line).
 
-from livingreview.screening import (  # noqa: E402
-    ScreeningSettings,
+from livingreview.screening.settings import (  # noqa: E402
     queue_paths,
+    screening_params,
+    screening_settings,
     sheet_paths,
 )
 
+# The stage's settings, built once from the validated config and passed by every rule.
+SCREENING_SETTINGS = screening_params(config)
 # Checks the schema cannot express (dual needs two reviewers...), before any job runs.
-ScreeningSettings.from_params(config["screening"], config["run_date"])
+screening_settings(config)
 
 SCREENING_RESULTS = "results/screening"
 
@@ -45,17 +48,7 @@ rule check_screening_sheets:
     params:
         # content of the human inputs: an edit reruns whatever its timestamp
         human_content=human_content(screening_sheets, baseline_studies()),
-        settings={
-            key: config["screening"][key]
-            for key in (
-                "reviewers",
-                "dual",
-                "blinded",
-                "baseline_reviewer",
-                "exclusion_reasons",
-                "ranking",
-            )
-        },
+        settings=SCREENING_SETTINGS,
         run_date=config["run_date"],
         # set by bin/scheduled-update: a decision dated after the clock is an error
         clock_date=config["clock_date"] or "",
@@ -106,17 +99,7 @@ rule screen:
     params:
         # content of the human inputs: an edit reruns whatever its timestamp
         human_content=human_content(screening_sheets, baseline_studies()),
-        settings={
-            key: config["screening"][key]
-            for key in (
-                "reviewers",
-                "dual",
-                "blinded",
-                "baseline_reviewer",
-                "exclusion_reasons",
-                "ranking",
-            )
-        },
+        settings=SCREENING_SETTINGS,
         criteria=config["screening"]["eligibility_criteria"],
         run_date=config["run_date"],
         clock_date=config["clock_date"] or "",

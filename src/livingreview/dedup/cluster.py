@@ -61,6 +61,21 @@ _RULE_STRENGTH = {
 }
 
 
+class VerdictContradiction(ValidationError):
+    """A ``same`` verdict joins records that another verdict keeps apart."""
+
+    def __init__(self, record_id_a: str, record_id_b: str):
+        #: The two records of the ``same`` verdict that cannot be applied.
+        self.record_ids = (record_id_a, record_id_b)
+        super().__init__(
+            "verdicts",
+            "a 'same' verdict joins records that another verdict marks 'different'",
+            field="verdict",
+            value=f"{record_id_a} / {record_id_b}",
+            allowed="consistent verdicts; change one of them",
+        )
+
+
 def cluster_records(
     features: Sequence[Features],
     settings: MatchSettings,
@@ -110,13 +125,7 @@ def cluster_records(
                 maybe.append(Edge(edge.i, edge.j, f"{edge.rule}_blocked_by_{reason}", edge.score))
                 continue
         elif _forbidden_between(members[ri], members[rj], forbidden):
-            raise ValidationError(
-                "verdicts",
-                "a 'same' verdict joins records that another verdict marks 'different'",
-                field="verdict",
-                value=f"{features[edge.i].record_id} / {features[edge.j].record_id}",
-                allowed="consistent verdicts; change one of them",
-            )
+            raise VerdictContradiction(features[edge.i].record_id, features[edge.j].record_id)
         if len(members[ri]) < len(members[rj]):
             ri, rj = rj, ri
         parent[rj] = ri

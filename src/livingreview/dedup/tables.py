@@ -15,15 +15,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypedDict
 
-from ..errors import ValidationError
-from ..io import read_tsv, write_tsv
+from ..errors import InputFileError, Problem, ProblemCollector, ValidationError
+from ..io import Table, read_table, read_tsv, write_tsv
 from ..records import RECORD_COLUMNS, UNIQUE_COLUMNS, Publication, Record, as_record
 from ..text import ISO_DATE
 from ..todo import DECIDE_PAIRS, LATER_DATED, TodoRow, write_todo
-from .cluster import Clustering, Edge, cluster_records
+from .cluster import Clustering, Edge, VerdictContradiction, cluster_records
 from .keys import features_of
 from .settings import MatchSettings
-from .verdicts import Verdict, load_verdicts, pair_key, split_by_date
+from .verdicts import Verdict, load_verdicts, pair_key, split_by_date, table_verdicts
 
 log = logging.getLogger(__name__)
 
@@ -244,9 +244,16 @@ def _cluster(
             verdict_same=pairs("same"),
             verdict_different=pairs("different"),
         )
-    except ValidationError as exc:
+    except VerdictContradiction as exc:
+        key = pair_key(*exc.record_ids)
+        line = next((v.line for v in verdicts if v.verdict == "same" and v.pair == key), None)
         raise ValidationError(
-            verdicts_path, exc.problem, field=exc.field, value=exc.value, allowed=exc.allowed
+            verdicts_path,
+            exc.problem,
+            line=line,
+            field=exc.field,
+            value=exc.value,
+            allowed=exc.allowed,
         ) from None
 
 
@@ -524,8 +531,54 @@ def check_verdicts(
     run_date: str | None = None,
 ) -> None:
     """Validate the verdicts sheet exactly as :func:`deduplicate_files` reads and applies it,
-    writing nothing (the ``check_dedup_verdicts`` rule; see :mod:`livingreview.checks`)."""
+    writing nothing (the ``check_dedup_verdicts`` rule; see :mod:`livingreview.checks`).
+
+    Raises:
+        InputFileError: the first problem (the log lists every one).
+    """
     record_set = load_record_tables(record_tables)
+    problems = ProblemCollector(log)
+    table = read_table(verdicts_path)
+    _check_verdict_table(record_set, verdicts_path, table, settings, run_date, problems)
+    problems.raise_any()
+
+
+def verdict_problems(
+    record_set: RecordSet,
+    verdicts_path: str | Path,
+    table: Table,
+    settings: Mapping[str, object],
+    run_date: str | None = None,
+) -> list[Problem]:
+    """Every problem the dedup stage finds in a verdicts sheet held in memory (empty: valid),
+    each with its file, line, field, value and what is allowed: each line's own checks, then
+    the clustering that refuses a ``same`` verdict joining records another line keeps apart.
+
+    ``record_set`` is what :func:`load_record_tables` read from the run's record tables.
+    """
+    problems = ProblemCollector(log)
+    _check_verdict_table(record_set, verdicts_path, table, settings, run_date, problems)
+    return problems.problems
+
+
+def _check_verdict_table(
+    record_set: RecordSet,
+    verdicts_path: str | Path,
+    table: Table,
+    settings: Mapping[str, object],
+    run_date: str | None,
+    problems: ProblemCollector,
+) -> None:
     ids = (r["record_id"] for r in record_set.records)
-    applied, _later = split_by_date(load_verdicts(verdicts_path, ids, run_date), run_date)
-    deduplicate(record_set, applied, MatchSettings.from_params(settings), verdicts_path)
+    try:
+        verdicts = table_verdicts(verdicts_path, table, ids, problems, run_date)
+    except InputFileError as error:
+        problems.add_error(error)
+        return
+    if problems.count:  # clustering needs every line valid
+        return
+    applied, _later = split_by_date(verdicts, run_date)
+    try:
+        deduplicate(record_set, applied, MatchSettings.from_params(settings), verdicts_path)
+    except ValidationError as error:
+        problems.add_error(error)

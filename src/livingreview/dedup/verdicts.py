@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ProblemCollector
-from ..io import read_tsv
+from ..io import Table, check_header, read_table
 from ..text import ISO_DATE
 
 log = logging.getLogger(__name__)
@@ -81,11 +81,30 @@ def load_verdicts(
             itself, an empty reviewer, a malformed ``decided_on`` or two lines disagreeing
             about one pair.
     """
-    known = set(known_ids)
     problems = ProblemCollector(log)
+    verdicts = table_verdicts(path, read_table(path), known_ids, problems, run_date)
+    problems.raise_any()
+    return verdicts
+
+
+def table_verdicts(
+    path: str | Path,
+    table: Table,
+    known_ids: Iterable[str],
+    problems: ProblemCollector,
+    run_date: str | None = None,
+) -> list[Verdict]:
+    """The verdicts of a sheet held in memory (``table``: header and rows with their lines),
+    each line's problems added to ``problems``; ``path`` only names the sheet.
+
+    Raises:
+        InputFileError: a required column is missing or one is not allowed.
+    """
+    check_header(path, table.columns, required=VERDICT_COLUMNS[:5], allowed=VERDICT_COLUMNS)
+    known = set(known_ids)
     verdicts: list[Verdict] = []
     by_pair: dict[tuple[str, str], Verdict] = {}
-    for row in read_tsv(path, required=VERDICT_COLUMNS[:5], allowed=VERDICT_COLUMNS):
+    for row in table.rows:
         item = _checked_line(path, row, known, problems, run_date)
         if item is None:
             continue
@@ -102,7 +121,6 @@ def load_verdicts(
             continue
         by_pair[item.pair] = item
         verdicts.append(item)
-    problems.raise_any()
     return verdicts
 
 

@@ -55,7 +55,7 @@ def build_desk(
     for folder, store in stores.items():
         with store.locked():
             remove_stale_temporaries(folder)
-    return Desk(
+    desk = Desk(
         project=project,
         tokens=tokens,
         last_run=last_run,
@@ -67,6 +67,12 @@ def build_desk(
         clock=clock,
         templates=make_templates(),
     )
+    # A changed config counts without a restart: new people get a token, new terms marks.
+    project.on_change(lambda changed: tokens.ensure(changed.people))
+    project.on_change(
+        lambda changed: setattr(desk, "highlighter", Highlighter(changed.highlight_terms))
+    )
+    return desk
 
 
 async def not_found(request: Request, exc: Exception) -> Response:

@@ -19,8 +19,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ..extraction import SHEET_KEY_COLUMNS, Sheet, compare_sheets
-from .extractionform import FIELDS, MAX_CELL, FormRow, blank_row, row_label
-from .humanfiles import clean_cell
+from .extractionform import FIELDS, FormRow, blank_row, row_label
+from .humanfiles import MAX_CELL_TEXT, clean_cell
 
 SheetKey = tuple[str, str, str, str]
 #: Columns compared cell by cell (the key columns identify the row), in the form's order
@@ -143,7 +143,7 @@ def compose(
 
     def posted(name: str) -> str:
         value = form.get(name, "")
-        return clean_cell(value)[:MAX_CELL] if isinstance(value, str) else ""
+        return clean_cell(value)[:MAX_CELL_TEXT] if isinstance(value, str) else ""
 
     for i, row in enumerate(compared):
         keep = posted(f"keep.r{i}")

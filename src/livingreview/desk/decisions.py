@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputFileError
+from ..errors import InputFileError, Problem
+from ..io import Table, parse_tsv
 from ..screening import (
     ADJUDICATION_FILE,
     DECISIONS,
@@ -34,12 +34,12 @@ from ..screening import (
     STAGES,
     TITLE_ABSTRACT,
     PublicationIndex,
-    read_sheet,
     sheet_columns,
     split_multi,
 )
-from .errors import NotAllowed, NotFound, SheetRefused, StaleChange
-from .humanfiles import RowChange, SheetStore, TsvDocument, clean_cell, stat_key
+from ..screening.sheets import sheet_problems
+from .errors import NotAllowed, NotFound, SheetProblems, SheetRefused, StaleChange
+from .humanfiles import MAX_CELL_TEXT, RowChange, SheetStore, TsvDocument, clean_cell, stat_key
 from .lastrun import LastRun
 from .people import ADJUDICATOR, REVIEWER
 from .project import Clock, Project
@@ -48,7 +48,6 @@ from .project import Clock, Project
 RowEdit = RowChange[dict[str, str]]
 
 OPEN_STATUS = {TITLE_ABSTRACT: "awaiting_title_abstract", FULL_TEXT: "awaiting_full_text"}
-MAX_NOTE = 2000
 UNDOABLE = ("decide", "change")
 
 
@@ -66,7 +65,7 @@ class Verdict:
         cells = {
             "decision": self.decision.strip().lower(),
             "reason": self.reason.strip().lower() if self.decision == "exclude" else "",
-            "note": self.note.strip()[:MAX_NOTE],
+            "note": self.note.strip()[:MAX_CELL_TEXT],
         }
         if stage == FULL_TEXT:
             cells["study_id"] = self.study_id.strip() if self.decision == "include" else ""
@@ -111,8 +110,6 @@ class ScreeningDesk:
         # sheet -> (file version, validation context, the workflow's message or "")
         self._health: dict[Path, tuple[tuple[int, int, int], tuple[Any, ...], str]] = {}
         self._cache_lock = threading.Lock()
-        self._scratch = tempfile.TemporaryDirectory(prefix="desk-check-")
-        self._local = threading.local()
 
     # -- paths: built from validated ids only ----------------------------------------------
 
@@ -217,33 +214,24 @@ class ScreeningDesk:
         """What a sheet's validity depends on besides its own bytes."""
         return (self.last_run.index_key(), self.project.validation_settings(today).run_date)
 
-    def _probe(self, stage: str, name: str, data: bytes) -> Path:
-        """A file named like the sheet, in a stage folder of this thread's scratch space."""
-        folder = getattr(self._local, "folder", None)
-        if folder is None:
-            folder = Path(tempfile.mkdtemp(dir=self._scratch.name))
-            self._local.folder = folder
-        probe = folder / stage / name
-        probe.parent.mkdir(exist_ok=True)
-        probe.write_bytes(data)
-        return probe
-
-    def _read(self, sheet: Path, stage: str, data: bytes, today: dt.date, line: Any = None) -> None:
-        """Run the workflow's reader on ``data`` as if it were ``sheet``; SheetRefused if not.
-
-        ``line()``: the real line of the (single) row in ``data``, to name it in the message.
-        """
-        probe = self._probe(stage, sheet.name, data)
-        try:
-            read_sheet(probe, self.project.validation_settings(today), self.last_run.index())
-        except InputFileError as error:
-            message = str(error).replace(str(probe), self.store.relative(sheet))
-            if line is not None:
-                message = message.replace(", line 2", f", line {line()}", 1)
-            raise SheetRefused(message) from None
+    def _check(self, sheet: Path, table: Table, today: dt.date) -> None:
+        """Validate a would-be sheet held in memory with the workflow's own reader
+        (:func:`livingreview.screening.sheets.sheet_problems`); SheetProblems if it refuses."""
+        problems = sheet_problems(
+            self.store.relative(sheet),
+            table,
+            self.project.validation_settings(today),
+            self.last_run.index(),
+        )
+        if problems:
+            raise SheetProblems(problems)
 
     def _check_whole(self, sheet: Path, stage: str, data: bytes, today: dt.date) -> None:
-        self._read(sheet, stage, data, today)
+        try:
+            table = parse_tsv(data, self.store.relative(sheet))
+        except InputFileError as error:
+            raise SheetProblems([Problem.of(error)]) from None
+        self._check(sheet, table, today)
 
     def _validator(self, stage: str, today: dt.date, state: dict[str, Any]):
         """Validate a would-be sheet with the workflow's reader.
@@ -267,10 +255,17 @@ class ScreeningDesk:
             if not trusted:
                 self._check_whole(sheet, stage, data, today)
             elif index is not None:
-                segment = document.segments[index].raw
-                row = segment if segment.endswith(("\n", "\r")) else segment + document.newline
-                probe = (document.bom + document.header_raw + row).encode("utf-8")
-                self._read(sheet, stage, probe, today, lambda: document.line_of(index))
+                relative = self.store.relative(sheet)
+                try:
+                    # the row alone first; its line in the sheet (a count over the whole
+                    # sheet) only when there is a problem to name it in
+                    self._check(sheet, document.row_table(relative, index, line=2), today)
+                except (InputFileError, SheetProblems):
+                    try:
+                        table = document.row_table(relative, index)
+                    except InputFileError as error:
+                        raise SheetProblems([Problem.of(error)]) from None
+                    self._check(sheet, table, today)
             state["context"] = context
 
         return validate

@@ -7,10 +7,10 @@ decided_on, note``) through :class:`~.humanfiles.SheetStore`, with the lock and 
 the sheet's folder.  One row per pair (either order of the two ids): a new verdict replaces
 the pair's row, leaving every other line byte-for-byte.
 
-Validation is the dedup stage's own: the would-be sheet is read by
-:func:`livingreview.dedup.tables.check_verdicts` with the record tables the next run reads (the
-verdicts reader, then the clustering that refuses a ``same`` verdict joining records another
-line marks ``different``), and a refusal shows its message.
+Validation is the dedup stage's own, on the would-be sheet held in memory:
+:func:`livingreview.dedup.tables.verdict_problems` with the record tables the next run reads
+(each line's checks, then the clustering that refuses a ``same`` verdict joining records
+another line marks ``different``) returns each problem with the sheet's file, line and field.
 
 Who may write what: a data manager decides the pairs the last run listed in ``maybe.tsv`` and
 may change or withdraw any verdict of the sheet except the baseline reviewer's, which stand
@@ -21,24 +21,22 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import tempfile
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..dedup.tables import check_verdicts
+from ..dedup.tables import RecordSet, load_record_tables, verdict_problems
 from ..dedup.verdicts import VERDICT_COLUMNS, VERDICT_VALUES, pair_key
-from ..errors import ReviewError
-from ..io import read_tsv
-from .errors import NotAllowed, NotFound, SheetRefused
-from .humanfiles import RowChange, SheetStore, TsvDocument, clean_cell, stat_key
+from ..errors import Problem, ReviewError
+from ..io import parse_tsv, read_tsv
+from .errors import NotAllowed, NotFound, SheetProblems, SheetRefused
+from .humanfiles import MAX_CELL_TEXT, RowChange, SheetStore, TsvDocument, clean_cell, stat_key
 from .lastrun import LastRun
 from .people import DATA_MANAGER
 from .project import Clock, Project
 
-MAX_NOTE = 2000
 #: The fields shown side by side, in order, with differences marked.
 COMPARED_FIELDS: tuple[str, ...] = (
     "title",
@@ -95,8 +93,8 @@ class DuplicateDesk:
         self.last_run = last_run
         self.store = store
         self.clock = clock
-        self._scratch = tempfile.TemporaryDirectory(prefix="desk-verdicts-")
-        self._local = threading.local()
+        self._records: tuple[Any, RecordSet] | None = None
+        self._records_lock = threading.Lock()
         #: (what the last sheet check depended on, its answer)
         self._health: tuple[Any, str] | None = None
 
@@ -106,7 +104,7 @@ class DuplicateDesk:
 
     @property
     def baseline_reviewer(self) -> str:
-        return str(self.project.config["screening"].get("baseline_reviewer", ""))
+        return str(self.project.config["screening"]["baseline_reviewer"])
 
     def today(self) -> str:
         return self.clock().date().isoformat()
@@ -193,20 +191,47 @@ class DuplicateDesk:
     # -- validation: the dedup stage's own reader ---------------------------------------------
 
     def _check(self, sheet: Path, data: bytes) -> None:
-        """Read ``data`` as the verdicts sheet the next run reads; SheetRefused if refused."""
-        folder = getattr(self._local, "folder", None)
-        if folder is None:
-            folder = Path(tempfile.mkdtemp(dir=self._scratch.name))
-            self._local.folder = folder
-        probe = folder / sheet.name
-        probe.write_bytes(data)
+        """Check ``data`` as the verdicts sheet the next run reads, held in memory, with the
+        dedup stage's own validator; SheetProblems (file, line, field of each) if refused."""
         run_date = max(self.today(), str(self.project.config["run_date"]))
+        relative = self.store.relative(sheet)
         try:
-            check_verdicts(
-                self.project.record_tables(), probe, self.project.match_settings, run_date
+            table = parse_tsv(data, relative)
+            problems = verdict_problems(
+                self._record_set(), relative, table, self.project.match_settings, run_date
             )
         except ReviewError as error:
-            raise SheetRefused(str(error).replace(str(probe), self.store.relative(sheet))) from None
+            problems = [Problem.of(error)]
+        if problems:
+            raise SheetProblems([*self._unbuilt_tables(), *problems])
+
+    def _unbuilt_tables(self) -> list[Problem]:
+        """The record tables the config declares that no run has written yet (an import or
+        a search run added since the last run): what really happened when a record id of
+        theirs is unknown, which the dedup stage's own message must take for a typo."""
+        return [
+            Problem(
+                self.store.relative(path),
+                "is not built yet: the config declares it (an import or a search run added "
+                "since the last run), so its records are unknown until the workflow has run",
+                allowed="run the workflow (.venv/bin/snakemake --cores 4), then save again",
+            )
+            for path in self.project.record_tables()
+            if not path.is_file()
+        ]
+
+    def _record_set(self) -> RecordSet:
+        """The record tables the next run's dedup stage reads, read again only when one of
+        them changes on disk (or the list of tables does)."""
+        tables = [path for path in self.project.record_tables() if path.is_file()]
+        key = tuple((path, stat_key(path.stat())) for path in tables)
+        with self._records_lock:
+            if self._records is not None and self._records[0] == key:
+                return self._records[1]
+        record_set = load_record_tables(tables)
+        with self._records_lock:
+            self._records = (key, record_set)
+        return record_set
 
     # -- writing --------------------------------------------------------------------------------
 
@@ -278,7 +303,7 @@ class DuplicateDesk:
             "verdict": verdict,
             "reviewer": person_id,
             "decided_on": self.today(),
-            "note": note.strip()[:MAX_NOTE],
+            "note": note.strip()[:MAX_CELL_TEXT],
         }
         action = "change" if pair.key in self.verdicts() else "decide"
         return self._write(pair, cells, {"who": person_id, "role": DATA_MANAGER, "action": action})

@@ -7,9 +7,8 @@ like the workflow's own errors (exit code 3 for bad human input or config, 1 oth
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-from ..errors import ReviewError
+from ..errors import Problem, ReviewError
 
 
 class DeskError(ReviewError):
@@ -60,30 +59,22 @@ class StateFileError(DeskError):
 
 
 class SheetProblems(SheetRefused):
-    """A saved form would make a sheet the workflow refuses; nothing was written.
+    """A change would make a sheet the workflow refuses; nothing was written.
 
     ``problems`` holds every problem the workflow's validator found (it collects them all in
-    one pass), each with the sheet line and field it concerns, so that the form can mark
-    each cell; the message is the first problem and how many there are.
+    one pass) as data (:class:`livingreview.errors.Problem`: the sheet's file and line, the
+    field, the value, what is allowed), so that a page can mark each field; the message is
+    the first problem and how many there are.
     """
 
     def __init__(self, problems: Sequence[Problem]):
         self.problems = list(problems)
-        first = self.problems[0].message if self.problems else "the sheet is not valid"
+        first = str(self.problems[0]) if self.problems else "the sheet is not valid"
         more = f" [first of {len(self.problems)} problems]" if len(self.problems) > 1 else ""
         super().__init__(first + more)
 
 
-@dataclass(frozen=True)
-class Problem:
-    """One problem the workflow's validator found in a would-be sheet, with its message."""
-
-    message: str
-    line: int | None = None
-    field: str | None = None
-
-    @property
-    def row(self) -> int | None:
-        """The form row (0-based) of the sheet line the problem is on (None: the header or
-        the sheet as a whole)."""
-        return self.line - 2 if self.line is not None and self.line >= 2 else None
+def form_row(problem: Problem) -> int | None:
+    """The form row (0-based) of the sheet line a problem is on (None: the header or the
+    sheet as a whole): a form shows a sheet's rows in order, the header being line 1."""
+    return problem.line - 2 if problem.line is not None and problem.line >= 2 else None

@@ -5,11 +5,10 @@ and never writes them; the desk writes exactly those files, whole (a form is sav
 through :class:`~.humanfiles.SheetStore` (lock, re-read, validate, journal, atomic replace),
 with the lock and the journal in the extraction folder.
 
-Validation is the workflow's own: the would-be sheet is written to a scratch file named like
-the real one and read by :func:`livingreview.extraction.collect_sheet` (every rule of the
-README, every problem collected) and :func:`livingreview.extraction.read_study_sheets` (the
-study is new and included at full text); each problem keeps the workflow's message, with the
-real sheet's path in it.
+Validation is the workflow's own, on the would-be sheet held in memory:
+:func:`livingreview.extraction.sheets.sheet_problems` (every rule of the README, and the study
+is new and included at full text) returns each problem as data, with the real sheet's path,
+line and field, which the form shows beside the cell.
 
 Who may write what (checked here, on the server, for every change):
 
@@ -29,27 +28,25 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import tempfile
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import ProblemCollector, ReviewError
+from ..errors import Problem, ProblemCollector, ReviewError
 from ..extraction import (
-    ADJUDICATED_SHEET,
     AWAITING_EXTRACTION,
     DISCREPANCIES,
     DiscrepancyRow,
     Sheet,
     collect_sheet,
     compare_sheets,
-    read_study_sheets,
 )
-from ..io import read_tsv
+from ..extraction.sheets import sheet_problems
+from ..io import Table, parse_tsv
 from ..screening import load_baseline_study_ids
-from .errors import NotAllowed, NotFound, Problem, SheetProblems, StaleChange
+from ..text import ADJUDICATED_SHEET
+from .errors import NotAllowed, NotFound, SheetProblems, StaleChange
 from .extractionform import FormRow, as_form_row, filled, sheet_columns
-from .humanfiles import RowChange, SheetStore, TsvDocument
+from .humanfiles import RowChange, SheetStore, TsvDocument, clean_cell
 from .lastrun import LastRun
 from .people import ADJUDICATOR, EXTRACTOR
 from .project import Clock, Project
@@ -103,8 +100,6 @@ class ExtractionDesk:
         self.last_run = last_run
         self.store = store
         self.clock = clock
-        self._scratch = tempfile.TemporaryDirectory(prefix="desk-extraction-")
-        self._local = threading.local()
 
     # -- ids and paths: built from validated ids only -----------------------------------------
 
@@ -169,11 +164,12 @@ class ExtractionDesk:
             return found
         found.version = version_of(data)
         try:
-            found.rows = [as_form_row(row) for row in read_tsv(sheet)]
+            table = parse_tsv(data, self.store.relative(sheet))
         except ReviewError as error:
-            found.problems = [Problem(str(error))]
+            found.problems = [Problem.of(error)]
             return found
-        found.problems = self.check(sheet, data)
+        found.rows = [as_form_row(row) for row in table.rows]
+        found.problems = self.check_table(sheet, table)
         return found
 
     def parsed(self, sheet: Path) -> Sheet | None:
@@ -184,45 +180,29 @@ class ExtractionDesk:
 
     # -- validation: the workflow's own code -------------------------------------------------
 
-    def _probe(self, sheet: Path, data: bytes) -> Path:
-        """A file named like ``sheet`` (study folder, file name) in this thread's scratch."""
-        folder = getattr(self._local, "folder", None)
-        if folder is None:
-            folder = Path(tempfile.mkdtemp(dir=self._scratch.name))
-            self._local.folder = folder
-        probe = folder / sheet.parent.name / sheet.name
-        probe.parent.mkdir(exist_ok=True)
-        probe.write_bytes(data)
-        return probe
-
     def check(self, sheet: Path, data: bytes) -> list[Problem]:
         """Every problem the workflow finds in ``data`` as the sheet ``sheet`` (none: valid)."""
-        probe = self._probe(sheet, data)
-        problems = ProblemCollector(log)
-        parsed = collect_sheet(probe, problems)
-        if parsed is not None and not problems.count:
-            baseline = load_baseline_study_ids(self.project.baseline_studies)
-            included = {r.get("study_id", "").strip() for r in self.last_run.included_reports()}
-            try:
-                read_study_sheets([probe], baseline, included - {""})
-            except ReviewError as error:
-                problems.add_error(error)
-        relative = self.store.relative(sheet)
-        return [
-            Problem(
-                str(error).replace(str(probe), relative),
-                getattr(error, "line", None),
-                getattr(error, "field", None),
-            )
-            for error in problems.errors
-        ]
+        try:
+            table = parse_tsv(data, self.store.relative(sheet))
+        except ReviewError as error:
+            return [Problem.of(error)]
+        return self.check_table(sheet, table)
+
+    def check_table(self, sheet: Path, table: Table) -> list[Problem]:
+        """The workflow's problems with a sheet held in memory: its own rules and its study's
+        (new, and included at full text); each names the sheet's file, line and field."""
+        baseline = load_baseline_study_ids(self.project.baseline_studies)
+        included = {r.get("study_id", "").strip() for r in self.last_run.included_reports()}
+        return sheet_problems(self.store.relative(sheet), table, baseline, included - {""})
 
     def check_rows(self, sheet: Path, rows: list[FormRow]) -> list[Problem]:
         """The workflow's problems with the sheet these form rows would make (nothing saved)."""
-        document = TsvDocument.new(sheet_columns(rows))
         columns = sheet_columns(rows)
-        document.rewrite(columns, [{c: row[c] for c in columns} for row in rows])
-        return self.check(sheet, document.text().encode("utf-8"))
+        cells = [{c: clean_cell(row[c]) for c in columns} for row in rows]
+        table = Table(
+            list(columns), [{**row, "__line__": str(line)} for line, row in enumerate(cells, 2)]
+        )
+        return self.check_table(sheet, table)
 
     # -- writing ------------------------------------------------------------------------------
 

@@ -26,14 +26,13 @@ from ..extraction import (
     SHEET_REQUIRED_COLUMNS,
     TROUGH_TARGETED,
 )
-from .humanfiles import clean_cell
+from .humanfiles import MAX_CELL_TEXT, clean_cell
 
 #: One sheet row as typed: column -> cell text (every column present, '' when empty).
 FormRow = dict[str, str]
 
 #: More rows than any study needs (2 arms, 4 subgroups each) but a bound on what a form holds.
 MAX_ROWS = 24
-MAX_CELL = 2000
 RECORD_TYPES = ("arm", "subgroup")
 SUBGROUPS: tuple[str, ...] = tuple(g for groups in CROSSTAB_GROUPS.values() for g in groups)
 
@@ -183,14 +182,14 @@ def blank_row(record_type: str, cni: str = "", grouping: str = "", group: str = 
 
 def as_form_row(cells: Mapping[str, str]) -> FormRow:
     """A sheet row (any subset of columns) as a form row with every column present."""
-    return {column: clean_cell(cells.get(column, ""))[:MAX_CELL] for column in SHEET_COLUMNS}
+    return {column: clean_cell(cells.get(column, ""))[:MAX_CELL_TEXT] for column in SHEET_COLUMNS}
 
 
 def rows_from_form(form: Mapping[str, object]) -> list[FormRow]:
     """The rows of a posted form, in the order of their indexes (``r<i>.<column>`` cells).
 
     Cells of unknown columns and rows past :data:`MAX_ROWS` are ignored; every cell is made
-    one clean line (no tabs or newlines) and cut at :data:`MAX_CELL` characters.
+    one clean line (no tabs or newlines) and cut at :data:`~.humanfiles.MAX_CELL_TEXT` characters.
     """
     rows: dict[int, dict[str, str]] = {}
     for name, value in form.items():

@@ -45,10 +45,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
+from ..io import Table, parse_tsv
 from .errors import SheetRefused, SheetsBusy
 
 log = logging.getLogger(__name__)
 
+#: The longest text the desk takes for one cell (a note, an extraction cell, any form field):
+#: the pages' ``maxlength`` and the server's cut are both this.
+MAX_CELL_TEXT = 2000
 LOCK_NAME = ".desk.lock"
 JOURNAL_NAME = "journal.jsonl"
 _LINES = re.compile(r"[^\r\n]*(?:\r\n|\n|\r)|[^\r\n]+$")
@@ -218,10 +222,25 @@ class TsvDocument:
         """A copy that can be edited without touching this one (segments are never mutated)."""
         return dataclasses.replace(self, segments=list(self.segments))
 
+    def row_table(self, path: str | Path, index: int, line: int | None = None) -> Table:
+        """The header and the row at segment ``index`` as the workflow's reader reads them,
+        the row keeping its line in this sheet (``__line__``, or ``line`` when given): one
+        changed row can be checked on its own and its problems still name the line people
+        see. ``path`` names the sheet in messages."""
+        segment = self.segments[index].raw
+        row = segment if segment.endswith(("\n", "\r")) else segment + self.newline
+        table = parse_tsv((self.bom + self.header_raw + row).encode("utf-8"), path)
+        shift = (self.line_of(index) if line is None else line) - 2
+        rows = [{**cells, "__line__": str(int(cells["__line__"]) + shift)} for cells in table.rows]
+        return Table(table.columns, rows)
+
     def line_of(self, index: int) -> int:
         """The 1-based file line on which segment ``index`` starts (header = line 1)."""
         before = self.header_raw + "".join(s.raw for s in self.segments[:index])
-        return len(_split_lines(before)) + 1
+        # as many lines as _split_lines finds, counted at C speed (a save checks one row of a
+        # long sheet and names its line)
+        ends = before.count("\n") + before.count("\r") - before.count("\r\n")
+        return ends + (1 if before and not before.endswith(("\n", "\r")) else 0) + 1
 
 
 def clean_cell(value: object) -> str:

@@ -18,17 +18,12 @@ Roles and the rules on combining them (checked when the desk starts, :func:`peop
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ConfigError
-
-#: Same rule as the sheet names (``screening.reviewers``): the id may name a file.
-PERSON_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-#: Names of the shared sheets (``adjudication.tsv``, ``adjudicated.tsv``): never a person's.
-RESERVED_IDS = frozenset({"adjudication", "adjudicated"})
+from ..text import PERSON_ID_RULE, usable_person_id
 
 REVIEWER = "reviewer"
 ADJUDICATOR = "adjudicator"
@@ -92,17 +87,15 @@ def people_from_config(config: Mapping[str, Any]) -> dict[str, Person]:
             pages show every reviewer's decisions), or to both an extractor and an adjudicator
             (the extraction adjudication shows every extractor's sheet).
     """
-    screening = config.get("screening", {})
-    baseline = str(screening.get("baseline_reviewer", ""))
+    screening = config["screening"]
+    baseline = str(screening["baseline_reviewer"])
     roles_of: dict[str, list[str]] = {}
     for role in ROLES.values():
         key = ".".join(role.config_key)
         for ident in _lookup(config, role.config_key):
-            if not PERSON_ID.match(ident) or ident in RESERVED_IDS:
+            if not usable_person_id(ident):
                 raise ConfigError(
-                    key,
-                    f"id {ident!r} is not usable as a person's id",
-                    "lower-case letters, digits, '-' and '_' (not 'adjudication' or 'adjudicated')",
+                    key, f"id {ident!r} is not usable as a person's id", PERSON_ID_RULE
                 )
             if ident == baseline:
                 raise ConfigError(
@@ -112,7 +105,7 @@ def people_from_config(config: Mapping[str, Any]) -> dict[str, Person]:
                     "another id",
                 )
             roles_of.setdefault(ident, []).append(role.name)
-    if screening.get("blinded", True):
+    if screening["blinded"]:
         both = sorted(p for p, r in roles_of.items() if REVIEWER in r and ADJUDICATOR in r)
         if both:
             raise ConfigError(

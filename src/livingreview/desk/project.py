@@ -1,32 +1,38 @@
 """The project the desk serves: its config (validated like the workflow's), people and paths.
 
-The desk reads ``config.yaml`` plus any ``--configfile`` (merged like Snakemake merges them),
-validates the result with the workflow's own code (:func:`livingreview.config.validate_config`,
-the screening stage's settings and the dedup stage's matching settings), and never writes
-anything under ``results/``.
+The desk reads ``config.yaml`` plus any ``--configfile`` with the workflow's own loader
+(:func:`livingreview.config.load_config`: Snakemake's merge rules; then
+:func:`livingreview.config.prepare_config`: the schema, its defaults, the date checks), builds
+the screening stage's and the dedup stage's settings with the functions their rules use,
+follows the config files as they change, and never writes anything under ``results/``.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
+import os
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from ..config import check_run_date, validate_config
-from ..dedup.settings import MatchSettings
+from ..config import load_config, prepare_config
+from ..dedup.inputs import record_tables
+from ..dedup.settings import MatchSettings, match_params
 from ..errors import ConfigError
-from ..imports import exports_of_run, import_table_path
-from ..screening import ScreeningSettings
-from ..search import discover_snapshots, snapshot_dates
+from ..schema import CONFIG_FILE, SCHEMA_FILE
+from ..screening.settings import ScreeningSettings, screening_settings
 from .people import Person, people_from_config
 
-SCHEMA = Path("workflow") / "schemas" / "config.schema.yaml"
+log = logging.getLogger(__name__)
+
+SCHEMA = SCHEMA_FILE
 Clock = Callable[[], dt.datetime]
+#: What identifies one version of the files a project's config is read from.
+Versions = tuple[tuple[str, tuple[int, int, int] | None], ...]
 
 
 def utc_now() -> dt.datetime:
@@ -34,40 +40,62 @@ def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def merge_config(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
-    """Merge ``extra`` into ``base`` recursively (mappings merge, other values replace).
-
-    The same rule Snakemake applies to a second ``--configfile``.
-    """
-    for key, value in extra.items():
-        if isinstance(value, Mapping) and isinstance(base.get(key), dict):
-            merge_config(base[key], value)
-        else:
-            base[key] = value
-    return base
-
-
-def _read_yaml(path: Path) -> dict[str, Any]:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            data = yaml.safe_load(handle) or {}
-    except FileNotFoundError:
-        raise ConfigError("configfile", f"{path} not found", "an existing YAML file") from None
-    except yaml.YAMLError as error:
-        raise ConfigError("configfile", f"{path} is not valid YAML: {error}") from None
-    if not isinstance(data, dict):
-        raise ConfigError("configfile", f"{path} does not hold a mapping", "key: value pairs")
-    return data
-
-
 @dataclass(frozen=True)
-class Project:
-    """Everything the desk needs to know about the review it serves."""
+class Loaded:
+    """One reading of the project's config, validated like the workflow validates it."""
 
-    root: Path
     config: Mapping[str, Any]
     settings: ScreeningSettings
     people: Mapping[str, Person]
+    #: The config files and schema as they were when read (a change means: read again).
+    versions: Versions
+
+
+def _versions(paths: Sequence[Path]) -> Versions:
+    """(path, (mtime_ns, size, inode) or None when absent) of each file: one stat each."""
+    found: list[tuple[str, tuple[int, int, int] | None]] = []
+    for path in paths:
+        try:
+            info = os.stat(path)
+        except FileNotFoundError:
+            found.append((str(path), None))
+            continue
+        found.append((str(path), (info.st_mtime_ns, info.st_size, info.st_ino)))
+    return tuple(found)
+
+
+def _read(root: Path, configfiles: Sequence[Path], watched: Sequence[Path]) -> Loaded:
+    """Read, merge (Snakemake's rules) and validate the config; ConfigError if the workflow
+    would refuse it, or a desk role is wrong."""
+    versions = _versions(watched)  # before reading: an edit meanwhile is read next time
+    config = prepare_config(load_config(root, configfiles), root / SCHEMA_FILE)
+    settings = screening_settings(config)
+    people = people_from_config(config)
+    MatchSettings.from_config(config)  # as the dedup rules will check it
+    return Loaded(config, settings, people, versions)
+
+
+class Project:
+    """Everything the desk needs to know about the review it serves, following the project
+    as it changes: the config files (``config.yaml`` and the ``--configfile`` ones) and the
+    schema are looked at (one ``stat`` each) whenever the config is used, and read again when
+    one changed, so a new reviewer, changed exclusion reasons or a newly declared import count
+    at once, without restarting the desk. A change that makes the config invalid is not
+    taken: the desk keeps the last valid config, logs why and says so in :attr:`problem`.
+
+    The record tables the dedup stage reads are listed anew from the config and the snapshots
+    on disk each time (:meth:`record_tables`).
+    """
+
+    def __init__(self, root: Path, configfiles: Sequence[Path], loaded: Loaded):
+        self.root = root
+        self.configfiles = tuple(configfiles)
+        self._watched = (root / CONFIG_FILE, *self.configfiles, root / SCHEMA_FILE)
+        self._loaded = loaded
+        self._lock = threading.Lock()
+        self._listeners: list[Callable[[Project], object]] = []
+        #: Why the config on disk is not the one in use ('' when it is).
+        self.problem = ""
 
     @classmethod
     def load(cls, root: str | Path, configfiles: Sequence[str | Path] = ()) -> Project:
@@ -77,16 +105,49 @@ class Project:
             ConfigError: exactly as the workflow would refuse the config, or for a desk role.
         """
         root = Path(root).resolve()
-        config = _read_yaml(root / "config.yaml")
-        for extra in configfiles:
-            path = Path(extra)
-            merge_config(config, _read_yaml(path if path.is_absolute() else root / path))
-        validate_config(config, root / SCHEMA)
-        check_run_date(config)
-        settings = ScreeningSettings.from_params(config["screening"], str(config["run_date"]))
-        project = cls(root, config, settings, people_from_config(config))
-        MatchSettings.from_params(project.match_settings)  # as the dedup rule will check it
-        return project
+        files = [Path(f) if Path(f).is_absolute() else root / f for f in configfiles]
+        watched = (root / CONFIG_FILE, *files, root / SCHEMA_FILE)
+        return cls(root, files, _read(root, files, watched))
+
+    def on_change(self, listener: Callable[[Project], object]) -> None:
+        """Call ``listener(project)`` after each change of the config taken."""
+        self._listeners.append(listener)
+
+    def current(self) -> Loaded:
+        """The config as the files hold it now (read again only when one of them changed)."""
+        loaded = self._loaded
+        if _versions(self._watched) == loaded.versions:
+            return loaded
+        with self._lock:
+            if self._loaded is not loaded:  # another thread read it meanwhile
+                return self._loaded
+            try:
+                fresh = _read(self.root, self.configfiles, self._watched)
+            except ConfigError as error:
+                if self.problem != str(error):
+                    log.error("config changed but not taken (the last valid one stays): %s", error)
+                self.problem = str(error)
+                # remember these versions: an invalid file is not read again until it changes
+                self._loaded = dataclasses.replace(loaded, versions=_versions(self._watched))
+                return self._loaded
+            self.problem = ""
+            self._loaded = fresh
+            log.info("config changed: read again (%s)", ", ".join(sorted(fresh.people)))
+        for listener in self._listeners:
+            listener(self)
+        return fresh
+
+    @property
+    def config(self) -> Mapping[str, Any]:
+        return self.current().config
+
+    @property
+    def settings(self) -> ScreeningSettings:
+        return self.current().settings
+
+    @property
+    def people(self) -> Mapping[str, Person]:
+        return self.current().people
 
     # -- paths (never built from request input) ------------------------------------------
 
@@ -124,35 +185,23 @@ class Project:
 
     @property
     def match_settings(self) -> dict[str, Any]:
-        """The dedup section as the dedup rule passes it on (matching settings only)."""
-        people = ("verdicts", "data_managers")
-        return {k: v for k, v in self.config["dedup"].items() if k not in people}
+        """The dedup section as the dedup rules pass it on (matching settings only)."""
+        return match_params(self.config)
 
     def record_tables(self) -> list[Path]:
-        """The record tables the dedup stage of a run dated ``run_date`` reads, as the
-        workflow lists them (``pubmed_snapshots()`` and ``imported_tables()`` in
-        ``workflow/rules/common.smk``, from the same package functions)."""
-        run_date = str(self.config["run_date"])
-        search = self.config["search"]
-        dates = snapshot_dates(
-            run_date,
-            str(search["baseline_until"]),
-            [str(d) for d in search.get("update_runs", ())],
-            discover_snapshots(self.results_dir / "search" / "pubmed"),
-        )
-        tables = [self.results_dir / "search" / "tables" / f"pubmed-{day}.tsv" for day in dates]
-        included, _deferred = exports_of_run(self.config.get("imports", []), run_date)
-        return tables + [self.root / import_table_path(spec) for spec in included]
+        """The record tables the dedup stage of a run dated ``run_date`` reads, from the
+        function the workflow lists them with (:func:`livingreview.dedup.inputs.record_tables`)."""
+        return [self.root / path for path in record_tables(self.config, self.root)]
 
     # -- screening settings ----------------------------------------------------------------
 
     @property
     def highlight_terms(self) -> tuple[str, ...]:
-        return tuple(self.config["screening"].get("highlight_terms", ()))
+        return tuple(self.config["screening"]["highlight_terms"])
 
     @property
     def criteria(self) -> str:
-        return str(self.config["screening"].get("eligibility_criteria", ""))
+        return str(self.config["screening"]["eligibility_criteria"])
 
     @property
     def run_date(self) -> dt.date:

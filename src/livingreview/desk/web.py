@@ -28,6 +28,7 @@ from .duplicates import DuplicateDesk
 from .errors import DeskError
 from .extraction import ExtractionDesk
 from .highlight import Highlighter
+from .humanfiles import MAX_CELL_TEXT
 from .lastrun import LastRun
 from .people import ROLES, Person
 from .project import Clock, Project
@@ -126,6 +127,7 @@ def make_templates() -> Jinja2Templates:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.globals["max_cell_text"] = MAX_CELL_TEXT  # every text field's maxlength
     return Jinja2Templates(env=env)
 
 

@@ -18,6 +18,7 @@ tables this stage writes, their row types, reading them back), :mod:`.todo` (wha
 extractors and the adjudicator: ``todo.tsv``).
 """
 
+from ..text import ADJUDICATED_SHEET
 from ..todo import TODO_COLUMNS, TodoRow
 from .merge import (
     ACCEPTED,
@@ -33,7 +34,6 @@ from .merge import (
     read_study_sheets,
 )
 from .sheets import (
-    ADJUDICATED_SHEET,
     ARM_REQUIRED_COUNTS,
     DOSE_UNITS,
     SHEET_COLUMNS,

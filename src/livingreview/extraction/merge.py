@@ -16,12 +16,13 @@ from pathlib import Path
 from ..baseline import Baseline, load_baseline
 from ..errors import ProblemCollector
 from ..io import read_tsv
+from ..text import ADJUDICATED_SHEET
 from .sheets import (
-    ADJUDICATED_SHEET,
     SHEET_COUNT_COLUMNS,
     SHEET_TEXT_COLUMNS,
     Sheet,
     SheetRow,
+    check_new_study,
     collect_sheet,
 )
 from .tables import (
@@ -133,21 +134,7 @@ def read_study_sheets(
         sheet = collect_sheet(path, problems)
         if sheet is None:
             continue
-        if sheet.study_id in baseline_ids:
-            problems.add(
-                path,
-                "study is part of the published review; extraction sheets are for new studies",
-                value=sheet.study_id,
-                allowed="a study id not in resources/baseline/studies.tsv",
-            )
-        elif sheet.study_id not in included_study_ids:
-            problems.add(
-                path,
-                "study is not included at full text (no report linked to it in screening)",
-                value=sheet.study_id,
-                allowed=", ".join(sorted(included_study_ids - baseline_ids))
-                or "no new study is included yet",
-            )
+        check_new_study(path, sheet.study_id, baseline_ids, included_study_ids, problems)
         by_study.setdefault(sheet.study_id, []).append(sheet)
     problems.raise_any()
     return by_study

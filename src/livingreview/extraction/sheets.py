@@ -15,16 +15,14 @@ them all at once.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..baseline import CNIS, CROSSTAB_GROUPS, OUTCOMES
-from ..errors import ProblemCollector, ReviewError, ValidationError
-from ..io import decode_sheet, read_tsv
+from ..errors import Problem, ProblemCollector, ReviewError, ValidationError
+from ..io import Table, check_header, read_table
 from .tables import SUBGROUP_COUNTS
 
 SHEET_KEY_COLUMNS: tuple[str, ...] = ("record_type", "cni", "grouping", "group")
@@ -70,8 +68,6 @@ ARM_REQUIRED_COUNTS: tuple[str, ...] = ("n", *OUTCOMES)
 RECORD_TYPES: tuple[str, ...] = ("arm", "subgroup")
 DOSE_UNITS: tuple[str, ...] = ("mg/day", "mg/kg/day")
 TROUGH_TARGETED: tuple[str, ...] = ("yes", "no", "unknown")
-#: The agreed sheet of a study whose extractors disagreed: ``<study_id>/adjudicated.tsv``.
-ADJUDICATED_SHEET = "adjudicated"
 #: Files in the extraction folder that are not sheets (``journal.jsonl``: the reviewers' desk's
 #: record of every change it made to the sheets, see ``livingreview.desk.humanfiles``).
 NOT_SHEETS: tuple[str, ...] = ("README.md", "template.tsv", "journal.jsonl")
@@ -160,22 +156,66 @@ def collect_sheet(path: str | Path, problems: ProblemCollector) -> Sheet | None:
     Returns the sheet (its valid rows), or ``None`` when the file cannot be read at all.
     """
     path = Path(path)
+    try:
+        table = read_table(path)
+    except ReviewError as error:
+        sheet_ids(path, problems)
+        problems.add_error(error)
+        return None
+    return table_sheet(path, table, problems)
+
+
+def table_sheet(path: str | Path, table: Table, problems: ProblemCollector) -> Sheet | None:
+    """The sheet held in memory (``table``: header and rows, each with its file line), each
+    problem added to ``problems``; ``None`` when its header is not a sheet's. ``path`` names
+    the sheet (its folder is the study, its name the extractor); nothing is read."""
+    path = Path(path)
     study_id, extractor = sheet_ids(path, problems)
     try:
-        raw_rows = read_tsv(path, allowed=SHEET_COLUMNS)
-        header = sheet_header(path)
+        check_header(path, table.columns, allowed=SHEET_COLUMNS)
     except ReviewError as error:
         problems.add_error(error)
         return None
-    rows = validate_sheet_rows(path, raw_rows, problems, columns=header)
+    rows = validate_sheet_rows(path, table.rows, problems, columns=table.columns)
     return Sheet(study_id=study_id, extractor=extractor, path=str(path), rows=rows)
 
 
-def sheet_header(path: str | Path) -> list[str]:
-    """The column names of a sheet as written (decoded as spreadsheets save it)."""
-    text = decode_sheet(Path(path).read_bytes(), path)
-    first_line = next(csv.reader(io.StringIO(text, newline=""), delimiter="\t"), [])
-    return [column.strip() for column in first_line]
+def check_new_study(
+    path: str | Path,
+    study_id: str,
+    baseline_ids: Set[str],
+    included_study_ids: Set[str],
+    problems: ProblemCollector,
+) -> None:
+    """A sheet is for a new study (not the published review's) included at full text."""
+    if study_id in baseline_ids:
+        problems.add(
+            path,
+            "study is part of the published review; extraction sheets are for new studies",
+            value=study_id,
+            allowed="a study id not in resources/baseline/studies.tsv",
+        )
+    elif study_id not in included_study_ids:
+        problems.add(
+            path,
+            "study is not included at full text (no report linked to it in screening)",
+            value=study_id,
+            allowed=", ".join(sorted(set(included_study_ids) - set(baseline_ids)))
+            or "no new study is included yet",
+        )
+
+
+def sheet_problems(
+    path: str | Path, table: Table, baseline_ids: Set[str], included_study_ids: Set[str]
+) -> list[Problem]:
+    """Every problem the workflow finds in an extraction sheet held in memory (empty: valid),
+    each with its file, line, field, value and what is allowed: the rules of every sheet
+    (:func:`validate_sheet_rows`) and of its study (:func:`check_new_study`)."""
+    problems = ProblemCollector()
+    sheet = table_sheet(path, table, problems)
+    if sheet is not None:
+        check_new_study(path, sheet.study_id, baseline_ids, included_study_ids, problems)
+    return problems.problems
 
 
 def sheet_ids(path: Path, problems: ProblemCollector) -> tuple[str, str]:

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from ..text import ADJUDICATED_SHEET
 from ..todo import EXTRACT, SETTLE_DISCREPANCIES, TodoRow, todo_order
 from .merge import AWAITING_EXTRACTION, DISCREPANCIES
-from .sheets import ADJUDICATED_SHEET
 
 EXTRACTION_STAGE = "extraction"
 EXTRACT_TASK, SETTLE_TASK = EXTRACT, SETTLE_DISCREPANCIES

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ..errors import InputFileError, ValidationError
 from ..io import read_tsv
+from ..screening.vocabulary import INCLUDED
 from .template import STATUS_BOXES
 
 
@@ -162,7 +163,7 @@ def read_statuses(path: str | Path) -> dict[str, Status]:
                 allowed="one row per publication; rerun screening",
             )
         study = row["study_id"].strip()
-        if status == "included" and not study:
+        if status == INCLUDED and not study:
             raise ValidationError(
                 path,
                 "an included report has no study_id",

@@ -15,6 +15,15 @@ import csv
 import io
 from importlib.resources import files
 
+from ..screening.vocabulary import (
+    AWAITING_FULL_TEXT,
+    AWAITING_TITLE_ABSTRACT,
+    EXCLUDED_FULL_TEXT,
+    EXCLUDED_TITLE_ABSTRACT,
+    FULL_TEXT_NOT_RETRIEVED,
+    INCLUDED,
+)
+
 #: Columns of the PRISMA2020 package's CSV template, in order.
 TEMPLATE_COLUMNS: tuple[str, ...] = (
     "data",
@@ -108,23 +117,24 @@ OTHER_METHOD_BOXES: tuple[str, ...] = (
     "citations_results",
 )
 
-#: Screening status -> the boxes a publication of the databases/registers arm passes through.
+#: Screening status (the screening stage's vocabulary) -> the boxes a publication of the
+#: databases/registers arm passes through.
 STATUS_BOXES: dict[str, tuple[str, ...]] = {
-    "awaiting_title_abstract": ("awaiting_title_abstract",),
-    "excluded_title_abstract": ("records_screened", "records_excluded"),
-    "awaiting_full_text": ("records_screened", "dbr_sought_reports", "awaiting_full_text"),
-    "full_text_not_retrieved": (
+    AWAITING_TITLE_ABSTRACT: ("awaiting_title_abstract",),
+    EXCLUDED_TITLE_ABSTRACT: ("records_screened", "records_excluded"),
+    AWAITING_FULL_TEXT: ("records_screened", "dbr_sought_reports", "awaiting_full_text"),
+    FULL_TEXT_NOT_RETRIEVED: (
         "records_screened",
         "dbr_sought_reports",
         "dbr_notretrieved_reports",
     ),
-    "excluded_full_text": (
+    EXCLUDED_FULL_TEXT: (
         "records_screened",
         "dbr_sought_reports",
         "dbr_assessed",
         "dbr_excluded",
     ),
-    "included": ("records_screened", "dbr_sought_reports", "dbr_assessed", "new_reports"),
+    INCLUDED: ("records_screened", "dbr_sought_reports", "dbr_assessed", "new_reports"),
 }
 #: Label of an exclusion whose reason the sheet did not give.
 NO_REASON = "reason not recorded"

@@ -15,18 +15,24 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from .vocabulary import ADJUDICATION_FILE, PERSON_ID, STAGES
+from ..schema import schema_defaults
+from ..text import PERSON_ID_RULE, usable_person_id
+from .vocabulary import STAGES
+
+#: The schema's defaults of ``screening.ranking``: the only place they are set.
+_RANKING = schema_defaults()["screening"]["ranking"]
 
 
 @dataclass(frozen=True)
 class RankingSettings:
-    """Options of the transparent ranking score (see :func:`~.ranking.learn_weights`)."""
+    """Options of the transparent ranking score (see :func:`~.ranking.learn_weights`);
+    defaults are the schema's."""
 
-    enabled: bool = True
-    shrinkage: float = 10.0
-    min_document_frequency: int = 2
-    folds: int = 5
-    terms_shown: int = 5
+    enabled: bool = _RANKING["enabled"]
+    shrinkage: float = _RANKING["shrinkage"]
+    min_document_frequency: int = _RANKING["min_document_frequency"]
+    folds: int = _RANKING["folds"]
+    terms_shown: int = _RANKING["terms_shown"]
 
 
 @dataclass(frozen=True)
@@ -55,13 +61,13 @@ class ScreeningSettings:
     def from_params(
         cls, params: Mapping[str, Any], run_date: str, clock_date: str = ""
     ) -> ScreeningSettings:
-        """Build from the config section (and the ``run_date`` and ``clock_date`` keys; an
-        empty clock date means no clock check); raise ConfigError on what the schema cannot
-        check."""
-        reviewers = tuple(str(r) for r in params.get("reviewers", ()))
-        baseline = str(params.get("baseline_reviewer", ""))
+        """Build from :func:`screening_params` (and the ``run_date`` and ``clock_date`` keys;
+        an empty clock date means no clock check); raise ConfigError on what the schema
+        cannot check. Every key must be there: defaults come from the schema alone."""
+        reviewers = tuple(str(r) for r in params["reviewers"])
+        baseline = str(params["baseline_reviewer"])
         _check_people(reviewers, baseline)
-        dual = bool(params.get("dual", True))
+        dual = bool(params["dual"])
         if dual and len(reviewers) < 2:
             raise ConfigError(
                 "screening.dual",
@@ -71,13 +77,38 @@ class ScreeningSettings:
         return cls(
             reviewers=reviewers,
             dual=dual,
-            blinded=bool(params.get("blinded", True)),
+            blinded=bool(params["blinded"]),
             baseline_reviewer=baseline,
-            exclusion_reasons=_exclusion_reasons(params.get("exclusion_reasons", ())),
+            exclusion_reasons=_exclusion_reasons(params["exclusion_reasons"]),
             run_date=_iso_date("run_date", run_date),
-            ranking=RankingSettings(**dict(params.get("ranking", {}) or {})),
+            ranking=RankingSettings(**dict(params["ranking"])),
             clock_date=_iso_date("clock_date", clock_date) if clock_date else None,
         )
+
+
+#: The keys of the ``screening:`` section that make the stage's settings (the others name
+#: folders, or people and words only the reviewers' desk uses).
+SETTINGS_KEYS: tuple[str, ...] = (
+    "reviewers",
+    "dual",
+    "blinded",
+    "baseline_reviewer",
+    "exclusion_reasons",
+    "ranking",
+)
+
+
+def screening_params(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The screening stage's settings as its rules pass them (``params.settings``), taken
+    from the validated config, whose schema defaults :func:`livingreview.config.validate_config`
+    filled in: the one place that says which keys they are, for every rule and the desk."""
+    section = config["screening"]
+    return {key: section[key] for key in SETTINGS_KEYS}
+
+
+def screening_settings(config: Mapping[str, Any]) -> ScreeningSettings:
+    """The checked settings of the validated config (its ``run_date``; no clock check)."""
+    return ScreeningSettings.from_params(screening_params(config), str(config["run_date"]))
 
 
 def _check_people(reviewers: tuple[str, ...], baseline: str) -> None:
@@ -88,12 +119,8 @@ def _check_people(reviewers: tuple[str, ...], baseline: str) -> None:
         *(("screening.reviewers", r) for r in reviewers),
         ("screening.baseline_reviewer", baseline),
     ]:
-        if not PERSON_ID.match(ident) or ident == Path(ADJUDICATION_FILE).stem:
-            raise ConfigError(
-                key,
-                f"id {ident!r} is not usable as a sheet name",
-                "lower-case letters, digits, '-' and '_' (and not 'adjudication')",
-            )
+        if not usable_person_id(ident):
+            raise ConfigError(key, f"id {ident!r} is not usable as a sheet name", PERSON_ID_RULE)
     duplicates = sorted(r for r, n in Counter(reviewers).items() if n > 1)
     if duplicates:
         raise ConfigError(

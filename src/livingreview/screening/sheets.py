@@ -16,9 +16,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import InputFileError, ProblemCollector, ValidationError
-from ..io import read_tsv
-from ..text import ISO_DATE
+from ..errors import InputFileError, Problem, ProblemCollector, ValidationError
+from ..io import Table, check_header, read_table
+from ..text import ISO_DATE, PERSON_ID
 from .publications import PublicationIndex
 from .settings import ScreeningSettings
 from .vocabulary import (
@@ -26,7 +26,6 @@ from .vocabulary import (
     DECISION_COLUMNS,
     DECISIONS,
     FULL_TEXT,
-    PERSON_ID,
     RECORD_ID,
     STAGES,
     STUDY_ID,
@@ -391,12 +390,59 @@ def read_sheet(
     collector = problems if problems is not None else ProblemCollector(log)
     stage, reviewer = classify_sheet(path, settings)
     columns = sheet_columns(stage, adjudication=reviewer is None)
-    rows = read_tsv(path, required=columns, allowed=columns)
-    reader = _SheetReader(path, stage, reviewer, settings, index, collector)
-    decisions = [d for d in map(reader.read, rows) if d is not None]
+    table = read_table(path, required=columns, allowed=columns)
+    decisions = table_decisions(path, table, settings, index, collector)
     if own:
         collector.raise_any()
     return decisions
+
+
+def table_decisions(
+    path: str | Path,
+    table: Table,
+    settings: ScreeningSettings,
+    index: PublicationIndex,
+    problems: ProblemCollector,
+) -> list[Decision]:
+    """The decisions of a sheet held in memory (``table``: its header and rows, each with its
+    file line), every row problem added to ``problems``. ``path`` names the sheet: its folder
+    is the stage and its name the reviewer (or the adjudication sheet); nothing is read.
+
+    Raises:
+        InputFileError: the name or the header is wrong (the whole sheet is).
+    """
+    stage, reviewer = classify_sheet(path, settings)
+    columns = sheet_columns(stage, adjudication=reviewer is None)
+    check_header(path, table.columns, required=columns, allowed=columns)
+    reader = _SheetReader(path, stage, reviewer, settings, index, problems)
+    return [d for d in map(reader.read, table.rows) if d is not None]
+
+
+def sheet_problems(
+    path: str | Path, table: Table, settings: ScreeningSettings, index: PublicationIndex
+) -> list[Problem]:
+    """Every problem the workflow finds in a sheet held in memory (empty: the sheet is valid),
+    each with its file, line, field, value and what is allowed.
+
+    >>> from livingreview.io import parse_tsv
+    >>> from livingreview.screening.publications import PublicationIndex
+    >>> settings = ScreeningSettings.from_params(
+    ...     {"reviewers": ["ann", "bob"], "dual": True, "blinded": True, "ranking": {},
+    ...      "baseline_reviewer": "baven-pronk-2022",
+    ...      "exclusion_reasons": [{"id": "not_adult", "label": "Not adults"}]}, "2026-11-23")
+    >>> index = PublicationIndex({"pubmed:1": {}}, {"pubmed:1": "pubmed:1"})
+    >>> table = parse_tsv("record_id\\tdecision\\treason\\tnote\\tdecided_on\\n"
+    ...                   "pubmed:1\\tyes\\t\\t\\t2026-11-20\\n", "title_abstract/ann.tsv")
+    >>> [(p.line, p.field, p.value, p.allowed) for p in sheet_problems(
+    ...     "title_abstract/ann.tsv", table, settings, index)]
+    [(2, 'decision', 'yes', 'include, exclude, maybe')]
+    """
+    problems = ProblemCollector(log)
+    try:
+        table_decisions(path, table, settings, index, problems)
+    except InputFileError as error:
+        problems.add_error(error)
+    return problems.problems
 
 
 @dataclass

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from ..text import ADJUDICATION_SHEET
+
 TITLE_ABSTRACT = "title_abstract"
 FULL_TEXT = "full_text"
 STAGES: tuple[str, ...] = (TITLE_ABSTRACT, FULL_TEXT)
@@ -19,7 +21,7 @@ DECISIONS: dict[str, tuple[str, ...]] = {
 }
 #: Columns of a reviewer's sheet, in this order; full-text sheets add ``study_id``.
 DECISION_COLUMNS: tuple[str, ...] = ("record_id", "decision", "reason", "note", "decided_on")
-ADJUDICATION_FILE = "adjudication.tsv"
+ADJUDICATION_FILE = f"{ADJUDICATION_SHEET}.tsv"
 
 AWAITING_TITLE_ABSTRACT = "awaiting_title_abstract"
 EXCLUDED_TITLE_ABSTRACT = "excluded_title_abstract"
@@ -42,8 +44,6 @@ FULL_TEXT_STATUS = {
     "not_retrieved": FULL_TEXT_NOT_RETRIEVED,
 }
 
-#: A reviewer or adjudicator id (it names a sheet file).
-PERSON_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 #: A study id of a full-text inclusion, e.g. ``pape-2019``.
 STUDY_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 #: A record id of the record tables, ``<source>:<id>``.

@@ -20,15 +20,16 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from ...errors import Problem
 from ...screening import DECISIONS, STAGES
 from ..comparison import Composed, compare, compose, differing_cells
 from ..decisions import Verdict, check_stage
-from ..errors import NotFound, Problem, SheetProblems, SheetRefused
+from ..errors import NotFound, SheetProblems, SheetRefused, form_row
 from ..extractionform import CHOICES, FIELDS, OUTCOME_DEFINITIONS
 from ..people import ADJUDICATOR, Person
 from ..sessions import Session
 from ..web import Desk, desk_of, page
-from .extraction import problem_marks, problems_json
+from .extraction import RowOf, problem_marks, problems_json
 from .records import duplicates_of, record_view
 from .screening import form_value
 
@@ -181,8 +182,10 @@ def comparison_context(
     error: str = "",
     problems: list[Problem] | None = None,
     unchosen: list[str] | None = None,
+    row_of: RowOf = form_row,
 ) -> dict[str, Any]:
-    """The study's sheets compared cell by cell, prefilled (or as posted, after a refusal)."""
+    """The study's sheets compared cell by cell, prefilled (or as posted, after a refusal);
+    ``row_of`` places a problem of the agreed sheet on its compared row."""
     extraction = desk.extraction
     names = extraction.sheet_names(study)
     sheets = [extraction.read(extraction.folder(study) / f"{name}.tsv") for name in names]
@@ -208,22 +211,18 @@ def comparison_context(
         "definitions": OUTCOME_DEFINITIONS,
         "error": error,
         "problems": problems or [],
-        **problem_marks(problems or []),
+        **problem_marks(problems or [], row_of),
         "unchosen": unchosen or [],
         "today": extraction.today(),
         "config_run_date": desk.project.run_date.isoformat(),
     }
 
 
-def on_compared_rows(problems: list[Problem], composed: Composed) -> list[Problem]:
-    """The problems with their line moved to the compared row it came from (rows dropped by
-    the adjudicator shift the agreed sheet's lines), so the page marks the right row."""
-    moved = []
-    for problem in problems:
-        row = composed.compared_row(problem.line)
-        line = None if row is None else row + 2
-        moved.append(Problem(problem.message, line, problem.field if line else None))
-    return moved
+def on_compared_rows(composed: Composed) -> RowOf:
+    """Where a problem of the agreed sheet goes: the compared row its line comes from (rows
+    dropped by the adjudicator shift the agreed sheet's lines), so the page marks the right
+    row; the problem itself keeps the sheet's own line."""
+    return lambda problem: composed.compared_row(problem.line)
 
 
 @page(ADJUDICATOR)
@@ -246,8 +245,10 @@ async def extraction_study(request: Request, person: Person, session: Session) -
         try:
             desk.extraction.adjudicate(study, person.id, composed.rows, form_value(form, "version"))
         except SheetProblems as refused:
-            problems = on_compared_rows(refused.problems, composed)
-            context = comparison_context(desk, study, form, str(refused), problems)
+            row_of = on_compared_rows(composed)
+            context = comparison_context(
+                desk, study, form, str(refused), refused.problems, row_of=row_of
+            )
             return desk.render(request, "extraction_adjudicate.html", context, 422)
         return RedirectResponse(f"/adjudicate#extraction-{study}", status_code=303)
 
@@ -266,7 +267,7 @@ async def extraction_check(request: Request, person: Person, session: Session) -
         composed = compose(context["compared"], form, context["names"])
         sheet = desk.extraction.adjudicated_sheet(study)
         problems = desk.extraction.check_rows(sheet, composed.rows)
-        return problems_json(on_compared_rows(problems, composed))
+        return problems_json(problems, on_compared_rows(composed))
 
     return await run_in_threadpool(check)
 

@@ -13,6 +13,7 @@ types (``static/extraction.js``); the messages are the workflow's own either way
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -21,7 +22,8 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from ...baseline import CNIS, CROSSTAB_GROUPS
-from ..errors import NotFound, Problem, SheetProblems
+from ...errors import Problem
+from ..errors import NotFound, SheetProblems, form_row
 from ..extractionform import (
     CHOICES,
     GROUPS,
@@ -41,15 +43,19 @@ from ..web import Desk, desk_of, page
 from .records import record_view
 from .screening import form_value
 
+#: Where a problem goes on a form: its row (0-based; None: the sheet as a whole).
+RowOf = Callable[[Problem], int | None]
 
-def problem_marks(problems: list[Problem]) -> dict[str, Any]:
+
+def problem_marks(problems: list[Problem], row_of: RowOf = form_row) -> dict[str, Any]:
     """Problems by form row (None: the sheet as a whole) and the cells to mark."""
     by_row: dict[int | None, list[str]] = {}
     cells = set()
     for problem in problems:
-        by_row.setdefault(problem.row, []).append(problem.message)
-        if problem.row is not None and problem.field:
-            cells.add(f"r{problem.row}.{problem.field}")
+        row = row_of(problem)
+        by_row.setdefault(row, []).append(str(problem))
+        if row is not None and problem.field:
+            cells.add(f"r{row}.{problem.field}")
     return {"problems_by_row": by_row, "marked": cells}
 
 
@@ -200,11 +206,23 @@ async def check(request: Request, person: Person, session: Session) -> Response:
     return problems_json(problems)
 
 
-def problems_json(problems: list[Problem]) -> JSONResponse:
+def problems_json(problems: list[Problem], row_of: RowOf = form_row) -> JSONResponse:
+    """The problems as the page's script shows them: each beside its row and field, with
+    the sheet's file and line, what is allowed, and the workflow's whole message."""
     return JSONResponse(
         {
             "ok": not problems,
-            "problems": [{"row": p.row, "field": p.field, "message": p.message} for p in problems],
+            "problems": [
+                {
+                    "row": row_of(p),
+                    "line": p.line,
+                    "field": p.field,
+                    "allowed": p.allowed,
+                    "file": p.file,
+                    "message": str(p),
+                }
+                for p in problems
+            ],
         }
     )
 

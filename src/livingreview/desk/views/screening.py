@@ -18,13 +18,12 @@ from starlette.routing import Route
 from ...screening import DECISIONS, FULL_TEXT, STAGES
 from ..decisions import SheetRow, Verdict, check_stage
 from ..errors import NotFound, SheetRefused
+from ..humanfiles import MAX_CELL_TEXT
 from ..lastrun import Queue
 from ..people import REVIEWER, Person
 from ..sessions import Session
 from ..web import Desk, desk_of, page
 from .records import duplicates_of, record_view
-
-MAX_FIELD = 2000
 
 
 def next_undecided(queue: Queue, mine: dict[str, SheetRow], after: str | None = None) -> str | None:
@@ -44,7 +43,7 @@ def progress(queue: Queue, mine: dict[str, SheetRow]) -> dict[str, int]:
 
 def form_value(form: Any, name: str) -> str:
     value = form.get(name, "") if form is not None else ""
-    return value[:MAX_FIELD] if isinstance(value, str) else ""
+    return value[:MAX_CELL_TEXT] if isinstance(value, str) else ""
 
 
 def _state(desk: Desk, stage: str, pid: str, queue: Queue, row: SheetRow | None) -> str:

@@ -1,0 +1,51 @@
+"""The record tables the dedup stage reads, as the config and the snapshots on disk say.
+
+One function lists them for the workflow (``pubmed_snapshots()`` and ``imported_tables()``
+in ``workflow/rules/common.smk``) and for the reviewers' desk (the records it shows and the
+verdict check), so the two never disagree about which tables a run reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ..imports.specs import exports_of_run, import_table_path
+from ..search.snapshot import discover_snapshots
+from ..search.windows import snapshot_dates
+
+#: Where the PubMed snapshots live (one folder per date) and their declared record tables.
+PUBMED_ROOT = "results/search/pubmed"
+PUBMED_TABLES = "results/search/tables"
+
+
+def run_snapshot_dates(config: Mapping[str, Any], root: str | Path = ".") -> list[str]:
+    """Dates of the PubMed snapshots the config's run uses: baseline, then every update run
+    up to ``run_date`` (the config's ``update_runs`` and the snapshots on disk under
+    ``root``)."""
+    search = config["search"]
+    return snapshot_dates(
+        str(config["run_date"]),
+        str(search["baseline_until"]),
+        [str(day) for day in search["update_runs"]],
+        discover_snapshots(Path(root) / PUBMED_ROOT),
+    )
+
+
+def pubmed_tables(config: Mapping[str, Any], root: str | Path = ".") -> list[str]:
+    """The record table of every PubMed snapshot the run uses, baseline first (relative)."""
+    return [f"{PUBMED_TABLES}/pubmed-{day}.tsv" for day in run_snapshot_dates(config, root)]
+
+
+def import_tables(config: Mapping[str, Any]) -> list[str]:
+    """``records.tsv`` of every declared export the run uses (searched on or before
+    ``run_date``; a later export waits for a later run), relative to the project."""
+    included, _deferred = exports_of_run(config["imports"], config["run_date"])
+    return [import_table_path(spec) for spec in included]
+
+
+def record_tables(config: Mapping[str, Any], root: str | Path = ".") -> list[str]:
+    """Every record table the dedup stage of the config's run reads, in the order it reads
+    them: the workflow's inputs and the reviewers' desk's records come from here alike."""
+    return [*pubmed_tables(config, root), *import_tables(config)]
