@@ -100,6 +100,21 @@ def test_a_moved_or_copied_project_reruns_nothing(default_run, tmp_path):
     assert "Nothing to be done" in result.stdout + result.stderr
 
 
+def test_a_module_that_starts_importing_another_reruns_its_jobs_whatever_its_timestamp(
+    project,
+):
+    """Code inputs are traced from the imports and cached by the content of the code
+    (livingreview.dependencies): a new import is followed even when the module's timestamp
+    says nothing changed, and the restored module is the last run's code again."""
+    module = project / "src/livingreview/prisma/counts.py"
+    original = module.read_text(encoding="utf-8")
+    rewrite_with_older_mtime(module, original + "\nfrom .. import bibliographic  # noqa\n")
+    planned = planned_rules(project)
+    assert "prisma_ledger" in planned and "dedup" not in planned
+    rewrite_with_older_mtime(module, original)
+    assert planned_rules(project) == set()
+
+
 def test_touched_files_rerun_nothing(project):
     for relative in (SHEET, VERDICTS, EXPORT, ARMS):
         (project / relative).touch()

@@ -20,8 +20,11 @@ from .errors import ConfigError
 
 
 def load_schema(schema_path: str | Path) -> dict[str, Any]:
+    # libyaml's loader when PyYAML has it: the pure-Python one takes half a second on the
+    # schema, at every start of the workflow.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     with open(schema_path, encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+        return yaml.load(handle, Loader=loader)
 
 
 def _dotted(path: list[Any]) -> str:
