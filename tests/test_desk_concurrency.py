@@ -23,15 +23,16 @@ from desk_support import TA_HEADER, make_project, pid, pinned_clock
 from starlette.testclient import TestClient
 from test_desk_http import BASE, token
 
-from livingreview.desk import create_app
+from livingreview.desk.app import create_app
 from livingreview.desk.decisions import Verdict
 from livingreview.desk.project import Project
-from livingreview.screening import load_publications, read_sheet
+from livingreview.screening.publications import load_publications
+from livingreview.screening.sheets import read_sheet
 
 N = 40
 WRITER = """
 import datetime as dt, sys, time
-from livingreview.desk import build_desk
+from livingreview.desk.app import build_desk
 from livingreview.desk.decisions import Verdict
 
 root, state, mode, reviewer = sys.argv[1:5]

@@ -12,21 +12,17 @@ from livingreview.bibliographic import LANGUAGE_CODES, MONTH_NUMBERS, month_numb
 from livingreview.dedup.normalise import author_surnames, normalise_title, page_range
 from livingreview.dependencies import imported_package_files
 from livingreview.errors import ConfigError, InputFileError
-from livingreview.imports import (
-    RIS_DIALECTS,
-    build_records,
-    exports_of_run,
-    import_export,
-    normalise_author,
-    normalise_date,
-    normalise_language,
+from livingreview.imports.delimited import (
+    check_column_mapping,
+    delimited_row,
+    mapped_columns,
     parse_delimited,
-    parse_medline,
-    parse_ris,
-    write_import,
 )
-from livingreview.imports.delimited import check_column_mapping, delimited_row, mapped_columns
-from livingreview.imports.ris import scan_ris
+from livingreview.imports.fields import normalise_author, normalise_date, normalise_language
+from livingreview.imports.medline import parse_medline
+from livingreview.imports.ris import RIS_DIALECTS, parse_ris, scan_ris
+from livingreview.imports.specs import exports_of_run
+from livingreview.imports.stage import build_records, import_export, write_import
 from livingreview.io import read_tsv
 from livingreview.records import RECORD_COLUMNS
 

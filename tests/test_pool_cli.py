@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from livingreview import meta
+from livingreview.meta.pool import pool, read_studies
+from livingreview.meta.results import COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1]
 POOL = ROOT / "bin" / "pool"
@@ -36,13 +37,13 @@ def test_pools_each_subgroup_with_file_stem_as_analysis(tmp_path):
     with open(out, encoding="utf-8", newline="") as handle:
         reader = csv.DictReader(handle, delimiter="\t")
         rows = list(reader)
-    assert tuple(reader.fieldnames) == meta.COLUMNS
+    assert tuple(reader.fieldnames) == COLUMNS
     assert [(r["analysis"], r["subgroup"], r["method"]) for r in rows] == [
         ("cni_remission", g, m)
         for g in ("tacrolimus", "cyclosporine")
         for m in ("DL", "REML", "GLMM")
     ]
-    expected = meta.pool(meta.read_studies(studies), analysis="cni_remission")
+    expected = pool(read_studies(studies), analysis="cni_remission")
     for row, want in zip(rows, expected):
         for column in ("estimate", "ci_low", "pi_high", "tau2", "q_p"):
             assert float(row[column]) == pytest.approx(want[column], rel=1e-12)

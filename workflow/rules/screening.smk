@@ -8,11 +8,11 @@
 # deferred.tsv (sheet rows dated after run_date: they take effect in a later run), todo.tsv
 # (who has what to do; the run record collects it) and summary.txt (the same counts in a line).
 
-from livingreview.screening import (  # noqa: E402
+from livingreview.screening.settings import (
     ScreeningSettings,
     queue_paths,
     sheet_paths,
-)
+)  # noqa: E402
 
 # Checks the schema cannot express (dual needs two reviewers...), before any job runs.
 ScreeningSettings.from_params(config["screening"], config["run_date"])

@@ -18,7 +18,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from ..extraction import SHEET_KEY_COLUMNS, Sheet, compare_sheets
+from livingreview.extraction.merge import compare_sheets
+from livingreview.extraction.sheets import SHEET_KEY_COLUMNS, Sheet
+
 from .extractionform import FIELDS, MAX_CELL, FormRow, blank_row, row_label
 from .humanfiles import clean_cell
 

@@ -26,18 +26,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputFileError
-from ..screening import (
+from livingreview.screening.publications import PublicationIndex
+from livingreview.screening.sheets import read_sheet, sheet_columns
+from livingreview.screening.vocabulary import (
     ADJUDICATION_FILE,
     DECISIONS,
     FULL_TEXT,
     STAGES,
     TITLE_ABSTRACT,
-    PublicationIndex,
-    read_sheet,
-    sheet_columns,
     split_multi,
 )
+
+from ..errors import InputFileError
 from .errors import NotAllowed, NotFound, SheetRefused, StaleChange
 from .humanfiles import RowChange, SheetStore, TsvDocument, clean_cell, stat_key
 from .lastrun import LastRun

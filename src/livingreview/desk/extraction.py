@@ -34,19 +34,18 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import ProblemCollector, ReviewError
-from ..extraction import (
-    ADJUDICATED_SHEET,
+from livingreview.extraction.merge import (
     AWAITING_EXTRACTION,
     DISCREPANCIES,
-    DiscrepancyRow,
-    Sheet,
-    collect_sheet,
     compare_sheets,
     read_study_sheets,
 )
+from livingreview.extraction.sheets import ADJUDICATED_SHEET, Sheet, collect_sheet
+from livingreview.extraction.tables import DiscrepancyRow
+from livingreview.screening.publications import load_baseline_study_ids
+
+from ..errors import ProblemCollector, ReviewError
 from ..io import read_tsv
-from ..screening import load_baseline_study_ids
 from .errors import NotAllowed, NotFound, Problem, SheetProblems, StaleChange
 from .extractionform import FormRow, as_form_row, filled, sheet_columns
 from .humanfiles import RowChange, SheetStore, TsvDocument

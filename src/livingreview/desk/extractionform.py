@@ -19,13 +19,14 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from ..baseline import CNIS, CROSSTAB_GROUPS
-from ..extraction import (
+from livingreview.extraction.sheets import (
     DOSE_UNITS,
     SHEET_COLUMNS,
     SHEET_REQUIRED_COLUMNS,
     TROUGH_TARGETED,
 )
+
+from ..baseline import CNIS, CROSSTAB_GROUPS
 from .humanfiles import clean_cell
 
 #: One sheet row as typed: column -> cell text (every column present, '' when empty).

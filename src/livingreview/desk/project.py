@@ -17,12 +17,14 @@ from typing import Any
 
 import yaml
 
+from livingreview.imports.specs import exports_of_run, import_table_path
+from livingreview.screening.settings import ScreeningSettings
+from livingreview.search.snapshot import discover_snapshots
+from livingreview.search.windows import snapshot_dates
+
 from ..config import check_run_date, validate_config
 from ..dedup.settings import MatchSettings
 from ..errors import ConfigError
-from ..imports import exports_of_run, import_table_path
-from ..screening import ScreeningSettings
-from ..search import discover_snapshots, snapshot_dates
 from .people import Person, people_from_config
 
 SCHEMA = Path("workflow") / "schemas" / "config.schema.yaml"

@@ -15,7 +15,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from ...screening import DECISIONS, FULL_TEXT, STAGES
+from livingreview.screening.vocabulary import DECISIONS, FULL_TEXT, STAGES
+
 from ..decisions import SheetRow, Verdict, check_stage
 from ..errors import NotFound, SheetRefused
 from ..lastrun import Queue
