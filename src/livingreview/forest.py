@@ -32,18 +32,17 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Polygon
 from matplotlib.transforms import blended_transform_factory
 
-from livingreview.extraction.tables import read_study_table
-from livingreview.meta.intervals import clopper_pearson
-from livingreview.meta.results import METHODS
-from livingreview.synthesis.labels import label_new_studies, new_study_names
-from livingreview.synthesis.remission import (
+from .errors import ValidationError
+from .extraction.tables import read_study_table
+from .io import atomic_open, read_rows, write_tsv
+from .meta.intervals import clopper_pearson
+from .meta.results import METHODS
+from .synthesis.labels import label_new_studies, new_study_names
+from .synthesis.remission import (
     STUDY_PROPORTION_COLUMNS,
     remission_rows,
     study_proportions,
 )
-
-from .errors import ValidationError
-from .io import atomic_open, read_rows, write_tsv
 
 ROW_INCHES = 0.26
 METHOD_LABELS = {

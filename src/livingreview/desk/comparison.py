@@ -18,9 +18,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from livingreview.extraction.merge import compare_sheets
-from livingreview.extraction.sheets import SHEET_KEY_COLUMNS, Sheet
-
+from ..extraction.merge import compare_sheets
+from ..extraction.sheets import SHEET_KEY_COLUMNS, Sheet
 from .extractionform import FIELDS, MAX_CELL, FormRow, blank_row, row_label
 from .humanfiles import clean_cell
 

@@ -26,9 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from livingreview.screening.publications import PublicationIndex
-from livingreview.screening.sheets import read_sheet, sheet_columns
-from livingreview.screening.vocabulary import (
+from ..errors import InputFileError
+from ..screening.publications import PublicationIndex
+from ..screening.sheets import read_sheet, sheet_columns
+from ..screening.vocabulary import (
     ADJUDICATION_FILE,
     DECISIONS,
     FULL_TEXT,
@@ -36,8 +37,6 @@ from livingreview.screening.vocabulary import (
     TITLE_ABSTRACT,
     split_multi,
 )
-
-from ..errors import InputFileError
 from .errors import NotAllowed, NotFound, SheetRefused, StaleChange
 from .humanfiles import RowChange, SheetStore, TsvDocument, clean_cell, stat_key
 from .lastrun import LastRun

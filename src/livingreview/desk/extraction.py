@@ -34,18 +34,17 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from livingreview.extraction.merge import (
+from ..errors import ProblemCollector, ReviewError
+from ..extraction.merge import (
     AWAITING_EXTRACTION,
     DISCREPANCIES,
     compare_sheets,
     read_study_sheets,
 )
-from livingreview.extraction.sheets import ADJUDICATED_SHEET, Sheet, collect_sheet
-from livingreview.extraction.tables import DiscrepancyRow
-from livingreview.screening.publications import load_baseline_study_ids
-
-from ..errors import ProblemCollector, ReviewError
+from ..extraction.sheets import ADJUDICATED_SHEET, Sheet, collect_sheet
+from ..extraction.tables import DiscrepancyRow
 from ..io import read_tsv
+from ..screening.publications import load_baseline_study_ids
 from .errors import NotAllowed, NotFound, Problem, SheetProblems, StaleChange
 from .extractionform import FormRow, as_form_row, filled, sheet_columns
 from .humanfiles import RowChange, SheetStore, TsvDocument

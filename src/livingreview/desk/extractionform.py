@@ -19,14 +19,13 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from livingreview.extraction.sheets import (
+from ..baseline import CNIS, CROSSTAB_GROUPS
+from ..extraction.sheets import (
     DOSE_UNITS,
     SHEET_COLUMNS,
     SHEET_REQUIRED_COLUMNS,
     TROUGH_TARGETED,
 )
-
-from ..baseline import CNIS, CROSSTAB_GROUPS
 from .humanfiles import clean_cell
 
 #: One sheet row as typed: column -> cell text (every column present, '' when empty).

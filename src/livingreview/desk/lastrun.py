@@ -12,13 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from livingreview.screening.publications import (
+from ..io import read_rows
+from ..screening.publications import (
     PublicationIndex,
     load_baseline_study_ids,
     load_publications,
 )
-
-from ..io import read_rows
 from .errors import NotFound
 
 T = TypeVar("T")

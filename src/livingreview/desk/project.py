@@ -17,14 +17,13 @@ from typing import Any
 
 import yaml
 
-from livingreview.imports.specs import exports_of_run, import_table_path
-from livingreview.screening.settings import ScreeningSettings
-from livingreview.search.snapshot import discover_snapshots
-from livingreview.search.windows import snapshot_dates
-
 from ..config import check_run_date, validate_config
 from ..dedup.settings import MatchSettings
 from ..errors import ConfigError
+from ..imports.specs import exports_of_run, import_table_path
+from ..screening.settings import ScreeningSettings
+from ..search.snapshot import discover_snapshots
+from ..search.windows import snapshot_dates
 from .people import Person, people_from_config
 
 SCHEMA = Path("workflow") / "schemas" / "config.schema.yaml"

@@ -10,12 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TypedDict
 
-from livingreview.meta.intervals import clopper_pearson
-
 from ..baseline import CNIS
+from ..meta.intervals import clopper_pearson
 
-#: Meta-analysis groups: each CNI, and both together (one unit per study).
-POOLED_GROUPS: tuple[str, ...] = (*CNIS, "both")
 STUDY_PROPORTION_COLUMNS: tuple[str, ...] = (
     "subgroup",
     "study",

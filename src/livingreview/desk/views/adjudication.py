@@ -20,8 +20,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from livingreview.screening.vocabulary import DECISIONS, STAGES
-
+from ...screening.vocabulary import DECISIONS, STAGES
 from ..comparison import Composed, compare, compose, differing_cells
 from ..decisions import Verdict, check_stage
 from ..errors import NotFound, Problem, SheetProblems, SheetRefused
