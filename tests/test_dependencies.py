@@ -58,6 +58,22 @@ def test_a_new_import_is_followed_whatever_the_timestamps_say(tmp_path):
     assert names() == ["__init__.py", "io.py", "text.py"]
 
 
+def test_a_copied_project_reads_the_cache_back(tmp_path, monkeypatch):
+    """The key names files by where they are in the project: a copy keeps its cache."""
+    files = {"__init__.py": "", "io.py": "import os\n"}
+    projects = [tmp_path / "here", tmp_path / "elsewhere" / "copy"]
+    for project in projects:
+        write_package(project, files)
+        (project / "job.py").write_text("from livingreview import io\n", encoding="utf-8")
+    cache_file = tmp_path / "code-inputs.json"
+    here, copy = projects
+    found = code_inputs([here / "job.py"], here / "src", cache_file)
+    monkeypatch.setattr(dependencies, "_imported_modules", None)  # parsing would fail
+    assert code_inputs([copy / "job.py"], copy / "src", cache_file) == {
+        "job.py": [path.replace(str(here), str(copy)) for path in found["job.py"]]
+    }
+
+
 def test_an_unreadable_cache_is_rebuilt(tmp_path):
     cache_file = tmp_path / "code-inputs.json"
     cache_file.write_text("{not json", encoding="utf-8")

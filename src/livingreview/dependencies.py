@@ -82,9 +82,17 @@ def code_inputs(
     src = Path(src_root)
     script_paths = sorted(Path(script) for script in scripts)
     digests = _digests([*script_paths, *_package_files(src / PACKAGE)])
+    # named by where they are in the project, so that a copied or moved project keeps its key
+    names = {path: f"script:{path.name}" for path in script_paths}
     key = hashlib.sha256(
         json.dumps(
-            [CACHE_FORMAT, [[_relative(path, src), digests[path]] for path in sorted(digests)]]
+            [
+                CACHE_FORMAT,
+                sorted(
+                    [names.get(path) or _relative(path, src), digest]
+                    for path, digest in digests.items()
+                ),
+            ]
         ).encode()
     ).hexdigest()
     cached = _read_cache(Path(cache_file))
