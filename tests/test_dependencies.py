@@ -3,8 +3,10 @@ kept in a cache keyed by the content of the code (livingreview.dependencies)."""
 
 from __future__ import annotations
 
+import ast
 import json
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -109,3 +111,37 @@ def test_data_files_count_for_a_module_imported_from_its_subpackage(tmp_path):
 def test_every_script_runs_only_package_files_that_exist(script):
     files = imported_package_files(script, ROOT / "src")
     assert files and all(Path(path).is_file() for path in files)
+
+
+def loaded_package_files(script: Path) -> list[str]:
+    """The package files that executing ``script``'s module-level imports loads, from a
+    clean slate: this package's modules are taken out of ``sys.modules`` for the import and
+    put back afterwards (third-party libraries stay loaded, which is what makes this cheap
+    enough to do in the test process)."""
+    ours = lambda name: name.split(".")[0] == "livingreview"  # noqa: E731
+    saved = {name: module for name, module in sys.modules.items() if ours(name)}
+    try:
+        for name in saved:
+            del sys.modules[name]
+        tree = ast.parse(script.read_text(encoding="utf-8"))
+        imports = [node for node in tree.body if isinstance(node, ast.Import | ast.ImportFrom)]
+        exec(compile(ast.Module(body=imports, type_ignores=[]), str(script), "exec"), {})
+        return sorted(
+            module.__file__
+            for name, module in sys.modules.items()
+            if ours(name) and getattr(module, "__file__", None)
+        )
+    finally:
+        for name in [name for name in sys.modules if ours(name)]:
+            del sys.modules[name]
+        sys.modules.update(saved)
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda path: path.name)
+def test_every_module_a_job_loads_is_one_of_its_code_inputs(script, monkeypatch):
+    """What executing a script's imports really loads is among its traced inputs: no module
+    a job runs can change without rerunning it."""
+    monkeypatch.syspath_prepend(str(ROOT / "src"))
+    loaded = loaded_package_files(script)
+    traced = set(imported_package_files(script, ROOT / "src"))
+    assert loaded and sorted(set(loaded) - traced) == []
