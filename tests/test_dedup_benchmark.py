@@ -102,6 +102,7 @@ def test_missing_columns_are_allowed(tmp_path):
     assert duplicate_groups(records_from_benchmark(rows)) == []
 
 
+@pytest.mark.drill
 def test_candidate_pairs_grow_near_linearly():
     """Blocking keeps the work near-linear: 4x the records, well under 16x the pairs scored."""
     from dedup_benchmark import synthetic_set
