@@ -16,12 +16,11 @@ from livingreview.records import RECORD_COLUMNS
 from livingreview.search.entrez import EntrezClient, RateLimiter
 from livingreview.search.replay import ReplayTransport
 from livingreview.search.snapshot import (
-    discover_snapshots,
     keep_existing_snapshot,
     take_snapshot,
     verify_snapshot,
 )
-from livingreview.search.windows import Window, run_window, snapshot_dates
+from livingreview.search.windows import Window, discover_snapshots, run_window, snapshot_dates
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = yaml.safe_load((ROOT / "config.yaml").read_text())

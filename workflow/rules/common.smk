@@ -148,8 +148,7 @@ def included_reports():
 
 # --- search: PubMed snapshots ----------------------------------------------------------
 
-from livingreview.search.snapshot import discover_snapshots  # noqa: E402
-from livingreview.search.windows import snapshot_dates  # noqa: E402
+from livingreview.search.windows import discover_snapshots, snapshot_dates  # noqa: E402
 
 PUBMED_ROOT = "results/search/pubmed"
 PUBMED_TABLES = "results/search/tables"

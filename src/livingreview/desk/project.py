@@ -22,8 +22,7 @@ from ..dedup.settings import MatchSettings
 from ..errors import ConfigError
 from ..imports.specs import exports_of_run, import_table_path
 from ..screening.settings import ScreeningSettings
-from ..search.snapshot import discover_snapshots
-from ..search.windows import snapshot_dates
+from ..search.windows import discover_snapshots, snapshot_dates
 from .people import Person, people_from_config
 
 SCHEMA = Path("workflow") / "schemas" / "config.schema.yaml"
