@@ -26,7 +26,6 @@ import json
 import os
 import tempfile
 from collections.abc import Iterable, Mapping
-from functools import cache
 from pathlib import Path
 
 PACKAGE = "livingreview"
@@ -134,6 +133,9 @@ class _Tracer:
         self.digests = digests or {}
         self.known = known or {}
         self.imports: dict[Path, tuple[str, ...]] = {}
+        # per tracer, not per process: a long-lived process may trace again after files moved
+        self.module_files: dict[str, tuple[Path, ...]] = {}
+        self.data_files: dict[Path, tuple[Path, ...]] = {}
 
     def files_of(self, script: Path) -> list[str]:
         seen: set[Path] = set()
@@ -170,7 +172,25 @@ class _Tracer:
         return self.imports[path]
 
     def _files(self, dotted: str) -> tuple[Path, ...]:
-        return _module_files(self.src, dotted)
+        """Files that importing ``dotted`` executes: each package's ``__init__`` on the way
+        (with the data files of a subpackage, which its modules may read) and the module."""
+        if dotted in self.module_files:
+            return self.module_files[dotted]
+        files: list[Path] = []
+        parts = dotted.split(".")
+        for depth in range(1, len(parts) + 1):
+            directory = self.src.joinpath(*parts[:depth])
+            init = directory / "__init__.py"
+            if init.is_file():
+                files.append(init)
+                if depth > 1:
+                    if directory not in self.data_files:
+                        self.data_files[directory] = _data_files(directory)
+                    files.extend(self.data_files[directory])
+            elif depth == len(parts) and directory.with_suffix(".py").is_file():
+                files.append(directory.with_suffix(".py"))
+        self.module_files[dotted] = tuple(files)
+        return self.module_files[dotted]
 
 
 def _package_of(src: Path, path: Path) -> str:
@@ -183,7 +203,7 @@ def _imported_modules(path: Path, package: str | None) -> tuple[str, ...]:
     """Dotted names of this package's modules that ``path`` imports at module level.
 
     ``from X import name`` may name a submodule or an attribute; both candidates are
-    returned and :func:`_module_files` keeps those that exist.
+    returned and :meth:`_Tracer._files` keeps those that exist.
     """
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     names: list[str] = []
@@ -210,25 +230,6 @@ def _absolute(node: ast.ImportFrom, package: str | None) -> str | None:
     return ".".join([*parts, node.module] if node.module else parts)
 
 
-@cache
-def _module_files(src: Path, dotted: str) -> tuple[Path, ...]:
-    """Files that importing ``dotted`` executes: each package's ``__init__`` on the way (with
-    the data files of a subpackage, which its modules may read) and the module itself."""
-    files: list[Path] = []
-    parts = dotted.split(".")
-    for depth in range(1, len(parts) + 1):
-        directory = src.joinpath(*parts[:depth])
-        init = directory / "__init__.py"
-        if init.is_file():
-            files.append(init)
-            if depth > 1:
-                files.extend(_data_files(directory))
-        elif depth == len(parts) and directory.with_suffix(".py").is_file():
-            files.append(directory.with_suffix(".py"))
-    return tuple(files)
-
-
-@cache
 def _data_files(directory: Path) -> tuple[Path, ...]:
     return tuple(
         sorted(
