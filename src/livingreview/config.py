@@ -20,7 +20,7 @@ from .errors import ConfigError
 
 
 def load_schema(schema_path: str | Path) -> dict[str, Any]:
-    # libyaml's loader when PyYAML has it: the pure-Python one takes half a second on the
+    # libyaml's loader when PyYAML has it: the pure-Python one takes ten times as long on the
     # schema, at every start of the workflow.
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     with open(schema_path, encoding="utf-8") as handle:
