@@ -40,7 +40,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from livingreview.dedup import MatchSettings, duplicate_groups, records_from_benchmark  # noqa: E402
+from livingreview.dedup.benchmark import duplicate_groups, records_from_benchmark
+from livingreview.dedup.settings import MatchSettings  # noqa: E402
 from livingreview.io import atomic_open  # noqa: E402
 
 DEFAULT_SETS = ROOT.parent / "shared" / "benchmarks" / "dedup"
@@ -108,7 +109,8 @@ def show_errors(folder: Path, settings: MatchSettings, limit: int) -> None:
     fields = ("title", "author", "year", "journal", "volume", "pages", "doi")
     for label, pairs in (("FALSE POSITIVE", predicted - true), ("MISSED", true - predicted)):
         for a, b in sorted(pairs)[:limit]:
-            from livingreview.dedup import compare, features_of
+            from livingreview.dedup.keys import features_of
+            from livingreview.dedup.match import compare
 
             fa, fb = (features_of(records_from_benchmark([rows[x]])[0]) for x in (a, b))
             print(f"--- {label} {a} {b} {compare(fa, fb, settings)}")

@@ -28,7 +28,7 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 from desk_support import TA_HEADER, csrf_of, make_project, pid, pinned_clock  # noqa: E402
 from starlette.testclient import TestClient  # noqa: E402
 
-from livingreview.desk import create_app  # noqa: E402
+from livingreview.desk.app import create_app  # noqa: E402
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -21,7 +21,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from livingreview.search import EntrezClient, take_snapshot
+from livingreview.search.entrez import EntrezClient
+from livingreview.search.snapshot import take_snapshot
 
 HEAD_ESEARCH = '<?xml version="1.0" encoding="UTF-8" ?>\n<!DOCTYPE eSearchResult PUBLIC "-//NLM//DTD esearch 20060628//EN" "https://eutils.ncbi.nlm.nih.gov/eutils/dtd/20060628/esearch.dtd">\n'
 HEAD_PUBMED = '<?xml version="1.0" ?>\n<!DOCTYPE PubmedArticleSet PUBLIC "-//NLM//DTD PubMedArticle, 1st January 2025//EN" "https://dtd.nlm.nih.gov/ncbi/pubmed/out/pubmed_250101.dtd">\n'

@@ -77,6 +77,13 @@ SLOWEST_FIRST = (
     "test_screening_workflow.py",
     "test_extraction_workflow.py",
     "test_workflow.py",
+    # then the slowest of the fast loop's
+    "test_dedup_benchmark.py",
+    "test_meta_metafor.py",
+    "test_pool_cli.py",
+    "test_desk_concurrency.py",
+    "test_prisma2020.py",
+    "test_slurm_profile.py",
 )
 
 

@@ -17,10 +17,11 @@ from pathlib import Path
 from conftest import ROOT
 from starlette.testclient import TestClient
 
-from livingreview.extraction import SHEET_COLUMNS, SHEET_REQUIRED_COLUMNS
-from livingreview.extraction import STATUS_COLUMNS as EXTRACTION_STATUS_COLUMNS
+from livingreview.extraction.sheets import SHEET_COLUMNS, SHEET_REQUIRED_COLUMNS
+from livingreview.extraction.tables import STATUS_COLUMNS as EXTRACTION_STATUS_COLUMNS
 from livingreview.records import RECORD_COLUMNS, UNIQUE_COLUMNS
-from livingreview.screening import CONFLICT_COLUMNS, QUEUE_COLUMNS, STATUS_COLUMNS
+from livingreview.screening.queues import QUEUE_COLUMNS
+from livingreview.screening.tables import CONFLICT_COLUMNS, STATUS_COLUMNS
 
 RUN_DATE = "2026-11-23"
 CLOCK = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)

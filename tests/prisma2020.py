@@ -19,8 +19,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from livingreview.prisma import MULTI_BOXES, csv_label
 from livingreview.prisma.flowchart import fmt
+from livingreview.prisma.prisma_csv import csv_label
+from livingreview.prisma.template import MULTI_BOXES
 
 FIXTURES = Path(__file__).parent / "fixtures" / "prisma"
 R_SOURCES = FIXTURES / "PRISMA2020-1.1.4"

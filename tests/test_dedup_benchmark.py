@@ -24,13 +24,9 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from dedup_benchmark import evaluate, read_csv, run_set, truth_groups  # noqa: E402
 
-from livingreview.dedup import (  # noqa: E402
-    MatchSettings,
-    candidate_pairs,
-    duplicate_groups,
-    features_of,
-    records_from_benchmark,
-)
+from livingreview.dedup.benchmark import duplicate_groups, records_from_benchmark
+from livingreview.dedup.keys import candidate_pairs, features_of
+from livingreview.dedup.settings import MatchSettings
 
 SETS = ROOT / "tests" / "fixtures" / "dedup"
 # set: (true pairs, BibDedupe recall, recall this code must keep)
@@ -106,6 +102,7 @@ def test_missing_columns_are_allowed(tmp_path):
     assert duplicate_groups(records_from_benchmark(rows)) == []
 
 
+@pytest.mark.drill
 def test_candidate_pairs_grow_near_linearly():
     """Blocking keeps the work near-linear: 4x the records, well under 16x the pairs scored."""
     from dedup_benchmark import synthetic_set

@@ -10,18 +10,12 @@ from __future__ import annotations
 
 import pytest
 
-from livingreview.dedup import (
-    MAYBE,
-    NONE,
-    SAME,
-    MatchSettings,
-    compare,
-    duplicate_groups,
-    features_of,
-    records_from_benchmark,
-)
+from livingreview.dedup.benchmark import duplicate_groups, records_from_benchmark
+from livingreview.dedup.keys import features_of
+from livingreview.dedup.match import MAYBE, NONE, SAME, compare
 from livingreview.dedup.normalise import normalise_issue, title_language
 from livingreview.dedup.notices import correction_notice, erratum_notes
+from livingreview.dedup.settings import MatchSettings
 
 S = MatchSettings()
 ARTICLE = {

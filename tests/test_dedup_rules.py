@@ -7,18 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from livingreview.dedup import (
-    MAYBE,
-    NONE,
-    SAME,
-    MatchSettings,
-    candidate_pairs,
-    cluster_records,
-    compare,
-    duplicate_groups,
-    features_of,
-    records_from_benchmark,
-)
+from livingreview.dedup.benchmark import duplicate_groups, records_from_benchmark
+from livingreview.dedup.cluster import cluster_records
+from livingreview.dedup.keys import candidate_pairs, features_of
+from livingreview.dedup.match import MAYBE, NONE, SAME, compare
+from livingreview.dedup.settings import MatchSettings
 from livingreview.errors import ConfigError
 from livingreview.records import empty_record
 

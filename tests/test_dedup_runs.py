@@ -8,18 +8,16 @@ from pathlib import Path
 import pytest
 from test_dedup_rules import cni_records, embase_style, pubmed
 
-from livingreview.dedup import (
+from livingreview.dedup.tables import (
     DUPLICATE_COLUMNS,
     RUN_COLUMNS,
     RUN_COUNT_COLUMNS,
-    UNIQUE_COLUMNS,
-    VERDICT_COLUMNS,
     deduplicate_files,
-    load_verdicts,
 )
+from livingreview.dedup.verdicts import VERDICT_COLUMNS, load_verdicts
 from livingreview.errors import InputFileError, ValidationError
 from livingreview.io import write_tsv
-from livingreview.records import RECORD_COLUMNS
+from livingreview.records import RECORD_COLUMNS, UNIQUE_COLUMNS
 from livingreview.todo import TODO_COLUMNS
 
 SETTINGS = {"source_priority": ["pubmed", "embase"]}

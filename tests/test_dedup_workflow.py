@@ -13,7 +13,7 @@ import pytest
 from conftest import copy_project, run_snakemake
 from test_dedup_rules import cni_records, embase_style, pubmed
 
-from livingreview.dedup import VERDICT_COLUMNS
+from livingreview.dedup.verdicts import VERDICT_COLUMNS
 from livingreview.io import write_tsv
 from livingreview.records import RECORD_COLUMNS
 from livingreview.todo import TODO_COLUMNS

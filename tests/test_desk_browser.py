@@ -33,7 +33,7 @@ from browser_support import Browser, Server, chromium, table
 from conftest import ROOT, copy_finished_run, run_snakemake
 from desk_support import TA_HEADER, pinned_clock
 
-from livingreview.desk import create_app
+from livingreview.desk.app import create_app
 
 pytestmark = [pytest.mark.workflow, pytest.mark.browser]
 

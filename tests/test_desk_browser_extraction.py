@@ -46,7 +46,7 @@ from conftest import ROOT, copy_finished_run, run_snakemake
 from desk_support import FT_HEADER, TA_HEADER, VERDICTS_HEADER, pinned_clock, sheet_text
 from playwright.sync_api import expect, sync_playwright
 
-from livingreview.desk import create_app
+from livingreview.desk.app import create_app
 
 pytestmark = [pytest.mark.workflow, pytest.mark.browser]
 

@@ -23,15 +23,16 @@ from desk_support import TA_HEADER, make_project, pid, pinned_clock
 from starlette.testclient import TestClient
 from test_desk_http import BASE, token
 
-from livingreview.desk import create_app
+from livingreview.desk.app import create_app
 from livingreview.desk.decisions import Verdict
 from livingreview.desk.project import Project
-from livingreview.screening import load_publications, read_sheet
+from livingreview.screening.publications import load_publications
+from livingreview.screening.sheets import read_sheet
 
 N = 40
 WRITER = """
 import datetime as dt, sys, time
-from livingreview.desk import build_desk
+from livingreview.desk.app import build_desk
 from livingreview.desk.decisions import Verdict
 
 root, state, mode, reviewer = sys.argv[1:5]
@@ -145,6 +146,7 @@ def test_simultaneous_saves_from_two_reviewers_two_tabs_and_two_processes(projec
     assert len({e["id"] for e in entries}) == len(entries)
 
 
+@pytest.mark.drill
 def test_a_desk_killed_between_temp_file_and_rename_leaves_the_old_sheet(project, tmp_path):
     sheet = project / "resources" / "screening" / "title_abstract" / "reviewer-1.tsv"
     old = TA_HEADER + f"{pid(1)}\tinclude\t\tbefore the crash\t2026-11-22\n"
@@ -169,6 +171,7 @@ def test_a_desk_killed_between_temp_file_and_rename_leaves_the_old_sheet(project
     assert set(valid_rows(project, "reviewer-1")) == {pid(1), pid(2)}
 
 
+@pytest.mark.drill
 def test_desks_killed_at_random_moments_never_leave_a_broken_sheet(project, tmp_path):
     rng = random.Random(20261123)
     sheet = project / "resources" / "screening" / "title_abstract" / "reviewer-1.tsv"

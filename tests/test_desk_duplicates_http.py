@@ -22,7 +22,7 @@ from desk_support import (
 from markupsafe import escape
 
 from livingreview.dedup.tables import check_verdicts
-from livingreview.desk import create_app
+from livingreview.desk.app import create_app
 from livingreview.errors import ReviewError
 
 PAIR = {"a": pid(1), "b": pid(2)}

@@ -21,10 +21,11 @@ from desk_support import form_cells, make_project, pinned_clock, sheet_text, sig
 from extraction_rows import INTOLERANCE_SUBGROUP, TACROLIMUS_ARM
 from markupsafe import escape
 
-from livingreview.desk import create_app
+from livingreview.desk.app import create_app
 from livingreview.desk.people import people_from_config
 from livingreview.errors import ConfigError, ProblemCollector, ReviewError
-from livingreview.extraction import check_sheets, collect_sheet, find_sheets
+from livingreview.extraction.merge import check_sheets
+from livingreview.extraction.sheets import collect_sheet, find_sheets
 
 STUDY = "smith-2025"
 SETTLED = "lee-2024"

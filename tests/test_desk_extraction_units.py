@@ -18,7 +18,7 @@ from livingreview.desk.extractionform import (
     rows_from_form,
     sheet_columns,
 )
-from livingreview.extraction import (
+from livingreview.extraction.sheets import (
     DOSE_UNITS,
     SHEET_COLUMNS,
     SHEET_COUNT_COLUMNS,

@@ -13,7 +13,7 @@ import pytest
 from desk_support import FT_HEADER, TA_HEADER, csrf_of, make_project, pid, pinned_clock
 from starlette.testclient import TestClient
 
-from livingreview.desk import create_app
+from livingreview.desk.app import create_app
 from livingreview.desk.sessions import SignInThrottle
 
 BASE = "http://127.0.0.1:8765"

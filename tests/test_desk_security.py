@@ -16,7 +16,7 @@ from desk_support import TA_HEADER, make_project, pid, pinned_clock
 from starlette.testclient import TestClient
 from test_desk_http import BASE, CONFLICT, journal, sheet, signed_in, token
 
-from livingreview.desk import create_app
+from livingreview.desk.app import create_app
 from livingreview.desk.errors import StateFileError
 from livingreview.desk.people import people_from_config
 from livingreview.errors import ConfigError

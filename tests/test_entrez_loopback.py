@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from livingreview.errors import NetworkError
-from livingreview.search import RATE_WITHOUT_KEY, EntrezClient, RateLimiter
+from livingreview.search.entrez import RATE_WITHOUT_KEY, EntrezClient, RateLimiter
 
 ROOT = Path(__file__).resolve().parents[1]
 RECORDED = ROOT / "resources" / "search" / "pubmed" / "efetch"

@@ -7,14 +7,14 @@ from pathlib import Path
 import pytest
 
 from livingreview.errors import ConfigError
-from livingreview.search import (
+from livingreview.search.entrez import (
     EntrezClient,
-    ReplayTransport,
     TransientError,
     check_xml_body,
     parse_esearch,
     redact,
 )
+from livingreview.search.replay import ReplayTransport
 
 FIXTURES = Path(__file__).parent / "fixtures" / "entrez"
 

@@ -14,17 +14,17 @@ from extraction_rows import INSUFFICIENT_RESPONSE_SUBGROUP, INTOLERANCE_SUBGROUP
 
 from livingreview.baseline import load_baseline
 from livingreview.errors import InputFileError, ProblemCollector, ValidationError
-from livingreview.extraction import (
+from livingreview.extraction.merge import merge_extractions
+from livingreview.extraction.sheets import (
     SHEET_COLUMNS,
     SHEET_OPTIONAL_COLUMNS,
     SHEET_REQUIRED_COLUMNS,
-    TODO_COLUMNS,
-    extraction_todo,
     find_sheets,
-    merge_extractions,
     read_sheet,
     validate_sheet_rows,
 )
+from livingreview.extraction.todo import extraction_todo
+from livingreview.todo import TODO_COLUMNS
 
 BASELINE = load_baseline(ROOT / "resources" / "baseline")
 

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from conftest import copy_finished_run, run_snakemake
 
-from livingreview.extraction import SHEET_COLUMNS, SHEET_REQUIRED_COLUMNS, TODO_COLUMNS
+from livingreview.extraction.sheets import SHEET_COLUMNS, SHEET_REQUIRED_COLUMNS
+from livingreview.todo import TODO_COLUMNS
 
 pytestmark = pytest.mark.workflow
 

@@ -30,7 +30,7 @@ from test_scheduled import (  # noqa: F401 (fixtures)
     start_scheduled_update,
 )
 
-from livingreview.search import ReplayTransport
+from livingreview.search.replay import ReplayTransport
 
 pytestmark = pytest.mark.workflow
 

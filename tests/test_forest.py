@@ -7,12 +7,14 @@ import re
 import pytest
 from conftest import ROOT
 
-from livingreview import forest, meta
+from livingreview import forest
 from livingreview.baseline import load_baseline
 from livingreview.errors import ValidationError
-from livingreview.extraction import STUDY_TABLE_COLUMNS, baseline_study_rows
+from livingreview.extraction.tables import STUDY_TABLE_COLUMNS, baseline_study_rows
 from livingreview.io import write_tsv
-from livingreview.synthesis import remission_rows
+from livingreview.meta.pool import pool
+from livingreview.meta.results import COLUMNS, METHODS
+from livingreview.synthesis.remission import remission_rows
 
 TACROLIMUS = [  # Baven-Pronk et al. 2022, Table 5: n and remissions
     ("Aqel 2004", 11, 9),
@@ -36,7 +38,7 @@ def study_rows(triples):
 
 def test_writes_svg_and_png_with_study_labels_and_pooled_rows(tmp_path):
     studies = study_rows(TACROLIMUS)
-    pooled = meta.pool(studies, analysis="forest")
+    pooled = pool(studies, analysis="forest")
     svg, png = tmp_path / "tac.svg", tmp_path / "tac.png"
     forest.forest_plot(studies, pooled, "Tacrolimus", svg, png, primary_method="REML")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -52,7 +54,7 @@ def test_writes_svg_and_png_with_study_labels_and_pooled_rows(tmp_path):
 
 def test_output_is_byte_stable(tmp_path):
     studies = study_rows(TACROLIMUS[:4])
-    pooled = meta.pool(studies)
+    pooled = pool(studies)
     forest.forest_plot(
         studies, pooled, "t", tmp_path / "a.svg", tmp_path / "a.png", primary_method="GLMM"
     )
@@ -73,7 +75,7 @@ def test_forty_studies_get_a_taller_figure_with_constant_row_spacing(tmp_path):
     for rows, name in ((few, "f"), (many, "m")):
         forest.forest_plot(
             rows,
-            meta.pool(rows),
+            pool(rows),
             name,
             tmp_path / f"{name}.svg",
             tmp_path / f"{name}.png",
@@ -87,7 +89,7 @@ def test_forty_studies_get_a_taller_figure_with_constant_row_spacing(tmp_path):
 
 def test_non_converged_glmm_is_labelled_not_drawn(tmp_path):
     studies = study_rows([("A", 5, 0), ("B", 7, 0), ("C", 3, 0)])
-    pooled = meta.pool(studies)
+    pooled = pool(studies)
     assert pooled[-1]["estimate"] is None
     forest.forest_plot(
         studies, pooled, "none", tmp_path / "z.svg", tmp_path / "z.png", primary_method="GLMM"
@@ -116,10 +118,10 @@ def _comments(svg_path):
     return re.findall(r"<!-- (.*?) -->", svg_path.read_text(encoding="utf-8"))
 
 
-@pytest.mark.parametrize("primary", meta.METHODS)
+@pytest.mark.parametrize("primary", METHODS)
 def test_primary_method_is_drawn_first_and_emphasised(tmp_path, primary):
     studies = study_rows(TACROLIMUS)
-    pooled = meta.pool(studies)
+    pooled = pool(studies)
     svg = tmp_path / "p.svg"
     forest.forest_plot(studies, pooled, "t", svg, tmp_path / "p.png", primary_method=primary)
     drawn = [c for c in _comments(svg) if c.startswith(("Primary:", "Sensitivity:"))]
@@ -156,7 +158,7 @@ def test_new_study_is_named_from_its_records_and_marked_new(tmp_path):
     new_arm.update(cni="tacrolimus", n=10, remission=6, response=2, failure=1, unknown=1)
     studies = _write(tmp_path / "studies.tsv", STUDY_TABLE_COLUMNS, [*arms, new_arm])
     meta_path = tmp_path / "meta.tsv"
-    write_tsv(meta_path, meta.pool(remission_rows([*arms, new_arm])), meta.COLUMNS)
+    write_tsv(meta_path, pool(remission_rows([*arms, new_arm])), COLUMNS)
     included = _write(
         tmp_path / "included.tsv",
         ("publication_id", "study_id"),

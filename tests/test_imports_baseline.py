@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from livingreview.imports import import_export
+from livingreview.imports.stage import import_export
 from livingreview.records import normalise_doi
 
 ROOT = Path(__file__).resolve().parents[1]

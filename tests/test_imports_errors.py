@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from livingreview.errors import ConfigError, InputFileError
-from livingreview.imports import check_import_specs, import_export, write_import
+from livingreview.imports.specs import check_import_specs
+from livingreview.imports.stage import import_export, write_import
 
 FIXTURES = Path(__file__).parent / "fixtures"
 EMBASE = (FIXTURES / "imports" / "embase.ris").read_text()
@@ -192,7 +193,7 @@ def test_unknown_format_is_refused(tmp_path):
             tmp_path / "s.json",
         )
     assert not (tmp_path / "r.tsv").exists()
-    from livingreview.imports import parse_export_file
+    from livingreview.imports.stage import parse_export_file
 
     with pytest.raises(InputFileError, match="unknown export format") as info:
         parse_export_file(path, {"format": "bibtex"})
@@ -223,7 +224,7 @@ def test_config_checks():
 
 
 def test_declared_export_file_must_exist(tmp_path):
-    from livingreview.imports import check_import_files
+    from livingreview.imports.specs import check_import_files
 
     present = tmp_path / "present.ris"
     present.write_text("x")
@@ -238,7 +239,7 @@ def test_declared_export_file_must_exist(tmp_path):
 
 
 def test_csv_short_row_bad_doi_and_bad_year_are_errors(tmp_path):
-    from livingreview.imports import parse_delimited
+    from livingreview.imports.delimited import parse_delimited
 
     columns = {"title": "Title", "doi": "DOI", "year": "Year"}
     path = tmp_path / "export.csv"

@@ -7,8 +7,12 @@ import math
 import pandas as pd
 import pytest
 
-from livingreview import meta
 from livingreview.errors import InputFileError, ValidationError
+from livingreview.meta.glmm import pool_glmm
+from livingreview.meta.intervals import clopper_pearson
+from livingreview.meta.logit import logit_effects
+from livingreview.meta.pool import pool
+from livingreview.meta.results import COLUMNS
 
 Z = 1.959963984540054
 
@@ -27,7 +31,7 @@ def by_method(result):
 
 def test_identical_studies_give_textbook_numbers():
     # Two studies 5/10: yi = 0, vi = 1/5 + 1/5 = 0.4, w = 2.5 each, se = sqrt(1/5).
-    out = by_method(meta.pool(rows(("A", 10, 5), ("B", 10, 5)), analysis="hand"))
+    out = by_method(pool(rows(("A", 10, 5), ("B", 10, 5)), analysis="hand"))
     se = math.sqrt(1 / 5)
     for method in ("DL", "REML"):
         row = out[method]
@@ -43,7 +47,7 @@ def test_identical_studies_give_textbook_numbers():
 
 def test_dl_by_hand_for_two_different_studies():
     # 2/10 and 8/10: yi = -+log 4, vi = 1/2 + 1/8 = 0.625 each.
-    out = by_method(meta.pool(rows(("A", 10, 2), ("B", 10, 8))))["DL"]
+    out = by_method(pool(rows(("A", 10, 2), ("B", 10, 8))))["DL"]
     y, v = math.log(4), 0.625
     q = 2 * (y**2) / v
     tau2 = (q - 1) / (2 / v - (2 / v**2) / (2 / v))
@@ -57,7 +61,7 @@ def test_dl_by_hand_for_two_different_studies():
 
 
 def test_continuity_correction_only_for_zero_or_all_studies():
-    yi, vi = meta.logit_effects([0, 3, 5], [5, 5, 5])
+    yi, vi = logit_effects([0, 3, 5], [5, 5, 5])
     assert yi[0] == pytest.approx(math.log(0.5 / 5.5))
     assert vi[0] == pytest.approx(1 / 0.5 + 1 / 5.5)
     assert yi[1] == pytest.approx(math.log(3 / 2)) and vi[1] == pytest.approx(1 / 3 + 1 / 2)
@@ -65,7 +69,7 @@ def test_continuity_correction_only_for_zero_or_all_studies():
 
 
 def test_prediction_interval_uses_normal_quantile():
-    out = by_method(meta.pool(rows(("A", 20, 2), ("B", 30, 25), ("C", 15, 7))))["REML"]
+    out = by_method(pool(rows(("A", 20, 2), ("B", 30, 25), ("C", 15, 7))))["REML"]
     beta = math.log(out["estimate"] / (1 - out["estimate"]))
     se = (math.log(out["ci_high"] / (1 - out["ci_high"])) - beta) / Z
     expected = expit(beta + Z * math.sqrt(se**2 + out["tau2"]))
@@ -74,21 +78,21 @@ def test_prediction_interval_uses_normal_quantile():
 
 
 def test_glmm_reports_non_convergence_instead_of_numbers():
-    out = by_method(meta.pool(rows(("A", 5, 0), ("B", 7, 0), ("C", 3, 0))))
+    out = by_method(pool(rows(("A", 5, 0), ("B", 7, 0), ("C", 3, 0))))
     glmm = out["GLMM"]
     assert (glmm["k"], glmm["n"], glmm["events"]) == (3, 15, 0)
     assert all(glmm[c] is None for c in ("estimate", "ci_low", "tau2", "i2", "q", "q_p"))
     assert out["DL"]["estimate"] is not None  # the logit models still pool with 0.5 added
-    detail = meta.pool_glmm([0, 0, 0], [5, 7, 3])
+    detail = pool_glmm([0, 0, 0], [5, 7, 3])
     assert not detail.converged and "0 events" in detail.message
-    assert not meta.pool_glmm([1, 0, 1], [1, 1, 1]).converged
+    assert not pool_glmm([1, 0, 1], [1, 1, 1]).converged
 
 
 def test_subgroups_keep_order_and_method_order():
     data = rows(("A", 10, 3), ("B", 12, 6), subgroup="second") + rows(
         ("A", 8, 4), ("C", 9, 1), subgroup="first"
     )
-    out = meta.pool(data, analysis="x")
+    out = pool(data, analysis="x")
     assert [(r["subgroup"], r["method"]) for r in out] == [
         ("second", "DL"),
         ("second", "REML"),
@@ -97,12 +101,12 @@ def test_subgroups_keep_order_and_method_order():
         ("first", "REML"),
         ("first", "GLMM"),
     ]
-    assert all(list(r) == list(meta.COLUMNS) for r in out)
+    assert all(list(r) == list(COLUMNS) for r in out)
 
 
 def test_dataframe_input_matches_row_input():
     data = rows(("A", 11, 9), ("B", 5, 1), ("C", 9, 3))
-    assert meta.pool(pd.DataFrame(data)) == meta.pool(data)
+    assert pool(pd.DataFrame(data)) == pool(data)
 
 
 def test_published_tables_totals_and_crude_rates():
@@ -138,7 +142,7 @@ def test_published_tables_totals_and_crude_rates():
     data = rows(*[(f"c{i}", n, e) for i, (n, e) in enumerate(csa)], subgroup="cyclosporine") + rows(
         *[(f"t{i}", n, e) for i, (n, e) in enumerate(tac)], subgroup="tacrolimus"
     )
-    out = {(r["subgroup"], r["method"]): r for r in meta.pool(data)}
+    out = {(r["subgroup"], r["method"]): r for r in pool(data)}
     assert (out["cyclosporine", "DL"]["n"], out["cyclosporine", "DL"]["events"]) == (59, 35)
     assert (out["tacrolimus", "DL"]["n"], out["tacrolimus", "DL"]["events"]) == (219, 130)
     assert round(35 / 59 * 100) == round(130 / 219 * 100) == 59
@@ -172,7 +176,7 @@ def test_bad_counts_name_line_and_field(bad, field, fragment):
         {"study": "B", "subgroup": "g", **bad, "__line__": "3"},
     ]
     with pytest.raises(ValidationError) as info:
-        meta.pool(data, source="studies.tsv")
+        pool(data, source="studies.tsv")
     assert info.value.line == 3 and info.value.field == field
     assert "studies.tsv, line 3" in str(info.value) and fragment in str(info.value)
 
@@ -180,27 +184,27 @@ def test_bad_counts_name_line_and_field(bad, field, fragment):
 def test_group_with_one_study_is_an_error_naming_its_line():
     data = rows(("A", 10, 2), ("B", 10, 3), subgroup="ok") + rows(("C", 4, 1), subgroup="alone")
     with pytest.raises(ValidationError) as info:
-        meta.pool(data, source="s.tsv")
+        pool(data, source="s.tsv")
     assert info.value.line == 4 and "alone" in str(info.value) and "at least 2" in str(info.value)
 
 
 def test_duplicate_study_and_empty_name_are_errors():
     with pytest.raises(ValidationError, match="appears twice"):
-        meta.pool(rows(("A", 10, 2), ("A", 10, 3)))
+        pool(rows(("A", 10, 2), ("A", 10, 3)))
     with pytest.raises(ValidationError, match="study name is empty"):
-        meta.pool(rows(("", 10, 2), ("B", 10, 3)))
+        pool(rows(("", 10, 2), ("B", 10, 3)))
 
 
 def test_missing_column_in_dataframe():
     with pytest.raises(InputFileError, match="missing column"):
-        meta.pool(pd.DataFrame({"study": ["A"], "n": [3], "events": [1]}))
+        pool(pd.DataFrame({"study": ["A"], "n": [3], "events": [1]}))
 
 
 def test_clopper_pearson_edges_and_symmetry():
-    assert meta.clopper_pearson(0, 1) == (0.0, 0.975)
-    assert meta.clopper_pearson(1, 1) == (pytest.approx(0.025, abs=1e-12), 1.0)
-    low, high = meta.clopper_pearson(3, 10)
-    low2, high2 = meta.clopper_pearson(7, 10)
+    assert clopper_pearson(0, 1) == (0.0, 0.975)
+    assert clopper_pearson(1, 1) == (pytest.approx(0.025, abs=1e-12), 1.0)
+    low, high = clopper_pearson(3, 10)
+    low2, high2 = clopper_pearson(7, 10)
     assert low == pytest.approx(1 - high2) and high == pytest.approx(1 - low2)
     with pytest.raises(ValueError):
-        meta.clopper_pearson(4, 3)
+        clopper_pearson(4, 3)

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from livingreview import meta
+from livingreview.meta.glmm import BinomialNormalModel
+from livingreview.meta.intervals import clopper_pearson
+from livingreview.meta.pool import pool, read_studies
 
 FIXTURES = Path(__file__).parent / "fixtures" / "metafor"
 STATS = ("estimate", "ci_low", "ci_high", "pi_low", "pi_high", "tau2", "i2", "q", "q_p")
@@ -25,8 +27,8 @@ def _read(name: str) -> list[dict[str, str]]:
 
 @pytest.fixture(scope="module")
 def ours() -> dict[tuple[str, str], dict]:
-    rows = meta.read_studies(FIXTURES / "studies.tsv")
-    return {(r["subgroup"], r["method"]): r for r in meta.pool(rows, analysis="studies")}
+    rows = read_studies(FIXTURES / "studies.tsv")
+    return {(r["subgroup"], r["method"]): r for r in pool(rows, analysis="studies")}
 
 
 REFERENCE = _read("reference.tsv")
@@ -77,10 +79,8 @@ def test_reference_covers_the_required_cases():
     "ref", _read("agq_deviance.tsv"), ids=lambda r: f"{r['subgroup']}-{r['theta']}-{r['beta']}"
 )
 def test_adaptive_quadrature_deviance_matches_lme4(ref):
-    rows = [
-        r for r in meta.read_studies(FIXTURES / "studies.tsv") if r["subgroup"] == ref["subgroup"]
-    ]
-    model = meta.BinomialNormalModel([int(r["events"]) for r in rows], [int(r["n"]) for r in rows])
+    rows = [r for r in read_studies(FIXTURES / "studies.tsv") if r["subgroup"] == ref["subgroup"]]
+    model = BinomialNormalModel([int(r["events"]) for r in rows], [int(r["n"]) for r in rows])
     assert model.deviance(float(ref["theta"]), float(ref["beta"])) == pytest.approx(
         float(ref["deviance"]), abs=1e-6
     )
@@ -90,6 +90,6 @@ def test_adaptive_quadrature_deviance_matches_lme4(ref):
     "ref", _read("clopper_pearson.tsv"), ids=lambda r: f"{r['subgroup']}-{r['study']}"
 )
 def test_clopper_pearson_matches_binom_test(ref):
-    low, high = meta.clopper_pearson(int(ref["events"]), int(ref["n"]))
+    low, high = clopper_pearson(int(ref["events"]), int(ref["n"]))
     assert low == pytest.approx(float(ref["ci_low"]), abs=1e-10)
     assert high == pytest.approx(float(ref["ci_high"]), abs=1e-10)

@@ -13,18 +13,41 @@ from pathlib import Path
 
 import pytest
 
-import livingreview.prisma as prisma
 from livingreview.dependencies import imported_package_files
 from livingreview.errors import ConsistencyError, InputFileError, ValidationError
 from livingreview.io import read_tsv, write_tsv
-from livingreview.prisma.template import STATUS_BOXES
+from livingreview.prisma.counts import count_table, flow_breakdowns, flow_counts, read_counts
+from livingreview.prisma.identities import check_baseline, check_identities
+from livingreview.prisma.inputs import (
+    BaselineStudy,
+    FlowSettings,
+    Publication,
+    RecordRef,
+    Status,
+    read_baseline_studies,
+)
+from livingreview.prisma.ledger import LEDGER_COLUMNS, build_ledger, flows_of
+from livingreview.prisma.prisma_csv import (
+    csv_label,
+    parse_multi_cell,
+    prisma_csv_rows,
+    render_prisma_csv,
+)
+from livingreview.prisma.stage import build_prisma
+from livingreview.prisma.template import (
+    EXTENSION_ROWS,
+    MULTI_BOXES,
+    STATUS_BOXES,
+    TEMPLATE_COLUMNS,
+    TEMPLATE_ROWS,
+)
 from livingreview.screening.vocabulary import STATUSES
 
 ROOT = Path(__file__).resolve().parents[1]
 STUDIES = ROOT / "resources" / "baseline" / "studies.tsv"
 BASELINE = "2021-10-31"
 RUN1, RUN2 = "2024-05-01", "2026-11-23"
-SETTINGS = prisma.FlowSettings(
+SETTINGS = FlowSettings(
     baseline_until=BASELINE,
     registers=frozenset({"ctgov"}),
     source_labels={"pubmed": "MEDLINE (PubMed)", "embase": "Embase", "ctgov": "ClinicalTrials.gov"},
@@ -37,10 +60,10 @@ SETTINGS = prisma.FlowSettings(
 class Scenario:
     """Records, publications and statuses of a constructed review, as in-memory inputs."""
 
-    def __init__(self, studies: list[prisma.BaselineStudy]):
-        self.records: list[prisma.RecordRef] = []
-        self.publications: dict[str, prisma.Publication] = {}
-        self.statuses: dict[str, prisma.Status] = {}
+    def __init__(self, studies: list[BaselineStudy]):
+        self.records: list[RecordRef] = []
+        self.publications: dict[str, Publication] = {}
+        self.statuses: dict[str, Status] = {}
         self.rules: dict[str, str] = {}
         self.studies = studies
 
@@ -51,27 +74,27 @@ class Scenario:
         for record_id, record_run in members:
             record_id = record_id or f"pubmed:{len(self.records) + 1000}"
             src = source or record_id.split(":")[0]
-            self.records.append(prisma.RecordRef(record_id, src, record_run))
+            self.records.append(RecordRef(record_id, src, record_run))
             ids.append(record_id)
             if record_id != ids[0]:
                 self.rules[record_id] = "doi_title 98"
         pid = ids[0]
-        self.publications[pid] = prisma.Publication(pid, run, tuple(dict.fromkeys(ids)))
+        self.publications[pid] = Publication(pid, run, tuple(dict.fromkeys(ids)))
         if status:
-            self.statuses[pid] = prisma.Status(pid, status, tuple(reasons), study)
+            self.statuses[pid] = Status(pid, status, tuple(reasons), study)
         return pid
 
     def ledger(self):
-        return prisma.build_ledger(
+        return build_ledger(
             self.records, self.publications, self.statuses, self.rules, self.studies, SETTINGS
         )
 
 
 def small_studies():
     return [
-        prisma.BaselineStudy("alpha-2001", "Alpha 2001", False),
-        prisma.BaselineStudy("beta-2010", "Beta 2010", False),
-        prisma.BaselineStudy("cohort", "Cohort", True),
+        BaselineStudy("alpha-2001", "Alpha 2001", False),
+        BaselineStudy("beta-2010", "Beta 2010", False),
+        BaselineStudy("cohort", "Cohort", True),
     ]
 
 
@@ -107,7 +130,7 @@ def small_scenario() -> Scenario:
 
 
 def counts(ledger, flow):
-    return prisma.flow_counts(ledger, flow)
+    return flow_counts(ledger, flow)
 
 
 # ----------------------------------------------------------------------------- the flows
@@ -115,8 +138,8 @@ def counts(ledger, flow):
 
 def test_update_runs_previous_new_and_total_boxes():
     ledger = small_scenario().ledger()
-    prisma.check_identities(ledger)
-    assert prisma.flows_of(ledger) == ["baseline", RUN1, RUN2, "cumulative"]
+    check_identities(ledger)
+    assert flows_of(ledger) == ["baseline", RUN1, RUN2, "cumulative"]
 
     base = counts(ledger, "baseline")
     assert (base["database_results"], base["duplicates"], base["records_screened"]) == (4, 1, 3)
@@ -177,8 +200,8 @@ def test_duplicate_rows_say_why():
 
 def test_exclusion_reasons_are_listed_and_csv_safe():
     ledger = small_scenario().ledger()
-    assert prisma.flow_breakdowns(ledger, RUN2)["dbr_excluded"] == [("Not adults", 2)]
-    rows = {r["data"]: r for r in prisma.prisma_csv_rows(ledger, "baseline")}
+    assert flow_breakdowns(ledger, RUN2)["dbr_excluded"] == [("Not adults", 2)]
+    rows = {r["data"]: r for r in prisma_csv_rows(ledger, "baseline")}
     # the title/abstract reason never reaches dbr_excluded; database breakdown in one cell
     assert rows["dbr_excluded"]["n"] == "0"
     assert rows["database_specific_results"]["n"] == "Embase, 2; MEDLINE (PubMed), 2"
@@ -192,22 +215,22 @@ def test_exclusion_reasons_are_listed_and_csv_safe():
 
 def test_prisma_csv_agrees_with_the_ledger_and_keeps_the_template_layout():
     ledger = small_scenario().ledger()
-    text = prisma.render_prisma_csv(prisma.prisma_csv_rows(ledger, "cumulative"))
+    text = render_prisma_csv(prisma_csv_rows(ledger, "cumulative"))
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert tuple(rows[0]) == prisma.TEMPLATE_COLUMNS
-    template = [r[0] for r in prisma.TEMPLATE_ROWS]
+    assert tuple(rows[0]) == TEMPLATE_COLUMNS
+    template = [r[0] for r in TEMPLATE_ROWS]
     assert [r["data"] for r in rows][: len(template)] == template
-    expected = prisma.flow_counts(ledger, "cumulative")
-    breakdowns = prisma.flow_breakdowns(ledger, "cumulative")
+    expected = flow_counts(ledger, "cumulative")
+    breakdowns = flow_breakdowns(ledger, "cumulative")
     for row in rows:
         data = row["data"]
-        if data in prisma.MULTI_BOXES:
-            total = sum(n for _, n in prisma.parse_multi_cell(row["n"]))
+        if data in MULTI_BOXES:
+            total = sum(n for _, n in parse_multi_cell(row["n"]))
             assert total == expected[data]
             if data.endswith("_specific_results"):
                 assert total == expected[data.replace("_specific", "")]
-            assert prisma.parse_multi_cell(row["n"]) == [
-                (prisma.csv_label(label), n) for label, n in breakdowns[data]
+            assert parse_multi_cell(row["n"]) == [
+                (csv_label(label), n) for label, n in breakdowns[data]
             ]
         elif data in expected:
             assert (
@@ -216,20 +239,20 @@ def test_prisma_csv_agrees_with_the_ledger_and_keeps_the_template_layout():
                 == sum(1 for r in ledger if r["flow"] == "cumulative" and r["box"] == data)
             )
     # the extra rows use names no PRISMA_data() pattern matches
-    patterns = [r[0] for r in prisma.TEMPLATE_ROWS if r[0] != "NA"]
-    for name, *_ in prisma.EXTENSION_ROWS:
+    patterns = [r[0] for r in TEMPLATE_ROWS if r[0] != "NA"]
+    for name, *_ in EXTENSION_ROWS:
         assert not any(p in name for p in patterns)
 
 
 def test_count_table_round_trips(tmp_path):
     ledger = small_scenario().ledger()
-    table, columns = prisma.count_table(ledger)
+    table, columns = count_table(ledger)
     write_tsv(tmp_path / "counts.tsv", table, columns)
-    counts_back, breakdowns, flows = prisma.read_counts(tmp_path / "counts.tsv")
+    counts_back, breakdowns, flows = read_counts(tmp_path / "counts.tsv")
     assert flows == ["baseline", RUN1, RUN2, "cumulative"]
     for flow in flows:
-        assert counts_back[flow] == prisma.flow_counts(ledger, flow)
-        for box, items in prisma.flow_breakdowns(ledger, flow).items():
+        assert counts_back[flow] == flow_counts(ledger, flow)
+        for box, items in flow_breakdowns(ledger, flow).items():
             assert sorted(breakdowns[flow].get(box, [])) == sorted(items)
 
 
@@ -238,7 +261,7 @@ def test_no_update_run_yet_gives_an_empty_update_with_the_previous_version():
     s.records = [r for r in s.records if r.run == BASELINE]
     s.publications = {k: p for k, p in s.publications.items() if p.first_run == BASELINE}
     ledger = s.ledger()
-    prisma.check_identities(ledger)
+    check_identities(ledger)
     cumulative = counts(ledger, "cumulative")
     assert (
         cumulative["previous_studies"],
@@ -263,13 +286,13 @@ def _broken(ledger, flow, box, ident=None, drop=True, add=None):
             continue
         out.append(row)
     if add:
-        out.append({**{c: "" for c in prisma.LEDGER_COLUMNS}, "flow": flow, **add})
+        out.append({**{c: "" for c in LEDGER_COLUMNS}, "flow": flow, **add})
     return out
 
 
 def _violation(ledger, *fragments):
     with pytest.raises(ConsistencyError) as caught:
-        prisma.check_identities(ledger)
+        check_identities(ledger)
     message = str(caught.value)
     for fragment in fragments:
         assert fragment in message, message
@@ -288,14 +311,14 @@ def test_publication_without_screening_status_breaks_identified_minus_duplicates
 
 def test_record_unknown_to_dedup_is_named():
     s = small_scenario()
-    s.records.append(prisma.RecordRef("pubmed:777", "pubmed", RUN2))
+    s.records.append(RecordRef("pubmed:777", "pubmed", RUN2))
     _violation(s.ledger(), "pubmed:777", "records_screened")
 
 
 def test_status_for_a_publication_with_no_record_is_named():
     s = small_scenario()
-    s.publications["pubmed:888"] = prisma.Publication("pubmed:888", RUN2, ("pubmed:888",))
-    s.statuses["pubmed:888"] = prisma.Status("pubmed:888", "excluded_title_abstract")
+    s.publications["pubmed:888"] = Publication("pubmed:888", RUN2, ("pubmed:888",))
+    s.statuses["pubmed:888"] = Status("pubmed:888", "excluded_title_abstract")
     _violation(
         s.ledger(),
         "only in excluded_automatic + excluded_other + awaiting_title_abstract + records_screened: pubmed:888",
@@ -401,7 +424,7 @@ def seed_baseline_scenario() -> Scenario:
     reference number as an Embase-style accession), plus two excluded records and one
     duplicate, so the flow has every step.
     """
-    studies = prisma.read_baseline_studies(STUDIES, ["unpublished case series"])
+    studies = read_baseline_studies(STUDIES, ["unpublished case series"])
     s = Scenario(studies)
     for row in read_tsv(STUDIES, required=("study_id", "pmid", "ref", "design")):
         if row["design"] == "unpublished case series":
@@ -422,8 +445,8 @@ def test_baseline_flow_is_the_published_review():
     s = seed_baseline_scenario()
     assert len(s.studies) == 21 and sum(st.unpublished for st in s.studies) == 1
     ledger = s.ledger()
-    prisma.check_identities(ledger)
-    prisma.check_baseline(ledger, s.studies)
+    check_identities(ledger)
+    check_baseline(ledger, s.studies)
     base = counts(ledger, "baseline")
     assert (
         base["database_results"] == 23
@@ -450,18 +473,18 @@ def test_baseline_flow_is_the_published_review():
 def test_baseline_study_not_traced_fails_with_its_id():
     s = seed_baseline_scenario()
     pid = next(p for p, st in s.statuses.items() if st.study_id == "efe-2017")
-    s.statuses[pid] = prisma.Status(pid, "excluded_full_text", ("Review",))
+    s.statuses[pid] = Status(pid, "excluded_full_text", ("Review",))
     ledger = s.ledger()
-    prisma.check_identities(ledger)
+    check_identities(ledger)
     with pytest.raises(ConsistencyError, match="efe-2017"):
-        prisma.check_baseline(ledger, s.studies)
+        check_baseline(ledger, s.studies)
 
 
 def test_baseline_inclusion_of_an_unpublished_study_id_fails():
     s = seed_baseline_scenario()
     s.publication(BASELINE, "included", ("embase:rr8", BASELINE), study="jackson-1995")
     with pytest.raises(ConsistencyError, match="absent from the published review: jackson-1995"):
-        prisma.check_baseline(s.ledger(), s.studies)
+        check_baseline(s.ledger(), s.studies)
 
 
 # ----------------------------------------------------------------------------- files
@@ -555,7 +578,7 @@ def write_scenario(s: Scenario, folder: Path) -> dict[str, Path]:
 
 
 def run_build(paths, out: Path):
-    return prisma.build_prisma(
+    return build_prisma(
         paths["records"],
         paths["unique"],
         paths["duplicates"],
@@ -574,12 +597,10 @@ def test_build_prisma_writes_consistent_files(tmp_path):
     paths = write_scenario(small_scenario(), tmp_path / "in")
     out = tmp_path / "out"
     run_build(paths, out)
-    ledger = read_tsv(
-        out / "ledger.tsv", required=prisma.LEDGER_COLUMNS, allowed=prisma.LEDGER_COLUMNS
-    )
+    ledger = read_tsv(out / "ledger.tsv", required=LEDGER_COLUMNS, allowed=LEDGER_COLUMNS)
     keys = [(r["flow"], r["box"], r["id"], r["run"]) for r in ledger]
     assert len(keys) == len(set(keys)), "one row per (flow, box, item)"
-    prisma.check_identities(ledger)
+    check_identities(ledger)
     with open(out / "prisma.csv", encoding="utf-8", newline="") as handle:
         rows = {r["data"]: r for r in csv.DictReader(handle)}
     assert rows["total_studies"]["n"] == "5" and rows["previous_studies"]["n"] == "3"

@@ -24,8 +24,10 @@ from prisma2020 import (
 )
 from test_prisma import BASELINE, RUN1, RUN2, small_scenario
 
-import livingreview.prisma as prisma
+from livingreview.prisma.counts import flow_breakdowns, flow_counts
 from livingreview.prisma.flowchart import draw_flow
+from livingreview.prisma.prisma_csv import parse_multi_cell, prisma_csv_rows, render_prisma_csv
+from livingreview.prisma.template import BOXES, EXTENSION_ROWS, TEMPLATE_COLUMNS, TEMPLATE_ROWS
 
 FLOWS = ("baseline", RUN1, RUN2, "cumulative")
 
@@ -45,21 +47,21 @@ def no_update_ledger():
 
 
 def _csv(ledger, flow):
-    return csv_rows(prisma.render_prisma_csv(prisma.prisma_csv_rows(ledger, flow)))
+    return csv_rows(render_prisma_csv(prisma_csv_rows(ledger, flow)))
 
 
 def test_the_template_is_the_current_prisma2020_release():
-    assert [tuple(row[:3]) for row in prisma.TEMPLATE_ROWS] == template_keys()
+    assert [tuple(row[:3]) for row in TEMPLATE_ROWS] == template_keys()
     assert [k[0] for k in template_keys()][-2:] == ["total_studies_ma", "total_reports_ma"]
 
 
 @pytest.mark.parametrize("flow", FLOWS)
 def test_every_template_row_in_its_order_then_the_extension_rows(ledger, flow):
     rows = _csv(ledger, flow)
-    assert list(rows[0]) == list(prisma.TEMPLATE_COLUMNS)
+    assert list(rows[0]) == list(TEMPLATE_COLUMNS)
     keys = template_keys()
     assert [(r["data"], r["node"], r["box"]) for r in rows[: len(keys)]] == keys
-    assert [r["data"] for r in rows[len(keys) :]] == [r[0] for r in prisma.EXTENSION_ROWS]
+    assert [r["data"] for r in rows[len(keys) :]] == [r[0] for r in EXTENSION_ROWS]
 
 
 def test_the_lookups_are_read_from_the_r_code():
@@ -104,19 +106,19 @@ def test_exclusion_reason_cells_with_zero_one_and_several_reasons(ledger):
     s.publication(RUN2, "excluded_full_text", ("pubmed:11", RUN2), reasons=["No data, at all"])
     cell = {r["data"]: r["n"] for r in _csv(s.ledger(), RUN2)}["dbr_excluded"]
     assert cell == "Not adults, 2; No data / at all, 1"
-    assert prisma.parse_multi_cell(cell) == [("Not adults", 2), ("No data / at all", 1)]
+    assert parse_multi_cell(cell) == [("Not adults", 2), ("No data / at all", 1)]
 
 
 def test_the_meta_analysis_rows_keep_the_template_zero(ledger):
     by_data = {r["data"]: r for r in _csv(ledger, "cumulative")}
     assert by_data["total_studies_ma"]["n"] == by_data["total_reports_ma"]["n"] == "0"
-    assert "total_studies_ma" not in prisma.BOXES
+    assert "total_studies_ma" not in BOXES
 
 
 @pytest.mark.parametrize("flow", FLOWS)
 def test_our_diagram_shows_the_counts_prisma2020_reads(ledger, flow):
-    counts = prisma.flow_counts(ledger, flow)
-    fig = draw_flow(counts, prisma.flow_breakdowns(ledger, flow), flow, flow != "baseline")
+    counts = flow_counts(ledger, flow)
+    fig = draw_flow(counts, flow_breakdowns(ledger, flow), flow, flow != "baseline")
     texts = [t.get_text() for ax in fig.axes for t in ax.texts]
     assert_text_shows("\n".join(texts), drawn_phrases(counts, flow != "baseline"))
 
@@ -133,10 +135,10 @@ def test_prisma2020_reads_and_draws_every_flow(ledger, no_update_ledger, tmp_pat
         ("no-update-cumulative", no_update_ledger, "cumulative"),
     ]:
         path = tmp_path / f"{name}.csv"
-        path.write_text(prisma.render_prisma_csv(prisma.prisma_csv_rows(source, flow)))
+        path.write_text(render_prisma_csv(prisma_csv_rows(source, flow)))
         cases[str(path)] = (source, flow)
     loaded = load_in_prisma2020([tmp_path / f"{n}.csv" for n in (*FLOWS, "no-update-cumulative")])
     for path, (source, flow) in cases.items():
         assert_read_as_counted(
-            loaded[path], prisma.flow_counts(source, flow), prisma.flow_breakdowns(source, flow)
+            loaded[path], flow_counts(source, flow), flow_breakdowns(source, flow)
         )

@@ -7,8 +7,8 @@ import xml.etree.ElementTree as ET
 import pytest
 from test_prisma import RUN2, small_scenario
 
-import livingreview.prisma as prisma
 from livingreview.io import write_tsv
+from livingreview.prisma.counts import count_table, flow_breakdowns, flow_counts
 from livingreview.prisma.flowchart import (
     A4_LANDSCAPE_INCHES,
     MIN_FONT_PT,
@@ -36,8 +36,8 @@ def ledger():
 
 
 def test_every_box_shows_the_ledger_count(ledger):
-    counts = prisma.flow_counts(ledger, RUN2)
-    fig = draw_flow(counts, prisma.flow_breakdowns(ledger, RUN2), "Run 2")
+    counts = flow_counts(ledger, RUN2)
+    fig = draw_flow(counts, flow_breakdowns(ledger, RUN2), "Run 2")
     text = " ".join(_texts(fig).split())
     for phrase, box in [
         ("Studies included in previous version of review (n = {})", "previous_studies"),
@@ -71,20 +71,20 @@ def test_readable_on_a4(ledger):
             (f"Exclusion reason number {i} with a long explanation", i) for i in range(1, 16)
         ]
     }
-    fig = draw_flow(prisma.flow_counts(ledger, "cumulative"), many_reasons, "Many reasons")
+    fig = draw_flow(flow_counts(ledger, "cumulative"), many_reasons, "Many reasons")
     assert tuple(round(v, 2) for v in fig.get_size_inches()) == A4_LANDSCAPE_INCHES
     assert min(_fonts(fig)) >= MIN_FONT_PT
     assert "Exclusion reason number 15" in _texts(fig)
 
 
 def test_baseline_layout_has_no_previous_column(ledger):
-    fig = draw_flow(prisma.flow_counts(ledger, "baseline"), {}, "Baseline", show_previous=False)
+    fig = draw_flow(flow_counts(ledger, "baseline"), {}, "Baseline", show_previous=False)
     text = _texts(fig)
     assert "previous version" not in text and "Organisations (n = 1)" in text
 
 
 def test_files_are_written_reproducibly(ledger, tmp_path):
-    table, columns = prisma.count_table(ledger)
+    table, columns = count_table(ledger)
     write_tsv(tmp_path / "counts.tsv", table, columns)
     outputs = {
         "cumulative": [tmp_path / "a.svg", tmp_path / "a.pdf", tmp_path / "a.png"],
@@ -104,7 +104,7 @@ def test_files_are_written_reproducibly(ledger, tmp_path):
 
 
 def test_unknown_format_leaves_no_file(ledger, tmp_path):
-    fig = draw_flow(prisma.flow_counts(ledger, "cumulative"), {}, "x")
+    fig = draw_flow(flow_counts(ledger, "cumulative"), {}, "x")
     with pytest.raises(ValueError):
         save_flow(fig, [tmp_path / "flow.bogus"])
     assert not list(tmp_path.iterdir())

@@ -11,7 +11,7 @@ import csv
 import shutil
 
 import pytest
-from conftest import copy_project, run_snakemake
+from conftest import copy_finished_run, copy_project, run_snakemake
 from prisma2020 import (
     assert_read_as_counted,
     csv_rows,
@@ -22,47 +22,48 @@ from prisma2020 import (
     template_keys,
 )
 
-import livingreview.prisma as prisma
 from livingreview.io import read_tsv, write_tsv
+from livingreview.prisma.counts import flow_counts, read_counts
+from livingreview.prisma.identities import check_identities
+from livingreview.prisma.ledger import LEDGER_COLUMNS
+from livingreview.prisma.prisma_csv import parse_multi_cell
+from livingreview.prisma.template import BOXES, MULTI_BOXES, TEMPLATE_COLUMNS, TEMPLATE_ROWS
 
 pytestmark = pytest.mark.workflow
 TARGETS = ("results/prisma/flow.svg", "results/prisma/ledger.tsv")
 
 
 @pytest.fixture(scope="module")
-def prisma_run(tmp_path_factory):
-    workdir = copy_project(tmp_path_factory.mktemp("prisma_run"))
-    run_snakemake(workdir, *TARGETS)
-    return workdir
+def prisma_run(default_run, tmp_path_factory):
+    """A private copy of the default run (its PRISMA outputs are up to date)."""
+    return copy_finished_run(default_run, tmp_path_factory.mktemp("prisma_run") / "project")
 
 
 def _ledger(workdir):
     return read_tsv(
         workdir / "results/prisma/ledger.tsv",
-        required=prisma.LEDGER_COLUMNS,
-        allowed=prisma.LEDGER_COLUMNS,
+        required=LEDGER_COLUMNS,
+        allowed=LEDGER_COLUMNS,
     )
 
 
 def test_ledger_and_prisma_csv_agree(prisma_run):
     ledger = _ledger(prisma_run)
-    prisma.check_identities(ledger)
+    check_identities(ledger)
     for name, flow in (("prisma.csv", "cumulative"), ("prisma_baseline.csv", "baseline")):
         with open(prisma_run / "results/prisma" / name, encoding="utf-8", newline="") as handle:
             rows = list(csv.DictReader(handle))
-        assert list(rows[0]) == list(prisma.TEMPLATE_COLUMNS)
-        assert [r["data"] for r in rows[: len(prisma.TEMPLATE_ROWS)]] == [
-            r[0] for r in prisma.TEMPLATE_ROWS
-        ]
+        assert list(rows[0]) == list(TEMPLATE_COLUMNS)
+        assert [r["data"] for r in rows[: len(TEMPLATE_ROWS)]] == [r[0] for r in TEMPLATE_ROWS]
         for row in rows:
             box = row["data"]
             in_box = [r for r in ledger if r["flow"] == flow and r["box"] == box]
-            if box in prisma.MULTI_BOXES:
-                assert sum(n for _, n in prisma.parse_multi_cell(row["n"])) == len(in_box), (
+            if box in MULTI_BOXES:
+                assert sum(n for _, n in parse_multi_cell(row["n"])) == len(in_box), (
                     name,
                     box,
                 )
-            elif box in prisma.BOXES:
+            elif box in BOXES:
                 assert int(row["n"]) == len(in_box), (name, box)
 
 
@@ -84,7 +85,7 @@ def test_prisma2020_reads_and_draws_the_counts_of_flow_svg(prisma_run):
     folder = prisma_run / "results/prisma"
     paths = {"cumulative": folder / "prisma.csv", "baseline": folder / "prisma_baseline.csv"}
     loaded = load_in_prisma2020(list(paths.values()))
-    counts, breakdowns, _ = prisma.read_counts(folder / "counts.tsv")
+    counts, breakdowns, _ = read_counts(folder / "counts.tsv")
     for flow, path in paths.items():
         assert_read_as_counted(loaded[str(path)], counts[flow], breakdowns.get(flow, {}))
 
@@ -105,7 +106,7 @@ def test_baseline_flow_is_the_published_review(prisma_run):
     assert {r["id"] for r in rows if r["box"] == "total_studies"} == {
         s["study_id"] for s in studies
     }
-    counts = prisma.flow_counts(ledger, "cumulative")
+    counts = flow_counts(ledger, "cumulative")
     assert counts["previous_studies"] == 21
     assert counts["total_studies"] == 21 + counts["new_studies"]
     assert counts["total_reports"] == counts["previous_reports"] + counts["new_reports"]
@@ -113,7 +114,7 @@ def test_baseline_flow_is_the_published_review(prisma_run):
 
 def test_counts_per_run_match_dedup(prisma_run):
     runs = read_tsv(prisma_run / "results/records/runs.tsv")
-    counts, _, flows = prisma.read_counts(prisma_run / "results/prisma/counts.tsv")
+    counts, _, flows = read_counts(prisma_run / "results/prisma/counts.tsv")
     update_runs = [f for f in flows if f not in ("baseline", "cumulative")]
     assert update_runs, "the recorded data hold one update run"
     for run in update_runs:

@@ -98,7 +98,7 @@ def test_dtd_not_bundled_still_parses_offline(monkeypatch):
 
 
 def test_esearch_answer_naming_an_unknown_dtd_still_parses_offline(monkeypatch):
-    from livingreview.search import parse_esearch
+    from livingreview.search.entrez import parse_esearch
 
     body = (FIXTURES / "esearch2.xml").read_bytes()
     future = body.replace(b"/20060628/esearch.dtd", b"/20990101/esearch_new.dtd", 1)

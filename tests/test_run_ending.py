@@ -18,7 +18,6 @@ from conftest import SNAKEMAKE, copy_finished_run
 
 from livingreview.errors import ValidationError
 from livingreview.io import write_tsv
-from livingreview.runs import TODO_COLUMNS, print_todo, read_todo, todo_block
 from livingreview.runs.ending import (
     SCHEDULED_RUN_ACTIVE,
     JobError,
@@ -26,10 +25,12 @@ from livingreview.runs.ending import (
     failed_job_logs,
     final_error_line,
     job_error,
+    print_todo,
     run_errors,
     scheduled_run_active,
 )
-from livingreview.runs.todo import todo_section
+from livingreview.runs.todo import todo_block, todo_section
+from livingreview.todo import TODO_COLUMNS, read_todo
 
 RUN_DATE = "2026-11-23"
 SHEET_ERROR = (

@@ -13,31 +13,25 @@ from pathlib import Path
 import pytest
 import yaml
 
-from livingreview.dedup import RUN_COLUMNS
+from livingreview.dedup.tables import RUN_COLUMNS
 from livingreview.errors import ConfigError, ReviewError
 from livingreview.io import sha256_file, write_tsv
 from livingreview.logs import error_marker
-from livingreview.runs import (
+from livingreview.runs.estimates import compare_estimates
+from livingreview.runs.inputs import RunInputs, archived_studies_before
+from livingreview.runs.manifest import REDACTED, code_files, input_files, public_config
+from livingreview.runs.notify import notify, notify_argv
+from livingreview.runs.record import build_run_record, write_run_record
+from livingreview.runs.scheduler import (
     EXIT_BUSY,
     EXIT_FAILURE,
     EXIT_INPUT,
     EXIT_NETWORK,
-    REDACTED,
-    TODO_COLUMNS,
-    RunInputs,
-    archived_studies_before,
-    build_run_record,
     classify_failure,
     clean_stale_temporaries,
-    code_files,
-    compare_estimates,
-    input_files,
-    notify,
-    notify_argv,
-    public_config,
-    render_summary,
-    write_run_record,
 )
+from livingreview.runs.summary import render_summary
+from livingreview.todo import TODO_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1]
 NOW = dt.datetime(2026, 11, 23, 6, 0, tzinfo=dt.timezone.utc)

@@ -9,32 +9,40 @@ from pathlib import Path
 
 import pytest
 
-import livingreview.screening as screening
 from livingreview.errors import ConfigError, InputFileError, ProblemCollector, ValidationError
 from livingreview.io import write_tsv
-from livingreview.screening import (
-    FULL_TEXT,
-    TITLE_ABSTRACT,
-    TODO_COLUMNS,
-    RankingSettings,
-    ScreeningSettings,
-    assigned_reviewers,
-    eligibility_hints,
+from livingreview.screening.deferred import DEFERRED_COLUMNS, DeferredRow
+from livingreview.screening.hints import eligibility_hints
+from livingreview.screening.publications import load_publications
+from livingreview.screening.queues import QueueRow, queue_columns
+from livingreview.screening.ranking import (
+    _mann_whitney_wins,
     evaluate_ranking,
     learn_weights,
-    load_publications,
-    queue_columns,
-    read_sheet,
+    own_labels,
     score_terms,
-    screen,
-    sheet_paths,
+    settled_labels,
     train_ranking,
 )
-from livingreview.screening.ranking import _mann_whitney_wins, own_labels, settled_labels
-from livingreview.screening.resolve import passed_title_abstract, resolve_publications
-from livingreview.screening.sheets import read_sheets
-from livingreview.screening.stage import waiting_for
-from livingreview.screening.tables import publication_state
+from livingreview.screening.resolve import (
+    assigned_reviewers,
+    passed_title_abstract,
+    resolve_publications,
+)
+from livingreview.screening.settings import RankingSettings, ScreeningSettings, sheet_paths
+from livingreview.screening.sheets import read_sheet, read_sheets, sheet_columns
+from livingreview.screening.stage import screen, waiting_for
+from livingreview.screening.tables import (
+    CONFLICT_COLUMNS,
+    INCLUDED_COLUMNS,
+    STATUS_COLUMNS,
+    ConflictRow,
+    IncludedReportRow,
+    StatusRow,
+    publication_state,
+)
+from livingreview.screening.vocabulary import DECISION_COLUMNS, DECISIONS, FULL_TEXT, TITLE_ABSTRACT
+from livingreview.todo import TODO_COLUMNS, TodoRow
 
 FIXTURES = Path(__file__).parent / "fixtures" / "screening"
 RUN1 = FIXTURES / "unique_run1.tsv"
@@ -764,15 +772,15 @@ def test_sheet_schema_documents_the_columns_and_decisions_the_code_checks():
             Path(__file__).parents[1] / "workflow" / "schemas" / "screening_decisions.schema.yaml"
         ).read_text()
     )
-    assert tuple(schema["required"]) == screening.DECISION_COLUMNS
-    assert set(schema["properties"]) == set(screening.sheet_columns(FULL_TEXT, adjudication=True))
+    assert tuple(schema["required"]) == DECISION_COLUMNS
+    assert set(schema["properties"]) == set(sheet_columns(FULL_TEXT, adjudication=True))
     assert set(schema["properties"]["decision"]["enum"]) == {
-        d for ds in screening.DECISIONS.values() for d in ds
+        d for ds in DECISIONS.values() for d in ds
     }
 
 
 def test_possible_duplicates_from_dedup_are_hinted_on_both_publications(tmp_path):
-    from livingreview.screening import possible_duplicate_hints
+    from livingreview.screening.publications import possible_duplicate_hints
 
     maybe = tmp_path / "maybe.tsv"
     maybe.write_text(
@@ -1127,12 +1135,12 @@ def test_sheets_saved_by_spreadsheet_programs_are_screened_like_plain_ones(sheet
 @pytest.mark.parametrize(
     "row_type, columns",
     [
-        (screening.StatusRow, screening.STATUS_COLUMNS),
-        (screening.ConflictRow, screening.CONFLICT_COLUMNS),
-        (screening.IncludedReportRow, screening.INCLUDED_COLUMNS),
-        (screening.DeferredRow, screening.DEFERRED_COLUMNS),
-        (screening.TodoRow, screening.TODO_COLUMNS),
-        (screening.QueueRow, screening.queue_columns(blinded=False)),
+        (StatusRow, STATUS_COLUMNS),
+        (ConflictRow, CONFLICT_COLUMNS),
+        (IncludedReportRow, INCLUDED_COLUMNS),
+        (DeferredRow, DEFERRED_COLUMNS),
+        (TodoRow, TODO_COLUMNS),
+        (QueueRow, queue_columns(blinded=False)),
     ],
     ids=lambda v: getattr(v, "__name__", ""),
 )

@@ -13,18 +13,14 @@ from test_entrez_loopback import FakeEutils
 from livingreview.errors import ConfigError, NetworkError, ValidationError
 from livingreview.io import read_tsv
 from livingreview.records import RECORD_COLUMNS
-from livingreview.search import (
-    EntrezClient,
-    RateLimiter,
-    ReplayTransport,
-    Window,
-    discover_snapshots,
+from livingreview.search.entrez import EntrezClient, RateLimiter
+from livingreview.search.replay import ReplayTransport
+from livingreview.search.snapshot import (
     keep_existing_snapshot,
-    run_window,
-    snapshot_dates,
     take_snapshot,
     verify_snapshot,
 )
+from livingreview.search.windows import Window, discover_snapshots, run_window, snapshot_dates
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = yaml.safe_load((ROOT / "config.yaml").read_text())

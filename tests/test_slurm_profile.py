@@ -22,7 +22,7 @@ import yaml
 from conftest import ROOT, copy_project
 from test_scheduled import RUN_DATE, make_project
 
-from livingreview.runs import EXIT_FAILURE, EXIT_INPUT, SUBMISSION_FAILED, classify_run
+from livingreview.runs.scheduler import EXIT_FAILURE, EXIT_INPUT, SUBMISSION_FAILED, classify_run
 
 FIXTURES = ROOT / "tests" / "fixtures" / "scheduled"
 SLURM_PROFILE = ROOT / "profiles" / "slurm" / "config.yaml"

@@ -9,17 +9,10 @@ from conftest import ROOT
 from scipy import stats
 
 from livingreview.baseline import load_baseline
-from livingreview.extraction import baseline_study_rows
-from livingreview.synthesis import (
-    format_p,
-    linear_by_linear,
-    new_study_names,
-    outcome_rows,
-    percent,
-    published_tests,
-    summarise_outcomes,
-    summary_markdown,
-)
+from livingreview.extraction.tables import baseline_study_rows
+from livingreview.synthesis.labels import new_study_names
+from livingreview.synthesis.outcomes import linear_by_linear, outcome_rows, published_tests
+from livingreview.synthesis.summary import format_p, percent, summarise_outcomes, summary_markdown
 
 PUBLISHED_OUTCOMES = {
     ("cni", "cyclosporine"): (59, 35, 13, 7, 4),

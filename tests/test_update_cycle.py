@@ -29,7 +29,7 @@ import pytest
 from conftest import copy_finished_run, run_snakemake
 from extraction_rows import INSUFFICIENT_RESPONSE_SUBGROUP, INTOLERANCE_SUBGROUP, TACROLIMUS_ARM
 
-from livingreview.extraction import SHEET_COLUMNS
+from livingreview.extraction.sheets import SHEET_COLUMNS
 
 pytestmark = pytest.mark.workflow
 

@@ -9,10 +9,11 @@ import pytest
 from conftest import ROOT
 
 from livingreview.baseline import load_baseline
-from livingreview.extraction import STUDY_TABLE_COLUMNS, baseline_study_rows
+from livingreview.extraction.tables import STUDY_TABLE_COLUMNS, baseline_study_rows
 from livingreview.io import write_tsv
-from livingreview.meta import COLUMNS, pool
-from livingreview.synthesis import remission_rows, study_proportions
+from livingreview.meta.pool import pool
+from livingreview.meta.results import COLUMNS
+from livingreview.synthesis.remission import remission_rows, study_proportions
 from livingreview.updates import FLAG, compare_pooled, latest_history, report_update
 
 BASELINE_ROWS = baseline_study_rows(load_baseline(ROOT / "resources" / "baseline"))

@@ -1,13 +1,9 @@
 """Living systematic review of calcineurin inhibitors (CNIs) in adult autoimmune hepatitis.
 
-One module per workflow stage; the Snakemake scripts in ``workflow/scripts/`` are thin
-wrappers that read paths and parameters and call one function from here:
-
-- :mod:`livingreview.config`     validate ``config.yaml`` against its JSON schema
-- :mod:`livingreview.baseline`   the published 2021 review (Baven-Pronk et al. 2022) as data
-- :mod:`livingreview.synthesis`  cross-tabulations and the published hypothesis tests
-- :mod:`livingreview.io`         atomic writes and line-aware TSV reading
-- :mod:`livingreview.errors`     exception classes with actionable messages
+One subpackage or module per workflow stage; the Snakemake scripts in ``workflow/scripts/``
+are thin wrappers that read paths and parameters and call one function from here. Every module
+is listed, package by package, in ``docs/architecture.md`` ("Where the code lives"); names are
+imported from the module that defines them (no package re-exports).
 """
 
 __version__ = "0.1.0"

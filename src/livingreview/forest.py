@@ -33,13 +33,13 @@ from matplotlib.patches import Polygon
 from matplotlib.transforms import blended_transform_factory
 
 from .errors import ValidationError
-from .extraction import read_study_table
+from .extraction.tables import read_study_table
 from .io import atomic_open, read_rows, write_tsv
-from .meta import METHODS, clopper_pearson
-from .synthesis import (
+from .meta.intervals import clopper_pearson
+from .meta.results import METHODS
+from .synthesis.labels import label_new_studies, new_study_names
+from .synthesis.remission import (
     STUDY_PROPORTION_COLUMNS,
-    label_new_studies,
-    new_study_names,
     remission_rows,
     study_proportions,
 )

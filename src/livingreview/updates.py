@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from .extraction import read_study_table
+from .extraction.tables import read_study_table
 from .history import archive_run, latest_history
 from .io import read_rows, write_text, write_tsv
-from .meta import pool
-from .synthesis import remission_rows
+from .meta.pool import pool
+from .synthesis.remission import remission_rows
 
 WHATS_NEW_COLUMNS: tuple[str, ...] = (
     "subgroup",

@@ -1,5 +1,6 @@
 # Shared by every stage: config validation, package-module inputs, target list.
 
+import os
 import sys
 from pathlib import Path
 
@@ -9,7 +10,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from livingreview.config import prepare_config, use_checkout_sources  # noqa: E402
-from livingreview.dependencies import imported_package_files  # noqa: E402
+from livingreview.dependencies import code_inputs  # noqa: E402
 from livingreview.io import content_digest  # noqa: E402
 
 use_checkout_sources(Path(workflow.basedir) / "src")
@@ -23,30 +24,30 @@ wildcard_constraints:
     run_date=r"\d{4}-\d{2}-\d{2}",
 
 
+# The package files each workflow script runs (its imports, followed through the package),
+# traced once per content of the code and kept in .snakemake/ (livingreview.dependencies).
+SCRIPT_CODE = code_inputs(
+    sorted((Path(workflow.basedir) / "workflow" / "scripts").glob("*.py")),
+    Path(workflow.basedir) / "src",
+    Path(".snakemake") / "livingreview" / "code-inputs.json",
+)
+
+
 def script_code(script):
     """The package files a workflow script runs (its imports, followed through the package),
     declared as the rule's inputs: Snakemake tracks the script itself but not what it imports,
     so without them a change to a module would not rerun the jobs that use it."""
-    return relative_to_workdir(
-        imported_package_files(
-            Path(workflow.basedir) / "workflow" / "scripts" / script,
-            Path(workflow.basedir) / "src",
-        )
-    )
+    return relative_to_workdir(SCRIPT_CODE[script])
 
 
 def relative_to_workdir(paths):
     """Paths inside the working directory made relative to it: Snakemake's record of a job's
     inputs then survives moving or copying the project (absolute paths would make every job
     look changed in the new place and rerun it all)."""
-    working_directory = Path.cwd().resolve()
+    working_directory = os.path.join(Path.cwd().resolve(), "")
     return [
-        (
-            str(Path(path).relative_to(working_directory))
-            if Path(path).is_relative_to(working_directory)
-            else path
-        )
-        for path in paths
+        path[len(working_directory) :] if path.startswith(working_directory) else path
+        for path in map(str, paths)
     ]
 
 
@@ -120,7 +121,7 @@ def baseline_studies():
 
 def extraction_sheets():
     """Every human extraction sheet: resources/extraction/<study_id>/<extractor>.tsv."""
-    from livingreview.extraction import find_sheets
+    from livingreview.extraction.sheets import find_sheets
 
     return human_inputs(find_sheets(config["extraction"]["dir"]))
 
@@ -187,7 +188,7 @@ def _earlier_pubmed_snapshots(wildcards):
 
 # --- imports: other databases' exports ---------------------------------------------------
 
-from livingreview.imports import (
+from livingreview.imports.specs import (
     exports_of_run,
     find_spec,
     import_table_path,

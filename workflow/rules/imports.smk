@@ -8,7 +8,10 @@
 
 # Input functions (imported_tables, ...) are in common.smk.
 
-from livingreview.imports import check_import_files, check_import_specs  # noqa: E402
+from livingreview.imports.specs import (
+    check_import_files,
+    check_import_specs,
+)  # noqa: E402
 
 # Checks the schema cannot express (one entry per database and date, files exist...), before
 # any job runs.

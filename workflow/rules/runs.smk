@@ -17,13 +17,13 @@ import atexit  # noqa: E402
 import logging  # noqa: E402
 import time  # noqa: E402
 
-from livingreview.runs import (  # noqa: E402
-    RunEnding,
-    archived_studies_before,
+from livingreview.runs.ending import RunEnding  # noqa: E402
+from livingreview.runs.inputs import archived_studies_before  # noqa: E402
+from livingreview.runs.manifest import (
     code_files,
     input_files,
     public_config,
-)
+)  # noqa: E402
 
 RUNS_ROOT = "results/runs"
 

@@ -13,7 +13,7 @@ from livingreview.screening.settings import (  # noqa: E402
     screening_params,
     screening_settings,
     sheet_paths,
-)
+)  # noqa: E402
 
 # The stage's settings, built once from the validated config and passed by every rule.
 SCREENING_SETTINGS = screening_params(config)

@@ -2,7 +2,7 @@
 writing only a receipt (livingreview.checks explains why checks run in rules of their own)."""
 
 from livingreview.checks import write_check_receipt
-from livingreview.dedup import check_verdicts
+from livingreview.dedup.tables import check_verdicts
 from livingreview.logs import log_path_of, setup_logging
 
 

@@ -2,7 +2,7 @@
 receipt (livingreview.checks explains why checks run in rules of their own)."""
 
 from livingreview.checks import write_check_receipt
-from livingreview.imports import import_export
+from livingreview.imports.stage import import_export
 from livingreview.logs import log_path_of, setup_logging
 
 

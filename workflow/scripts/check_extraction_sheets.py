@@ -4,7 +4,7 @@ only a receipt (see livingreview.checks)."""
 from pathlib import Path
 
 from livingreview.checks import write_check_receipt
-from livingreview.extraction import check_sheets
+from livingreview.extraction.merge import check_sheets
 from livingreview.logs import log_path_of, setup_logging
 
 

@@ -3,7 +3,7 @@ screening stage does, writing only a receipt (see livingreview.checks)."""
 
 from livingreview.checks import write_check_receipt
 from livingreview.logs import log_path_of, setup_logging
-from livingreview.screening import check_sheets
+from livingreview.screening.stage import check_sheets
 
 
 def main(snakemake) -> None:

@@ -3,10 +3,11 @@
 from pathlib import Path
 
 from livingreview.baseline import load_baseline
-from livingreview.extraction import read_study_table, read_subgroup_table
+from livingreview.extraction.tables import read_study_table, read_subgroup_table
 from livingreview.io import write_text, write_tsv
 from livingreview.logs import log_path_of, setup_logging
-from livingreview.synthesis import OUTCOME_COLUMNS, TEST_COLUMNS, summarise_outcomes
+from livingreview.synthesis.outcomes import OUTCOME_COLUMNS, TEST_COLUMNS
+from livingreview.synthesis.summary import summarise_outcomes
 
 
 def main(snakemake) -> None:

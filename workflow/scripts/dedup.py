@@ -1,7 +1,7 @@
 """Snakemake script: collapse every record of every run and source into publications
 (see livingreview.dedup)."""
 
-from livingreview.dedup import deduplicate_files
+from livingreview.dedup.tables import deduplicate_files
 from livingreview.logs import log_path_of, setup_logging
 
 

@@ -1,6 +1,6 @@
 """Snakemake script: import one declared export (see livingreview.imports)."""
 
-from livingreview.imports import write_import
+from livingreview.imports.stage import write_import
 from livingreview.logs import log_path_of, setup_logging
 
 

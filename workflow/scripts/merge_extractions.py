@@ -4,18 +4,17 @@ status, and what is left for extractors and the adjudicator (todo.tsv)."""
 from pathlib import Path
 
 from livingreview.baseline import load_baseline
-from livingreview.extraction import (
+from livingreview.extraction.merge import included_study_ids, merge_extractions
+from livingreview.extraction.tables import (
     DISCREPANCY_COLUMNS,
     STATUS_COLUMNS,
     STUDY_TABLE_COLUMNS,
     SUBGROUP_TABLE_COLUMNS,
-    TODO_COLUMNS,
-    extraction_todo,
-    included_study_ids,
-    merge_extractions,
 )
+from livingreview.extraction.todo import extraction_todo
 from livingreview.io import write_tsv
 from livingreview.logs import log_path_of, setup_logging
+from livingreview.todo import TODO_COLUMNS
 
 
 def main(snakemake) -> None:

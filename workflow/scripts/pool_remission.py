@@ -1,10 +1,11 @@
 """Pool the remission proportion per CNI and for both CNIs (meta_analysis.tsv)."""
 
-from livingreview.extraction import read_study_table
+from livingreview.extraction.tables import read_study_table
 from livingreview.io import write_tsv
 from livingreview.logs import log_path_of, setup_logging
-from livingreview.meta import COLUMNS, pool
-from livingreview.synthesis import remission_rows
+from livingreview.meta.pool import pool
+from livingreview.meta.results import COLUMNS
+from livingreview.synthesis.remission import remission_rows
 
 
 def main(snakemake) -> None:

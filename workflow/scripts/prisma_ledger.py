@@ -2,7 +2,8 @@
 the per-flow count table, with every identity checked (see livingreview.prisma)."""
 
 from livingreview.logs import log_path_of, setup_logging
-from livingreview.prisma import FlowSettings, build_prisma
+from livingreview.prisma.inputs import FlowSettings
+from livingreview.prisma.stage import build_prisma
 
 
 def main(snakemake) -> None:

@@ -1,7 +1,7 @@
 """Run runs.notify_command with the run's summary path (livingreview.runs.notify)."""
 
 from livingreview.logs import log_path_of, setup_logging
-from livingreview.runs import notify
+from livingreview.runs.notify import notify
 
 
 def main(snakemake) -> None:

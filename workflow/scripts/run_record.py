@@ -4,7 +4,8 @@ from the rule's declared inputs, and nothing else."""
 from pathlib import Path
 
 from livingreview.logs import log_path_of, setup_logging
-from livingreview.runs import RunInputs, write_run_record
+from livingreview.runs.inputs import RunInputs
+from livingreview.runs.record import write_run_record
 
 
 def main(snakemake) -> None:

@@ -4,19 +4,18 @@ from pathlib import Path
 
 from livingreview.io import write_text, write_tsv
 from livingreview.logs import log_path_of, setup_logging
-from livingreview.screening import (
+from livingreview.screening.deferred import DEFERRED_COLUMNS
+from livingreview.screening.settings import ScreeningSettings
+from livingreview.screening.stage import screen, screening_guide
+from livingreview.screening.tables import (
     CONFLICT_COLUMNS,
-    DEFERRED_COLUMNS,
     EVALUATION_COLUMNS,
     INCLUDED_COLUMNS,
     STATUS_COLUMNS,
-    TODO_COLUMNS,
     WEIGHT_COLUMNS,
-    Locations,
-    ScreeningSettings,
-    screen,
-    screening_guide,
 )
+from livingreview.screening.todo import Locations
+from livingreview.todo import TODO_COLUMNS
 
 
 def main(snakemake) -> None:

@@ -5,13 +5,9 @@ import sys
 from pathlib import Path
 
 from livingreview.logs import log_path_of, setup_logging
-from livingreview.search import (
-    EntrezClient,
-    ReplayTransport,
-    keep_existing_snapshot,
-    publish_snapshot,
-    take_snapshot,
-)
+from livingreview.search.entrez import EntrezClient
+from livingreview.search.replay import ReplayTransport
+from livingreview.search.snapshot import keep_existing_snapshot, publish_snapshot, take_snapshot
 
 
 def main(snakemake):

@@ -14,8 +14,6 @@ from .cluster import cluster_records
 from .keys import features_of
 from .settings import MatchSettings
 
-BENCHMARK_COLUMNS = ("ID", "title", "author", "year", "journal", "volume", "number", "pages", "doi")
-
 
 def records_from_benchmark(rows: Iterable[Mapping[str, str]]) -> list[dict[str, str]]:
     """Map rows in the benchmark CSV layout (ID, title, author, year, journal, volume,

@@ -12,8 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..imports.specs import exports_of_run, import_table_path
-from ..search.snapshot import discover_snapshots
-from ..search.windows import snapshot_dates
+from ..search.windows import discover_snapshots, snapshot_dates
 
 #: Where the PubMed snapshots live (one folder per date) and their declared record tables.
 PUBMED_ROOT = "results/search/pubmed"

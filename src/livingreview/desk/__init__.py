@@ -19,9 +19,3 @@ verdicts), :mod:`.views` (one module of pages per role), :mod:`.web`, :mod:`.app
 
 Start it with ``bin/desk`` (see ``python -m livingreview.desk --help``).
 """
-
-from __future__ import annotations
-
-from .app import build_desk, create_app
-
-__all__ = ["build_desk", "create_app"]

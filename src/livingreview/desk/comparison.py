@@ -18,7 +18,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from ..extraction import SHEET_KEY_COLUMNS, Sheet, compare_sheets
+from ..extraction.merge import compare_sheets
+from ..extraction.sheets import SHEET_KEY_COLUMNS, Sheet
 from .extractionform import FIELDS, FormRow, blank_row, row_label
 from .humanfiles import MAX_CELL_TEXT, clean_cell
 

@@ -27,17 +27,16 @@ from typing import Any
 
 from ..errors import InputFileError, Problem
 from ..io import Table, parse_tsv
-from ..screening import (
+from ..screening.publications import PublicationIndex
+from ..screening.sheets import sheet_columns, sheet_problems
+from ..screening.vocabulary import (
     ADJUDICATION_FILE,
     DECISIONS,
     FULL_TEXT,
     STAGES,
     TITLE_ABSTRACT,
-    PublicationIndex,
-    sheet_columns,
     split_multi,
 )
-from ..screening.sheets import sheet_problems
 from .errors import NotAllowed, NotFound, SheetProblems, SheetRefused, StaleChange
 from .humanfiles import MAX_CELL_TEXT, RowChange, SheetStore, TsvDocument, clean_cell, stat_key
 from .lastrun import LastRun

@@ -32,17 +32,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import Problem, ProblemCollector, ReviewError
-from ..extraction import (
+from ..extraction.merge import (
     AWAITING_EXTRACTION,
     DISCREPANCIES,
-    DiscrepancyRow,
-    Sheet,
-    collect_sheet,
     compare_sheets,
 )
-from ..extraction.sheets import sheet_problems
+from ..extraction.sheets import Sheet, collect_sheet, sheet_problems
+from ..extraction.tables import DiscrepancyRow
 from ..io import Table, parse_tsv
-from ..screening import load_baseline_study_ids
+from ..screening.publications import load_baseline_study_ids
 from ..text import ADJUDICATED_SHEET
 from .errors import NotAllowed, NotFound, SheetProblems, StaleChange
 from .extractionform import FormRow, as_form_row, filled, sheet_columns

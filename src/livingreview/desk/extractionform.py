@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from ..baseline import CNIS, CROSSTAB_GROUPS
-from ..extraction import (
+from ..extraction.sheets import (
     DOSE_UNITS,
     SHEET_COLUMNS,
     SHEET_REQUIRED_COLUMNS,

@@ -13,7 +13,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ..io import read_rows
-from ..screening import PublicationIndex, load_baseline_study_ids, load_publications
+from ..screening.publications import (
+    PublicationIndex,
+    load_baseline_study_ids,
+    load_publications,
+)
 from .errors import NotFound
 
 T = TypeVar("T")

@@ -339,11 +339,6 @@ def _collect_identity_problems(ledger: Sequence[LedgerRow]) -> ProblemCollector:
     return problems
 
 
-def identity_problems(ledger: Sequence[LedgerRow]) -> list[str]:
-    """Every broken identity of every flow, as messages naming the boxes and the ids."""
-    return [str(error) for error in _collect_identity_problems(ledger).errors]
-
-
 def check_identities(ledger: Sequence[LedgerRow]) -> None:
     """Raise ConsistencyError listing every broken identity (boxes and ids)."""
     _collect_identity_problems(ledger).raise_all(

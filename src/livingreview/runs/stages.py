@@ -13,8 +13,8 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from ..dedup import RUN_COLUMNS
-from ..imports import exports_of_run
+from ..dedup.tables import RUN_COLUMNS
+from ..imports.specs import exports_of_run
 from ..io import read_rows
 from ..todo import (
     DECIDE_PAIRS,

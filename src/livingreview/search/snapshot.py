@@ -41,32 +41,18 @@ import Bio
 from ..errors import ConfigError, ConsistencyError, ValidationError
 from ..io import atomic_open, read_tsv, sha256_file, write_text, write_tsv
 from ..records import RECORD_COLUMNS
-from ..text import ISO_DATE
 from .entrez import ESEARCH_MAX_IDS, EntrezClient
 from .retrieve import Slice, fetch_new, search_slices
-from .windows import Window, run_window
+from .windows import PROVENANCE, Window, discover_snapshots, run_window
 
 log = logging.getLogger(__name__)
 
-PROVENANCE = "provenance.json"
 RECORDS = "records.tsv"
 RAW = "raw"
 #: second name of records.tsv inside the snapshot (see :func:`_seal`)
 SEALED = "sealed/records.tsv"
 PROVENANCE_VERSION = 1
 _NAME = re.compile(r"^[A-Za-z0-9_-]+$")
-
-
-def discover_snapshots(root: str | Path) -> list[str]:
-    """Dates of the complete snapshots under ``root`` (folders with a provenance file)."""
-    root = Path(root)
-    if not root.is_dir():
-        return []
-    return sorted(
-        p.name
-        for p in root.iterdir()
-        if p.is_dir() and ISO_DATE.match(p.name) and (p / PROVENANCE).is_file()
-    )
 
 
 def _utc_now() -> str:

@@ -13,9 +13,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from ..errors import ConfigError
 from ..text import ISO_DATE
+
+#: The file that marks a snapshot folder complete (written last, see :mod:`.snapshot`).
+PROVENANCE = "provenance.json"
 
 
 def parse_date(value: str, key: str = "run_date") -> dt.date:
@@ -124,3 +128,15 @@ def snapshot_dates(
         dates.add(parse_date(value, "search.update_runs").isoformat())
     dates.update(d for d in existing if ISO_DATE.match(d))
     return sorted(d for d in dates if baseline <= d <= run)
+
+
+def discover_snapshots(root: str | Path) -> list[str]:
+    """Dates of the complete snapshots under ``root`` (folders with a provenance file)."""
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    return sorted(
+        p.name
+        for p in root.iterdir()
+        if p.is_dir() and ISO_DATE.match(p.name) and (p / PROVENANCE).is_file()
+    )

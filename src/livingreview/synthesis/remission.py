@@ -11,10 +11,8 @@ from collections.abc import Iterable, Mapping
 from typing import TypedDict
 
 from ..baseline import CNIS
-from ..meta import clopper_pearson
+from ..meta.intervals import clopper_pearson
 
-#: Meta-analysis groups: each CNI, and both together (one unit per study).
-POOLED_GROUPS: tuple[str, ...] = (*CNIS, "both")
 STUDY_PROPORTION_COLUMNS: tuple[str, ...] = (
     "subgroup",
     "study",

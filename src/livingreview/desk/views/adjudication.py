@@ -21,7 +21,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from ...errors import Problem
-from ...screening import DECISIONS, STAGES
+from ...screening.vocabulary import DECISIONS, STAGES
 from ..comparison import Composed, compare, compose, differing_cells
 from ..decisions import Verdict, check_stage
 from ..errors import NotFound, SheetProblems, SheetRefused, form_row

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from ...screening import DECISIONS, FULL_TEXT, STAGES
+from ...screening.vocabulary import DECISIONS, FULL_TEXT, STAGES
 from ..decisions import SheetRow, Verdict, check_stage
 from ..errors import NotFound, SheetRefused
 from ..humanfiles import MAX_CELL_TEXT

@@ -1,0 +1,143 @@
+"""Time a run with nothing to do: this workflow against a trivial Snakefile, same Snakemake.
+
+    .venv/bin/python benchmarks/noop.py [--repeats 7]
+
+Copies the project into a temporary folder and runs it once (about 20 s) so that everything
+is up to date, and builds two trivial workflows beside it: one rule that writes one file, and
+the same rule with one parameter (a workflow with parameters makes Snakemake import pandas, if
+installed, to compare them: a fixed cost of Snakemake's, about half a second). Then times
+``snakemake --cores 2`` in each, in turns, ``--repeats`` times, so that all three meet the same
+load. Prints each time (wall-clock and CPU), the median and spread of each, how far this workflow's median is from
+the trivial ones, the load average before and after and the machine's CPU count: the figures
+the README quotes. Not run in CI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAKEMAKE = Path(sys.executable).with_name("snakemake")
+PARTS = ("Snakefile", "config.yaml", "workflow", "src", "resources", "profiles")
+
+TRIVIAL = """\
+rule all:
+    input:
+        "done.txt",
+
+
+rule write:
+    output:
+        "done.txt",
+    shell:
+        "echo done > {output}"
+"""
+
+TRIVIAL_WITH_PARAMS = TRIVIAL.replace(
+    "    shell:\n", '    params:\n        text="done",\n    shell:\n'
+).replace("echo done", "echo {params.text}")
+
+
+def copy_project(destination: Path) -> Path:
+    destination.mkdir(parents=True)
+    for part in PARTS:
+        source = ROOT / part
+        if source.is_dir():
+            shutil.copytree(
+                source, destination / part, ignore=shutil.ignore_patterns("__pycache__")
+            )
+        else:
+            shutil.copy2(source, destination / part)
+    return destination
+
+
+def trivial_workflow(destination: Path, snakefile: str) -> Path:
+    destination.mkdir(parents=True)
+    (destination / "Snakefile").write_text(snakefile, encoding="utf-8")
+    return destination
+
+
+def snakemake(workdir: Path) -> tuple[float, float]:
+    """Wall-clock and CPU seconds (user + system, its processes) of one ``snakemake --cores 2``
+    in ``workdir``, which must succeed. CPU time varies less than wall-clock time on a busy
+    machine."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    result = subprocess.run(
+        [str(SNAKEMAKE), "--cores", "2"], cwd=workdir, capture_output=True, text=True
+    )
+    elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if result.returncode != 0:
+        sys.stderr.write(result.stdout + result.stderr)
+        raise SystemExit(f"snakemake failed in {workdir} with exit code {result.returncode}")
+    return elapsed, cpu
+
+
+def load() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def describe(name: str, times: list[float]) -> str:
+    quartiles = statistics.quantiles(times, n=4) if len(times) > 1 else [times[0]] * 3
+    return (
+        f"{name:<22} median {statistics.median(times):5.2f} s  "
+        f"min {min(times):5.2f}  quartiles {quartiles[0]:5.2f}-{quartiles[2]:5.2f}  "
+        f"max {max(times):5.2f}"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=7)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="noop-") as folder:
+        workflows = {
+            "this workflow": copy_project(Path(folder) / "project"),
+            "trivial Snakefile": trivial_workflow(Path(folder) / "trivial", TRIVIAL),
+            "trivial, with a param": trivial_workflow(
+                Path(folder) / "trivial-params", TRIVIAL_WITH_PARAMS
+            ),
+        }
+        print(f"first runs (build everything): load average {load()}")
+        for name, workdir in workflows.items():
+            print(f"  {name}: {snakemake(workdir)[0]:.1f} s")
+        print(f"no-op runs, {args.repeats} turns: load average before {load()}")
+        wall: dict[str, list[float]] = {name: [] for name in workflows}
+        cpu: dict[str, list[float]] = {name: [] for name in workflows}
+        for turn in range(1, args.repeats + 1):
+            for name, workdir in workflows.items():
+                seconds, cpu_seconds = snakemake(workdir)
+                wall[name].append(seconds)
+                cpu[name].append(cpu_seconds)
+            print(
+                f"  turn {turn}: "
+                + "; ".join(
+                    f"{name} {wall[name][-1]:5.2f} s (cpu {cpu[name][-1]:4.2f})"
+                    for name in workflows
+                )
+            )
+        print(f"load average after {load()} ({os.cpu_count()} CPUs)")
+        for label, table in (("wall-clock", wall), ("cpu", cpu)):
+            print(f"{label} seconds:")
+            for name, values in table.items():
+                print("  " + describe(name, values))
+            ours = statistics.median(table["this workflow"])
+            for name in ("trivial Snakefile", "trivial, with a param"):
+                difference = ours - statistics.median(table[name])
+                print(f"  this workflow - {name}: {difference:+.2f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
