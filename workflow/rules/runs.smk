@@ -29,7 +29,11 @@ from livingreview.runs.ending import (  # noqa: E402
     busy_message,
 )
 from livingreview.runs.inputs import archived_studies_before  # noqa: E402
-from livingreview.runs.manifest import code_files, input_files, public_config  # noqa: E402
+from livingreview.runs.manifest import (
+    code_files,
+    input_files,
+    public_config,
+)  # noqa: E402
 from livingreview.runs.register import BY_DATE_DIR, register_success  # noqa: E402
 from livingreview.runs.registry import RUNS_DIR, current_run_id  # noqa: E402
 
@@ -145,13 +149,16 @@ rule register_run:
             if config["runs"]["notify_command"]
             else []
         ),
-        synthesis=["results/synthesis/meta_analysis.tsv", "results/extraction/studies.tsv"],
+        synthesis=[
+            "results/synthesis/meta_analysis.tsv",
+            "results/extraction/studies.tsv",
+        ],
     output:
         entry=f"{RUNS_DIR}/{{run_id}}/run.json",
-    wildcard_constraints:
-        run_id=r"\d{8}T\d{6}Z-(manual|scheduled|desk)-[0-9a-f]{4,16}",
     log:
         "logs/runs/register/{run_id}.log",
+    wildcard_constraints:
+        run_id=r"\d{8}T\d{6}Z-(manual|scheduled|desk)-[0-9a-f]{4,16}",
     params:
         history_dir=config["synthesis"]["history_dir"],
     run:
