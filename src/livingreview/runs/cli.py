@@ -30,6 +30,7 @@ from .registry import (
     new_run_id,
     read_run,
 )
+from .runlock import holder
 from .scheduler import classify_scheduled_run, clean_stale_temporaries
 
 
@@ -65,6 +66,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     classify.add_argument("--run-id", required=True, help="the run (LIVINGREVIEW_RUN_ID)")
     classify.add_argument("output", type=Path, help="what the run printed")
+    sub.add_parser(
+        "holder",
+        help="(bin/scheduled-update) who holds the project's run lock: its trigger and run id "
+        "on one line, nothing when nobody does",
+    )
     clean = sub.add_parser(
         "clean-stale", help="(bin/scheduled-update) remove temporaries a killed run left"
     )
@@ -116,6 +122,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{failure.code} {failure.reason}")
             if failure.detail:
                 print(failure.detail)
+        elif args.command == "holder":
+            note = holder(args.root)
+            if note is not None:
+                print(note.get("trigger", "unknown"), note.get("run_id", ""))
         elif args.command == "clean-stale":
             for path in clean_stale_temporaries(args.results):
                 print(f"removed {path} (left by an interrupted run)")
