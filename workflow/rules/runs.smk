@@ -69,7 +69,6 @@ rule run_record:
         # the to-do files, from each stage that has them
         records_todo=written_by_rules(["results/records/todo.tsv"]),
         screening_todo=written_by_rules(["results/screening/todo.tsv"]),
-        screening_deferred=written_by_rules(["results/screening/deferred.tsv"]),
         extraction_todo=written_by_rules(["results/extraction/todo.tsv"]),
         extraction_studies="results/extraction/studies.tsv",
         estimates=[
