@@ -456,8 +456,7 @@ def deduplicate_files(
     applied, later = split_by_records(load_verdicts(verdicts_path, ids, run_date), ids)
     if later:
         log.info(
-            "%d verdict(s) of %s on records of a search after %s: applied once a run "
-            "includes them",
+            "%d verdict(s) of %s on records of a search after %s: applied once a run includes them",
             len(later),
             verdicts_path,
             run_date,

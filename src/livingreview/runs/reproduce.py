@@ -73,14 +73,14 @@ def _copy_code(root: Path, directory: Path) -> None:
     for part in CODE_PARTS:
         source = root / part
         if source.is_dir():
-            shutil.copytree(
-                source, directory / part, ignore=shutil.ignore_patterns("__pycache__")
-            )
+            shutil.copytree(source, directory / part, ignore=shutil.ignore_patterns("__pycache__"))
         elif source.is_file():
             shutil.copy2(source, directory / part)
 
 
-def _copy_snapshots(root: Path, directory: Path, outputs: dict[str, Any], snapshot_root: str) -> None:
+def _copy_snapshots(
+    root: Path, directory: Path, outputs: dict[str, Any], snapshot_root: str
+) -> None:
     for path, entry in outputs.items():
         if not path.startswith(snapshot_root.rstrip("/") + "/"):
             continue

@@ -44,7 +44,6 @@ from .vocabulary import (
     EXCLUDED_TITLE_ABSTRACT,
     INCLUDED,
     STAGES,
-    TITLE_ABSTRACT,
 )
 
 log = logging.getLogger(__name__)
