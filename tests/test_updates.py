@@ -10,10 +10,10 @@ from conftest import ROOT
 
 from livingreview.baseline import load_baseline
 from livingreview.extraction import STUDY_TABLE_COLUMNS, baseline_study_rows
+from livingreview.history import archive_run, latest_history
 from livingreview.io import write_tsv
 from livingreview.meta import COLUMNS, pool
 from livingreview.synthesis import remission_rows, study_proportions
-from livingreview.history import archive_run, latest_history
 from livingreview.updates import FLAG, compare_pooled, report_update
 
 BASELINE_ROWS = baseline_study_rows(load_baseline(ROOT / "resources" / "baseline"))
