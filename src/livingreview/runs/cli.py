@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
+from .archive import ArchiveError
 from .ending import print_todo
 from .registry import (
     INDEX_COLUMNS,
@@ -30,6 +31,7 @@ from .registry import (
     new_run_id,
     read_run,
 )
+from .reproduce import ReproduceError, report_lines, reproduce_run
 from .runlock import holder
 from .scheduler import classify_scheduled_run, clean_stale_temporaries
 
@@ -104,8 +106,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "new-id":
             print(new_run_id(args.trigger))
         elif args.command == "reproduce":
-            from .reproduce import report_lines, reproduce_run
-
             result = reproduce_run(args.root, args.run_id, args.directory, cores=args.cores)
             for line in report_lines(result):
                 print(line)
@@ -131,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"removed {path} (left by an interrupted run)")
         elif args.command == "todo":
             print_todo(args.summary)
-    except RunIdError as exc:
+    except (RunIdError, ReproduceError, ArchiveError) as exc:
         print(f"python -m livingreview.runs: {exc}", file=sys.stderr)
         return 2
     return 0
