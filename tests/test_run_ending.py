@@ -19,10 +19,12 @@ from livingreview.errors import ValidationError
 from livingreview.io import sha256_file, write_tsv
 from livingreview.runs import TODO_COLUMNS, print_todo, read_todo, todo_block
 from livingreview.runs.ending import (
+    PLANNER_PID_ENV,
     JobError,
     RunEnding,
     busy_message,
     final_error_line,
+    is_planner,
     job_error,
     run_errors,
 )
@@ -451,3 +453,13 @@ def test_records_of_an_export_searched_since_the_last_run_count_in_this_run(fini
     )
     text = (finished / BY_DATE / "summary.md").read_text()
     assert "new records found in this run: 5 (embase 3, pubmed 2)" in text
+
+
+def test_only_the_planner_checks_who_holds_the_project():
+    env: dict[str, str] = {}
+    assert is_planner(env) and env[PLANNER_PID_ENV] == str(os.getpid())
+    assert is_planner(env)  # the planner asking again
+    parent = {PLANNER_PID_ENV: str(os.getppid())}  # a live process that is not this one
+    assert not is_planner(parent)
+    stale = {PLANNER_PID_ENV: "not-a-pid"}
+    assert is_planner(stale) and stale[PLANNER_PID_ENV] == str(os.getpid())

@@ -27,6 +27,7 @@ from livingreview.runs.ending import (  # noqa: E402
     ProjectBusyError,
     RunEnding,
     busy_message,
+    is_planner,
 )
 from livingreview.runs.inputs import archived_studies_before  # noqa: E402
 from livingreview.runs.manifest import (
@@ -41,7 +42,9 @@ RUNS_ROOT = BY_DATE_DIR
 # This run's id: the launcher's, or a new manual one put into the environment, which every
 # job inherits (their error markers name it).
 RUN_ID = current_run_id()
-BUSY = busy_message(Path.cwd(), RUN_ID)
+# Checked by the process that plans the run only: its jobs (which read this file again) are
+# part of the run, whoever took the lock since.
+BUSY = busy_message(Path.cwd(), RUN_ID) if is_planner() else None
 if BUSY:
     raise ProjectBusyError(BUSY)
 

@@ -158,6 +158,27 @@ def final_error_line(errors: Sequence[JobError], snakemake_log: str | Path | Non
     )
 
 
+#: Set by the process that plans a run (the Snakefile's main process) to its pid; the job
+#: processes Snakemake starts inherit it, which tells them they are not the planner.
+PLANNER_PID_ENV = "LIVINGREVIEW_PLANNER_PID"
+
+
+def is_planner(environ: dict[str, str] | None = None) -> bool:
+    """Whether this process plans the run (and not one of the job processes Snakemake starts
+    for it, which read the Snakefile again); the first call in the planner says so to every
+    process it starts (:data:`PLANNER_PID_ENV`)."""
+    env = os.environ if environ is None else environ
+    planner = env.get(PLANNER_PID_ENV, "")
+    if planner and planner != str(os.getpid()):
+        try:
+            os.kill(int(planner), 0)
+            return False  # the planner is alive: this is one of its jobs
+        except (ValueError, OSError):
+            pass  # a stale value (e.g. inherited from a finished run's shell)
+    env[PLANNER_PID_ENV] = str(os.getpid())
+    return True
+
+
 def busy_message(root: str | Path, run_id: str | None) -> str | None:
     """Why this process must not run now, or ``None``: another run holds the project's run
     lock (a process whose run id is the holder's belongs to that run and goes on)."""
