@@ -35,7 +35,7 @@ from livingreview.runs.manifest import (
     input_files,
     public_config,
 )  # noqa: E402
-from livingreview.runs.register import BY_DATE_DIR, register_success  # noqa: E402
+from livingreview.runs.register import BY_DATE_DIR  # noqa: E402
 from livingreview.runs.registry import RUNS_DIR, current_run_id  # noqa: E402
 
 RUNS_ROOT = BY_DATE_DIR
@@ -155,24 +155,25 @@ rule register_run:
             "results/synthesis/meta_analysis.tsv",
             "results/extraction/studies.tsv",
         ],
+        code=script_code("register_run.py"),
     output:
         entry=f"{RUNS_DIR}/{{run_id}}/run.json",
     log:
         "logs/runs/register/{run_id}.log",
-    wildcard_constraints:
-        run_id=r"\d{8}T\d{6}Z-(manual|scheduled|desk)-[0-9a-f]{4,16}",
+    benchmark:
+        "logs/benchmarks/runs/register/{run_id}.tsv"
+    conda:
+        "../envs/livingreview.yaml"
+    threads: 1
+    resources:
+        mem_mb=200,
     params:
+        run_date=config["run_date"],
+        record_dir=f"{RUNS_ROOT}/{config['run_date']}",
         history_dir=config["synthesis"]["history_dir"],
-    run:
-        register_success(
-            wildcards.run_id,
-            config["run_date"],
-            record_dir=f"{RUNS_ROOT}/{config['run_date']}",
-            history_dir=params.history_dir,
-            synthesis_files=input.synthesis,
-            results_runs=RUNS_DIR,
-        )
-        Path(log[0]).write_text(f"registered run {wildcards.run_id}\n")
+        results_runs=RUNS_DIR,
+    script:
+        "../scripts/register_run.py"
 
 
 TARGETS["runs"] = (

@@ -17,7 +17,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..logs import error_marker
-from .registry import current_run_id
+from .ending import ProjectBusyError
+from .register import register_failure
+from .registry import RUNS_DIR, current_run_id
 
 #: Where planning errors are logged, relative to the project root.
 PLANNING_LOGS = "logs/runs/planning"
@@ -49,10 +51,6 @@ def planning_errors_marked(
     try:
         yield run_id
     except Exception as exc:
-        from .ending import ProjectBusyError
-        from .register import register_failure
-        from .registry import RUNS_DIR
-
         if isinstance(exc, ProjectBusyError):
             raise
         write_planning_log(exc, run_id, logs_dir)
