@@ -169,9 +169,7 @@ rule register_run:
         mem_mb=200,
     params:
         run_date=config["run_date"],
-        record_dir=f"{RUNS_ROOT}/{config['run_date']}",
         history_dir=config["synthesis"]["history_dir"],
-        results_runs=RUNS_DIR,
     script:
         "../scripts/register_run.py"
 

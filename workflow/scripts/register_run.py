@@ -1,6 +1,8 @@
 """Register one run (livingreview.runs.register): copy the record of its run_date into
 results/runs/<run_id>/, archive the human inputs it used and its synthesis, record its entry."""
 
+from pathlib import Path
+
 from livingreview.logs import log_path_of, setup_logging
 from livingreview.runs.register import register_success
 
@@ -11,10 +13,11 @@ def main(snakemake) -> None:
     entry = register_success(
         snakemake.wildcards.run_id,
         params.run_date,
-        record_dir=params.record_dir,
+        # results/runs/by-date/<run_date>/ and results/runs/, from the declared files
+        record_dir=Path(snakemake.input.record[0]).parent,
         history_dir=params.history_dir,
         synthesis_files=list(snakemake.input.synthesis),
-        results_runs=params.results_runs,
+        results_runs=Path(snakemake.output.entry).parents[1],
     )
     log.info("run %s (%s) registered: %s", entry.run_id, entry.run_date, ", ".join(entry.record))
 
