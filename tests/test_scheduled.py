@@ -241,9 +241,10 @@ def test_scheduled_run_writes_the_record_and_a_dated_log(completed_project):
     # the manifest covers the inputs, code and outputs of the run, with correct checksums
     assert "resources/baseline/arms.tsv" in manifest["inputs"]
     assert "src/livingreview/runs/record.py" in manifest["code"]
-    for path, entry in manifest["outputs"].items():
+    for path, checksum in manifest["outputs"].items():
         assert (
-            hashlib.sha256((completed_project / path).read_bytes()).hexdigest() == entry["sha256"]
+            hashlib.sha256((completed_project / path).read_bytes()).hexdigest()
+            == checksum["sha256"]
         ), path
     assert any(p.startswith("results/search/pubmed/2021-10-31/") for p in manifest["outputs"])
     assert manifest["config"]["run_date"] == RUN_DATE
