@@ -6,7 +6,7 @@ code (``Snakefile``, ``workflow/``, ``src/livingreview/``, listed by :func:`code
 output the run's stages declare under ``results/``, and the search receipts, whose recorded
 checksums stand for the files of the immutable snapshots (which no rule declares).
 
-Produces the ``manifest.json`` of ``results/runs/<run_date>/`` (built here, written by
+Produces the ``manifest.json`` of ``results/runs/by-date/<run_date>/`` (built here, written by
 :func:`livingreview.runs.record.write_run_record`) and the comparison of two manifests.
 """
 
