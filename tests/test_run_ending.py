@@ -463,3 +463,14 @@ def test_only_the_planner_checks_who_holds_the_project():
     assert not is_planner(parent)
     stale = {PLANNER_PID_ENV: "not-a-pid"}
     assert is_planner(stale) and stale[PLANNER_PID_ENV] == str(os.getpid())
+
+
+def test_the_schedulers_copy_of_a_runs_output_is_not_a_failed_job(tmp_path):
+    run_id = new_run_id("scheduled")
+    logs = tmp_path / "logs"
+    (logs / "scheduled").mkdir(parents=True)
+    failing_job_of_run(logs, "sheet", "InputFileError('s.tsv', 'bad', line=2)", run_id)
+    (logs / "scheduled" / f"{run_id}_run-date-{RUN_DATE}.log").write_text(
+        (logs / "sheet.log").read_text()
+    )
+    assert [Path(e.log).name for e in run_errors(run_id, logs)] == ["sheet.log"]

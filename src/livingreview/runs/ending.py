@@ -110,8 +110,15 @@ def job_error(log_path: str | Path, run_id: str) -> JobError | None:
     return None
 
 
+#: Under the logs folder, what is not a job's log: the scheduler's copies of whole runs'
+#: output (they repeat the jobs' markers).
+NOT_JOB_LOGS = ("scheduled",)
+
+
 def _log_files(logs_dir: Path, since: float | None) -> Iterator[Path]:
     for path in logs_dir.rglob("*.log"):
+        if path.relative_to(logs_dir).parts[0] in NOT_JOB_LOGS:
+            continue
         try:
             if since is None or path.stat().st_mtime >= since:
                 yield path
