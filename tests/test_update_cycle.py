@@ -102,10 +102,12 @@ def report_entries(project: Path, name: str) -> dict[str, bytes]:
 def snapshot(project: Path, step: str) -> dict:
     """What the team sees after a step: run record, to-do, PRISMA counts, report, tables."""
     results = project / "results"
-    record = json.loads((results / "runs" / RUN_DATE / "summary.json").read_text())
+    record = json.loads((results / "runs" / "by-date" / RUN_DATE / "summary.json").read_text())
     return {
         "record": record,
-        "summary_md": (results / "runs" / RUN_DATE / "summary.md").read_text(encoding="utf-8"),
+        "summary_md": (results / "runs" / "by-date" / RUN_DATE / "summary.md").read_text(
+            encoding="utf-8"
+        ),
         "prisma": {r["data"]: r["n"] for r in table(results / "prisma" / "prisma.csv", ",")},
         # by member record: the merged publication takes the earlier (Embase) record's id
         "status": {
