@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from conftest import copy_finished_run, run_snakemake
-from run_support import only_registration
+from run_support import REGISTRATION_ONLY, only_registration
 from test_scheduled import (  # noqa: F401 (pytest fixtures)
     RUN_DATE,
     completed_copy,
@@ -47,12 +47,13 @@ def rewrite_with_older_mtime(path: Path, text: str) -> None:
 
 
 def planned_rules(project: Path, *args: str) -> set[str]:
+    """The rules a dry run plans, besides the run's own registration (every run has it)."""
     result = run_snakemake(project, "--dry-run", *args)
     return {
         line.split()[1].rstrip(":")
         for line in result.stdout.splitlines()
         if line.startswith("rule ")
-    }
+    } - REGISTRATION_ONLY
 
 
 @pytest.mark.parametrize(
