@@ -37,6 +37,8 @@ from livingreview.runs import (
     render_summary,
     write_run_record,
 )
+from livingreview.runs.archive import archive_inputs, restore_inputs
+from livingreview.runs.manifest import private_words
 from livingreview.runs.planning import write_planning_log
 from livingreview.runs.register import register_failure
 from livingreview.runs.registry import new_run_id, trigger_of
@@ -741,3 +743,31 @@ def test_runs_section_is_in_the_schema_and_the_default_config():
         assert spec.get("description") and "default" in spec, key
     config = yaml.safe_load((ROOT / "config.yaml").read_text())
     assert set(config["runs"]) == set(runs["properties"])
+
+
+def test_inputs_are_archived_once_by_content_and_private_files_never(tmp_path):
+    base = tmp_path / "project"
+    (base / "resources").mkdir(parents=True)
+    sheet = base / "resources" / "sheet.tsv"
+    sheet.write_text("a\tb\n")
+    hook = base / "bin" / "notify"
+    hook.parent.mkdir()
+    hook.write_text("TOKEN=not-for-the-archive\n")
+    manifest_inputs = {
+        "resources/sheet.tsv": {"sha256": sha256_file(sheet)},
+        "bin/notify": {"sha256": sha256_file(hook)},
+    }
+    private = private_words({"runs": {"notify_command": "bin/notify --quiet"}})
+    archive = tmp_path / "archive"
+    result = archive_inputs(manifest_inputs, base, archive, private)
+    assert result.private == ["bin/notify"] and result.changed_since_record == []
+    assert sorted(p.name for p in archive.iterdir()) == [sha256_file(sheet)]
+    sheet.write_text("changed while the run worked\n")
+    again = archive_inputs({"resources/new.tsv": {"sha256": "f" * 64}}, base, archive)
+    assert again.changed_since_record == ["resources/new.tsv"]
+    restore_inputs(
+        {"resources/sheet.tsv": sha256_file(archive / result.files["resources/sheet.tsv"])},
+        tmp_path / "out",
+        archive,
+    )
+    assert (tmp_path / "out" / "resources" / "sheet.tsv").read_text() == "a\tb\n"

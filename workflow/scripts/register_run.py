@@ -4,6 +4,7 @@ results/runs/<run_id>/, archive the human inputs it used and its synthesis, reco
 from pathlib import Path
 
 from livingreview.logs import log_path_of, setup_logging
+from livingreview.runs.manifest import private_words
 from livingreview.runs.register import register_success
 
 
@@ -18,6 +19,8 @@ def main(snakemake) -> None:
         history_dir=params.history_dir,
         synthesis_files=list(snakemake.input.synthesis),
         results_runs=Path(snakemake.output.entry).parents[1],
+        # read from the config here, never passed as a param (params are stored by Snakemake)
+        private=private_words(snakemake.config),
     )
     log.info("run %s (%s) registered: %s", entry.run_id, entry.run_date, ", ".join(entry.record))
 

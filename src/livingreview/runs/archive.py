@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,8 @@ class ArchivedInputs:
 
     files: dict[str, str] = field(default_factory=dict)
     changed_since_record: list[str] = field(default_factory=list)
+    #: inputs named by a private config value (they may hold a credential): not archived
+    private: list[str] = field(default_factory=list)
 
 
 def stored_path(digest: str, archive: str | Path = INPUTS_ARCHIVE) -> Path:
@@ -59,15 +61,20 @@ def archive_inputs(
     manifest_inputs: Mapping[str, Mapping[str, Any]],
     base: str | Path = ".",
     archive: str | Path = INPUTS_ARCHIVE,
+    private: Collection[str] = (),
 ) -> ArchivedInputs:
     """Store the bytes of every input a run's manifest lists (``{path: {"sha256": ...}}``).
 
     A file whose digest is already stored is not read again. A file whose bytes no longer
     have the manifest's digest (someone saved it while the run was working) is listed in
-    ``changed_since_record``: its new content belongs to the next run.
+    ``changed_since_record``: its new content belongs to the next run. A path in ``private``
+    (named by a config value kept out of records) is listed there and never archived.
     """
     result = ArchivedInputs()
     for path, entry in sorted(manifest_inputs.items()):
+        if path in private:
+            result.private.append(path)
+            continue
         digest = str(entry["sha256"])
         result.files[path] = digest
         if stored_path(digest, archive).is_file():

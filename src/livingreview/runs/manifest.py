@@ -82,6 +82,30 @@ def public_config(config: Mapping[str, Any]) -> dict[str, Any]:
     return clean(dict(config))
 
 
+def private_words(config: Mapping[str, Any]) -> set[str]:
+    """Every word of the values :func:`public_config` leaves out (a file named there, e.g. in
+    the notify command, may hold a credential: its bytes are never archived).
+
+    >>> sorted(private_words({"runs": {"notify_command": "bin/notify --to team"}, "x": "y"}))
+    ['--to', 'bin/notify', 'team']
+    """
+    found: set[str] = set()
+
+    def walk(value: Any, key: str = "", private: bool = False) -> None:
+        private = private or bool(key and (key in _PRIVATE_KEYS or _SECRET_KEY.search(key)))
+        if isinstance(value, Mapping):
+            for k, v in value.items():
+                walk(v, str(k), private)
+        elif isinstance(value, (list, tuple)):
+            for v in value:
+                walk(v, key, private)
+        elif private and isinstance(value, str):
+            found.update(value.split())
+
+    walk(config)
+    return found
+
+
 def software_versions(names: Iterable[str] = SOFTWARE) -> dict[str, str]:
     """Installed versions of the packages the workflow runs on, plus Python and the OS."""
     versions = {"python": platform.python_version(), "platform": platform.platform()}

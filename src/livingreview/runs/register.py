@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 from ..history import archive_run
@@ -63,17 +63,19 @@ def register_success(
     synthesis_files: Sequence[str | Path],
     results_runs: str | Path = RUNS_DIR,
     archive: str | Path = INPUTS_ARCHIVE,
+    private: Collection[str] = (),
 ) -> RunEntry:
     """Everything a successful run leaves of its own (see the module doc); returns its entry.
 
     The entry's ``details`` say where the date's record came from, which history entry is the
-    run's, and ``inputs``: ``path -> sha256`` of every human input the run used.
+    run's, and ``inputs``: ``path -> sha256`` of every human input the run used (``private``:
+    paths named by config values kept out of records, listed but never archived).
     """
     folder = run_folder(run_id, results_runs)
     folder.mkdir(parents=True, exist_ok=True)
     copied = copy_record(record_dir, folder)
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    archived = archive_inputs(manifest.get("inputs", {}), archive=archive)
+    archived = archive_inputs(manifest.get("inputs", {}), archive=archive, private=private)
     history = archive_run(history_dir, run_id, run_date, list(synthesis_files))
     entry = RunEntry(
         run_id=run_id,
@@ -87,8 +89,9 @@ def register_success(
             "record_of_date": str(record_dir),
             "history": str(history),
             "inputs_archive": str(archive),
-            "inputs": archived.files,
+            "inputs": {p: d for p, d in archived.files.items() if p not in archived.private},
             "inputs_changed_during_run": archived.changed_since_record,
+            "inputs_not_archived_private": archived.private,
         },
     )
     record_run(entry, results_runs)
