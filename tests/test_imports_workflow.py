@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import ROOT, SNAKEMAKE, copy_project
+from run_support import nothing_written_but_run_entries
 
 from livingreview.io import read_rows
 
@@ -81,7 +82,7 @@ def test_missing_export_file_stops_before_any_job(project):
     failed = _run(project, TARGET)
     assert failed.returncode != 0
     assert "imports[0].files[0]" in failed.stderr and "does not exist" in failed.stderr
-    assert not (project / "results").exists()
+    assert nothing_written_but_run_entries(project)
 
 
 def test_unknown_format_in_config_stops_before_any_job(project):
@@ -93,7 +94,7 @@ def test_unknown_format_in_config_stops_before_any_job(project):
     )
     assert failed.returncode != 0
     assert "format" in failed.stderr and "bibtex" in failed.stderr
-    assert not (project / "results").exists()
+    assert nothing_written_but_run_entries(project)
 
 
 def _declare_wos_export(project: Path, search_date: str) -> None:
