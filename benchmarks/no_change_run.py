@@ -4,7 +4,7 @@
 
 Copies the project into a temporary folder, runs ``bin/scheduled-update --run-date
 2026-11-23`` once to build everything, then times ``--repeats`` further runs in which nothing
-is new (each still rewrites results/runs/<run_date>/ and re-verifies the snapshots). Prints
+is new (each still registers itself in results/runs/<run_id>/ and re-verifies the snapshots). Prints
 each time and the median, the figure quoted in the README. Not run in CI.
 """
 

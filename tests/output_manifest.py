@@ -4,7 +4,9 @@ A refactoring must not change what the workflow writes, and an intended change o
 should be a visible, reviewed change of ``tests/fixtures/default_run/results.sha256``.
 Left out, because they differ between two runs of the same code by design: the run records
 (``results/runs/``: timestamps, checksums of the code itself) and the moments of a search
-(``started_at``/``finished_at`` in provenance files, removed before hashing).
+(``started_at``/``finished_at`` in provenance files, removed before hashing). The synthesis
+history's entries are named by run id (``synthesis/history/<run_id>/``, random per run): each
+is listed under its ``run_date`` instead, without its ``version.json``.
 
 Floating-point results of an iterative fit (the GLMM's optimiser) differ in their last digits
 between processors (numpy picks AVX-512 or AVX2 kernels for exp/log at run time: about 1e-8
@@ -76,13 +78,44 @@ def file_digest(path: Path, relative: str = "") -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+HISTORY = "synthesis/history/"
+HISTORY_NOTE = "version.json"
+
+
+def _stable_name(results: Path, relative: str) -> str | None:
+    """The name a file is listed under (``None``: not listed)."""
+    if relative.startswith(SKIPPED_FOLDERS):
+        return None
+    if relative.startswith(HISTORY):
+        entry, _, name = relative[len(HISTORY) :].partition("/")
+        note = results / HISTORY / entry / HISTORY_NOTE
+        if name == HISTORY_NOTE:
+            return None
+        if note.is_file():
+            return f"{HISTORY}{json.loads(note.read_text())['run_date']}/{name}"
+    return relative
+
+
 def manifest(results: Path) -> dict[str, str]:
     """``relative path -> digest`` of every file under ``results`` but the skipped ones."""
     out = {}
     for path in sorted(results.rglob("*")):
-        relative = path.relative_to(results).as_posix()
-        if path.is_file() and not relative.startswith(SKIPPED_FOLDERS):
-            out[relative] = file_digest(path, relative)
+        if not path.is_file():
+            continue
+        name = _stable_name(results, path.relative_to(results).as_posix())
+        if name is not None:
+            out[name] = file_digest(path, name)
+    return out
+
+
+def listed_files(results: Path) -> dict[str, Path]:
+    """``listed name -> file`` of every file :func:`manifest` lists."""
+    out = {}
+    for path in sorted(results.rglob("*")):
+        if path.is_file():
+            name = _stable_name(results, path.relative_to(results).as_posix())
+            if name is not None:
+                out[name] = path
     return out
 
 
@@ -154,12 +187,13 @@ def differences(
 def record(results: Path, manifest_path: Path) -> None:
     """Write the manifest of ``results`` and the copies of its :data:`NUMERIC` tables."""
     digests = manifest(results)
+    files = listed_files(results)
     copies = manifest_path.parent / "numeric"
     shutil.rmtree(copies, ignore_errors=True)
     for name, digest in digests.items():
         if digest.startswith("numeric:"):
             (copies / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(results / name, copies / name)
+            shutil.copyfile(files[name], copies / name)
     manifest_path.write_text("".join(f"{d}  {n}\n" for n, d in digests.items()))
 
 

@@ -9,8 +9,11 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import ROOT, SNAKEMAKE, copy_project
+from run_support import nothing_written_but_run_entries
 
 from livingreview.io import read_rows
+from livingreview.records import MULTI_VALUE_SEPARATOR
+from livingreview.todo import WAITING_FOR_RECORDS
 
 TARGET = "results/imports/embase/2021-10-31/records.tsv"
 
@@ -81,7 +84,7 @@ def test_missing_export_file_stops_before_any_job(project):
     failed = _run(project, TARGET)
     assert failed.returncode != 0
     assert "imports[0].files[0]" in failed.stderr and "does not exist" in failed.stderr
-    assert not (project / "results").exists()
+    assert nothing_written_but_run_entries(project)
 
 
 def test_unknown_format_in_config_stops_before_any_job(project):
@@ -93,7 +96,7 @@ def test_unknown_format_in_config_stops_before_any_job(project):
     )
     assert failed.returncode != 0
     assert "format" in failed.stderr and "bibtex" in failed.stderr
-    assert not (project / "results").exists()
+    assert nothing_written_but_run_entries(project)
 
 
 def _declare_wos_export(project: Path, search_date: str) -> None:
@@ -146,7 +149,7 @@ def test_an_export_searched_after_the_run_date_waits_for_a_later_run(project):
 
     # A verdict on the export's records, decided on the later run's date: rerunning the
     # earlier run still works (the verdict waits, its records are not in that run) and the
-    # to-do says a decision waits for a later run.
+    # to-do says it waits for the records of a later search.
     sheet = project / "resources/dedup/verdicts.tsv"
     with open(sheet, "a", encoding="utf-8") as handle:
         handle.write(
@@ -155,11 +158,16 @@ def test_an_export_searched_after_the_run_date_waits_for_a_later_run(project):
     again = _run(project, unique, "--config", "run_date=2021-10-31")
     assert again.returncode == 0, again.stderr
     todo = {r["task"]: r for r in read_rows(project / "results/records/todo.tsv")}
-    later = todo["decisions dated after this run (take effect in a later run)"]
-    dated_after = [
-        line for line in sheet.read_text().splitlines()[1:] if line.split("\t")[4] > "2021-10-31"
+    later = todo[WAITING_FOR_RECORDS]
+    in_run = {
+        record_id
+        for row in read_rows(project / unique)
+        for record_id in row["member_record_ids"].split(MULTI_VALUE_SEPARATOR)
+    }
+    waiting = [
+        line
+        for line in sheet.read_text().splitlines()[1:]
+        if not {line.split("\t")[0], line.split("\t")[1]} <= in_run
     ]
-    assert (
-        later["count"] == str(len(dated_after))
-        and later["act_in"] == "resources/dedup/verdicts.tsv"
-    )
+    assert waiting[-1].startswith("wos:WOS:000424022700066")
+    assert later["count"] == str(len(waiting)) and later["act_in"] == "resources/dedup/verdicts.tsv"

@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 from conftest import run_snakemake
+from run_support import only_registration
+
+from livingreview.runs.registry import latest_run
 
 pytestmark = pytest.mark.workflow
 
@@ -81,7 +84,7 @@ def test_study_table_traces_every_arm_to_its_baseline_line(default_run):
 
 def test_second_run_has_nothing_to_do(default_run):
     result = run_snakemake(default_run, "--dry-run")
-    assert "Nothing to be done" in result.stdout + result.stderr
+    assert only_registration(result), result.stdout
 
 
 def test_lint_is_clean(default_run):
@@ -95,7 +98,10 @@ def test_invalid_config_stops_before_writing_anything(project_copy):
     result = run_snakemake(project_copy, "--config", "run_date=2026-13-01", check=False)
     assert result.returncode != 0
     assert "key 'run_date'" in result.stderr + result.stdout
-    assert not (project_copy / "results").exists()
+    # nothing but the failed run's own entry (results/runs/: run.json, index.tsv, latest.json)
+    written = {p.relative_to(project_copy).parts[:2] for p in project_copy.rglob("results/**/*")}
+    assert written <= {("results", "runs")}
+    assert latest_run(project_copy / "results" / "runs").status == "failed"
 
 
 def test_edited_baseline_row_changes_the_outcome_or_fails(project_copy):

@@ -111,10 +111,11 @@ rule forest_plots:
         "../scripts/forest_plots.py"
 
 
-# whats_new also reads the latest earlier archive in synthesis.history_dir and copies this
-# run's estimates into history_dir/<run_date>/; neither is declared, because Snakemake deletes
-# declared outputs before a rerun, after a failure and with --delete-all-output, and the
-# archive is the record of what each version of the review said: it must outlive every rerun.
+# whats_new also reads the newest archive entry of an earlier run_date in synthesis.history_dir
+# (each run's registration archives its estimates in history_dir/<run_id>/, runs.smk); neither
+# is declared, because Snakemake deletes declared outputs before a rerun, after a failure and
+# with --delete-all-output, and the archive is the record of what each version of the review
+# said: it must outlive every rerun.
 rule whats_new:
     input:
         meta="results/synthesis/meta_analysis.tsv",

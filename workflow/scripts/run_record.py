@@ -1,4 +1,4 @@
-"""Write results/runs/<run_date>/{summary.json, summary.md, manifest.json} (livingreview.runs)
+"""Write results/runs/by-date/<run_date>/{summary.json, summary.md, manifest.json} (livingreview.runs)
 from the rule's declared inputs, and nothing else."""
 
 from pathlib import Path

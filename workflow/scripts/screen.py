@@ -4,7 +4,6 @@ from pathlib import Path
 
 from livingreview.io import write_text, write_tsv
 from livingreview.logs import log_path_of, setup_logging
-from livingreview.screening.deferred import DEFERRED_COLUMNS
 from livingreview.screening.settings import ScreeningSettings
 from livingreview.screening.stage import screen, screening_guide
 from livingreview.screening.tables import (
@@ -21,7 +20,7 @@ from livingreview.todo import TODO_COLUMNS
 def main(snakemake) -> None:
     log = setup_logging(log_path_of(snakemake), "livingreview.screening")
     params = snakemake.params
-    settings = ScreeningSettings.from_params(params.settings, params.run_date, params.clock_date)
+    settings = ScreeningSettings.from_params(params.settings, params.run_date)
     result = screen(
         snakemake.input.unique,
         list(snakemake.input.sheets),
@@ -40,7 +39,6 @@ def main(snakemake) -> None:
     for path in out.queues:
         key = (Path(path).parent.name, Path(path).stem)
         write_tsv(path, result.queues[key], result.queue_columns)
-    write_tsv(out.deferred, result.deferred, DEFERRED_COLUMNS)
     write_tsv(out.todo, result.todo, TODO_COLUMNS)
     write_text(out.summary, result.summary + "\n")
     log.info("%s", result.summary)

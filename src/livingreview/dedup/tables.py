@@ -19,11 +19,11 @@ from ..errors import InputFileError, Problem, ProblemCollector, ValidationError
 from ..io import Table, read_table, read_tsv, write_tsv
 from ..records import RECORD_COLUMNS, UNIQUE_COLUMNS, Publication, Record, as_record
 from ..text import ISO_DATE
-from ..todo import DECIDE_PAIRS, LATER_DATED, TodoRow, write_todo
+from ..todo import DECIDE_PAIRS, WAITING_FOR_RECORDS, TodoRow, write_todo
 from .cluster import Clustering, Edge, VerdictContradiction, cluster_records
 from .keys import features_of
 from .settings import MatchSettings
-from .verdicts import Verdict, load_verdicts, pair_key, split_by_date, table_verdicts
+from .verdicts import Verdict, load_verdicts, pair_key, split_by_records, table_verdicts
 
 log = logging.getLogger(__name__)
 
@@ -453,16 +453,17 @@ def deduplicate_files(
     """Read the tables and verdicts, deduplicate, write the four outputs (atomically), and
     the stage's to-do table when ``todo`` is given (:func:`todo_rows`).
 
-    Verdicts dated after ``run_date`` wait for a later run (:func:`~.verdicts.split_by_date`).
+    Every verdict counts, whatever its date; one on records this run does not have (from a
+    search after ``run_date``) waits for them (:func:`~.verdicts.split_by_records`).
     Nothing is written when any input is invalid.
     """
     match_settings = MatchSettings.from_params(settings)
     record_set = load_record_tables(record_tables)
-    ids = (r["record_id"] for r in record_set.records)
-    applied, later = split_by_date(load_verdicts(verdicts_path, ids, run_date), run_date)
+    ids = [r["record_id"] for r in record_set.records]
+    applied, later = split_by_records(load_verdicts(verdicts_path, ids, run_date), ids)
     if later:
         log.info(
-            "%d verdict(s) of %s dated after %s: applied by a later run",
+            "%d verdict(s) of %s on records of a search after %s: applied once a run includes them",
             len(later),
             verdicts_path,
             run_date,
@@ -499,7 +500,7 @@ def todo_rows(
     later: Sequence[Verdict] = (),
 ) -> list[TodoRow]:
     """The dedup stage's to-do: the uncertain pairs of ``maybe.tsv`` awaiting a verdict in
-    the verdicts sheet, and the verdicts dated after this run, which a later run applies
+    the verdicts sheet, and the verdicts on records of a later search, which a later run applies
     (the run record's to-do block shows these counts; rows with a count of 0 are dropped
     when written)."""
     return [
@@ -516,7 +517,7 @@ def todo_rows(
             role="data_manager",
             person="",
             stage="dedup",
-            task=LATER_DATED,
+            task=WAITING_FOR_RECORDS,
             count=len(later),
             items_in=str(verdicts_path),
             act_in=str(verdicts_path),
@@ -529,9 +530,11 @@ def check_verdicts(
     verdicts_path: str | Path,
     settings: Mapping[str, object],
     run_date: str | None = None,
+    today: str | None = None,
 ) -> None:
     """Validate the verdicts sheet exactly as :func:`deduplicate_files` reads and applies it,
     writing nothing (the ``check_dedup_verdicts`` rule; see :mod:`livingreview.checks`).
+    ``today`` (read by the check job when it runs): a verdict dated after it is an error.
 
     Raises:
         InputFileError: the first problem (the log lists every one).
@@ -539,7 +542,7 @@ def check_verdicts(
     record_set = load_record_tables(record_tables)
     problems = ProblemCollector(log)
     table = read_table(verdicts_path)
-    _check_verdict_table(record_set, verdicts_path, table, settings, run_date, problems)
+    _check_verdict_table(record_set, verdicts_path, table, settings, run_date, problems, today)
     problems.raise_any()
 
 
@@ -549,6 +552,7 @@ def verdict_problems(
     table: Table,
     settings: Mapping[str, object],
     run_date: str | None = None,
+    today: str | None = None,
 ) -> list[Problem]:
     """Every problem the dedup stage finds in a verdicts sheet held in memory (empty: valid),
     each with its file, line, field, value and what is allowed: each line's own checks, then
@@ -557,7 +561,7 @@ def verdict_problems(
     ``record_set`` is what :func:`load_record_tables` read from the run's record tables.
     """
     problems = ProblemCollector(log)
-    _check_verdict_table(record_set, verdicts_path, table, settings, run_date, problems)
+    _check_verdict_table(record_set, verdicts_path, table, settings, run_date, problems, today)
     return problems.problems
 
 
@@ -568,16 +572,17 @@ def _check_verdict_table(
     settings: Mapping[str, object],
     run_date: str | None,
     problems: ProblemCollector,
+    today: str | None = None,
 ) -> None:
-    ids = (r["record_id"] for r in record_set.records)
+    ids = [r["record_id"] for r in record_set.records]
     try:
-        verdicts = table_verdicts(verdicts_path, table, ids, problems, run_date)
+        verdicts = table_verdicts(verdicts_path, table, ids, problems, run_date, today)
     except InputFileError as error:
         problems.add_error(error)
         return
     if problems.count:  # clustering needs every line valid
         return
-    applied, _later = split_by_date(verdicts, run_date)
+    applied, _later = split_by_records(verdicts, ids)
     try:
         deduplicate(record_set, applied, MatchSettings.from_params(settings), verdicts_path)
     except ValidationError as error:

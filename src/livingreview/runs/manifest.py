@@ -6,7 +6,7 @@ code (``Snakefile``, ``workflow/``, ``src/livingreview/``, listed by :func:`code
 output the run's stages declare under ``results/``, and the search receipts, whose recorded
 checksums stand for the files of the immutable snapshots (which no rule declares).
 
-Produces the ``manifest.json`` of ``results/runs/<run_date>/`` (built here, written by
+Produces the ``manifest.json`` of ``results/runs/by-date/<run_date>/`` (built here, written by
 :func:`livingreview.runs.record.write_run_record`) and the comparison of two manifests.
 """
 
@@ -80,6 +80,30 @@ def public_config(config: Mapping[str, Any]) -> dict[str, Any]:
         return value
 
     return clean(dict(config))
+
+
+def private_words(config: Mapping[str, Any]) -> set[str]:
+    """Every word of the values :func:`public_config` leaves out (a file named there, e.g. in
+    the notify command, may hold a credential: its bytes are never archived).
+
+    >>> sorted(private_words({"runs": {"notify_command": "bin/notify --to team"}, "x": "y"}))
+    ['--to', 'bin/notify', 'team']
+    """
+    found: set[str] = set()
+
+    def walk(value: Any, key: str = "", private: bool = False) -> None:
+        private = private or bool(key and (key in _PRIVATE_KEYS or _SECRET_KEY.search(key)))
+        if isinstance(value, Mapping):
+            for k, v in value.items():
+                walk(v, str(k), private)
+        elif isinstance(value, (list, tuple)):
+            for v in value:
+                walk(v, key, private)
+        elif private and isinstance(value, str):
+            found.update(value.split())
+
+    walk(config)
+    return found
 
 
 def software_versions(names: Iterable[str] = SOFTWARE) -> dict[str, str]:

@@ -2,7 +2,7 @@
 
 Consumes the run record's ``summary.md`` / ``summary.json`` and the command from the config
 (a rule param; it may hold a webhook token, so it is never recorded). Produces
-``results/runs/<run_date>/notification.json`` when the command succeeded.
+``results/runs/by-date/<run_date>/notification.json`` when the command succeeded.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ def notify_argv(command: str | Sequence[str], summary_path: str | Path) -> list[
     """The notification command as an argument list, with the summary path appended
     (or put where ``{summary}`` stands). No shell is involved.
 
-    >>> notify_argv("mail-summary --to team", "results/runs/2026-11-23/summary.md")
-    ['mail-summary', '--to', 'team', 'results/runs/2026-11-23/summary.md']
+    >>> notify_argv("mail-summary --to team", "results/runs/by-date/2026-11-23/summary.md")
+    ['mail-summary', '--to', 'team', 'results/runs/by-date/2026-11-23/summary.md']
     >>> notify_argv(["post", "--file={summary}", "now"], "s.md")
     ['post', '--file=s.md', 'now']
     """
@@ -83,7 +83,7 @@ def notify(
     if result.returncode != 0:
         raise ReviewError(
             f"runs.notify_command exited with {result.returncode}; the run record is complete in "
-            f"results/runs/{run_date}/ — fix the command (its output is in this log) and rerun"
+            f"results/runs/by-date/{run_date}/ — fix the command (its output is in this log) and rerun"
         )
     write_text(
         receipt,
