@@ -17,7 +17,6 @@ from conftest import SNAKEMAKE, copy_finished_run
 
 from livingreview.errors import ValidationError
 from livingreview.io import sha256_file, write_tsv
-from livingreview.runs.ending import print_todo
 from livingreview.runs.ending import (
     PLANNER_PID_ENV,
     JobError,

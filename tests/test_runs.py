@@ -17,27 +17,31 @@ from livingreview.dedup.tables import RUN_COLUMNS
 from livingreview.errors import ConfigError, ReviewError
 from livingreview.io import sha256_file, write_tsv
 from livingreview.logs import error_marker
+from livingreview.runs.archive import archive_inputs, restore_inputs
 from livingreview.runs.estimates import compare_estimates
 from livingreview.runs.inputs import RunInputs, archived_studies_before
-from livingreview.runs.manifest import REDACTED, code_files, input_files, public_config
+from livingreview.runs.manifest import (
+    REDACTED,
+    code_files,
+    input_files,
+    private_words,
+    public_config,
+)
 from livingreview.runs.notify import notify, notify_argv
+from livingreview.runs.planning import write_planning_log
 from livingreview.runs.record import build_run_record, write_run_record
+from livingreview.runs.register import register_failure
+from livingreview.runs.registry import new_run_id, trigger_of
 from livingreview.runs.scheduler import (
-    EXIT_BUSY,
     EXIT_FAILURE,
     EXIT_INPUT,
     EXIT_NETWORK,
     classify_failure,
+    classify_scheduled_run,
     clean_stale_temporaries,
 )
 from livingreview.runs.summary import render_summary
 from livingreview.todo import TODO_COLUMNS
-from livingreview.runs.archive import archive_inputs, restore_inputs
-from livingreview.runs.manifest import private_words
-from livingreview.runs.planning import write_planning_log
-from livingreview.runs.register import register_failure
-from livingreview.runs.registry import new_run_id, trigger_of
-from livingreview.runs.scheduler import classify_scheduled_run
 
 ROOT = Path(__file__).resolve().parents[1]
 NOW = dt.datetime(2026, 11, 23, 6, 0, tzinfo=dt.timezone.utc)

@@ -11,7 +11,6 @@ import pytest
 
 from livingreview.errors import ConfigError, InputFileError, ProblemCollector, ValidationError
 from livingreview.io import write_tsv
-from livingreview.screening.deferred import DEFERRED_COLUMNS, DeferredRow
 from livingreview.screening.hints import eligibility_hints
 from livingreview.screening.publications import load_publications
 from livingreview.screening.queues import QueueRow, queue_columns
