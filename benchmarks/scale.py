@@ -184,9 +184,7 @@ def decide_one(project: Path) -> str:
         if new:
             handle.write("\t".join(SHEET_HEADER) + "\n")
         handle.write(
-            "\t".join(
-                (record_id, "exclude", "not_aih", "benchmark: one new decision", RUN_DATE)
-            )
+            "\t".join((record_id, "exclude", "not_aih", "benchmark: one new decision", RUN_DATE))
             + "\n"
         )
     return record_id

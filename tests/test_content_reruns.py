@@ -50,7 +50,7 @@ def planned_rules(project: Path, *args: str) -> set[str]:
     return {
         line.split()[1].rstrip(":")
         for line in result.stdout.splitlines()
-        if line.startswith("rule ")
+        if line.startswith(("rule ", "checkpoint "))
     }
 
 

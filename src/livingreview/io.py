@@ -78,6 +78,8 @@ def _cell(value: object) -> str:
     if isinstance(value, float) and value != value:  # NaN
         return ""
     text = str(value)
+    if "\t" not in text and "\n" not in text and "\r" not in text:
+        return text  # the common case, without four string copies (large tables)
     return text.replace("\t", " ").replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
 
 
@@ -195,7 +197,9 @@ def read_tsv(
                 f"row has {len(cells)} cells but the header has {len(header)} columns",
                 line=reader.line_num,
             )
-        row = {column: (cells[i] if i < len(cells) else "") for i, column in enumerate(header)}
+        if len(cells) < len(header):
+            cells = [*cells, *[""] * (len(header) - len(cells))]
+        row = dict(zip(header, cells, strict=True))
         row["__line__"] = str(reader.line_num)
         rows.append(row)
     return rows
