@@ -72,9 +72,10 @@ def test_a_title_abstract_decision_reruns_screening_and_prisma_not_the_synthesis
     ]
     before = {path: (path.read_bytes(), path.stat().st_mtime_ns) for path in kept}
     counts_before = (results / "prisma" / "counts.tsv").read_text(encoding="utf-8")
-    (project / "resources" / "screening" / "title_abstract" / "reviewer-1.tsv").write_text(
-        TA_HEADER + f"{record}\texclude\tnot_aih\t\t{RUN_DATE}\n", encoding="utf-8"
-    )
+    for reviewer in ("reviewer-1", "reviewer-2"):  # both: the publication is excluded
+        (project / "resources" / "screening" / "title_abstract" / f"{reviewer}.tsv").write_text(
+            TA_HEADER + f"{record}\texclude\tnot_aih\t\t{RUN_DATE}\n", encoding="utf-8"
+        )
 
     ran = jobs_run(project)
 
