@@ -18,6 +18,7 @@ from pathlib import Path
 from ..errors import ProblemCollector
 from .deferred import (
     DeferredRow,
+    LaterDecision,
     deferred_rows,
     later_by_publication,
     latest_dates,
@@ -96,17 +97,8 @@ def screen(
     Raises:
         ValidationError / InputFileError: on any bad sheet; nothing is returned then.
     """
-    index = load_publications(unique_path)
     known_studies = load_baseline_study_ids(baseline_studies)
-    problems = ProblemCollector(log)
-    every_decision = read_sheets(sheet_files, settings, index, problems)
-    problems.raise_any()
-    decisions, later = split_later_dated(every_decision, settings)
-    resolution = resolve_publications(
-        index, decisions, settings, problems, latest_dates(later, TITLE_ABSTRACT)
-    )
-    later = [*later, *resolution.later_full_text]
-    states = {pid: publication_state(pid, resolution, settings) for pid in index.rows}
+    index, resolution, later, states = resolve_sheets(unique_path, sheet_files, settings)
 
     later_of = later_by_publication(later)
     status = [
@@ -148,6 +140,31 @@ def screen(
         deferred=deferred_rows(later),
         todo=todo_rows(workload, locations or Locations()),
     )
+
+
+def resolve_sheets(
+    unique_path: str | Path, sheet_files: Sequence[str | Path], settings: ScreeningSettings
+) -> tuple[PublicationIndex, Resolution, list[LaterDecision], dict[str, PublicationState]]:
+    """Read and validate every sheet and resolve every publication: everything that can find
+    a problem in a sheet, and nothing more (the check rule stops here).
+
+    Returns the publications, the resolution, the decisions left for a later run and each
+    publication's state.
+
+    Raises:
+        ValidationError / InputFileError: on any bad sheet.
+    """
+    index = load_publications(unique_path)
+    problems = ProblemCollector(log)
+    every_decision = read_sheets(sheet_files, settings, index, problems)
+    problems.raise_any()
+    decisions, later = split_later_dated(every_decision, settings)
+    resolution = resolve_publications(
+        index, decisions, settings, problems, latest_dates(later, TITLE_ABSTRACT)
+    )
+    later = [*later, *resolution.later_full_text]
+    states = {pid: publication_state(pid, resolution, settings) for pid in index.rows}
+    return index, resolution, later, states
 
 
 def final_labels(states: Mapping[str, PublicationState]) -> dict[str, bool]:
@@ -235,4 +252,6 @@ def check_sheets(
 
     ``clock_date`` (ISO, or empty for none): a decision dated after it is an error."""
     settings = ScreeningSettings.from_params(settings_params, run_date, clock_date)
-    screen(unique_path, list(sheets), settings, baseline_studies)
+    load_baseline_study_ids(baseline_studies)  # read as screen reads it
+    # The queues, ranking and tables screen builds next find no problem in a sheet.
+    resolve_sheets(unique_path, list(sheets), settings)
