@@ -154,3 +154,19 @@ def test_an_edited_extraction_reruns_pooling(project):
 
     assert {"merge_extractions"} | SYNTHESIS_RULES <= ran
     assert "Nothing to be done" in run_snakemake(project, "--dry-run").stdout
+
+
+def test_a_resaved_baseline_table_reruns_its_readers_not_pooling(project):
+    """arms.tsv saved again with Windows line endings: every rule that reads it reruns
+    (crosstabulate reads it itself), the study table comes out the same, so the pooling and
+    what's new do not rerun."""
+    arms = project / "resources" / "baseline" / "arms.tsv"
+    arms.write_bytes(arms.read_bytes().replace(b"\n", b"\r\n"))
+    studies = project / "results" / "extraction" / "studies.tsv"
+    before = studies.read_bytes()
+
+    ran = jobs_run(project)
+
+    assert {"check_extraction_sheets", "merge_extractions", "crosstabulate"} <= ran
+    assert not ran & {"pool_remission", "whats_new", "forest_plots"}
+    assert studies.read_bytes() == before
