@@ -54,7 +54,7 @@ SHEET_HEADER = ("record_id", "decision", "reason", "note", "decided_on")
 #: Rules that must not run after a title/abstract decision that leaves the included
 #: studies' data unchanged.
 UNAFFECTED_BY_ONE_DECISION = ("pool_remission", "forest_plots", "whats_new")
-JOB_LINE = re.compile(r"^(?:local)?rule (\w+):", re.MULTILINE)
+JOB_LINE = re.compile(r"^(?:local)?(?:rule|checkpoint) (\w+):", re.MULTILINE)
 
 
 @dataclass
@@ -261,6 +261,33 @@ def print_growth(results: list[dict[str, object]]) -> None:
         print(f"| {name} | {cells} | {growth} |")
 
 
+def print_targets(results: list[dict[str, object]]) -> None:
+    """The targets at 20k (and the growth from 5k), each with its verdict."""
+    by_size = {int(str(r["size"])): r for r in results}
+    if 20000 not in by_size:
+        return
+    at_20k = by_size[20000]
+    whole, rerun = at_20k["whole"], at_20k["rerun"]
+    assert isinstance(whole, RunResult) and isinstance(rerun, RunResult)
+    print("\n## targets (idle 2-core machine)")
+    print(f"- whole run at 20k under 40 s: {whole.seconds:.1f} s ({load_text(whole.load)})")
+    skipped = not set(rerun.rules) & set(UNAFFECTED_BY_ONE_DECISION)
+    print(
+        f"- rerun after one title/abstract decision at 20k under 15 s: {rerun.seconds:.1f} s "
+        f"({load_text(rerun.load)}); pooling, forest plots, what's new not rerun: {skipped}"
+    )
+    if 5000 in by_size:
+        small, large = by_size[5000]["rules"], at_20k["rules"]
+        assert isinstance(small, dict) and isinstance(large, dict)
+        ratios = {
+            name: large[name][0] / small[name][0]
+            for name in large
+            if name in small and small[name][0] > 0
+        }
+        worst = max(ratios, key=lambda name: ratios[name])
+        print(f"- every rule t(20k)/t(5k) at most 5: largest {ratios[worst]:.1f} ({worst})")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sizes", nargs="*", type=int, default=[5000, 20000])
@@ -273,6 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}, {load_text(os.getloadavg())}")
     results = [run_size(size, args.seed, args.cores, args.keep) for size in args.sizes]
     print_growth(results)
+    print_targets(results)
     print(f"\nload at the end: {load_text(os.getloadavg())}")
     return 0
 
