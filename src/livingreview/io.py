@@ -73,11 +73,14 @@ def write_tsv(
 
 
 def _cell(value: object) -> str:
-    if value is None:
+    if type(value) is str:
+        text = value  # the common case first (large tables)
+    elif value is None:
         return ""
-    if isinstance(value, float) and value != value:  # NaN
+    elif isinstance(value, float) and value != value:  # NaN
         return ""
-    text = str(value)
+    else:
+        text = str(value)
     if "\t" not in text and "\n" not in text and "\r" not in text:
         return text  # the common case, without four string copies (large tables)
     return text.replace("\t", " ").replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
