@@ -4,7 +4,7 @@ The screening stage rewrites included_reports.tsv on every decision, and the ext
 rewrites its tables whenever it runs. Both jobs are checkpoints, and the stages after them
 read those files by content (workflow/rules/common.smk: checkpoint_inputs,
 checkpoint_content): a title/abstract decision reruns screening and the PRISMA counts, not
-extraction or the synthesis; a new included study with its data reruns the pooling, the
+extraction or the synthesis (nor the diagrams when no count moved); a new included study with its data reruns the pooling, the
 forest plots and what's new in the same run.
 
 The decisions and numbers below are a **hypothetical test scenario** written into a temporary
@@ -85,6 +85,26 @@ def test_a_title_abstract_decision_reruns_screening_and_prisma_not_the_synthesis
     # ...while the PRISMA counts did follow the decision.
     assert (results / "prisma" / "counts.tsv").read_text(encoding="utf-8") != counts_before
     assert "Nothing to be done" in run_snakemake(project, "--dry-run").stdout
+
+
+def test_a_decision_that_moves_no_count_does_not_redraw_the_diagrams(project):
+    """The first of two reviewers' decisions: the publication still awaits the second, so
+    the PRISMA ledger is rebuilt but its counts, and so the diagrams, stay as they were."""
+    record = awaiting_update_records(project)[0]
+    results = project / "results"
+    counts = (results / "prisma" / "counts.tsv").read_bytes()
+    diagram = results / "prisma" / "flow.svg"
+    drawn = (diagram.read_bytes(), diagram.stat().st_mtime_ns)
+    (project / "resources" / "screening" / "title_abstract" / "reviewer-1.tsv").write_text(
+        TA_HEADER + f"{record}\texclude\tnot_aih\t\t{RUN_DATE}\n", encoding="utf-8"
+    )
+
+    ran = jobs_run(project)
+
+    assert {"screen", "prisma_ledger", "run_record"} <= ran
+    assert not ran & (SYNTHESIS_RULES | {"merge_extractions", "prisma_flowchart"})
+    assert (results / "prisma" / "counts.tsv").read_bytes() == counts
+    assert (diagram.read_bytes(), diagram.stat().st_mtime_ns) == drawn
 
 
 def test_a_new_included_study_with_its_data_reruns_pooling_in_the_same_run(project):

@@ -86,7 +86,7 @@ def human_content(*sources):
 
 
 def checkpoint_inputs(paths):
-    """Outputs of a checkpoint (screen, merge_extractions) that a later stage reads by their
+    """Outputs of a checkpoint (screen, merge_extractions, prisma_ledger) read by their
     content, declared with their timestamp ignored (ancient): the checkpoint rewriting them
     does not by itself rerun their consumers. Snakemake plans the whole DAG first, so the
     digest (checkpoint_content, a param) is that of the previous run's file; when the
