@@ -1,11 +1,12 @@
 """Stages downstream of screening rerun when what they read changed, and only then.
 
-The screening stage rewrites included_reports.tsv on every decision, and the extraction stage
-rewrites its tables whenever it runs. Both jobs are checkpoints, and the stages after them
-read those files by content (workflow/rules/common.smk: checkpoint_inputs,
-checkpoint_content): a title/abstract decision reruns screening and the PRISMA counts, not
-extraction or the synthesis (nor the diagrams when no count moved); a new included study with its data reruns the pooling, the
-forest plots and what's new in the same run.
+The screening stage rewrites included_reports.tsv on every decision, the extraction stage its
+tables and the PRISMA ledger its count table whenever they run. These jobs are checkpoints,
+and the jobs after them read those files by content (workflow/rules/common.smk:
+checkpoint_inputs, checkpoint_content): a title/abstract decision reruns screening and the
+PRISMA ledger, not extraction or the synthesis (nor the diagrams when no count moved); a new
+included study with its data reruns the pooling, the forest plots and what's new in the same
+run.
 
 The decisions and numbers below are a **hypothetical test scenario** written into a temporary
 copy of the project; they are not the review's and never enter resources/.
