@@ -37,8 +37,12 @@ def test_rules_are_formatted_with_snakefmt():
 
 
 def _rules(path: Path) -> list[tuple[str, str]]:
-    blocks = re.split(r"(?m)^(?=rule \w+:)", path.read_text())
-    return [(re.match(r"rule (\w+):", b).group(1), b) for b in blocks if b.startswith("rule ")]
+    blocks = re.split(r"(?m)^(?=(?:rule|checkpoint) \w+:)", path.read_text())
+    return [
+        (re.match(r"(?:rule|checkpoint) (\w+):", b).group(1), b)
+        for b in blocks
+        if b.startswith(("rule ", "checkpoint "))
+    ]
 
 
 @pytest.mark.parametrize("path", RULE_FILES, ids=lambda p: p.name)

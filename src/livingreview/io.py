@@ -74,11 +74,16 @@ def write_tsv(
 
 
 def _cell(value: object) -> str:
-    if value is None:
+    if type(value) is str:
+        text = value  # the common case first (large tables)
+    elif value is None:
         return ""
-    if isinstance(value, float) and value != value:  # NaN
+    elif isinstance(value, float) and value != value:  # NaN
         return ""
-    text = str(value)
+    else:
+        text = str(value)
+    if "\t" not in text and "\n" not in text and "\r" not in text:
+        return text  # the common case, without four string copies (large tables)
     return text.replace("\t", " ").replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
 
 
@@ -196,7 +201,9 @@ def parse_tsv(
                 f"row has {len(cells)} cells but the header has {len(header)} columns",
                 line=reader.line_num,
             )
-        row = {column: (cells[i] if i < len(cells) else "") for i, column in enumerate(header)}
+        if len(cells) < len(header):
+            cells = [*cells, *[""] * (len(header) - len(cells))]
+        row = dict(zip(header, cells, strict=True))
         row["__line__"] = str(reader.line_num)
         rows.append(row)
     return Table(header, rows)

@@ -81,6 +81,33 @@ def human_content(*sources):
     return digest
 
 
+def checkpoint_inputs(paths):
+    """Outputs of a checkpoint (screen, merge_extractions, prisma_ledger) read by their
+    content, declared with their timestamp ignored (ancient): the checkpoint rewriting them
+    does not by itself rerun their consumers. Snakemake plans the whole DAG first, so the
+    digest (checkpoint_content, a param) is that of the previous run's file; when the
+    checkpoint finishes, Snakemake re-creates the jobs that depend on it, the digest is
+    computed anew, and only a changed file reruns them (docs/architecture.md, "How reruns are
+    decided"). Only a checkpoint's outputs may be declared this way."""
+    return [ancient(path) for path in paths]
+
+
+def checkpoint_input(path):
+    """One checkpoint output read by content (see checkpoint_inputs)."""
+    return ancient(path)
+
+
+def checkpoint_content(*paths):
+    """Rule parameter: the content digest of checkpoint outputs (see checkpoint_inputs); the
+    files absent before a first run count as absent (their consumers run then anyway).
+    """
+
+    def digest(wildcards):
+        return content_digest(path for path in paths if Path(path).exists())
+
+    return digest
+
+
 def written_by_rules(paths):
     """The paths among ``paths`` that this workflow writes (some job's output), so that a
     file a stage may write is an input only where that stage writes it. Call it after every

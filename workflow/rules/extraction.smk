@@ -1,6 +1,12 @@
 # Stage 'extraction': the studies in the current synthesis (published baseline + accepted
 # new extractions), one row per study and CNI, with provenance; subgroup rows; discrepancies
 # between extractors.
+#
+# Reruns follow content, not timestamps, across the two checkpoints of this part of the
+# workflow (checkpoint_inputs in common.smk): the screening stage rewrites
+# included_reports.tsv on every decision, and this stage reruns only when its content
+# changed; merge_extractions is itself a checkpoint, so the synthesis reruns only when the
+# study and subgroup tables it writes changed (a title/abstract decision changes neither).
 
 
 # Quick steps (well under a second): on a cluster they run where Snakemake runs, since as
@@ -14,7 +20,7 @@ rule check_extraction_sheets:
     input:
         baseline=baseline_files(),
         sheets=extraction_sheets(),
-        included=included_reports(),
+        included=checkpoint_inputs(included_reports()),
         code=script_code("check_extraction_sheets.py"),
     output:
         receipt=temp("results/checks/extraction_sheets.json"),
@@ -30,18 +36,21 @@ rule check_extraction_sheets:
     params:
         # content of the human inputs: an edit reruns whatever its timestamp
         human_content=human_content(baseline_files(), extraction_sheets()),
+        # content of the screening checkpoint's inclusions: a changed file reruns
+        included_content=checkpoint_content(*included_reports()),
         min_extractors=config["extraction"]["min_extractors"],
     script:
         "../scripts/check_extraction_sheets.py"
 
 
-rule merge_extractions:
+# A checkpoint: the synthesis reads its study and subgroup tables by content.
+checkpoint merge_extractions:
     input:
         # Checked first in a rule of its own: an invalid sheet leaves earlier results intact.
         checked=rules.check_extraction_sheets.output.receipt,
         baseline=baseline_files(),
         sheets=extraction_sheets(),
-        included=included_reports(),
+        included=checkpoint_inputs(included_reports()),
         code=script_code("merge_extractions.py"),
     output:
         studies="results/extraction/studies.tsv",
@@ -71,6 +80,8 @@ rule merge_extractions:
     params:
         # content of the human inputs: an edit reruns whatever its timestamp
         human_content=human_content(baseline_files(), extraction_sheets()),
+        # content of the screening checkpoint's inclusions: a changed file reruns
+        included_content=checkpoint_content(*included_reports()),
         min_extractors=config["extraction"]["min_extractors"],
         extraction_dir=config["extraction"]["dir"],
     script:

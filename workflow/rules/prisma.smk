@@ -15,7 +15,10 @@ localrules:
     prisma_flowchart,
 
 
-rule prisma_ledger:
+# A checkpoint: the diagrams read its count table by content (checkpoint_inputs in
+# common.smk), so a decision that moves no count (the first of two reviewers' decisions on a
+# publication) does not redraw them.
+checkpoint prisma_ledger:
     input:
         # Every PubMed snapshot this run uses (input function, as for the dedup stage).
         snapshots=pubmed_snapshots,
@@ -69,7 +72,7 @@ rule prisma_ledger:
 
 rule prisma_flowchart:
     input:
-        counts="results/prisma/counts.tsv",
+        counts=checkpoint_input("results/prisma/counts.tsv"),
         code=script_code("prisma_flowchart.py"),
     output:
         svg=report(
@@ -97,6 +100,7 @@ rule prisma_flowchart:
     resources:
         mem_mb=1000,
     params:
+        counts_content=checkpoint_content("results/prisma/counts.tsv"),
         titles={
             "cumulative": (
                 f"{config['prisma']['review_title']}: PRISMA 2020 flow of the update, "

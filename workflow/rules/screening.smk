@@ -55,7 +55,10 @@ rule check_screening_sheets:
         "../scripts/check_screening_sheets.py"
 
 
-rule screen:
+# A checkpoint: when it has run, Snakemake re-evaluates the jobs that read its outputs, and
+# those reading included_reports.tsv by content (extraction, forest plots) rerun only if it
+# changed (checkpoint_inputs in common.smk).
+checkpoint screen:
     input:
         # Checked first in a rule of its own: an invalid sheet leaves earlier results intact.
         checked=rules.check_screening_sheets.output.receipt,

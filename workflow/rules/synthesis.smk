@@ -1,5 +1,9 @@
 # Stage 'synthesis': outcome cross-tabulations and the published tests, the random-effects
 # meta-analysis of the remission proportion with forest plots, and what the update changed.
+#
+# The extraction tables and the screening stage's inclusions are outputs of checkpoints
+# (merge_extractions, screen), read by content (checkpoint_inputs in common.smk): a
+# screening decision that leaves them unchanged reruns nothing here.
 
 
 # Quick steps (a second or a few): on a cluster they run where Snakemake runs, since as
@@ -12,10 +16,16 @@ localrules:
     whats_new,
 
 
+EXTRACTION_TABLES = {
+    "studies": "results/extraction/studies.tsv",
+    "subgroups": "results/extraction/subgroups.tsv",
+}
+
+
 rule crosstabulate:
     input:
-        studies="results/extraction/studies.tsv",
-        subgroups="results/extraction/subgroups.tsv",
+        studies=checkpoint_input(EXTRACTION_TABLES["studies"]),
+        subgroups=checkpoint_input(EXTRACTION_TABLES["subgroups"]),
         baseline=baseline_files(),
         code=script_code("crosstabulate.py"),
     output:
@@ -39,6 +49,8 @@ rule crosstabulate:
     params:
         # content of the human inputs: an edit reruns whatever its timestamp
         human_content=human_content(baseline_files()),
+        # content of the extraction checkpoint's tables: a changed table reruns
+        extraction_content=checkpoint_content(*EXTRACTION_TABLES.values()),
     script:
         "../scripts/crosstabulate.py"
 
@@ -52,7 +64,7 @@ FOREST_TITLES = {
 
 rule pool_remission:
     input:
-        studies="results/extraction/studies.tsv",
+        studies=checkpoint_input(EXTRACTION_TABLES["studies"]),
         code=script_code("pool_remission.py"),
     output:
         meta=report(
@@ -70,16 +82,18 @@ rule pool_remission:
     threads: 1
     resources:
         mem_mb=1000,
+    params:
+        extraction_content=checkpoint_content(EXTRACTION_TABLES["studies"]),
     script:
         "../scripts/pool_remission.py"
 
 
 rule forest_plots:
     input:
-        studies="results/extraction/studies.tsv",
+        studies=checkpoint_input(EXTRACTION_TABLES["studies"]),
         meta="results/synthesis/meta_analysis.tsv",
         # A new study's records give its label (first author, year) and the run that found it.
-        included=included_reports(),
+        included=checkpoint_inputs(included_reports()),
         publications="results/records/unique.tsv",
         code=script_code("forest_plots.py"),
     output:
@@ -107,6 +121,9 @@ rule forest_plots:
     params:
         forest_titles=FOREST_TITLES,
         primary_method=config["synthesis"]["primary_method"],
+        checkpoints_content=checkpoint_content(
+            EXTRACTION_TABLES["studies"], *included_reports()
+        ),
     script:
         "../scripts/forest_plots.py"
 
@@ -119,7 +136,7 @@ rule forest_plots:
 rule whats_new:
     input:
         meta="results/synthesis/meta_analysis.tsv",
-        studies="results/extraction/studies.tsv",
+        studies=checkpoint_input(EXTRACTION_TABLES["studies"]),
         code=script_code("whats_new.py"),
     output:
         tsv="results/synthesis/whats_new.tsv",
@@ -139,6 +156,7 @@ rule whats_new:
     resources:
         mem_mb=500,
     params:
+        extraction_content=checkpoint_content(EXTRACTION_TABLES["studies"]),
         run_date=config["run_date"],
         history_dir=config["synthesis"]["history_dir"],
         estimate_change=config["synthesis"]["whats_new"]["estimate_change"],

@@ -40,7 +40,10 @@ def flow_breakdowns(ledger: Iterable[LedgerRow], flow: str) -> dict[str, list[tu
 def count_table(ledger: Sequence[LedgerRow]) -> tuple[list[dict[str, object]], list[str]]:
     """Wide table: one row per box (and per label of the multi boxes), one column per flow."""
     flows = flows_of(ledger)
-    per_flow = {f: (flow_counts(ledger, f), flow_breakdowns(ledger, f)) for f in flows}
+    rows_of: dict[str, list[LedgerRow]] = defaultdict(list)
+    for row in ledger:  # one pass, not one per flow (update runs accumulate)
+        rows_of[row["flow"]].append(row)
+    per_flow = {f: (flow_counts(rows_of[f], f), flow_breakdowns(rows_of[f], f)) for f in flows}
     rows: list[dict[str, object]] = []
     for box in BOXES:
         rows.append({"box": box, "label": "", **{f: per_flow[f][0][box] for f in flows}})

@@ -9,8 +9,9 @@ output breaks several at once, and they are read together.
 
 from __future__ import annotations
 
+import itertools
 import logging
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
@@ -22,12 +23,34 @@ from .template import BOXES, OTHER_METHOD_BOXES
 log = logging.getLogger(__name__)
 
 
-def _ids(ledger: Iterable[LedgerRow], flow: str, *boxes: str, with_run: bool = False) -> list[str]:
-    return [
-        f"{r['id']}@{r['run']}" if with_run else r["id"]
-        for r in ledger
-        if r["flow"] == flow and r["box"] in boxes
-    ]
+class LedgerIndex:
+    """The ledger's rows grouped by flow and box, built in one pass.
+
+    Every identity reads a few boxes of one flow; scanning the whole ledger for each of them
+    made the checks cost (number of identities) x (ledger rows), which dominated the PRISMA
+    job on large searches. Rows keep their ledger order within and across boxes.
+    """
+
+    def __init__(self, ledger: Iterable[LedgerRow]):
+        self.rows: dict[tuple[str, str], list[tuple[int, LedgerRow]]] = defaultdict(list)
+        for position, row in enumerate(ledger):
+            self.rows[(row["flow"], row["box"])].append((position, row))
+
+    def ids(self, flow: str, *boxes: str, with_run: bool = False) -> list[str]:
+        """Ids of the rows of ``boxes`` in ``flow`` (``id@run`` with ``with_run``), in ledger
+        order."""
+        groups = [self.rows.get((flow, box), []) for box in dict.fromkeys(boxes)]
+        found = groups[0] if len(groups) == 1 else sorted(itertools.chain.from_iterable(groups))
+        if with_run:
+            return [f"{row['id']}@{row['run']}" for _, row in found]
+        return [row["id"] for _, row in found]
+
+    def rows_of(self, flow: str, box: str) -> list[LedgerRow]:
+        return [row for _, row in self.rows.get((flow, box), [])]
+
+
+def _ids(ledger: LedgerIndex, flow: str, *boxes: str, with_run: bool = False) -> list[str]:
+    return ledger.ids(flow, *boxes, with_run=with_run)
 
 
 def _show(ids: Iterable[str], limit: int = 12) -> str:
@@ -109,7 +132,7 @@ def expect_disjoint(
 class _FlowCheck:
     """The identities of one flow: its ledger rows, and where broken identities are added."""
 
-    def __init__(self, ledger: Sequence[LedgerRow], flow: str, problems: ProblemCollector):
+    def __init__(self, ledger: LedgerIndex, flow: str, problems: ProblemCollector):
         self.ledger, self.flow, self.problems = ledger, flow, problems
 
     def ids(self, *boxes: str, with_run: bool = False) -> list[str]:
@@ -144,12 +167,13 @@ def _check_identification(c: _FlowCheck) -> None:
             c.ids(specific, with_run=True),
         )
     duplicates = c.ids("duplicates", with_run=True)
+    identified_set = set(identified)
     c.equal(
         "duplicates are identified records",
         "duplicates",
         duplicates,
         "duplicates also in database_results/register_results",
-        [d for d in duplicates if d in set(identified)],
+        [d for d in duplicates if d in identified_set],
     )
     removed = {
         box: c.ids(box)
@@ -173,6 +197,7 @@ def _check_identification(c: _FlowCheck) -> None:
 def _check_screening(c: _FlowCheck) -> None:
     """Screened records to reports assessed (databases and registers)."""
     screened, excluded = c.ids("records_screened"), c.ids("records_excluded")
+    screened_set = set(screened)
     c.equal(
         "records_screened - records_excluded = dbr_sought_reports",
         "records_screened - records_excluded",
@@ -185,7 +210,7 @@ def _check_screening(c: _FlowCheck) -> None:
         "records_excluded",
         excluded,
         "records_excluded also in records_screened",
-        [e for e in excluded if e in set(screened)],
+        [e for e in excluded if e in screened_set],
     )
     sought = c.ids("dbr_sought_reports")
     not_retrieved, waiting = c.ids("dbr_notretrieved_reports"), c.ids("awaiting_full_text")
@@ -209,14 +234,16 @@ def _check_screening(c: _FlowCheck) -> None:
 def _check_reports(c: _FlowCheck) -> None:
     """Reports of other methods, and the assessed reports of both arms to new reports."""
     assessed, dbr_excluded = c.ids("dbr_assessed"), c.ids("dbr_excluded")
+    assessed_set = set(assessed)
     other_identified = c.ids(*OTHER_METHOD_BOXES)
+    other_identified_set = set(other_identified)
     other_sought, other_not = c.ids("other_sought_reports"), c.ids("other_notretrieved_reports")
     c.equal(
         "other_sought_reports come from records identified by other methods",
         "other_sought_reports",
         other_sought,
         "other_sought_reports also identified by other methods",
-        [s for s in other_sought if s in set(other_identified)],
+        [s for s in other_sought if s in other_identified_set],
     )
     c.equal(
         "other_sought_reports - other_notretrieved_reports = other_assessed",
@@ -237,18 +264,14 @@ def _check_reports(c: _FlowCheck) -> None:
         "dbr_excluded",
         dbr_excluded,
         "dbr_excluded also in dbr_assessed",
-        [e for e in dbr_excluded if e in set(assessed)],
+        [e for e in dbr_excluded if e in assessed_set],
     )
 
 
 def _check_studies(c: _FlowCheck) -> None:
     """New studies, and the previous version plus new = total (studies and reports)."""
     previous_studies = c.ids("previous_studies")
-    report_studies = {
-        r["id"]: r["study_id"]
-        for r in c.ledger
-        if r["flow"] == c.flow and r["box"] == "new_reports"
-    }
+    report_studies = {r["id"]: r["study_id"] for r in c.ledger.rows_of(c.flow, "new_reports")}
     c.equal(
         "new_studies = studies of new_reports not in previous_studies",
         "studies of new_reports not in previous_studies",
@@ -277,7 +300,7 @@ def _check_studies(c: _FlowCheck) -> None:
 
 
 def _check_across_flows(
-    ledger: Sequence[LedgerRow], flows: Sequence[str], problems: ProblemCollector
+    ledger: LedgerIndex, flows: Sequence[str], problems: ProblemCollector
 ) -> None:
     """Each run's previous version is the total of the flow before it; the cumulative flow
     starts from the published review, ends where the last run ends, and adds up the runs."""
@@ -329,13 +352,14 @@ def _check_across_flows(
 def _collect_identity_problems(ledger: Sequence[LedgerRow]) -> ProblemCollector:
     problems = ProblemCollector(log)
     flows = flows_of(ledger)
+    index = LedgerIndex(ledger)
     for flow in flows:
-        check = _FlowCheck(ledger, flow, problems)
+        check = _FlowCheck(index, flow, problems)
         _check_identification(check)
         _check_screening(check)
         _check_reports(check)
         _check_studies(check)
-    _check_across_flows(ledger, flows, problems)
+    _check_across_flows(index, flows, problems)
     return problems
 
 
@@ -357,7 +381,7 @@ def check_baseline(ledger: Sequence[LedgerRow], studies: Sequence[BaselineStudy]
             and the study ids included from baseline records that the published review lacks.
     """
     expected = {s.study_id for s in studies}
-    found = set(_ids(ledger, BASELINE_FLOW, "total_studies"))
+    found = {r["id"] for r in ledger if r["flow"] == BASELINE_FLOW and r["box"] == "total_studies"}
     missing, extra = sorted(expected - found), sorted(found - expected)
     if missing or extra:
         parts = []

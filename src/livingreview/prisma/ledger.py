@@ -97,6 +97,35 @@ class FlowTotals:
 NewReports = dict[str, tuple[str, str]]
 
 
+@dataclass(frozen=True)
+class LedgerOrder:
+    """What every flow looks up, computed once for the whole ledger (each flow used to sort
+    every record and publication again, a cost that grew with the number of runs)."""
+
+    #: records by (run, source, record_id)
+    records: list[RecordRef]
+    #: record_id -> publication_id
+    publication_of: dict[str, str]
+    #: record_id -> the run that first retrieved it
+    first_retrieval: dict[str, str]
+    #: publication ids by (first_run, publication_id)
+    publications: list[str]
+
+    @classmethod
+    def of(
+        cls, records: Sequence[RecordRef], publications: Mapping[str, Publication]
+    ) -> LedgerOrder:
+        first_retrieval: dict[str, str] = {}
+        for ref in sorted(records, key=lambda r: r.run):
+            first_retrieval.setdefault(ref.record_id, ref.run)
+        return cls(
+            records=sorted(records, key=lambda r: (r.run, r.source, r.record_id)),
+            publication_of={m: p.publication_id for p in publications.values() for m in p.members},
+            first_retrieval=first_retrieval,
+            publications=sorted(publications, key=lambda p: (publications[p].first_run, p)),
+        )
+
+
 def build_flow(
     flow: str,
     runs: set[str],
@@ -107,6 +136,7 @@ def build_flow(
     settings: FlowSettings,
     previous: FlowTotals | None,
     other_methods: Sequence[BaselineStudy] = (),
+    order: LedgerOrder | None = None,
 ) -> tuple[list[LedgerRow], FlowTotals]:
     """Ledger rows of one flow (records of ``runs``) and the studies/reports it totals.
 
@@ -115,10 +145,13 @@ def build_flow(
     other methods (the unpublished baseline studies), then new and total studies.
     """
     previous = previous or FlowTotals()
-    rows = identification_rows(flow, runs, records, publications, duplicate_rules, settings)
+    order = order or LedgerOrder.of(records, publications)
+    rows = identification_rows(
+        flow, runs, records, publications, duplicate_rules, settings, order=order
+    )
     if flow != BASELINE_FLOW:
         rows += previous_version_rows(flow, previous)
-    screening, new_reports = screening_rows(flow, runs, publications, statuses)
+    screening, new_reports = screening_rows(flow, runs, publications, statuses, order=order)
     rows += screening
     other, other_reports = other_method_rows(flow, runs, other_methods, settings)
     rows += other
@@ -134,17 +167,16 @@ def identification_rows(
     publications: Mapping[str, Publication],
     duplicate_rules: Mapping[str, str],
     settings: FlowSettings,
+    order: LedgerOrder | None = None,
 ) -> list[LedgerRow]:
     """Every retrieval of the flow's runs in its database or register box (total and per
     source), and those that are duplicates: retrieved again in a later run, or merged into
     another record's publication (with the rule that merged them)."""
     rows: list[LedgerRow] = []
-    by_record = {m: p.publication_id for p in publications.values() for m in p.members}
-    first_retrieval: dict[str, str] = {}
-    for ref in sorted(records, key=lambda r: r.run):
-        first_retrieval.setdefault(ref.record_id, ref.run)
+    order = order or LedgerOrder.of(records, publications)
+    by_record, first_retrieval = order.publication_of, order.first_retrieval
     unknown: list[str] = []
-    for ref in sorted(records, key=lambda r: (r.run, r.source, r.record_id)):
+    for ref in order.records:
         if ref.run not in runs:
             continue
         box = "register_results" if ref.source in settings.registers else "database_results"
@@ -228,13 +260,19 @@ def screening_rows(
     runs: set[str],
     publications: Mapping[str, Publication],
     statuses: Mapping[str, Status],
+    order: LedgerOrder | None = None,
 ) -> tuple[list[LedgerRow], NewReports]:
     """Each publication first seen in the flow's runs, in every box its screening status
     passes through (:data:`~livingreview.prisma.template.STATUS_BOXES`); the included ones
     are the flow's new reports."""
     rows: list[LedgerRow] = []
     new_reports: NewReports = {}
-    for pid in sorted(publications, key=lambda p: (publications[p].first_run, p)):
+    ordered = (
+        order.publications
+        if order
+        else sorted(publications, key=lambda p: (publications[p].first_run, p))
+    )
+    for pid in ordered:
         publication = publications[pid]
         status = statuses.get(pid)
         if publication.first_run not in runs or status is None:
@@ -372,14 +410,22 @@ def build_ledger(
     update_runs = sorted(r for r in all_runs if r > settings.baseline_until)
     unpublished = [s for s in baseline_studies if s.unpublished]
     args = (records, publications, statuses, duplicate_rules, settings)
+    order = LedgerOrder.of(records, publications)
     ledger, baseline_totals = build_flow(
-        BASELINE_FLOW, baseline_runs, *args, previous=None, other_methods=unpublished
+        BASELINE_FLOW,
+        baseline_runs,
+        *args,
+        previous=None,
+        other_methods=unpublished,
+        order=order,
     )
     previous = baseline_totals
     for run in update_runs:
-        rows, previous = build_flow(run, {run}, *args, previous=previous)
+        rows, previous = build_flow(run, {run}, *args, previous=previous, order=order)
         ledger += rows
-    rows, _ = build_flow(CUMULATIVE_FLOW, set(update_runs), *args, previous=baseline_totals)
+    rows, _ = build_flow(
+        CUMULATIVE_FLOW, set(update_runs), *args, previous=baseline_totals, order=order
+    )
     ledger += rows
     return ledger
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 
 from .vocabulary import split_multi
 
@@ -77,26 +78,42 @@ def eligibility_hints(record: Mapping[str, str]) -> list[str]:
     ...                    "language": "chi", "publication_types": "Conference Abstract"})
     ['language chi (not English/Dutch/German/French)', 'publication type: congress/meeting abstract', 'title numbered like a meeting abstract']
     """
+    return list(
+        _hints_of(
+            record.get("language", ""),
+            record.get("publication_types", ""),
+            record.get("title", ""),
+            record.get("abstract", ""),
+            record.get("mesh_terms", ""),
+        )
+    )
+
+
+@lru_cache(maxsize=1 << 17)
+def _hints_of(
+    language: str, types: str, title: str, abstract: str, mesh_terms: str
+) -> tuple[str, ...]:
+    """The hints of one record's fields, remembered: the screening stage asks for each
+    publication's hints once for the ranking and once per reviewer queue, and the regular
+    expressions are most of its time on large searches."""
     hints: list[str] = []
-    languages = [code.strip().lower() for code in split_multi(record.get("language", ""))]
+    languages = [code.strip().lower() for code in split_multi(language)]
     if languages and not any(code in _ALLOWED_LANGUAGES for code in languages):
         hints.append(f"language {'/'.join(languages)} (not English/Dutch/German/French)")
-    types = record.get("publication_types", "")
     for pattern, label in _PT_HINTS:
         if pattern.search(types):
             hints.append(f"publication type: {label}")
-    title = record.get("title", "")
     if _MEETING_TITLE.match(title):
         hints.append("title numbered like a meeting abstract")
-    text = f"{title} {record.get('abstract', '')}"
+    text = f"{title} {abstract}"
     for pattern, label in _WORDING_HINTS:
         if pattern.search(text):
             hints.append(label)
-    topical = f"{text} {record.get('mesh_terms', '')}"
+    topical = f"{text} {mesh_terms}"
     if not _CNI.search(topical):
         hints.append("no CNI term")
     if not _AIH.search(topical):
         hints.append("no AIH term")
-    if not record.get("abstract", "").strip():
+    if not abstract.strip():
         hints.append("no abstract")
-    return hints
+    return tuple(hints)

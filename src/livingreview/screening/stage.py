@@ -81,13 +81,8 @@ def screen(
     Raises:
         ValidationError / InputFileError: on any bad sheet; nothing is returned then.
     """
-    index = load_publications(unique_path)
     known_studies = load_baseline_study_ids(baseline_studies)
-    problems = ProblemCollector(log)
-    decisions = read_sheets(sheet_files, settings, index, problems)
-    problems.raise_any()
-    resolution = resolve_publications(index, decisions, settings, problems)
-    states = {pid: publication_state(pid, resolution, settings) for pid in index.rows}
+    index, resolution, states = resolve_sheets(unique_path, sheet_files, settings)
 
     status = [
         status_row(
@@ -126,6 +121,26 @@ def screen(
         queue_columns=queue_columns(settings.blinded),
         todo=todo_rows(workload, locations or Locations()),
     )
+
+
+def resolve_sheets(
+    unique_path: str | Path, sheet_files: Sequence[str | Path], settings: ScreeningSettings
+) -> tuple[PublicationIndex, Resolution, dict[str, PublicationState]]:
+    """Read and validate every sheet and resolve every publication: everything that can find
+    a problem in a sheet, and nothing more (the check rule stops here).
+
+    Returns the publications, the resolution and each publication's state.
+
+    Raises:
+        ValidationError / InputFileError: on any bad sheet.
+    """
+    index = load_publications(unique_path)
+    problems = ProblemCollector(log)
+    decisions = read_sheets(sheet_files, settings, index, problems)
+    problems.raise_any()
+    resolution = resolve_publications(index, decisions, settings, problems)
+    states = {pid: publication_state(pid, resolution, settings) for pid in index.rows}
+    return index, resolution, states
 
 
 def waiting_for(states: Mapping[str, PublicationState], settings: ScreeningSettings) -> Waiting:
@@ -205,4 +220,6 @@ def check_sheets(
     ``clock_date`` (ISO, or empty for none): today's date, read by the check job when it runs
     (:func:`livingreview.checks.today`); a decision dated after it is an error."""
     settings = ScreeningSettings.from_params(settings_params, run_date, clock_date)
-    screen(unique_path, list(sheets), settings, baseline_studies)
+    load_baseline_study_ids(baseline_studies)  # read as screen reads it
+    # The queues, ranking and tables screen builds next find no problem in a sheet.
+    resolve_sheets(unique_path, list(sheets), settings)
