@@ -375,6 +375,7 @@ class Refresher:
         code = self._process.wait()
         self._process = None
         if self._stop.is_set():
+            self._set(phase=IDLE, run_id="")
             return False
         if code == 0:
             self._finish(run_id, True, "")
