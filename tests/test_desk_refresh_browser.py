@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -38,6 +39,7 @@ from livingreview.desk.refresh import IDLE
 pytestmark = [pytest.mark.workflow, pytest.mark.browser]
 
 STUDY = "test-study-2023"
+SAVED = re.compile(r"[?&]saved=")
 #: How long one step may take to show up (several refreshes on a busy machine).
 STEP_MS = 240_000
 QUIET = "\n# Added by tests/test_desk_refresh_browser.py (temporary copy only).\n" + (
@@ -113,9 +115,9 @@ def test_the_desk_refreshes_the_review_through_the_whole_cycle(project, tmp_path
             page.goto(f"{base}/screen/title_abstract/record/{record}")
             for key in keys:
                 page.keyboard.press(key)
-            page.wait_for_url("**/screen/title_abstract*")
+            page.wait_for_url(SAVED)
             page.goto(f"{base}/screen/full_text")  # nothing there yet: the page waits
-        conflict = adjudicator.locator(f"#title_abstract-{record}")
+        conflict = adjudicator.locator(f"[id='title_abstract-{record}']")
         expect(conflict).to_be_visible(timeout=STEP_MS)  # the page followed by itself
         rows = table(project / "results/screening/conflicts.tsv")
         assert [(r["publication_id"], r["state"]) for r in rows] == [(record, "open")]
@@ -132,7 +134,7 @@ def test_the_desk_refreshes_the_review_through_the_whole_cycle(project, tmp_path
             assert record in page.url or record in page.locator("main").inner_text()
             page.fill("#study_id", STUDY)
             page.click("button[data-key='i']")
-            page.wait_for_url("**/screen/full_text*")
+            page.wait_for_url(SAVED)
 
         # 4. Two extractors, one discrepancy; the adjudicator settles it.
         for extractor, rows_ in (("extractor-1", FIRST), ("extractor-2", SECOND)):
