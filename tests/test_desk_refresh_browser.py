@@ -65,6 +65,23 @@ def wait_for(condition: Callable[[], object], what: str, timeout: float = STEP_M
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def steady(desk, page) -> None:
+    """Wait until no refresh runs or waits and ``page`` shows the results as they now are
+    (a person clicks at a page that stopped changing; a test would otherwise click at a
+    page that is just reloading).  A page where a person decides never reloads by itself
+    (it offers "Show the new state"): for it, only the refreshes are waited for."""
+
+    def idle() -> bool:
+        state = desk.refresher.state()
+        return state.phase == IDLE and not state.queued
+
+    wait_for(idle, "the refreshes to end")
+    body = page.locator("body")
+    if body.get_attribute("data-live") != "reload":
+        return
+    expect(body).to_have_attribute("data-results-version", desk.results_version(), timeout=STEP_MS)
+
+
 def prisma_counts(project: Path) -> dict[str, str]:
     with open(project / "results/prisma/prisma.csv", newline="", encoding="utf-8") as handle:
         return {row["data"]: row["n"] for row in csv.DictReader(handle)}
@@ -117,8 +134,10 @@ def test_the_desk_refreshes_the_review_through_the_whole_cycle(project, tmp_path
                 page.keyboard.press(key)
             page.wait_for_url(SAVED)
             page.goto(f"{base}/screen/full_text")  # nothing there yet: the page waits
+        adjudicator.bring_to_front()  # the adjudicator looks at their screen
         conflict = adjudicator.locator(f"[id='title_abstract-{record}']")
         expect(conflict).to_be_visible(timeout=STEP_MS)  # the page followed by itself
+        steady(desk, adjudicator)
         rows = table(project / "results/screening/conflicts.tsv")
         assert [(r["publication_id"], r["state"]) for r in rows] == [(record, "open")]
 
@@ -130,7 +149,9 @@ def test_the_desk_refreshes_the_review_through_the_whole_cycle(project, tmp_path
         # 3. Both reviewers include it at full text, as a new study.
         for reviewer in ("reviewer-1", "reviewer-2"):
             page = pages[reviewer]
+            page.bring_to_front()
             expect(page.locator("#decide")).to_be_visible(timeout=STEP_MS)
+            steady(desk, page)
             assert record in page.url or record in page.locator("main").inner_text()
             page.fill("#study_id", STUDY)
             page.click("button[data-key='i']")
@@ -139,17 +160,20 @@ def test_the_desk_refreshes_the_review_through_the_whole_cycle(project, tmp_path
         # 4. Two extractors, one discrepancy; the adjudicator settles it.
         for extractor, rows_ in (("extractor-1", FIRST), ("extractor-2", SECOND)):
             page = pages[extractor]
+            page.bring_to_front()
             link = page.locator(f"a[href='/extract/{STUDY}']")
             expect(link).to_be_visible(timeout=STEP_MS)
+            steady(desk, page)
             link.click()
             add_rows(page, rows_)
             fill(page, rows_)
             accepted(page)
             page.click("#save")
             page.wait_for_url(f"**/extract/{STUDY}?saved=1")
-        adjudicator.goto(f"{base}/adjudicate")
+        adjudicator.bring_to_front()  # still on the conflicts page it was sent back to
         study = adjudicator.locator(f"#extraction-{STUDY}")
         expect(study).to_contain_text("1 differing cell(s) to settle", timeout=STEP_MS)
+        steady(desk, adjudicator)
         adjudicator.click(f"a[href='/adjudicate/extraction/{STUDY}']")
         adjudicator.check('input[name="pick.r3.discontinued_total"][value="1"]')
         accepted(adjudicator)

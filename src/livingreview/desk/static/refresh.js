@@ -59,7 +59,6 @@
 
   function poll() {
     timer = null;
-    if (document.hidden) { schedule(5000); return; }
     fetch("/refresh/status", { credentials: "same-origin", cache: "no-store" })
       .then(function (response) {
         if (!response.ok) { throw new Error("status " + response.status); }
@@ -68,7 +67,7 @@
       .then(function (data) {
         render(data);
         var busy = data.phase === "running" || data.phase === "pending" || data.phase === "waiting";
-        schedule(busy ? 1000 : 2500);
+        schedule(document.hidden ? 10000 : (busy ? 1000 : 2500));
       })
       .catch(function () { schedule(10000); });
   }
