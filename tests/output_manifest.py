@@ -4,7 +4,9 @@ A refactoring must not change what the workflow writes, and an intended change o
 should be a visible, reviewed change of ``tests/fixtures/default_run/results.sha256``.
 Left out, because they differ between two runs of the same code by design: the run records
 (``results/runs/``: timestamps, checksums of the code itself) and the moments of a search
-(``started_at``/``finished_at`` in provenance files, removed before hashing).
+(``started_at``/``finished_at`` in provenance files, removed before hashing). The synthesis
+history's entries are named by run id (``synthesis/history/<run_id>/``, random per run): each
+is listed under its ``run_date`` instead, without its ``version.json``.
 
     .venv/bin/python tests/output_manifest.py record RESULTS_DIR > tests/fixtures/default_run/results.sha256
     .venv/bin/python tests/output_manifest.py compare RESULTS_DIR tests/fixtures/default_run/results.sha256
@@ -38,13 +40,33 @@ def file_digest(path: Path) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+HISTORY = "synthesis/history/"
+HISTORY_NOTE = "version.json"
+
+
+def _stable_name(results: Path, relative: str) -> str | None:
+    """The name a file is listed under (``None``: not listed)."""
+    if relative.startswith(SKIPPED_FOLDERS):
+        return None
+    if relative.startswith(HISTORY):
+        entry, _, name = relative[len(HISTORY) :].partition("/")
+        note = results / HISTORY / entry / HISTORY_NOTE
+        if name == HISTORY_NOTE:
+            return None
+        if note.is_file():
+            return f"{HISTORY}{json.loads(note.read_text())['run_date']}/{name}"
+    return relative
+
+
 def manifest(results: Path) -> dict[str, str]:
     """``relative path -> digest`` of every file under ``results`` but the skipped ones."""
     out = {}
     for path in sorted(results.rglob("*")):
-        relative = path.relative_to(results).as_posix()
-        if path.is_file() and not relative.startswith(SKIPPED_FOLDERS):
-            out[relative] = file_digest(path)
+        if not path.is_file():
+            continue
+        name = _stable_name(results, path.relative_to(results).as_posix())
+        if name is not None:
+            out[name] = file_digest(path)
     return out
 
 

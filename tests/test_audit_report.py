@@ -21,7 +21,7 @@ ITEMS = [
     ("Deduplication", "results/records/maybe.tsv"),
     ("Extraction", "results/extraction/status.tsv"),
     ("Extraction", "results/extraction/discrepancies.tsv"),
-    ("Run record", f"results/runs/{RUN_DATE}/summary.md"),
+    ("Run record", f"results/runs/by-date/{RUN_DATE}/summary.md"),
 ]
 
 
@@ -52,6 +52,6 @@ def test_the_report_holds_the_file_with_its_caption(default_run, report_html, ca
 
 
 def test_the_run_record_caption_names_the_run(report_html):
-    entry = _record(report_html, f"results/runs/{RUN_DATE}/summary.md")
+    entry = _record(report_html, f"results/runs/by-date/{RUN_DATE}/summary.md")
     assert f"The record of the run dated {RUN_DATE}" in entry["caption"]
     assert entry["labels"]["item"] == f"run {RUN_DATE}"

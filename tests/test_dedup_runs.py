@@ -14,13 +14,14 @@ from livingreview.dedup import (
     RUN_COUNT_COLUMNS,
     UNIQUE_COLUMNS,
     VERDICT_COLUMNS,
+    check_verdicts,
     deduplicate_files,
     load_verdicts,
 )
 from livingreview.errors import InputFileError, ValidationError
 from livingreview.io import write_tsv
 from livingreview.records import RECORD_COLUMNS
-from livingreview.todo import TODO_COLUMNS
+from livingreview.todo import TODO_COLUMNS, WAITING_FOR_RECORDS
 
 SETTINGS = {"source_priority": ["pubmed", "embase"]}
 
@@ -386,9 +387,12 @@ def test_todo_counts_the_uncertain_pairs_awaiting_a_verdict(tmp_path):
     assert (out / "todo.tsv").read_text().splitlines() == ["\t".join(TODO_COLUMNS)]
 
 
-def test_a_verdict_dated_after_the_run_waits_for_a_later_run(tmp_path, baseline):
-    """A rerun of an earlier run ignores verdicts decided after its date (even on records it
-    does not hold) and lists them in its to-do; a run dated on or after them applies them."""
+def test_every_verdict_counts_and_one_on_records_of_a_later_search_waits_for_them(
+    tmp_path, baseline
+):
+    """A verdict counts whatever its date; one on records this run does not hold (an export
+    searched after its run_date) waits for them and is listed in the to-do; a verdict dated
+    after today is an error (the check job reads the clock)."""
     facts, snapshot, embase = baseline
     split = {
         "record_id_a": f"pubmed:{facts[3]['pmid']}",
@@ -406,16 +410,14 @@ def test_a_verdict_dated_after_the_run_waits_for_a_later_run(tmp_path, baseline)
     deduplicate_files(
         [snapshot, embase], sheet, SETTINGS, **paths, todo=out / "todo.tsv", run_date="2026-11-23"
     )
-    merged = {d["record_id"] for d in read(paths["duplicates"])}
-    assert "embase:3" in merged  # the rules merge it; the later verdict is not applied yet
+    assert "embase:3" not in {d["record_id"] for d in read(paths["duplicates"])}  # applied
     todo = {row["task"]: row["count"] for row in read(out / "todo.tsv")}
-    assert todo == {"decisions dated after this run (take effect in a later run)": "2"}
+    assert todo == {WAITING_FOR_RECORDS: "1"}
 
+    # a verdict dated on or before the run date must name records of this run (a typo check)
     with pytest.raises(ValidationError, match=r"line 3, field 'record_id_a'.*not in any record"):
         deduplicate_files([snapshot, embase], sheet, SETTINGS, **paths, run_date="2026-11-24")
-    sheet = verdicts(tmp_path / "v.tsv", [split])
-    deduplicate_files(
-        [snapshot, embase], sheet, SETTINGS, **paths, todo=out / "todo.tsv", run_date="2026-11-24"
-    )
-    assert "embase:3" not in {d["record_id"] for d in read(paths["duplicates"])}
-    assert read(out / "todo.tsv") == []
+    # dated after today: a typo, refused by the check
+    with pytest.raises(ValidationError, match=r"line 2, field 'decided_on'.*after today's date"):
+        check_verdicts([snapshot, embase], sheet, SETTINGS, "2026-11-23", today="2026-11-23")
+    check_verdicts([snapshot, embase], sheet, SETTINGS, "2026-11-23", today="2026-11-24")

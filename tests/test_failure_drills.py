@@ -30,6 +30,7 @@ from test_scheduled import (  # noqa: F401 (fixtures)
     start_scheduled_update,
 )
 
+from livingreview.runs.registry import latest_run
 from livingreview.search import ReplayTransport
 
 pytestmark = pytest.mark.workflow
@@ -204,7 +205,9 @@ def test_killed_mid_fetch_next_run_completes_and_nothing_partial_survives(projec
         assert result.returncode == 0, result.stdout + result.stderr
         assert "clearing the lock left by an interrupted snakemake run" in result.stderr
         assert (project / "results" / "search" / "pubmed" / RUN_DATE / "provenance.json").exists()
-        assert (project / "results" / "runs" / RUN_DATE / "summary.json").exists()
+        assert (project / "results" / "runs" / "by-date" / RUN_DATE / "summary.json").exists()
+        entry = latest_run(project / "results" / "runs")
+        assert entry.status == "succeeded" and entry.trigger == "scheduled"
         assert leftover_temporaries(project) == []
         assert checksums(baseline) == baseline_sums
         assert human_files(project) == human_before
@@ -221,7 +224,7 @@ def test_ncbi_unreachable_fails_with_exit_4_and_keeps_previous_results(project):
     finally:
         server.stop()  # from now on nothing listens on that port: connection refused
     snapshots_before = checksums(project / "results" / "search" / "pubmed")
-    results_before = checksums(project / "results")
+    results_before = checksums(project / "results", skip=("runs/",))
     human_before = human_files(project)
 
     result = scheduled_update(project, "--run-date", "2026-11-30")
@@ -233,7 +236,11 @@ def test_ncbi_unreachable_fails_with_exit_4_and_keeps_previous_results(project):
     assert not (project / "results" / "search" / "pubmed" / "2026-11-30").exists()
     assert leftover_temporaries(project) == []
     assert human_files(project) == human_before
-    assert checksums(project / "results") == results_before  # every earlier result, byte for byte
+    # every earlier result, byte for byte; the run's own entry says it failed and why
+    assert checksums(project / "results", skip=("runs/",)) == results_before
+    entry = latest_run(project / "results" / "runs")
+    assert (entry.status, entry.run_date) == ("failed", "2026-11-30")
+    assert "still failing after 2 attempts" in entry.error
 
 
 def test_two_starts_at_once_one_runs_the_other_exits_75(project):
@@ -270,17 +277,20 @@ def test_invalid_decision_file_stops_the_run_and_overwrites_nothing(completed_co
     sheet.write_text(
         f"record_id\tdecision\treason\tnote\tdecided_on\n{publication}\tperhaps\t\t\t2026-11-20\n"
     )
-    results_before = checksums(project / "results")
+    results_before = checksums(project / "results", skip=("runs/",))
     human_before = human_files(project)
 
     result = scheduled_update(project, "--run-date", RUN_DATE)
 
     assert result.returncode == 3, result.stdout + result.stderr
+    entry = latest_run(project / "results" / "runs")
+    assert entry.status == "failed" and "reviewer-1.tsv, line 2, field 'decision'" in entry.error
+    assert entry.error.removeprefix("Error: ") in result.stderr.strip().splitlines()[-1]
     assert "reviewer-1.tsv, line 2, field 'decision'" in result.stdout
     assert "(found 'perhaps')" in result.stdout
     assert "invalid human input or config" in result.stderr
     assert human_files(project) == human_before
-    after = checksums(project / "results")
+    after = checksums(project / "results", skip=("runs/",))
     assert [p for p in after if p in results_before and after[p] != results_before[p]] == []
     assert [p for p in after if p not in results_before] == []
 
@@ -298,6 +308,6 @@ def test_invalid_decision_file_keeps_every_previous_result(completed_copy):  # n
     sheet.write_text(
         f"record_id\tdecision\treason\tnote\tdecided_on\n{publication}\tperhaps\t\t\t2026-11-20\n"
     )
-    before = checksums(project / "results")
+    before = checksums(project / "results", skip=("runs/",))
     assert scheduled_update(project, "--run-date", RUN_DATE).returncode == 3
-    assert checksums(project / "results") == before
+    assert checksums(project / "results", skip=("runs/",)) == before

@@ -5,7 +5,6 @@ workflow runs in copies of a finished default run."""
 from __future__ import annotations
 
 import json
-import logging
 import os
 import subprocess
 import sys
@@ -17,18 +16,27 @@ import yaml
 from conftest import SNAKEMAKE, copy_finished_run
 
 from livingreview.errors import ValidationError
-from livingreview.io import write_tsv
+from livingreview.io import sha256_file, write_tsv
 from livingreview.runs import TODO_COLUMNS, print_todo, read_todo, todo_block
 from livingreview.runs.ending import (
-    SCHEDULED_RUN_ACTIVE,
     JobError,
     RunEnding,
-    failed_job_logs,
+    busy_message,
     final_error_line,
     job_error,
     run_errors,
-    scheduled_run_active,
 )
+from livingreview.runs.registry import (
+    RUN_ID_ENV,
+    RunEntry,
+    latest_run,
+    latest_run_of_date,
+    list_runs,
+    new_run_id,
+    read_run,
+    runs_of_date,
+)
+from livingreview.runs.runlock import hold_run_lock
 from livingreview.runs.todo import todo_section
 
 RUN_DATE = "2026-11-23"
@@ -162,127 +170,105 @@ def failing_job(tmp_path: Path, name: str, raising: str) -> Path:
     return log
 
 
+def failing_job_of_run(tmp_path: Path, name: str, raising: str, run_id: str) -> Path:
+    """A job of run ``run_id`` that fails (LIVINGREVIEW_RUN_ID set, as a run's jobs inherit)."""
+    log = tmp_path / f"{name}.log"
+    script = (
+        "from livingreview.logs import setup_logging\n"
+        "from livingreview.errors import InputFileError, NetworkError\n"
+        f"setup_logging({str(log)!r}, 'livingreview.job')\n"
+        f"raise {raising}\n"
+    )
+    env = {**os.environ, RUN_ID_ENV: run_id}
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, env=env
+    )
+    assert result.returncode == 1 and f"run={run_id}" in result.stderr
+    return log
+
+
 def test_the_error_line_is_the_message_of_the_jobs_uncaught_error(tmp_path):
+    run_id = new_run_id("manual")
     log = failing_job(
         tmp_path,
         "sheet",
         "InputFileError('sheet.tsv', 'bad cell', line=4, field='decision', value='perhaps', "
         "allowed='include, exclude')",
     )
-    error = job_error(log)
+    assert job_error(log, run_id) is None  # a marker naming no run is not this run's
+    log = failing_job_of_run(
+        tmp_path,
+        "sheet",
+        "InputFileError('sheet.tsv', 'bad cell', line=4, field='decision', value='perhaps', "
+        "allowed='include, exclude')",
+        run_id,
+    )
+    error = job_error(log, run_id)
     assert error.exit_code == 3 and error.marker.startswith("LIVINGREVIEW-ERROR InputFileError")
     assert error.message == (
         "sheet.tsv, line 4, field 'decision': bad cell (found 'perhaps'); allowed: include, exclude"
     )
-    assert job_error(log, run_id="another-run") is not None  # a marker without a run id
-    marked = tmp_path / "marked.log"
-    marked.write_text(log.read_text().replace("exit_code=3", "exit_code=3 run=old-run"))
-    assert job_error(marked, run_id="this-run") is None  # an old run's log printed again
-    assert job_error(marked, run_id="old-run").exit_code == 3
+    assert job_error(log, new_run_id("manual", now=0)) is None  # another run's log
 
 
-def test_invalid_input_is_the_line_a_run_ends_with_when_jobs_fail_differently(tmp_path):
-    network = failing_job(tmp_path, "search", "NetworkError('NCBI still failing')")
-    sheet = failing_job(tmp_path, "sheet", "InputFileError('s.tsv', 'bad', line=2)")
-    snakemake_log = tmp_path / "snakemake.log"
-    snakemake_log.write_text(
-        "Error in rule search_pubmed:\n"
-        f"    log: {network} (check log file(s) for error details)\n"
-        "Error in rule check_screening_sheets:\n"
-        f"    log: {sheet} (check log file(s) for error details)\n"
+def test_a_runs_failed_jobs_are_found_by_its_markers_in_the_project_logs(tmp_path):
+    run_id, earlier = new_run_id("scheduled"), new_run_id("scheduled", now=0)
+    logs = tmp_path / "logs"
+    (logs / "search").mkdir(parents=True)
+    (logs / "checks").mkdir()
+    failing_job_of_run(logs / "search", "pubmed", "NetworkError('NCBI still failing')", run_id)
+    failing_job_of_run(logs / "checks", "sheets", "InputFileError('s.tsv', 'bad', line=2)", run_id)
+    failing_job_of_run(logs / "checks", "old", "InputFileError('o.tsv', 'old', line=9)", earlier)
+    errors = run_errors(run_id, logs)
+    assert [e.exit_code for e in errors] == [3, 4]  # invalid input first
+    assert final_error_line(errors) == "Error: s.tsv, line 2: bad"
+    assert [e.message for e in run_errors(earlier, logs)] == ["o.tsv, line 9: old"]
+
+
+def test_run_ending_prints_markers_then_the_message_and_records_the_failed_run(tmp_path, capsys):
+    run_id = new_run_id("manual")
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    failing_job_of_run(logs, "sheet", "InputFileError('s.tsv', 'bad', line=2)", run_id)
+    ending = RunEnding(
+        run_id=run_id,
+        run_date=RUN_DATE,
+        run_summary="none.json",
+        date_summary="none.json",
+        results_runs=str(tmp_path / "runs"),
+        logs_dir=str(logs),
+        stream=sys.stdout,
     )
-    assert failed_job_logs(snakemake_log.read_text()) == [str(network), str(sheet)]
-    errors = run_errors([snakemake_log], since=0)
-    assert [e.exit_code for e in errors] == [3, 4]
-    assert final_error_line(errors, snakemake_log) == "Error: s.tsv, line 2: bad"
-    # a log older than the run (a job that never started this time) does not count
-    os.utime(sheet, (time.time() - 3600, time.time() - 3600))
-    assert [e.exit_code for e in run_errors(snakemake_log, since=time.time() - 60)] == [4]
-
-
-def test_run_ending_prints_markers_then_the_message_last(tmp_path, capsys):
-    log = failing_job(tmp_path, "sheet", "InputFileError('s.tsv', 'bad', line=2)")
-    snakemake_log = tmp_path / "snakemake.log"
-    snakemake_log.write_text(f"    log: {log} (check log file(s) for error details)\n")
-    ending = RunEnding(summary_json=str(tmp_path / "none.json"), started=0, stream=sys.stdout)
-    ending.failed([str(snakemake_log)])
-    print("Complete log(s): ... (what Snakemake prints on its way out)")
-    ending.last_words()
+    ending.failed("snakemake.log")
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("LIVINGREVIEW-ERROR InputFileError exit_code=3")
     assert lines[-1] == "Error: s.tsv, line 2: bad"
-
-
-# ----------------------------------------------------------------------------- scheduled run
-
-
-def hold_lock(path: Path) -> subprocess.Popen:
-    """Another process holding the scheduler's flock, as bin/scheduled-update does."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import fcntl, sys, time\n"
-            f"handle = open({str(path)!r}, 'a')\n"
-            "fcntl.flock(handle, fcntl.LOCK_EX)\n"
-            "print('locked', flush=True)\n"
-            "time.sleep(300)\n",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert holder.stdout.readline().strip() == "locked"
-    return holder
-
-
-def test_a_scheduled_run_is_seen_through_its_lock(tmp_path):
-    lock = tmp_path / ".snakemake" / "scheduled-update.lock"
-    assert not scheduled_run_active(lock)  # no lock file: no scheduled run
-    lock.parent.mkdir()
-    lock.touch()
-    assert not scheduled_run_active(lock)  # a lock file nobody holds
-    holder = hold_lock(lock)
-    try:
-        assert scheduled_run_active(lock)
-        # a process with the lock file open (a child of the scheduler inherits its locked
-        # descriptor) is part of that run, not blocked by it
-        with open(lock, "a"):
-            assert not scheduled_run_active(lock)
-    finally:
-        holder.kill()
-        holder.wait()
-    assert not scheduled_run_active(lock)
-
-
-def test_refusal_to_start_during_a_scheduled_run_is_explained_last(tmp_path):
-    lock = tmp_path / "scheduled-update.lock"
-    out = tmp_path / "out.txt"
-    holder = hold_lock(lock)
-    try:
-        with open(out, "w") as stream:
-            ending = RunEnding(summary_json="s.json", started=0, lock_path=str(lock), stream=stream)
-            logger = logging.getLogger("test.snakemake.logging")
-            logger.addHandler(ending.lock_watch)
-            logger.error("Error: Directory cannot be locked.", extra={"exception": "LockException"})
-            logger.removeHandler(ending.lock_watch)
-            ending.last_words()
-        assert out.read_text().splitlines()[-1] == SCHEDULED_RUN_ACTIVE
-    finally:
-        holder.kill()
-        holder.wait()
-    # no scheduled run: Snakemake's own advice stays the last word
-    with open(out, "w") as stream:
-        ending = RunEnding(summary_json="s.json", started=0, lock_path=str(lock), stream=stream)
-        ending.lock_watch.refused = True
-        ending.last_words()
-    assert out.read_text() == ""
+    entry = read_run(run_id, tmp_path / "runs")
+    assert (entry.status, entry.error, entry.run_date) == ("failed", lines[-1], RUN_DATE)
 
 
 def test_final_line_without_a_marker_points_to_the_log():
     assert final_error_line([JobError("logs/x.log", "M", 1, "")], "s.log") == (
         "Error: a job failed: see logs/x.log"
     )
+    assert "s.log" in final_error_line([], "s.log")
+
+
+# ----------------------------------------------------------------------------- who holds the project
+
+
+def test_who_holds_the_project_decides_whether_a_run_may_start(tmp_path):
+    assert busy_message(tmp_path, "any") is None  # nobody holds the run lock
+    desk_run = new_run_id("desk")
+    with hold_run_lock(tmp_path, "desk", desk_run):
+        assert busy_message(tmp_path, desk_run) is None  # part of the desk's run: goes on
+        message = busy_message(tmp_path, new_run_id("manual"))
+        assert "desk is refreshing" in message and desk_run in message
+    scheduled = new_run_id("scheduled")
+    with hold_run_lock(tmp_path, "scheduled", scheduled):
+        message = busy_message(tmp_path, None)
+        assert "scheduled run" in message and "do not --unlock" in message
+    assert busy_message(tmp_path, None) is None
 
 
 # ----------------------------------------------------------------------------- real runs
@@ -311,25 +297,75 @@ def last_line(output: str) -> str:
     return [line for line in output.splitlines() if line.strip()][-1]
 
 
+BY_DATE = Path("results") / "runs" / "by-date" / RUN_DATE
+
+
+def lines_of(output: str) -> list[str]:
+    return [line for line in output.splitlines() if line.strip()]
+
+
+def the_only_run_since(project: Path, before: list[dict[str, str]]) -> RunEntry:
+    runs = list_runs(project / "results" / "runs")
+    assert runs[: len(before)] == before and len(runs) == len(before) + 1
+    entry = read_run(runs[-1]["run_id"], project / "results" / "runs")
+    assert entry is not None
+    return entry
+
+
 @pytest.mark.workflow
-def test_an_invalid_sheet_ends_the_run_with_its_message_alone(finished):
+def test_an_invalid_sheet_ends_the_run_with_its_message_and_a_failed_entry(finished):
     sheet = finished / "resources" / "screening" / "title_abstract" / "reviewer-1.tsv"
     sheet.write_text(
         "record_id\tdecision\treason\tnote\tdecided_on\npubmed:36746473\tperhaps\t\t\t2026-11-20\n"
     )
+    before = list_runs(finished / "results" / "runs")
     result = snakemake(finished)
     assert result.returncode == 1
-    assert last_line(result.stdout) == f"Error: {SHEET_ERROR}"
-    assert "LIVINGREVIEW-ERROR ValidationError exit_code=3" in result.stdout
+    entry = the_only_run_since(finished, before)
+    assert (entry.status, entry.error, entry.run_date) == (
+        "failed",
+        f"Error: {SHEET_ERROR}",
+        RUN_DATE,
+    )
+    assert entry.trigger == "manual" and entry.record == []
+    lines = lines_of(result.stdout)
+    marker = f"LIVINGREVIEW-ERROR ValidationError exit_code=3 run={entry.run_id}"
+    # the run's own last words: this run's marker, then the error's message
+    assert lines.index(marker) < lines.index(entry.error)
+    assert [line for line in lines if line.startswith("Error: ")][-1] == entry.error
     assert "Traceback" not in result.stdout
     assert "Traceback" in (finished / "logs" / "checks" / "screening_sheets.log").read_text()
+    assert latest_run(finished / "results" / "runs") == entry
 
 
 @pytest.mark.workflow
-def test_a_run_ends_with_the_todo_block_of_its_record(finished):
-    result = snakemake(finished, "--forcerun", "run_record")
+def test_an_invalid_config_is_a_failed_run_with_its_marker(finished):
+    before = list_runs(finished / "results" / "runs")
+    result = snakemake(finished, "--config", "run_date=2020-01-01")
+    assert result.returncode == 1
+    entry = the_only_run_since(finished, before)
+    assert entry.status == "failed" and entry.run_date == "2020-01-01"
+    assert "run_date" in entry.error and "2021-10-31" in entry.error
+    [error] = run_errors(entry.run_id, finished / "logs")
+    assert error.exit_code == 3 and error.marker.split()[1] == "ConfigError"
+
+
+@pytest.mark.workflow
+def test_every_run_has_its_own_entry_and_ends_with_the_todo_block_of_its_record(finished):
+    runs = finished / "results" / "runs"
+    [first_row] = list_runs(runs)  # the default run itself
+    first = read_run(first_row["run_id"], runs)
+    first_entry_text = (runs / first.run_id / "run.json").read_text()
+    result = snakemake(finished)  # nothing changed: only the run registers itself
     assert result.returncode == 0, result.stdout
-    record = finished / "results" / "runs" / RUN_DATE
+    second = the_only_run_since(finished, [first_row])
+    assert second.status == "succeeded" and second.run_date == first.run_date == RUN_DATE
+    assert runs_of_date(RUN_DATE, runs) == [first.run_id, second.run_id]
+    assert latest_run_of_date(RUN_DATE, runs) == second == latest_run(runs)
+    assert (runs / first.run_id / "run.json").read_text() == first_entry_text  # kept as it was
+    record = finished / BY_DATE
+    for name in ("summary.json", "summary.md", "manifest.json"):
+        assert (runs / second.run_id / name).read_bytes() == (record / name).read_bytes()
     summary = json.loads((record / "summary.json").read_text())
     block = todo_block(summary)
     assert block in result.stdout and result.stdout.count(block.splitlines()[0]) == 1
@@ -344,26 +380,35 @@ def test_a_run_ends_with_the_todo_block_of_its_record(finished):
         for row in read_todo(finished / "results" / name / "todo.tsv")
     ]
     assert sorted(map(str, summary["todo"]["tasks"])) == sorted(map(str, expected))
+    # each run archived the human inputs it used, and its synthesis as its history entry
+    manifest = json.loads((record / "manifest.json").read_text())
+    assert second.details["inputs"] == {p: e["sha256"] for p, e in manifest["inputs"].items()}
+    for digest in second.details["inputs"].values():
+        assert sha256_file(runs / "inputs" / digest) == digest
+    history = finished / "results" / "synthesis" / "history"
+    assert {p.name for p in history.iterdir()} >= {first.run_id, second.run_id}
 
 
 @pytest.mark.workflow
-def test_a_run_refused_during_a_scheduled_run_says_so_last(finished):
-    # A scheduled run holds the project: its flock, and Snakemake's lock on the run record.
-    locks = finished / ".snakemake" / "locks"
-    locks.mkdir(parents=True, exist_ok=True)
-    (locks / "0.output.lock").write_text(f"results/runs/{RUN_DATE}/summary.json\n")
-    holder = hold_lock(finished / ".snakemake" / "scheduled-update.lock")
-    try:
-        result = snakemake(finished, "--forcerun", "run_record")
-    finally:
-        holder.kill()
-        holder.wait()
-    assert result.returncode == 1
-    assert "LockException" in result.stdout
-    assert last_line(result.stdout) == SCHEDULED_RUN_ACTIVE
-    # the same refusal without a scheduled run keeps Snakemake's own advice
-    result = snakemake(finished, "--forcerun", "run_record")
-    assert result.returncode == 1 and "--unlock" in last_line(result.stdout)
+def test_a_run_refused_while_another_run_holds_the_project_says_why(finished):
+    before = list_runs(finished / "results" / "runs")
+    scheduled = new_run_id("scheduled")
+    with hold_run_lock(finished, "scheduled", scheduled):
+        result = snakemake(finished)
+        assert result.returncode == 1
+        assert "a scheduled run (bin/scheduled-update" in result.stdout
+        assert "do not --unlock it" in result.stdout
+        # a process of the holder's run goes on (here: a dry run)
+        inside = subprocess.run(
+            [str(SNAKEMAKE), "--cores", "1", "--dry-run"],
+            cwd=finished,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env={**os.environ, "PYTHONPATH": str(finished / "src"), RUN_ID_ENV: scheduled},
+        )
+        assert inside.returncode == 0, inside.stdout + inside.stderr
+    assert list_runs(finished / "results" / "runs") == before  # a refusal is no run
 
 
 @pytest.mark.workflow
@@ -394,7 +439,7 @@ def test_records_of_an_export_searched_since_the_last_run_count_in_this_run(fini
     )
     result = snakemake(finished, "--configfile", "config.yaml", str(extra))
     assert result.returncode == 0, result.stdout
-    summary = json.loads((finished / "results" / "runs" / RUN_DATE / "summary.json").read_text())
+    summary = json.loads((finished / BY_DATE / "summary.json").read_text())
     records_found = summary["records"]
     assert records_found["runs_taken_in"] == ["2026-11-20", RUN_DATE]
     assert records_found["this_run_by_source"]["embase"]["records_identified"] == 3
@@ -404,5 +449,5 @@ def test_records_of_an_export_searched_since_the_last_run_count_in_this_run(fini
         records_found["this_run_by_source"]["embase"]["duplicates_removed"]
         + records_found["this_run_by_source"]["pubmed"]["duplicates_removed"]
     )
-    text = (finished / "results" / "runs" / RUN_DATE / "summary.md").read_text()
+    text = (finished / BY_DATE / "summary.md").read_text()
     assert "new records found in this run: 5 (embase 3, pubmed 2)" in text

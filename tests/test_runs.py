@@ -18,7 +18,6 @@ from livingreview.errors import ConfigError, ReviewError
 from livingreview.io import sha256_file, write_tsv
 from livingreview.logs import error_marker
 from livingreview.runs import (
-    EXIT_BUSY,
     EXIT_FAILURE,
     EXIT_INPUT,
     EXIT_NETWORK,
@@ -38,6 +37,10 @@ from livingreview.runs import (
     render_summary,
     write_run_record,
 )
+from livingreview.runs.planning import write_planning_log
+from livingreview.runs.register import register_failure
+from livingreview.runs.registry import new_run_id, trigger_of
+from livingreview.runs.scheduler import classify_scheduled_run
 
 ROOT = Path(__file__).resolve().parents[1]
 NOW = dt.datetime(2026, 11, 23, 6, 0, tzinfo=dt.timezone.utc)
@@ -62,13 +65,31 @@ def test_invalid_input_wins_over_network_when_both_occur():
     assert classify_failure(text)[0] == EXIT_INPUT
 
 
-def test_parse_time_config_error_and_lock_error():
-    parse_error = 'Config file config.yaml is extended\nConfigError in file "/x/workflow/rules/common.smk", line 13:\nconfig: ...'
-    assert classify_failure(parse_error) == (EXIT_INPUT, "ConfigError")
-    assert classify_failure("LockException:\nError: Directory cannot be locked.")[0] == EXIT_BUSY
-    # An exception class that is not ours is an "other" failure, whatever its name.
-    assert classify_failure('KeyError in file "/x/Snakefile", line 3:')[0] == EXIT_FAILURE
+def test_snakemakes_own_messages_decide_nothing():
+    """Only the project's own markers count: Snakemake's wording is not read."""
+    parse_error = 'ConfigError in file "/x/workflow/rules/common.smk", line 13:\nconfig: ...'
+    assert classify_failure(parse_error)[0] == EXIT_FAILURE
+    assert classify_failure("LockException:\nError: Directory cannot be locked.")[0] == EXIT_FAILURE
     assert classify_failure("")[0] == EXIT_FAILURE
+
+
+def test_a_scheduled_run_is_classified_by_its_own_markers_and_entry(tmp_path):
+    """The project's job logs (and the log of an error found while planning) with a marker of
+    this run decide the code; the entry's error line is the message; another run's marker in
+    the same folder does not count."""
+    run_id = new_run_id("scheduled")
+    other = new_run_id("manual", now=0)
+    logs = tmp_path / "logs"
+    write_planning_log(ConfigError("run_date", "not a date", "YYYY-MM-DD"), run_id, logs / "p")
+    (logs / "old.log").write_text(f"LIVINGREVIEW-ERROR NetworkError exit_code=4 run={other}\n")
+    register_failure(run_id, "2026-11-23", "Error: config: key 'run_date': ...", tmp_path / "r")
+    failure = classify_scheduled_run(run_id, "", logs, tmp_path / "r")
+    assert (failure.code, failure.reason) == (EXIT_INPUT, "ConfigError")
+    assert failure.detail == "config: key 'run_date': ..."
+    # a marker in the output the run printed (a cluster job's) counts too, this run's only
+    printed = f"LIVINGREVIEW-ERROR NetworkError exit_code=4 run={run_id}\n"
+    assert classify_scheduled_run(new_run_id("scheduled"), printed, logs).code == EXIT_FAILURE
+    assert classify_scheduled_run(run_id, printed, logs).code == EXIT_INPUT
 
 
 def test_marker_matches_what_the_logging_helper_writes():
@@ -95,16 +116,48 @@ def test_uncaught_exception_in_a_script_prints_the_marker(tmp_path):
 
 
 def test_command_line_classify(tmp_path):
+    run_id = new_run_id("scheduled")
     output = tmp_path / "run.log"
-    output.write_text("... LIVINGREVIEW-ERROR NetworkError exit_code=4\n")
+    output.write_text(f"... LIVINGREVIEW-ERROR NetworkError exit_code=4 run={run_id}\n")
     result = subprocess.run(
-        [sys.executable, "-m", "livingreview.runs", "classify", str(output)],
+        [
+            *RUNS_CLI,
+            "--root",
+            str(tmp_path),
+            "classify",
+            "--run-id",
+            run_id,
+            str(output),
+        ],
         capture_output=True,
         text=True,
         timeout=60,
         check=True,
     )
     assert result.stdout.split() == ["4", "NetworkError"]
+
+
+RUNS_CLI = [sys.executable, "-m", "livingreview.runs"]
+
+
+def test_command_line_lists_and_shows_runs(tmp_path):
+    def cli(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [*RUNS_CLI, "--root", str(tmp_path), *args], capture_output=True, text=True, timeout=60
+        )
+
+    assert cli("latest").returncode == 1
+    new_id = cli("new-id", "desk").stdout.strip()
+    assert trigger_of(new_id) == "desk"
+    first, second = new_run_id("manual", now=0), new_run_id("desk", now=60)
+    register_failure(first, "2026-11-23", "Error: x", tmp_path / "results" / "runs")
+    register_failure(second, "2026-11-30", "Error: y", tmp_path / "results" / "runs")
+    assert json.loads(cli("latest").stdout)["run_id"] == second
+    assert json.loads(cli("show", first).stdout)["error"] == "Error: x"
+    assert cli("show", "not-a-run").returncode == 2
+    rows = cli("list", "--date", "2026-11-23").stdout.splitlines()
+    assert rows[0].startswith("run_id\ttrigger\trun_date") and len(rows) == 2
+    assert rows[1].split("\t")[:3] == [first, "manual", "2026-11-23"]
 
 
 # ----------------------------------------------------------------------------- stale temporaries
@@ -348,40 +401,6 @@ def _project(tmp_path: Path) -> Path:
                 queue.format("full_text", "reviewer-2"),
                 sheet.format("full_text", "reviewer-2"),
             ),
-            (
-                "reviewer",
-                "reviewer-1",
-                "full_text",
-                "decisions dated after this run (take effect in a later run)",
-                1,
-                "results/screening/deferred.tsv",
-                sheet.format("full_text", "reviewer-1"),
-            ),
-        ],
-    )
-    write_tsv(
-        screening / "deferred.tsv",
-        [
-            {
-                "sheet": sheet.format("full_text", "reviewer-1"),
-                "line": 2,
-                "stage": "full_text",
-                "person": "reviewer-1",
-                "record_id": "pubmed:2",
-                "publication_id": "p2",
-                "decided_on": "2026-11-30",
-                "takes_effect_from": "2026-11-30",
-            }
-        ],
-        [
-            "sheet",
-            "line",
-            "stage",
-            "person",
-            "record_id",
-            "publication_id",
-            "decided_on",
-            "takes_effect_from",
         ],
     )
     write_todo(
@@ -451,7 +470,6 @@ def _inputs(base: Path, config=CONFIG) -> RunInputs:
         "records_todo": ["results/records/todo.tsv"],
         "screening_status": "results/screening/status.tsv",
         "screening_todo": ["results/screening/todo.tsv"],
-        "screening_deferred": ["results/screening/deferred.tsv"],
         "extraction_todo": ["results/extraction/todo.tsv"],
         "extraction_studies": "results/extraction/studies.tsv",
         "estimates": ["results/synthesis/outcomes.tsv"],
@@ -494,8 +512,7 @@ def test_first_record_summarises_every_stage(tmp_path, monkeypatch):
     }
     # conflicts.tsv still lists the adjudicated conflict: only open ones count
     assert screening["conflicts_awaiting_adjudication"] == 0
-    assert screening["decisions_dated_after_run"]["count"] == 1
-    assert screening["decisions_dated_after_run"]["by_person"] == {"reviewer-1": 1}
+    assert "decisions_dated_after_run" not in screening
     extraction = summary["extraction"]
     assert extraction["studies_added_this_run"] == ["new-2025"]
     assert extraction["studies_total"] == 2 and extraction["arms_total"] == 3
@@ -511,7 +528,6 @@ def test_first_record_summarises_every_stage(tmp_path, monkeypatch):
         ("dedup", "data_manager", ""),
         ("title_abstract", "reviewer", "reviewer-1"),
         ("title_abstract", "reviewer", "reviewer-2"),
-        ("full_text", "reviewer", "reviewer-1"),
         ("full_text", "reviewer", "reviewer-2"),
         ("extraction", "adjudicator", ""),
         ("extraction", "extractor", ""),
@@ -557,7 +573,7 @@ def test_first_record_summarises_every_stage(tmp_path, monkeypatch):
     assert "not part of this run: the wos export searched 2026-12-01" in text
     assert "awaiting reviewer-2: 2 publications (title/abstract 1, full text 1)" in text
     assert "conflicts awaiting adjudication: 0" in text
-    assert "decisions dated after this run, pending for a later run: 1 (reviewer-1 1)" in text
+    assert "dated after this run" not in text
     assert "studies in the synthesis: 2 (3 arms, 13 patients)" in text
     assert "studies added in this run: 1 (new-2025)" in text
     assert "studies awaiting extraction: 2; with extraction discrepancies to settle: 1" in text
@@ -604,7 +620,7 @@ def test_record_inputs_come_from_the_rule_by_name():
 def test_next_record_says_what_changed_since_the_previous_one(tmp_path, monkeypatch):
     base = _project(tmp_path)
     monkeypatch.chdir(base)
-    first = base / "results" / "runs" / "2026-11-23"
+    first = base / "results" / "runs" / "by-date" / "2026-11-23"
     write_run_record(
         "2026-11-23",
         CONFIG,

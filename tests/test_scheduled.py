@@ -18,6 +18,9 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, copy_finished_run, copy_project
 
+from livingreview.runs.registry import latest_run, list_runs, new_run_id, runs_of_date
+from livingreview.runs.runlock import hold_run_lock
+
 pytestmark = pytest.mark.workflow
 
 RUN_DATE = "2026-11-23"  # the date the default replay recordings cover
@@ -140,9 +143,55 @@ def test_a_held_lock_means_exit_75_and_nothing_touched(tmp_path):
         before = checksums(project)
         result = scheduled_update(project, "--run-date", RUN_DATE, timeout=60)
     assert result.returncode == 75
-    assert "another run holds" in result.stderr
+    assert "another run (unknown" in result.stderr and "holds" in result.stderr
     assert checksums(project) == before
     assert not (project / "logs").exists() and not (project / "results").exists()
+
+
+def test_a_scheduled_holder_means_exit_75_at_once(tmp_path):
+    project = make_project(tmp_path / "project")
+    other = new_run_id("scheduled")
+    with hold_run_lock(project, "scheduled", other):
+        result = scheduled_update(project, "--run-date", RUN_DATE, timeout=60)
+    assert result.returncode == 75
+    assert f"another run (scheduled {other}) holds" in result.stderr
+    assert not (project / "results").exists()
+
+
+def test_a_desk_refresh_is_waited_for_within_the_bound(tmp_path):
+    project = make_project(tmp_path / "project")
+    desk = new_run_id("desk")
+    with hold_run_lock(project, "desk", desk):
+        result = scheduled_update(
+            project, "--run-date", RUN_DATE, "--wait-for-desk", "1", timeout=120
+        )
+    assert result.returncode == 75
+    assert f"the desk is refreshing the review (run {desk}); waiting" in result.stderr
+    assert "still held" in result.stderr
+    assert not (project / "results").exists()
+
+
+def test_a_scheduled_run_goes_on_once_the_desk_refresh_ends(tmp_path):
+    project = make_project(tmp_path / "project")
+    desk = new_run_id("desk")
+    lock = hold_run_lock(project, "desk", desk)
+    lock.__enter__()
+    try:
+        run = subprocess.Popen(
+            [str(project / "bin" / "scheduled-update"), "--run-date", RUN_DATE, "--dry-run"],
+            cwd=project,
+            env=scheduler_env(project),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        first = run.stderr.readline()
+        assert f"the desk is refreshing the review (run {desk}); waiting" in first
+    finally:
+        lock.__exit__(None, None, None)
+    rest = run.stderr.read()
+    assert run.wait(timeout=300) == 0, first + rest
+    assert "-scheduled-" in rest and f"run_date {RUN_DATE}" in rest
 
 
 def test_a_snakemake_started_by_hand_is_not_unlocked_under_it(tmp_path):
@@ -170,7 +219,14 @@ def test_a_snakemake_started_by_hand_is_not_unlocked_under_it(tmp_path):
 
 
 def test_scheduled_run_writes_the_record_and_a_dated_log(completed_project):
-    record = completed_project / "results" / "runs" / RUN_DATE
+    record = completed_project / "results" / "runs" / "by-date" / RUN_DATE
+    entry = latest_run(completed_project / "results" / "runs")
+    assert entry.trigger == "scheduled" and entry.status == "succeeded"
+    assert entry.run_date == RUN_DATE and runs_of_date(RUN_DATE, record.parents[1]) == [
+        entry.run_id
+    ]
+    run_folder = completed_project / "results" / "runs" / entry.run_id
+    assert (run_folder / "summary.json").read_bytes() == (record / "summary.json").read_bytes()
     summary = json.loads((record / "summary.json").read_text())
     manifest = json.loads((record / "manifest.json").read_text())
     assert summary["run_date"] == RUN_DATE
@@ -191,36 +247,39 @@ def test_scheduled_run_writes_the_record_and_a_dated_log(completed_project):
         ), path
     assert any(p.startswith("results/search/pubmed/2021-10-31/") for p in manifest["outputs"])
     assert manifest["config"]["run_date"] == RUN_DATE
-    logs = list((completed_project / "logs" / "scheduled").glob(f"{RUN_DATE}T*Z.log"))
-    assert len(logs) == 1 and "finished" in logs[0].read_text()
+    logs = list((completed_project / "logs" / "scheduled").glob("*.log"))
+    assert [log.name for log in logs] == [f"{entry.run_id}_run-date-{RUN_DATE}.log"]
+    assert "finished" in logs[0].read_text()
 
 
-def test_rerun_with_nothing_new_changes_only_that_runs_record(completed_copy):
+def test_rerun_with_nothing_new_adds_only_that_runs_entry(completed_copy):
     project = completed_copy
-    results_before = checksums(project / "results", skip=(f"runs/{RUN_DATE}/",))
+    runs = project / "results" / "runs"
+    skip = ("runs/", "synthesis/history/")
+    results_before = checksums(project / "results", skip=skip)
     human_before = human_files(project)
-    record_before = json.loads(
-        (project / "results" / "runs" / RUN_DATE / "summary.json").read_text()
-    )
+    record = runs / "by-date" / RUN_DATE
+    record_before = checksums(record)
+    [first] = list_runs(runs)
     result = scheduled_update(project, "--run-date", RUN_DATE)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert checksums(project / "results", skip=(f"runs/{RUN_DATE}/",)) == results_before
+    assert checksums(project / "results", skip=skip) == results_before
     assert human_files(project) == human_before
-    record_after = json.loads(
-        (project / "results" / "runs" / RUN_DATE / "summary.json").read_text()
-    )
-    # the record is rewritten (a fresh timestamp) with the same facts
-    for key in ("search", "records", "screening", "extraction", "pooled_estimates"):
-        assert record_after[key] == record_before[key], key
-    assert "Nothing to be done" not in result.stdout  # the record itself was rebuilt
-    assert "run_record" in result.stdout
+    assert checksums(record) == record_before  # nothing changed: the date's record stays
+    assert "localrule run_record" not in result.stdout
+    rows = list_runs(runs)
+    assert rows[0] == first and len(rows) == 2 and rows[1]["trigger"] == "scheduled"
+    second = rows[1]["run_id"]
+    assert (runs / second / "summary.json").read_bytes() == (record / "summary.json").read_bytes()
+    history = project / "results" / "synthesis" / "history"
+    assert {p.name for p in history.iterdir()} == {first["run_id"], second}
     # the scheduler's output ends with the to-do block of the record, printed once
     heading = f"To do after the run of {RUN_DATE}:"
     assert result.stdout.count(heading) == 1
     block = result.stdout[result.stdout.index(heading) :]
     assert block.strip().splitlines()[1:] == [
         line.replace("`", "")
-        for line in (project / "results" / "runs" / RUN_DATE / "summary.md")
+        for line in (record / "summary.md")
         .read_text()
         .split("## To do\n")[1]
         .split("\n\n")[0]
@@ -241,19 +300,24 @@ def test_notification_command_gets_the_summary_path(completed_copy):
         f"runs={{notify_command: '{sys.executable} {script}'}}",
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert seen.read_text().strip().endswith(f"results/runs/{RUN_DATE}/summary.md")
-    assert (project / "results" / "runs" / RUN_DATE / "notification.json").exists()
-    manifest = (project / "results" / "runs" / RUN_DATE / "manifest.json").read_text()
+    assert seen.read_text().strip().endswith(f"results/runs/by-date/{RUN_DATE}/summary.md")
+    assert (project / "results" / "runs" / "by-date" / RUN_DATE / "notification.json").exists()
+    entry = latest_run(project / "results" / "runs")
+    assert "notification.json" in entry.record
+    manifest = (project / "results" / "runs" / "by-date" / RUN_DATE / "manifest.json").read_text()
     assert str(script) not in manifest  # the command (it may hold a token) is never recorded
 
 
 def test_invalid_config_exits_3_before_anything_runs(completed_copy):
     project = completed_copy
-    before = checksums(project / "results")
+    before_without_runs = checksums(project / "results", skip=("runs/",))
     result = scheduled_update(
         project, "--run-date", RUN_DATE, "--config", "dedup={title_same: 900}"
     )
     assert result.returncode == 3, result.stdout + result.stderr
     assert "dedup.title_same" in result.stdout
     assert "invalid human input or config" in result.stderr
-    assert checksums(project / "results") == before
+    assert "dedup.title_same" in result.stderr.strip().splitlines()[-1]
+    entry = latest_run(project / "results" / "runs")
+    assert entry.status == "failed" and "dedup.title_same" in entry.error
+    assert checksums(project / "results", skip=("runs/",)) == before_without_runs

@@ -792,9 +792,7 @@ def test_queue_columns_show_other_decisions_only_when_not_blinded():
     assert columns[columns.index("hints") + 1] == "other_decisions"
 
 
-# --------------------------------------------------------------------------- decisions dated later
-
-LATER = "decisions dated after this run (take effect in a later run)"
+# --------------------------------------------------------------------------- dates of decisions
 
 
 def todo_of(result, task: str) -> list[tuple[str, str, str, int, str, str]]:
@@ -805,84 +803,35 @@ def todo_of(result, task: str) -> list[tuple[str, str, str, int, str, str]]:
     ]
 
 
-def test_a_decision_dated_after_the_run_date_is_ignored_and_reported_then_used(sheets):
-    path = write(sheets, TITLE_ABSTRACT, "ann", f"{NEW[0]}\texclude\tnot_adult\t\t2026-11-25")
-    earlier = run(sheets, run_date="2026-11-23")
-    row = status_of(earlier)[NEW[0]]
-    assert row["awaiting_reviewers"] == "ann; bob"  # ann's decision does not count yet
-    assert row["later_dated_decisions"] == "ann (title_abstract, 2026-11-25)"
-    assert NEW[0] in [r["record_id"] for r in earlier.queues[(TITLE_ABSTRACT, "ann")]]
-    assert earlier.deferred == [
-        {
-            "sheet": str(path),
-            "line": 2,
-            "stage": TITLE_ABSTRACT,
-            "person": "ann",
-            "record_id": NEW[0],
-            "publication_id": NEW[0],
-            "decided_on": "2026-11-25",
-            "takes_effect_from": "2026-11-25",
-        }
-    ]
-    assert todo_of(earlier, LATER) == [
-        ("reviewer", "ann", TITLE_ABSTRACT, 1, "results/screening/deferred.tsv", str(path))
-    ]
-    assert "; 1 decision(s) dated after this run (take effect in a later run); " in earlier.summary
-
-    later = run(sheets, run_date="2026-11-25")
-    row = status_of(later)[NEW[0]]
-    assert row["awaiting_reviewers"] == "bob" and row["later_dated_decisions"] == ""
-    assert NEW[0] not in [r["record_id"] for r in later.queues[(TITLE_ABSTRACT, "ann")]]
-    assert later.deferred == [] and todo_of(later, LATER) == []
-    assert "; 0 decision(s) dated after this run" in later.summary
+def test_a_decision_dated_after_the_run_date_counts(sheets):
+    """run_date chooses the searches; every decision saved counts, whatever its date."""
+    write(sheets, TITLE_ABSTRACT, "ann", f"{NEW[0]}\texclude\tnot_adult\t\t2026-11-25")
+    result = run(sheets, run_date="2026-11-23")
+    row = status_of(result)[NEW[0]]
+    assert row["awaiting_reviewers"] == "bob" and "later_dated_decisions" not in row
+    assert NEW[0] not in [r["record_id"] for r in result.queues[(TITLE_ABSTRACT, "ann")]]
+    assert "dated after" not in result.summary
 
 
-def test_an_adjudication_dated_after_the_run_date_leaves_the_conflict_open_until_then(sheets):
+def test_an_adjudication_dated_after_the_run_date_settles_the_conflict(sheets):
     write(sheets, TITLE_ABSTRACT, "ann", f"{NEW[0]}\tinclude\t\t\t2026-11-20")
     write(sheets, TITLE_ABSTRACT, "bob", f"{NEW[0]}\texclude\t\t\t2026-11-20")
-    adjudication = write(
-        sheets, TITLE_ABSTRACT, "adjudication", f"{NEW[0]}\texclude\t\t\t2026-11-24\tcarol"
-    )
-    earlier = run(sheets, run_date="2026-11-23")
-    assert [c["state"] for c in earlier.conflicts] == ["open"]
-    assert todo_of(earlier, LATER) == [
-        (
-            "adjudicator",
-            "carol",
-            TITLE_ABSTRACT,
-            1,
-            "results/screening/deferred.tsv",
-            str(adjudication),
-        )
-    ]
-    later = run(sheets, run_date="2026-11-24")
-    assert [c["state"] for c in later.conflicts] == ["adjudicated"]
-    assert status_of(later)[NEW[0]]["status"] == "excluded_title_abstract"
+    write(sheets, TITLE_ABSTRACT, "adjudication", f"{NEW[0]}\texclude\t\t\t2026-11-24\tcarol")
+    result = run(sheets, run_date="2026-11-23")
+    assert [c["state"] for c in result.conflicts] == ["adjudicated"]
+    assert status_of(result)[NEW[0]]["status"] == "excluded_title_abstract"
 
 
-def test_a_full_text_row_waits_with_the_later_title_abstract_decision_it_follows(sheets):
+def test_a_full_text_row_before_its_title_abstract_inclusion_is_an_error_whatever_the_dates(
+    sheets,
+):
     write(sheets, TITLE_ABSTRACT, "ann", f"{NEW[0]}\tinclude\t\t\t2026-11-20")
+    path = write(sheets, FULL_TEXT, "ann", f"{NEW[0]}\tinclude\t\t\t2026-11-22\tnew-2024")
+    expect_error(sheets, path, 2, "record_id", "not included at title/abstract")
     write(sheets, TITLE_ABSTRACT, "bob", f"{NEW[0]}\tinclude\t\t\t2026-11-25")
-    write(sheets, FULL_TEXT, "ann", f"{NEW[0]}\tinclude\t\t\t2026-11-22\tnew-2024")
-    earlier = run(sheets, run_date="2026-11-23")  # no error: bob's decision is dated later
-    assert status_of(earlier)[NEW[0]]["status"] == "awaiting_title_abstract"
-    assert [
-        (r["stage"], r["person"], r["decided_on"], r["takes_effect_from"]) for r in earlier.deferred
-    ] == [
-        (TITLE_ABSTRACT, "bob", "2026-11-25", "2026-11-25"),
-        (FULL_TEXT, "ann", "2026-11-22", "2026-11-25"),
-    ]
-    assert status_of(earlier)[NEW[0]]["later_dated_decisions"] == (
-        "bob (title_abstract, 2026-11-25); ann (full_text, 2026-11-22)"
-    )
-    later = run(sheets, run_date="2026-11-25")
-    row = status_of(later)[NEW[0]]
+    result = run(sheets, run_date="2026-11-23")
+    row = status_of(result)[NEW[0]]
     assert row["status"] == "awaiting_full_text" and row["awaiting_reviewers"] == "bob"
-
-
-def test_a_later_dated_row_is_still_validated(sheets):
-    path = write(sheets, TITLE_ABSTRACT, "ann", f"{NEW[0]}\tyes\t\t\t2026-12-05")
-    expect_error(sheets, path, 2, "decision", "decision not allowed")
 
 
 def test_a_decision_dated_after_the_clock_is_an_error_only_with_a_clock(sheets):
@@ -892,13 +841,12 @@ def test_a_decision_dated_after_the_clock_is_an_error_only_with_a_clock(sheets):
     error = info.value
     assert (error.path, error.line, error.field) == (str(path), 2, "decided_on")
     assert "after today's date 2026-11-24" in str(error) and "not after 2026-11-24" in str(error)
-    assert run(sheets, run_date="2026-11-23", clock_date="2026-11-25").deferred
-    assert run(sheets, run_date="2026-11-23").deferred  # no clock: no such check
+    assert status_of(run(sheets, run_date="2026-11-23", clock_date="2026-11-25"))[NEW[0]]
+    assert status_of(run(sheets, run_date="2026-11-23"))[NEW[0]]  # no clock: no such check
 
 
 def test_the_baseline_reviewers_later_dates_count_in_the_baseline_run(sheets):
     result = run(sheets, RUN1, run_date="2021-10-31")  # decided 2021-11-29, after the search
-    assert result.deferred == [] and all(r["later_dated_decisions"] == "" for r in result.status)
     assert {r["status"] for r in result.status} == {
         "included",
         "excluded_title_abstract",
@@ -985,14 +933,13 @@ def test_only_open_conflicts_wait_for_an_adjudicator(sheets):
 
 
 def test_todo_rows_follow_the_shared_contract(sheets):
-    write(sheets, TITLE_ABSTRACT, "bob", f"{NEW[0]}\tinclude\t\t\t2026-11-30")
+    write(sheets, TITLE_ABSTRACT, "bob", f"{NEW[0]}\tinclude\t\t\t2026-11-30")  # counts too
     result = run(sheets)
     assert all(tuple(row) == TODO_COLUMNS for row in result.todo)
     assert all(isinstance(row["count"], int) and row["count"] > 0 for row in result.todo)
     assert [(r["stage"], r["role"], r["person"], r["task"]) for r in result.todo] == [
         (TITLE_ABSTRACT, "reviewer", "ann", "screen publications"),
         (TITLE_ABSTRACT, "reviewer", "bob", "screen publications"),
-        (TITLE_ABSTRACT, "reviewer", "bob", LATER),
     ]
 
 
@@ -1027,7 +974,6 @@ def test_sheets_saved_by_spreadsheet_programs_are_screened_like_plain_ones(sheet
         (screening.StatusRow, screening.STATUS_COLUMNS),
         (screening.ConflictRow, screening.CONFLICT_COLUMNS),
         (screening.IncludedReportRow, screening.INCLUDED_COLUMNS),
-        (screening.DeferredRow, screening.DEFERRED_COLUMNS),
         (screening.TodoRow, screening.TODO_COLUMNS),
         (screening.QueueRow, screening.queue_columns(blinded=False)),
     ],

@@ -90,7 +90,7 @@ def report_entries(project: Path, name: str) -> dict[str, bytes]:
         "results/records/duplicates.tsv",
         "results/extraction/discrepancies.tsv",
         "results/extraction/status.tsv",
-        f"results/runs/{RUN_DATE}/summary.md",
+        f"results/runs/by-date/{RUN_DATE}/summary.md",
     ):
         key = f'"{path}": {{'
         if key in html:
@@ -312,11 +312,11 @@ def test_step5_the_study_enters_the_synthesis_and_nothing_waits(cycle):
     assert f"({NEW_STUDY})" in summary and "(k 12 -> 13)" in summary
     assert snap["prisma"]["previous_studies"] == "21"
     assert snap["prisma"]["total_studies"] == "22"
-    assert snap["report"][f"results/runs/{RUN_DATE}/summary.md"].decode() == summary
+    assert snap["report"][f"results/runs/by-date/{RUN_DATE}/summary.md"].decode() == summary
 
 
 def test_every_step_has_a_record_and_a_report(cycle):
     snaps, _ = cycle
     for step in STEPS:
         assert snaps[step]["record"]["run_date"] == RUN_DATE
-        assert f"results/runs/{RUN_DATE}/summary.md" in snaps[step]["report"]
+        assert f"results/runs/by-date/{RUN_DATE}/summary.md" in snaps[step]["report"]

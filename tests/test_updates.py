@@ -10,10 +10,11 @@ from conftest import ROOT
 
 from livingreview.baseline import load_baseline
 from livingreview.extraction import STUDY_TABLE_COLUMNS, baseline_study_rows
+from livingreview.history import archive_run, latest_history
 from livingreview.io import write_tsv
 from livingreview.meta import COLUMNS, pool
 from livingreview.synthesis import remission_rows, study_proportions
-from livingreview.updates import FLAG, compare_pooled, latest_history, report_update
+from livingreview.updates import FLAG, compare_pooled, report_update
 
 BASELINE_ROWS = baseline_study_rows(load_baseline(ROOT / "resources" / "baseline"))
 
@@ -101,7 +102,8 @@ def test_report_update_against_published_then_previous_run(tmp_path):
         **kwargs,
     )
     assert "published review" in line and "0 studies entered" in line
-    assert (history / "2024-01-01" / "meta_analysis.tsv").is_file()
+    assert not history.exists()  # archived by the run's registration, not by whats_new
+    archive_run(history, "20240101T060000Z-scheduled-00aa", "2024-01-01", [meta, studies])
     # A later run adds a (test-only) tacrolimus study with 30/30 in remission.
     new_arm = {
         **BASELINE_ROWS[-1],
@@ -135,5 +137,23 @@ def test_report_update_against_published_then_previous_run(tmp_path):
     )
     assert float(rows[("tacrolimus", "DL")]["change"]) > 0
     assert float(rows[("cyclosporine", "DL")]["change"]) == pytest.approx(0.0)
-    assert latest_history(history, "2025-01-01").name == "2024-01-01"
+    assert latest_history(history, "2025-01-01").name == "20240101T060000Z-scheduled-00aa"
     assert latest_history(history, "2024-01-01") is None
+
+
+def test_each_run_has_its_own_history_entry_and_compares_with_an_earlier_date(tmp_path):
+    """Two runs of one run_date both keep their entry; the previous version of a run is the
+    newest entry of an earlier run_date (an old date-named folder still counts)."""
+    history = tmp_path / "history"
+    meta, studies = _write_run(tmp_path, BASELINE_ROWS)
+    old = history / "2023-06-01"
+    old.mkdir(parents=True)
+    (old / "meta_analysis.tsv").write_bytes(meta.read_bytes())
+    first = archive_run(history, "20240101T060000Z-scheduled-00aa", "2024-01-01", [meta])
+    second = archive_run(history, "20240101T120000Z-desk-00bb", "2024-01-01", [meta])
+    assert first != second and first.is_dir() and second.is_dir()
+    assert latest_history(history, "2024-01-01") == old
+    assert latest_history(history, "2024-01-02") == second
+    (meta).write_text("changed\n")
+    assert archive_run(history, "20240101T060000Z-scheduled-00aa", "2024-01-01", [meta]) == first
+    assert (first / "meta_analysis.tsv").read_text() != "changed\n"  # written once

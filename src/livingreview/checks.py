@@ -16,11 +16,22 @@ called by a thin script ``workflow/scripts/check_<what>.py``. This module writes
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Sequence
 from pathlib import Path
 
 from .io import sha256_file, write_text
+
+
+def today() -> str:
+    """Today's date for the check jobs' "not after today" rule, read when the job runs (never
+    a rule parameter: outputs must not depend on the day a run happened). The later of the
+    local and the UTC date, so that a decision dated today anywhere is never refused.
+    """
+    local = dt.date.today()
+    utc = dt.datetime.now(dt.timezone.utc).date()
+    return max(local, utc).isoformat()
 
 
 def write_check_receipt(path: str | Path, checked: Sequence[str | Path], what: str) -> None:

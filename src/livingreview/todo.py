@@ -33,8 +33,17 @@ SETTLE_CONFLICTS = "settle conflicts"
 DECIDE_PAIRS = "decide uncertain duplicate pairs"
 EXTRACT = "extract data of included studies"
 SETTLE_DISCREPANCIES = "settle extraction discrepancies"
-LATER_DATED = "decisions dated after this run (take effect in a later run)"
-TASKS = (SCREEN, SETTLE_CONFLICTS, DECIDE_PAIRS, EXTRACT, SETTLE_DISCREPANCIES, LATER_DATED)
+#: Duplicate verdicts on records this run does not have yet (from a search after its
+#: run_date): applied by the first run that includes those records.
+WAITING_FOR_RECORDS = "verdicts on records of a later search (applied once a run includes them)"
+TASKS = (
+    SCREEN,
+    SETTLE_CONFLICTS,
+    DECIDE_PAIRS,
+    EXTRACT,
+    SETTLE_DISCREPANCIES,
+    WAITING_FOR_RECORDS,
+)
 
 
 class TodoRow(TypedDict):

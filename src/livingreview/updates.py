@@ -1,7 +1,8 @@
 """What an update changes: studies entered and how each pooled estimate moved.
 
 Consumes the current pooled estimates (``meta_analysis.tsv``) and study table, and the
-previous version's: the latest earlier run archived under ``results/synthesis/history/``,
+previous version's: the newest entry of an earlier ``run_date`` archived under
+``results/synthesis/history/`` (:mod:`.history`),
 or, before any update has been archived, the published review itself (the baseline arms
 pooled the same way). Produces ``whats_new.tsv`` (one row per group and method) and
 ``whats_new.md``, flagging a change as "may change conclusions" when it crosses the
@@ -14,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from .extraction import read_study_table
-from .history import archive_run, latest_history
+from .history import history_run_date, latest_history
 from .io import read_rows, write_text, write_tsv
 from .meta import pool
 from .synthesis import remission_rows
@@ -151,7 +152,9 @@ def report_update(
     tsv_path: str | Path,
     markdown_path: str | Path,
 ) -> str:
-    """Write whats_new.tsv/.md against the previous version, then archive this run.
+    """Write whats_new.tsv/.md against the previous version (the newest archived entry of an
+    earlier ``run_date``; the run's registration archives this run's version, see
+    :mod:`livingreview.history`).
 
     Returns a one-line summary for the log.
     """
@@ -163,7 +166,7 @@ def report_update(
     if previous_dir is not None:
         previous = read_rows(previous_dir / "meta_analysis.tsv")
         previous_ids = sorted({row["study_id"] for row in read_rows(previous_dir / "studies.tsv")})
-        version = f"the run of {previous_dir.name}"
+        version = f"the run of {history_run_date(previous_dir)}"
     else:
         baseline_arms = [s for s in studies if s["version"] == "baseline"]
         previous = pool(remission_rows(baseline_arms), analysis="remission")
@@ -176,6 +179,5 @@ def report_update(
     left = [s for s in previous_ids if s not in current_ids]
     write_tsv(tsv_path, comparison, WHATS_NEW_COLUMNS)
     write_text(markdown_path, whats_new_markdown(comparison, entered, left, version, run_date))
-    archive_run(history_dir, run_date, [meta_path, studies_path])
     flagged = sum(1 for r in comparison if r["flag"])
     return f"compared with {version}: {len(entered)} studies entered, {flagged} estimates flagged"

@@ -1,34 +1,50 @@
-# Stage 'runs': the record of one run, written last.
+# Stage 'runs': every run's own entry, and the record of its run_date, written last.
 #
-# results/runs/<run_date>/{summary.json, summary.md, manifest.json}: what this run found,
-# what changed since the previous run record, and the SHA-256 of every input, code file and
-# output. The record reads exactly the files declared below (livingreview.runs.inputs).
-# bin/scheduled-update forces this rule (--forcerun run_record), so every scheduled run
-# leaves a fresh record even when nothing else had to be rebuilt; a plain `snakemake`
-# rebuilds it whenever a declared input changes (any output, input file, code file, config).
-# With runs.notify_command set, notify_run then runs that command with the summary path.
+# A *run* is one start of the workflow (docs/architecture.md, "Runs"): it has an id (the
+# launcher's LIVINGREVIEW_RUN_ID, else a new "manual" one) and, once it ends, an entry of its
+# own in results/runs/<run_id>/ (livingreview.runs.registry), never overwritten by a later run
+# of the same run_date.
+#
+# run_record writes the content-derived record of the run_date,
+# results/runs/by-date/<run_date>/{summary.json, summary.md, manifest.json}: what the review
+# found, what changed since the record of the previous run_date, and the SHA-256 of every
+# input, code file and output. It reads exactly the files declared below
+# (livingreview.runs.inputs) and reruns only when one of them changes. With
+# runs.notify_command set, notify_run then runs that command with the summary path.
+#
+# register_run, the last job of every run (its output is the run's own folder, always new),
+# copies that record into results/runs/<run_id>/, archives the human inputs the manifest
+# lists by content (results/runs/inputs/<sha256>), archives the synthesis as the run's history
+# entry and records the run (index.tsv, latest.json). A run asked for other targets is recorded
+# by onsuccess; a failed run by onerror (status failed, with the line the run ends with).
 #
 # How a run ends on screen (livingreview.runs.ending): after success, the to-do block of the
-# run's record; after a failure, the failed job's marker line and, as the last line, the
-# error's message (the traceback stays in the job's log); when Snakemake refuses to start
-# because a scheduled run holds the project, a last line that says so.
+# run's record; after a failure, the failed jobs' marker lines (found in the project's own job
+# logs by this run's id) and the error's message. Before anything is planned, a run refuses to
+# start while another run (a scheduled update, a desk refresh) holds the project's run lock.
 
-import atexit  # noqa: E402
-import logging  # noqa: E402
-import time  # noqa: E402
-
-from livingreview.runs import (  # noqa: E402
+from livingreview.runs.ending import (  # noqa: E402
+    ProjectBusyError,
     RunEnding,
-    archived_studies_before,
+    busy_message,
+)
+from livingreview.runs.inputs import archived_studies_before  # noqa: E402
+from livingreview.runs.manifest import (
     code_files,
     input_files,
     public_config,
-)
+)  # noqa: E402
+from livingreview.runs.register import BY_DATE_DIR, register_success  # noqa: E402
+from livingreview.runs.registry import RUNS_DIR, current_run_id  # noqa: E402
 
-RUNS_ROOT = "results/runs"
+RUNS_ROOT = BY_DATE_DIR
+# This run's id: the launcher's, or a new manual one put into the environment, which every
+# job inherits (their error markers name it).
+RUN_ID = current_run_id()
+BUSY = busy_message(Path.cwd(), RUN_ID)
+if BUSY:
+    raise ProjectBusyError(BUSY)
 
-# Every default target of the other stages: the record is the last step of a run.
-# (runs.smk is included last in the Snakefile, so every stage has filled TARGETS by now.)
 RUN_RECORD_OUTPUTS = [
     str(path) for stage, paths in TARGETS.items() if stage != "runs" for path in paths
 ]
@@ -37,10 +53,11 @@ RUN_RECORD_OUTPUTS = [
 localrules:
     run_record,
     notify_run,
+    register_run,
 
 
-# Read but not declared: the earlier run records results/runs/<earlier date>/ (to say what
-# changed). They are this rule's own outputs for other dates; declared, Snakemake would
+# Read but not declared: the records of earlier dates results/runs/by-date/<date>/ (to say
+# what changed). They are this rule's own outputs for other dates; declared, Snakemake would
 # rebuild an old run's record from today's results.
 rule run_record:
     input:
@@ -49,10 +66,9 @@ rule run_record:
         records_duplicates="results/records/duplicates.tsv",
         records_runs="results/records/runs.tsv",
         screening_status="results/screening/status.tsv",
-        # the to-do files (and decisions dated after the run), from each stage that has them
+        # the to-do files, from each stage that has them
         records_todo=written_by_rules(["results/records/todo.tsv"]),
         screening_todo=written_by_rules(["results/screening/todo.tsv"]),
-        screening_deferred=written_by_rules(["results/screening/deferred.tsv"]),
         extraction_todo=written_by_rules(["results/extraction/todo.tsv"]),
         extraction_studies="results/extraction/studies.tsv",
         estimates=[
@@ -119,22 +135,63 @@ rule notify_run:
         "../scripts/run_notify.py"
 
 
-TARGETS["runs"] = [
-    f"{RUNS_ROOT}/{config['run_date']}/{name}"
-    for name in ("summary.json", "summary.md", "manifest.json")
-] + (
-    [f"{RUNS_ROOT}/{config['run_date']}/notification.json"]
-    if config["runs"]["notify_command"]
-    else []
+# The run's own entry: always missing before the run, so every run ends with this job, even
+# one with nothing else to do (Snakemake calls no handler when it has nothing to do).
+rule register_run:
+    input:
+        record=[
+            f"{RUNS_ROOT}/{config['run_date']}/{name}"
+            for name in ("summary.json", "summary.md", "manifest.json")
+        ],
+        notification=(
+            [f"{RUNS_ROOT}/{config['run_date']}/notification.json"]
+            if config["runs"]["notify_command"]
+            else []
+        ),
+        synthesis=[
+            "results/synthesis/meta_analysis.tsv",
+            "results/extraction/studies.tsv",
+        ],
+    output:
+        entry=f"{RUNS_DIR}/{{run_id}}/run.json",
+    log:
+        "logs/runs/register/{run_id}.log",
+    wildcard_constraints:
+        run_id=r"\d{8}T\d{6}Z-(manual|scheduled|desk)-[0-9a-f]{4,16}",
+    params:
+        history_dir=config["synthesis"]["history_dir"],
+    run:
+        register_success(
+            wildcards.run_id,
+            config["run_date"],
+            record_dir=f"{RUNS_ROOT}/{config['run_date']}",
+            history_dir=params.history_dir,
+            synthesis_files=input.synthesis,
+            results_runs=RUNS_DIR,
+        )
+        Path(log[0]).write_text(f"registered run {wildcards.run_id}\n")
+
+
+TARGETS["runs"] = (
+    [
+        f"{RUNS_ROOT}/{config['run_date']}/{name}"
+        for name in ("summary.json", "summary.md", "manifest.json")
+    ]
+    + (
+        [f"{RUNS_ROOT}/{config['run_date']}/notification.json"]
+        if config["runs"]["notify_command"]
+        else []
+    )
+    + [f"{RUNS_DIR}/{RUN_ID}/run.json"]
 )
 
 
 RUN_ENDING = RunEnding(
-    summary_json=f"{RUNS_ROOT}/{config['run_date']}/summary.json", started=time.time()
+    run_id=RUN_ID,
+    run_date=config["run_date"],
+    run_summary=f"{RUNS_DIR}/{RUN_ID}/summary.json",
+    date_summary=f"{RUNS_ROOT}/{config['run_date']}/summary.json",
 )
-if not (workflow.remote_exec or workflow.subprocess_exec):  # the main process only
-    logging.getLogger("snakemake.logging").addHandler(RUN_ENDING.lock_watch)
-    atexit.register(RUN_ENDING.last_words)
 
 
 onsuccess:

@@ -4,9 +4,10 @@
 # <screening.decisions_dir>/<stage>/<reviewer>.tsv and .../<stage>/adjudication.tsv, which
 # the workflow only reads. Outputs under results/screening/ (resources/screening/README.md):
 # status.tsv (PRISMA reads it), conflicts.tsv, included_reports.tsv (extraction reads it),
-# queue/<stage>/<reviewer>.tsv, ranking_weights.tsv, ranking_evaluation.tsv, guide.md,
-# deferred.tsv (sheet rows dated after run_date: they take effect in a later run), todo.tsv
+# queue/<stage>/<reviewer>.tsv, ranking_weights.tsv, ranking_evaluation.tsv, guide.md, todo.tsv
 # (who has what to do; the run record collects it) and summary.txt (the same counts in a line).
+# Every decision in the sheets counts, whatever its date; one dated after today is an error,
+# found by check_screening_sheets, which reads the clock when it runs.
 
 from livingreview.screening import (  # noqa: E402
     ScreeningSettings,
@@ -57,8 +58,6 @@ rule check_screening_sheets:
             )
         },
         run_date=config["run_date"],
-        # set by bin/scheduled-update: a decision dated after the clock is an error
-        clock_date=config["clock_date"] or "",
     script:
         "../scripts/check_screening_sheets.py"
 
@@ -91,7 +90,6 @@ rule screen:
         evaluation=f"{SCREENING_RESULTS}/ranking_evaluation.tsv",
         guide=f"{SCREENING_RESULTS}/guide.md",
         summary=f"{SCREENING_RESULTS}/summary.txt",
-        deferred=f"{SCREENING_RESULTS}/deferred.tsv",
         todo=f"{SCREENING_RESULTS}/todo.tsv",
         queues=queue_paths(SCREENING_RESULTS, config["screening"]["reviewers"]),
     log:
@@ -119,7 +117,6 @@ rule screen:
         },
         criteria=config["screening"]["eligibility_criteria"],
         run_date=config["run_date"],
-        clock_date=config["clock_date"] or "",
         # where todo.tsv sends people to act
         decisions_dir=config["screening"]["decisions_dir"],
     script:

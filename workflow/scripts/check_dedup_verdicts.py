@@ -1,7 +1,8 @@
 """Snakemake script: validate resources/dedup/verdicts.tsv as the dedup stage applies it,
-writing only a receipt (livingreview.checks explains why checks run in rules of their own)."""
+writing only a receipt (livingreview.checks explains why checks run in rules of their own).
+A verdict dated after today is an error: the clock is read here, when the check runs."""
 
-from livingreview.checks import write_check_receipt
+from livingreview.checks import today, write_check_receipt
 from livingreview.dedup import check_verdicts
 from livingreview.logs import log_path_of, setup_logging
 
@@ -14,6 +15,7 @@ def main(snakemake) -> None:
         inp.verdicts,
         dict(snakemake.params.settings),
         snakemake.params.run_date,
+        today=today(),
     )
     write_check_receipt(snakemake.output.receipt, [inp.verdicts], "dedup_verdicts")
     log.info("dedup verdicts: %s valid", inp.verdicts)

@@ -1,7 +1,8 @@
 """Snakemake script: validate every screening decision and adjudication sheet as the
-screening stage does, writing only a receipt (see livingreview.checks)."""
+screening stage does, writing only a receipt (see livingreview.checks). A decision dated
+after today is an error: the clock is read here, when the check runs (never a rule param)."""
 
-from livingreview.checks import write_check_receipt
+from livingreview.checks import today, write_check_receipt
 from livingreview.logs import log_path_of, setup_logging
 from livingreview.screening import check_sheets
 
@@ -15,7 +16,7 @@ def main(snakemake) -> None:
         dict(params.settings),
         params.run_date,
         inp.studies,
-        clock_date=params.clock_date,
+        clock_date=today(),
     )
     write_check_receipt(snakemake.output.receipt, list(inp.sheets), "screening_sheets")
     log.info("screening sheets: %d file(s) valid", len(inp.sheets))

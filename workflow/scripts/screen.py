@@ -6,7 +6,6 @@ from livingreview.io import write_text, write_tsv
 from livingreview.logs import log_path_of, setup_logging
 from livingreview.screening import (
     CONFLICT_COLUMNS,
-    DEFERRED_COLUMNS,
     EVALUATION_COLUMNS,
     INCLUDED_COLUMNS,
     STATUS_COLUMNS,
@@ -22,7 +21,7 @@ from livingreview.screening import (
 def main(snakemake) -> None:
     log = setup_logging(log_path_of(snakemake), "livingreview.screening")
     params = snakemake.params
-    settings = ScreeningSettings.from_params(params.settings, params.run_date, params.clock_date)
+    settings = ScreeningSettings.from_params(params.settings, params.run_date)
     result = screen(
         snakemake.input.unique,
         list(snakemake.input.sheets),
@@ -41,7 +40,6 @@ def main(snakemake) -> None:
     for path in out.queues:
         key = (Path(path).parent.name, Path(path).stem)
         write_tsv(path, result.queues[key], result.queue_columns)
-    write_tsv(out.deferred, result.deferred, DEFERRED_COLUMNS)
     write_tsv(out.todo, result.todo, TODO_COLUMNS)
     write_text(out.summary, result.summary + "\n")
     log.info("%s", result.summary)

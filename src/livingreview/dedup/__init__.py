@@ -90,7 +90,7 @@ from .tables import (
     pairs_awaiting_verdict,
     todo_rows,
 )
-from .verdicts import VERDICT_COLUMNS, VERDICT_VALUES, Verdict, load_verdicts, split_by_date
+from .verdicts import VERDICT_COLUMNS, VERDICT_VALUES, Verdict, load_verdicts, split_by_records
 
 __all__ = [
     "BENCHMARK_COLUMNS",
@@ -137,6 +137,6 @@ __all__ = [
     "records_from_benchmark",
     "republished",
     "soft_conflict",
-    "split_by_date",
+    "split_by_records",
     "volumes_differ",
 ]

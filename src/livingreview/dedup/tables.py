@@ -19,11 +19,11 @@ from ..errors import ValidationError
 from ..io import read_tsv, write_tsv
 from ..records import RECORD_COLUMNS, UNIQUE_COLUMNS, Publication, Record, as_record
 from ..text import ISO_DATE
-from ..todo import DECIDE_PAIRS, LATER_DATED, TodoRow, write_todo
+from ..todo import DECIDE_PAIRS, WAITING_FOR_RECORDS, TodoRow, write_todo
 from .cluster import Clustering, Edge, cluster_records
 from .keys import features_of
 from .settings import MatchSettings
-from .verdicts import Verdict, load_verdicts, pair_key, split_by_date
+from .verdicts import Verdict, load_verdicts, pair_key, split_by_records
 
 log = logging.getLogger(__name__)
 
@@ -446,16 +446,17 @@ def deduplicate_files(
     """Read the tables and verdicts, deduplicate, write the four outputs (atomically), and
     the stage's to-do table when ``todo`` is given (:func:`todo_rows`).
 
-    Verdicts dated after ``run_date`` wait for a later run (:func:`~.verdicts.split_by_date`).
+    Every verdict counts, whatever its date; one on records this run does not have (from a
+    search after ``run_date``) waits for them (:func:`~.verdicts.split_by_records`).
     Nothing is written when any input is invalid.
     """
     match_settings = MatchSettings.from_params(settings)
     record_set = load_record_tables(record_tables)
-    ids = (r["record_id"] for r in record_set.records)
-    applied, later = split_by_date(load_verdicts(verdicts_path, ids, run_date), run_date)
+    ids = [r["record_id"] for r in record_set.records]
+    applied, later = split_by_records(load_verdicts(verdicts_path, ids, run_date), ids)
     if later:
         log.info(
-            "%d verdict(s) of %s dated after %s: applied by a later run",
+            "%d verdict(s) of %s on records of a search after %s: applied once a run includes them",
             len(later),
             verdicts_path,
             run_date,
@@ -492,7 +493,7 @@ def todo_rows(
     later: Sequence[Verdict] = (),
 ) -> list[TodoRow]:
     """The dedup stage's to-do: the uncertain pairs of ``maybe.tsv`` awaiting a verdict in
-    the verdicts sheet, and the verdicts dated after this run, which a later run applies
+    the verdicts sheet, and the verdicts on records of a later search, which a later run applies
     (the run record's to-do block shows these counts; rows with a count of 0 are dropped
     when written)."""
     return [
@@ -509,7 +510,7 @@ def todo_rows(
             role="data_manager",
             person="",
             stage="dedup",
-            task=LATER_DATED,
+            task=WAITING_FOR_RECORDS,
             count=len(later),
             items_in=str(verdicts_path),
             act_in=str(verdicts_path),
@@ -522,10 +523,12 @@ def check_verdicts(
     verdicts_path: str | Path,
     settings: Mapping[str, object],
     run_date: str | None = None,
+    today: str | None = None,
 ) -> None:
     """Validate the verdicts sheet exactly as :func:`deduplicate_files` reads and applies it,
-    writing nothing (the ``check_dedup_verdicts`` rule; see :mod:`livingreview.checks`)."""
+    writing nothing (the ``check_dedup_verdicts`` rule; see :mod:`livingreview.checks`).
+    ``today`` (read by the check job when it runs): a verdict dated after it is an error."""
     record_set = load_record_tables(record_tables)
-    ids = (r["record_id"] for r in record_set.records)
-    applied, _later = split_by_date(load_verdicts(verdicts_path, ids, run_date), run_date)
+    ids = [r["record_id"] for r in record_set.records]
+    applied, _later = split_by_records(load_verdicts(verdicts_path, ids, run_date, today), ids)
     deduplicate(record_set, applied, MatchSettings.from_params(settings), verdicts_path)

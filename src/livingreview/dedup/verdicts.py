@@ -1,9 +1,10 @@
 """The human verdicts sheet ``resources/dedup/verdicts.tsv``: read and checked, never written.
 
 A person decides the uncertain pairs of ``results/records/maybe.tsv`` here: ``same`` merges
-two records on every run, ``different`` forbids their merge. A verdict counts from its
-``decided_on`` date: a run dated earlier (a rerun of a past run) leaves it for a later run
-(:func:`split_by_date`) and may not even hold its records. The sheet is read as
+two records on every run, ``different`` forbids their merge. Every verdict counts, whatever
+its ``decided_on`` date (a date after today is a typo, refused by the check job); one on
+records a run does not have (from a search after its ``run_date``) waits for the first run
+that includes them (:func:`split_by_records`). The sheet is read as
 spreadsheet programs save it (:func:`livingreview.io.read_tsv`: UTF-8 with or without BOM,
 UTF-16, Windows-1252 when unambiguous, CRLF line ends).
 """
@@ -50,30 +51,38 @@ def pair_key(record_id_a: str, record_id_b: str) -> tuple[str, str]:
     return (min(record_id_a, record_id_b), max(record_id_a, record_id_b))
 
 
-def split_by_date(
-    verdicts: Sequence[Verdict], run_date: str | None
+def split_by_records(
+    verdicts: Sequence[Verdict], known_ids: Iterable[str]
 ) -> tuple[list[Verdict], list[Verdict]]:
-    """The verdicts a run dated ``run_date`` applies (decided on or before it) and those
-    dated after it, which wait for a later run (all apply when ``run_date`` is None).
+    """The verdicts this run applies (both records are in its record tables) and those on
+    records it does not have: records of a search after its ``run_date`` (such a verdict
+    waits for the first run that includes them; :func:`load_verdicts` accepts absent record
+    ids only on lines dated after ``run_date``). Every verdict counts, whatever its date.
 
     >>> early, late = Verdict("a:1", "b:2", "same", 2, "2026-11-20"), Verdict("a:1", "c:3", "same", 3, "2026-12-01")
-    >>> split_by_date([early, late], "2026-11-23") == ([early], [late])
+    >>> split_by_records([early, late], ["a:1", "b:2"]) == ([early], [late])
     True
     """
-    if run_date is None:
-        return list(verdicts), []
-    applied = [v for v in verdicts if v.decided_on <= run_date]
-    return applied, [v for v in verdicts if v.decided_on > run_date]
+    known = set(known_ids)
+    present = [v.record_id_a in known and v.record_id_b in known for v in verdicts]
+    return (
+        [v for v, ok in zip(verdicts, present) if ok],
+        [v for v, ok in zip(verdicts, present) if not ok],
+    )
 
 
 def load_verdicts(
-    path: str | Path, known_ids: Iterable[str], run_date: str | None = None
+    path: str | Path,
+    known_ids: Iterable[str],
+    run_date: str | None = None,
+    today: str | None = None,
 ) -> list[Verdict]:
     """Read and check the human verdicts sheet (read-only for the workflow).
 
     Every line is checked; every problem is logged and the first is raised. A line dated
     after ``run_date`` is checked like any other, except that its record ids may be absent
-    from this run (they can belong to an export or snapshot of a later run).
+    from this run (they can belong to an export or snapshot of a later run). With ``today``
+    (read by the check job when it runs), a line dated after it is an error (a typo).
 
     Raises:
         InputFileError: wrong columns or encoding.
@@ -86,7 +95,7 @@ def load_verdicts(
     verdicts: list[Verdict] = []
     by_pair: dict[tuple[str, str], Verdict] = {}
     for row in read_tsv(path, required=VERDICT_COLUMNS[:5], allowed=VERDICT_COLUMNS):
-        item = _checked_line(path, row, known, problems, run_date)
+        item = _checked_line(path, row, known, problems, run_date, today)
         if item is None:
             continue
         earlier = by_pair.get(item.pair)
@@ -112,6 +121,7 @@ def _checked_line(
     known: set[str],
     problems: ProblemCollector,
     run_date: str | None,
+    today: str | None = None,
 ) -> Verdict | None:
     """The line as a Verdict, or None after adding each of its problems to ``problems``."""
     found_before = problems.count
@@ -173,6 +183,15 @@ def _checked_line(
             field="decided_on",
             value=row["decided_on"],
             allowed="YYYY-MM-DD",
+        )
+    elif today and decided_on > today:
+        problems.add(
+            path,
+            f"decided_on is after today's date {today} (the clock when this check ran)",
+            line=line,
+            field="decided_on",
+            value=decided_on,
+            allowed=f"a date on or before {today}; fix the typo",
         )
     if problems.count > found_before:
         return None

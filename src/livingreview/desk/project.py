@@ -161,10 +161,9 @@ class Project:
     def validation_settings(self, today: dt.date) -> ScreeningSettings:
         """Settings to validate a would-be sheet as the *next* run will read it.
 
-        A decision saved today is read by the next run, dated today by
-        ``bin/scheduled-update`` or later by the config's ``run_date``: validating with the
-        later of the two accepts today's date, and the desk's clock as the ``clock_date``
-        refuses a date in the future (in a sheet edited by hand), as the scheduler's run would.
+        Every decision saved counts in the next run, whatever its date; the desk's clock as
+        the ``clock_date`` refuses a date in the future (in a sheet edited by hand), as the
+        next run's check job would.
         """
         return dataclasses.replace(
             self.settings, run_date=max(today, self.settings.run_date), clock_date=today

@@ -22,7 +22,7 @@ Modules:
 """
 
 from ..todo import TODO_COLUMNS, TodoRow, read_todo
-from .ending import RunEnding, print_todo, scheduled_run_active
+from .ending import RunEnding, print_todo
 from .estimates import ESTIMATE_TABLES, compare_estimates, read_estimate_tables
 from .inputs import RunInputs, archived_studies_before
 from .manifest import (
@@ -104,7 +104,6 @@ __all__ = [
     "read_todo",
     "read_estimate_tables",
     "render_summary",
-    "scheduled_run_active",
     "software_versions",
     "submission_failure",
     "todo_block",

@@ -1,8 +1,8 @@
-"""``python -m livingreview.runs``: the helpers bin/scheduled-update calls (see scheduler)."""
+"""``python -m livingreview.runs``: list, show and reproduce runs (see :mod:`.cli`)."""
 
 import sys
 
-from .scheduler import main
+from .cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

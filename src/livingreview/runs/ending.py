@@ -1,46 +1,56 @@
-"""How a run ends on screen: the to-do block after success, one clear line after a failure.
+"""How a run ends on screen and in its entry: the to-do block after success, one clear line
+after a failure, and a refusal to start while another run holds the project.
 
-Snakemake calls the workflow's ``onsuccess`` / ``onerror`` handlers (workflow/rules/runs.smk)
-and they call :class:`RunEnding`. After a successful run it prints the to-do block of the
-run's record (``results/runs/<run_date>/summary.json``, :mod:`.todo`). After a failed one it
-prints the marker line of each failed job's log (:func:`livingreview.logs.error_marker`, for
-``bin/scheduled-update``'s exit code) and, as the very last line of the run, after everything
-Snakemake prints on its way out, the error's own message (file, line, field, what to do): the
-traceback stays in the job's log. When Snakemake could not even start because another run
-holds the project and that run is a scheduled one (``bin/scheduled-update`` holds its lock),
-the last line says so instead of leaving Snakemake's ``--unlock`` advice as the last word.
+Only Snakemake's documented interfaces are used: the workflow's ``onsuccess`` / ``onerror``
+handlers (workflow/rules/runs.smk) call :class:`RunEnding`, and the failed jobs of a run are
+found by the project's own job logs, never by reading Snakemake's messages: every job that
+fails writes a marker line naming its run (:func:`livingreview.logs.error_marker`), so the
+logs under ``logs/`` whose last marker carries this run's id are this run's failures.
+
+After a successful run, the to-do block of the run's record is printed (:mod:`.todo`). After
+a failed one, each failed job's marker line and then the error's own message (file, line,
+field, what to do; the traceback stays in the job's log), which is also the ``error`` of the
+run's entry (status ``failed``). Snakemake itself then names its log file and exits.
+
+Before anything is planned (at parse time), :func:`busy_message` asks the run lock
+(:mod:`.runlock`) whether another run holds the project: a process whose run id is the
+holder's is part of that run and goes on; anyone else is told who holds it and to wait.
 """
 
 from __future__ import annotations
 
-import errno
-import fcntl
+import calendar
 import json
-import logging
 import os
-import re
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
 from ..errors import ReviewError
 from ..logs import ERROR_MARKER_PATTERN
+from .register import register_failure, register_partial
+from .registry import RUN_ID_ENV, read_run, started_at
+from .runlock import holder
 from .todo import todo_block
 
-#: The lock bin/scheduled-update holds (flock) for the whole of a scheduled run.
-SCHEDULER_LOCK = ".snakemake/scheduled-update.lock"
-#: Environment variable naming the current scheduled run (set by bin/scheduled-update).
-RUN_ID_ENV = "LIVINGREVIEW_RUN_ID"
 #: Set by bin/scheduled-update, which prints the to-do block itself after its last line.
 SCHEDULER_PRINTS_TODO_ENV = "LIVINGREVIEW_SCHEDULER_PRINTS_TODO"
+#: Where the jobs' logs are, relative to the project root.
+LOGS_DIR = "logs"
 
-_JOB_LOG = re.compile(r"^\s+log: (?P<logs>.+?) \(check log file\(s\) for error details\)$", re.M)
 _MARKER = ERROR_MARKER_PATTERN
 _TRACEBACK = "Traceback (most recent call last):"
 # Most specific first: a person must act on invalid input (3); the network heals itself (4).
 _PRIORITY = {3: 0, 4: 1}
+
+
+class ProjectBusyError(ReviewError):
+    """Another run (a scheduled update or a desk refresh) holds the project right now."""
+
+    exit_code = 75
 
 
 @dataclass(frozen=True)
@@ -55,21 +65,6 @@ class JobError:
     @property
     def rank(self) -> int:
         return _PRIORITY.get(self.exit_code, len(_PRIORITY))
-
-
-def failed_job_logs(snakemake_output: str) -> list[str]:
-    """The log files of the jobs Snakemake reports as failed ("Error in rule ...").
-
-    >>> failed_job_logs("Error in rule screen:\\n    jobid: 3\\n    log: logs/a.log, "
-    ...                 "logs/b.log (check log file(s) for error details)\\n")
-    ['logs/a.log', 'logs/b.log']
-    """
-    found: list[str] = []
-    for match in _JOB_LOG.finditer(snakemake_output):
-        for path in match["logs"].split(", "):
-            if path not in found:
-                found.append(path)
-    return found
 
 
 def _message_before(lines: Sequence[str], marker_at: int, name: str) -> str:
@@ -90,22 +85,21 @@ def _message_before(lines: Sequence[str], marker_at: int, name: str) -> str:
     return " ".join([first.strip(), *filter(None, rest)])
 
 
-def job_error(log_path: str | Path, run_id: str | None = None) -> JobError | None:
-    """The error a job's log ends with, or ``None`` when it has no marker of this run.
-
-    With ``run_id`` (a scheduled run), a marker naming another run (an old log) does not
-    count.
-    """
+def job_error(log_path: str | Path, run_id: str) -> JobError | None:
+    """The error a job's log ends with, when its last marker names the run ``run_id``;
+    ``None`` otherwise (no marker, or a marker of another run: an old log)."""
     try:
         text = Path(log_path).read_text(encoding="utf-8", errors="replace")
     except OSError:
+        return None
+    if run_id not in text:
         return None
     lines = text.splitlines()
     for at in range(len(lines) - 1, -1, -1):
         match = _MARKER.search(lines[at])
         if match is None:
             continue
-        if run_id and match["run"] not in (None, run_id):
+        if match["run"] != run_id:
             return None
         return JobError(
             log=str(log_path),
@@ -116,100 +110,76 @@ def job_error(log_path: str | Path, run_id: str | None = None) -> JobError | Non
     return None
 
 
-def _snakemake_logs(logs: str | Path | Sequence[str | Path]) -> list[Path]:
-    return [Path(logs)] if isinstance(logs, (str, Path)) else [Path(p) for p in logs]
+def _log_files(logs_dir: Path, since: float | None) -> Iterator[Path]:
+    for path in logs_dir.rglob("*.log"):
+        try:
+            if since is None or path.stat().st_mtime >= since:
+                yield path
+        except OSError:
+            continue
 
 
 def run_errors(
-    snakemake_logs: str | Path | Sequence[str | Path], since: float, run_id: str | None = None
+    run_id: str, logs_dir: str | Path = LOGS_DIR, since: float | None = None
 ) -> list[JobError]:
-    """The errors of the jobs that failed in this run (their logs written at or after
-    ``since``, the run's start), the one a person must act on first.
-
-    ``snakemake_logs`` is Snakemake's own log of this run (the handlers get a list of them).
-    """
-    text = ""
-    for path in _snakemake_logs(snakemake_logs):
-        try:
-            text += path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            continue
-    errors = []
-    for log in failed_job_logs(text):
-        try:
-            if os.stat(log).st_mtime < since:
-                continue  # not written by this run (a job that never started)
-        except OSError:
-            continue
-        error = job_error(log, run_id)
-        if error is not None:
-            errors.append(error)
-    return sorted(errors, key=lambda e: e.rank)
+    """The errors of the jobs of run ``run_id`` that failed, by their markers in the
+    project's job logs (those written at or after ``since``, when given), the one a person
+    must act on first."""
+    errors = [
+        error
+        for path in sorted(_log_files(Path(logs_dir), since))
+        if (error := job_error(path, run_id)) is not None
+    ]
+    return sorted(errors, key=lambda e: (e.rank, e.log))
 
 
-def final_error_line(
-    errors: Sequence[JobError], snakemake_logs: str | Path | Sequence[str | Path]
-) -> str:
+def run_started(run_id: str) -> float:
+    """The start of run ``run_id`` as a POSIX time (whole seconds, from the id)."""
+    return float(calendar.timegm(time.strptime(started_at(run_id), "%Y-%m-%dT%H:%M:%SZ")))
+
+
+def final_error_line(errors: Sequence[JobError], snakemake_log: str | Path | None = None) -> str:
     """The one line a failed run ends with.
 
-    >>> final_error_line([JobError("logs/x.log", "M", 3, "sheet.tsv, line 3: bad")], "s.log")
+    >>> final_error_line([JobError("logs/x.log", "M", 3, "sheet.tsv, line 3: bad")])
     'Error: sheet.tsv, line 3: bad'
-    >>> final_error_line([], ["s.log"])
-    'Error: the run failed; Snakemake says why above, its full log is s.log'
+    >>> final_error_line([], "s.log")
+    "Error: the run failed before any of its jobs said why; Snakemake's messages above say why (its log: s.log)"
     """
     for error in errors:
         if error.message:
             return f"Error: {error.message}"
     if errors:
         return f"Error: a job failed: see {errors[0].log}"
-    logs = ", ".join(str(p) for p in _snakemake_logs(snakemake_logs)) or "in .snakemake/log/"
-    return f"Error: the run failed; Snakemake says why above, its full log is {logs}"
+    where = f" (its log: {snakemake_log})" if snakemake_log else ""
+    return (
+        "Error: the run failed before any of its jobs said why; "
+        f"Snakemake's messages above say why{where}"
+    )
 
 
-def _holds_lock_file(lock_path: Path) -> bool:
-    """Whether this process has the lock file open (a child of bin/scheduled-update inherits
-    its locked descriptor, and is then part of the scheduled run, not blocked by it)."""
-    try:
-        target = lock_path.resolve()
-        for fd in os.listdir("/proc/self/fd"):
-            try:
-                if Path(os.readlink(f"/proc/self/fd/{fd}")) == target:
-                    return True
-            except OSError:
-                continue
-    except OSError:
-        return False
-    return False
-
-
-def scheduled_run_active(lock_path: str | Path = SCHEDULER_LOCK) -> bool:
-    """Whether another process (bin/scheduled-update) holds the scheduler's lock now.
-
-    Checked without blocking and without creating the file; a process that is itself part
-    of the scheduled run does not count.
-    """
-    path = Path(lock_path)
-    if not path.is_file() or _holds_lock_file(path):
-        return False
-    try:
-        with open(path, "rb") as handle:
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
-            except OSError as exc:
-                if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                    return True
-                raise
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-    except OSError:
-        return False
-    return False
-
-
-SCHEDULED_RUN_ACTIVE = (
-    "Error: a scheduled run (bin/scheduled-update) is working in this project right now; "
-    "do not --unlock it: wait until it has finished (logs/scheduled/ shows its progress), "
-    "then run again"
-)
+def busy_message(root: str | Path, run_id: str | None) -> str | None:
+    """Why this process must not run now, or ``None``: another run holds the project's run
+    lock (a process whose run id is the holder's belongs to that run and goes on)."""
+    note = holder(root)
+    if note is None or (run_id and note.get("run_id") == run_id):
+        return None
+    who = note.get("run_id") or "unknown"
+    if note.get("trigger") == "desk":
+        return (
+            f"the reviewers' desk is refreshing the review right now (run {who}); "
+            "wait until it has finished (a minute or so), then run again"
+        )
+    if note.get("trigger") == "scheduled":
+        return (
+            f"a scheduled run (bin/scheduled-update, run {who}) is working in this project "
+            "right now; do not --unlock it: wait until it has finished (logs/scheduled/ "
+            "shows its progress), then run again"
+        )
+    return (
+        "another run holds this project's run lock (.snakemake/scheduled-update.lock) right "
+        "now; wait until it has finished, then run again"
+    )
 
 
 def print_todo(
@@ -217,8 +187,8 @@ def print_todo(
 ) -> bool:
     """Print the to-do block of a run record; ``False`` (nothing printed) if there is none.
 
-    With ``fresh_since`` (the run's start), a record this run did not rewrite (its targets
-    left it out) is printed with a line saying when it was written.
+    With ``fresh_since``, a record not written since then is printed with a line saying when
+    it was written.
     """
     path = Path(summary_json)
     if not path.is_file():
@@ -238,61 +208,64 @@ def print_todo(
     return True
 
 
-class LockRefusalWatch(logging.Handler):
-    """Notices Snakemake's refusal to start because the project is locked (its
-    ``LockException``, logged just before it exits): the only failure no handler sees."""
-
-    def __init__(self) -> None:
-        super().__init__(level=logging.ERROR)
-        self.refused = False
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if getattr(record, "exception", None) == "LockException":
-            self.refused = True
-
-
 @dataclass
 class RunEnding:
-    """The end of one Snakemake invocation, as the workflow's handlers see it.
+    """The end of one run, as the workflow's ``onsuccess`` / ``onerror`` handlers see it.
 
-    ``started`` is when the workflow was parsed (the run's start). Attach :attr:`lock_watch`
-    to Snakemake's logger, and call :meth:`last_words` once at exit (atexit): it prints the
-    final line, if any, after everything Snakemake has printed.
+    ``run_summary`` is the run's own copy of its record and ``date_summary`` the record of
+    its ``run_date`` (printed when the run did not register a copy of its own).
     """
 
-    summary_json: str
-    started: float
-    lock_path: str = SCHEDULER_LOCK
+    run_id: str
+    run_date: str
+    run_summary: str
+    date_summary: str
+    results_runs: str = "results/runs"
+    logs_dir: str = LOGS_DIR
     stream: TextIO | None = None
     final_line: str = ""
     errors: list[JobError] = field(default_factory=list)
-    lock_watch: LockRefusalWatch = field(default_factory=LockRefusalWatch)
 
     def _out(self) -> TextIO:
         return self.stream or sys.stderr
 
     def succeeded(self) -> None:
-        """onsuccess: the to-do block of the run's record, on stdout (unless the scheduler
-        prints it at the end of its own output)."""
-        if not os.environ.get(SCHEDULER_PRINTS_TODO_ENV):
-            print_todo(self.summary_json, fresh_since=self.started)
+        """onsuccess: record the run if it did not register itself (chosen targets), then the
+        to-do block of its record on stdout (unless the scheduler prints it at its end)."""
+        register_partial(self.run_id, self.run_date, self.results_runs)
+        if os.environ.get(SCHEDULER_PRINTS_TODO_ENV):
+            return
+        if not print_todo(self.run_summary):
+            print_todo(self.date_summary)
 
-    def failed(self, snakemake_logs: str | Path | Sequence[str | Path]) -> None:
-        """onerror: the failed jobs' marker lines now; the error's message at exit."""
-        self.errors = run_errors(snakemake_logs, self.started, os.environ.get(RUN_ID_ENV))
+    def failed(self, snakemake_log: str | Path | None = None) -> None:
+        """onerror: the failed jobs' marker lines, then the error's message as the run's last
+        line of its own; the run's entry records that line."""
+        self.errors = run_errors(self.run_id, self.logs_dir, since=run_started(self.run_id))
+        self.final_line = final_error_line(self.errors, snakemake_log)
         out = self._out()
         for error in self.errors:
             out.write(error.marker + "\n")
+        out.write(self.final_line + "\n")
         out.flush()
-        self.final_line = final_error_line(self.errors, snakemake_logs)
+        register_failure(self.run_id, self.run_date, self.final_line, self.results_runs)
 
-    def last_words(self) -> None:
-        """At exit: the error line of a failed run or, when Snakemake refused to start because
-        a scheduled run holds the project, say that one is active."""
-        line = self.final_line
-        if not line and self.lock_watch.refused and scheduled_run_active(self.lock_path):
-            line = SCHEDULED_RUN_ACTIVE
-        if line:
-            out = self._out()
-            out.write(line + "\n")
-            out.flush()
+
+def entry_error(run_id: str, results_runs: str | Path = "results/runs") -> str:
+    """The ``error`` line of a recorded run (empty when it has none or is not recorded)."""
+    entry = read_run(run_id, results_runs)
+    return entry.error if entry is not None else ""
+
+
+__all__ = [
+    "RUN_ID_ENV",
+    "JobError",
+    "ProjectBusyError",
+    "RunEnding",
+    "busy_message",
+    "entry_error",
+    "final_error_line",
+    "job_error",
+    "print_todo",
+    "run_errors",
+]

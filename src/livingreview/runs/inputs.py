@@ -25,8 +25,8 @@ NOT_READ = ("code",)
 class RunInputs:
     """The declared inputs of one run record (paths relative to the working directory)."""
 
-    #: ``results/runs``: where this and the earlier run records live.
-    runs_dir: str = "results/runs"
+    #: ``results/runs/by-date``: where this and the earlier dates' records live.
+    runs_dir: str = "results/runs/by-date"
     #: Where the immutable PubMed snapshots are (their receipts stand for them).
     snapshot_root: str = "results/search/pubmed"
     #: ``results/search/receipts/pubmed-<date>.json`` of every snapshot the run uses.
@@ -36,11 +36,9 @@ class RunInputs:
     records_duplicates: str | None = None
     records_runs: str | None = None
     records_todo: str | None = None
-    #: Screening: ``results/screening/status.tsv``, ``todo.tsv`` and ``deferred.tsv``
-    #: (decisions dated after the run date).
+    #: Screening: ``results/screening/status.tsv`` and ``todo.tsv``.
     screening_status: str | None = None
     screening_todo: str | None = None
-    screening_deferred: str | None = None
     #: Extraction: ``results/extraction/studies.tsv`` (one row per arm) and ``todo.tsv``.
     extraction_studies: str | None = None
     extraction_todo: str | None = None

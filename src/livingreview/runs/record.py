@@ -8,11 +8,12 @@ Consumes (:class:`~livingreview.runs.inputs.RunInputs`), after every other stage
 - the search receipts ``results/search/receipts/pubmed-<date>.json``: what each PubMed search
   returned (byte copies of the snapshots' ``provenance.json``);
 - ``results/records/{unique,duplicates,runs}.tsv``: deduplication (per-run, per-source counts);
-- ``results/screening/status.tsv`` and ``deferred.tsv`` (decisions dated after the run date);
+- ``results/screening/status.tsv``;
 - ``results/extraction/studies.tsv``: studies in the synthesis (``version`` baseline or update),
   and the previous archived version's ``studies.tsv``, to say which studies are new;
 - ``results/synthesis/{outcomes,tests,meta_analysis}.tsv`` and ``whats_new.tsv``;
-- the record of the latest *earlier* run (``results/runs/<earlier date>/``), to say what changed.
+- the record of the latest *earlier* run_date (``results/runs/by-date/<earlier date>/``), to say
+  what changed.
 
 Produces the summary (the to-do block, new records per source, duplicates, studies added,
 whether the pooled estimates changed since the previous run record; the sections come from

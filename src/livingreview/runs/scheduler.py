@@ -1,23 +1,25 @@
 """The scheduler's side of a run: exit codes, failure classification, stale temporaries.
 
-``bin/scheduled-update`` uses :func:`classify_run` to turn a failed run's output into one of
-the documented exit codes (docs/scheduling.md), and :func:`clean_stale_temporaries` to remove
-what a killed run left behind, both through ``python -m livingreview.runs`` (:func:`main`).
+``bin/scheduled-update`` uses :func:`classify_scheduled_run` to turn a failed run into one of
+the documented exit codes (docs/scheduling.md), from that run's own traces: the error markers
+carrying its id (in the project's job logs, including the log of an error found while
+planning, and in the job output the run printed) and its entry's error line. It uses
+:func:`clean_stale_temporaries` to remove what a killed run left behind. Both through
+``python -m livingreview.runs`` (:mod:`.cli`).
 """
 
 from __future__ import annotations
 
-import argparse
 import re
 import shutil
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from .. import errors
 from ..errors import ReviewError
 from ..logs import ERROR_MARKER_PATTERN
-from .ending import print_todo
+from .ending import LOGS_DIR, entry_error, run_errors, run_started
+from .registry import RUNS_DIR, RunIdError
 
 # ----------------------------------------------------------------------------- exit codes
 
@@ -30,10 +32,6 @@ EXIT_NETWORK = errors.NetworkError.exit_code  # 4: NCBI unreachable after all re
 EXIT_BUSY = 75  # EX_TEMPFAIL: another run holds the project; nothing was touched
 
 _MARKER = ERROR_MARKER_PATTERN
-# Snakemake reports an exception raised while parsing the Snakefile (e.g. ConfigError from
-# the config validation in common.smk) as "<Class> in file "<path>", line N:".
-_PARSE_ERROR = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*) in (?:file|line) ", re.MULTILINE)
-_LOCKED = re.compile(r"\bLockException\b|Directory cannot be locked")
 # A job that never reached the cluster: the SLURM executor plugin reports sbatch's own
 # message ("SLURM sbatch failed. The error message was '...'", possibly over several lines)
 # or an exception raised while it built the submission (an invalid account...).
@@ -109,11 +107,10 @@ def classify_run(text: str, run_id: str | None = None) -> Failure:
     Markers written by :func:`livingreview.logs.error_marker` in a job's output win. With
     ``run_id`` (what ``bin/scheduled-update`` passes), only markers naming that run count:
     Snakemake prints a failed job's log file even when the job never ran in this run (its
-    submission failed), and that file may still hold an earlier run's marker. Then errors
-    raised while the Snakefile was parsed (config validation); then Snakemake's lock error
-    (another run is active); then a job the cluster refused (exit 1, with the scheduler's
-    message) or a SLURM profile without the plugin installed (exit 1, saying how to install
-    it). Anything else is :data:`EXIT_FAILURE`.
+    submission failed), and that file may still hold an earlier run's marker. Then a job the
+    cluster refused (exit 1, with the SLURM executor's message) or a SLURM profile without
+    the plugin installed (exit 1, saying how to install it). Anything else is
+    :data:`EXIT_FAILURE`.
 
     >>> classify_run("LIVINGREVIEW-ERROR ValidationError exit_code=3 run=old\\n", run_id="new")
     Failure(code=1, reason='other failure', detail='')
@@ -125,12 +122,6 @@ def classify_run(text: str, run_id: str | None = None) -> Failure:
         if run_id is not None and match["run"] != run_id:
             continue  # written by another run (an old log printed again)
         found.setdefault(int(match["code"]), match["name"])
-    for match in _PARSE_ERROR.finditer(text):
-        code = exit_code_of_class(match["name"])
-        if code is not None:
-            found.setdefault(code, match["name"])
-    if _LOCKED.search(text):
-        found.setdefault(EXIT_BUSY, "LockException")
     for code in _PRIORITY:
         if code in found:
             return Failure(code, found[code])
@@ -155,8 +146,6 @@ def classify_failure(text: str, run_id: str | None = None) -> tuple[int, str]:
 
     >>> classify_failure("... LIVINGREVIEW-ERROR NetworkError exit_code=4 ...")
     (4, 'NetworkError')
-    >>> classify_failure('ConfigError in file "/p/common.smk", line 13:')
-    (3, 'ConfigError')
     >>> classify_failure("MissingInputException in rule dedup")
     (1, 'other failure')
     """
@@ -187,43 +176,37 @@ def clean_stale_temporaries(results_dir: str | Path) -> list[Path]:
     return removed
 
 
-# ----------------------------------------------------------------------------- command line
+def classify_scheduled_run(
+    run_id: str,
+    output_text: str = "",
+    logs_dir: str | Path = LOGS_DIR,
+    results_runs: str | Path = RUNS_DIR,
+) -> Failure:
+    """Exit code, reason and last message of the failed run ``run_id``.
 
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Helpers for ``bin/scheduled-update`` (not needed by hand)."""
-    parser = argparse.ArgumentParser(prog="python -m livingreview.runs", description=main.__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    classify = sub.add_parser(
-        "classify",
-        help="print the exit code and reason for a failed run's output file (line 1) and "
-        "the message to show last, if any (line 2)",
-    )
-    classify.add_argument("output", type=Path)
-    classify.add_argument(
-        "--run-id", help="count only error markers written by this run (LIVINGREVIEW_RUN_ID)"
-    )
-    clean = sub.add_parser(
-        "clean-stale", help="remove temporaries left under RESULTS by a killed run"
-    )
-    clean.add_argument("results", type=Path)
-    todo = sub.add_parser("todo", help="print the to-do block of a run record (summary.json)")
-    todo.add_argument("summary", type=Path)
-    args = parser.parse_args(argv)
-    if args.command == "todo":
-        print_todo(args.summary)
-        return 0
-    if args.command == "classify":
-        text = (
-            args.output.read_text(encoding="utf-8", errors="replace")
-            if args.output.exists()
-            else ""
-        )
-        failure = classify_run(text, args.run_id)
-        print(f"{failure.code} {failure.reason}")
-        if failure.detail:
-            print(failure.detail)
-        return 0
-    for path in clean_stale_temporaries(args.results):
-        print(f"removed {path} (left by an interrupted run)")
-    return 0
+    The markers carrying its id decide the code: those in the project's logs (the failed
+    jobs' logs and the log of an error found while planning, :func:`.ending.run_errors`) and
+    those in the job output the run printed (``output_text``, e.g. a cluster job's). The
+    message is the error line of the run's entry, else what :func:`classify_run` found.
+    """
+    try:
+        since: float | None = run_started(run_id)
+    except RunIdError:
+        since = None
+    found: dict[int, str] = {}
+    for error in run_errors(run_id, logs_dir, since=since):
+        found.setdefault(error.exit_code, error.marker.split()[1])
+    for match in _MARKER.finditer(output_text):
+        if match["run"] == run_id:
+            found.setdefault(int(match["code"]), match["name"])
+    failure = classify_run(output_text, run_id)
+    detail = entry_error(run_id, results_runs).removeprefix("Error: ")
+    for code in _PRIORITY:
+        if code in found:
+            return Failure(code, found[code], detail)
+    if failure.reason in (SUBMISSION_FAILED, PLUGIN_MISSING):
+        return failure
+    if found:
+        code, name = sorted(found.items())[0]
+        return Failure(EXIT_FAILURE, name, detail)
+    return Failure(EXIT_FAILURE, failure.reason, detail or failure.detail)

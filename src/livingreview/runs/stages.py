@@ -196,21 +196,9 @@ def awaiting_reviewers(todo: Iterable[TodoRow]) -> dict[str, dict[str, int]]:
     }
 
 
-def later_dated_decisions(path: str) -> dict[str, Any]:
-    """Decisions dated after the run date (results/screening/deferred.tsv, one row per sheet
-    row): not used by this run, pending for a later one."""
-    rows = read_rows(path)
-    return {
-        "count": len(rows),
-        "listed_in": path,
-        "by_person": dict(sorted(Counter(r.get("person", "") for r in rows).items())),
-        "first_takes_effect": min((r.get("takes_effect_from", "") for r in rows), default=""),
-    }
-
-
 def screening_section(inputs: RunInputs, todo: Sequence[TodoRow]) -> dict[str, Any]:
     """Screening statuses, publications awaiting each reviewer and open conflicts (from the
-    to-do rows), and the decisions left for a later run."""
+    to-do rows)."""
     if inputs.screening_status is None:
         return missing("screening_status")
     rows = read_rows(inputs.screening_status)
@@ -221,8 +209,6 @@ def screening_section(inputs: RunInputs, todo: Sequence[TodoRow]) -> dict[str, A
     if inputs.screening_todo is not None:
         section["awaiting_by_reviewer"] = awaiting_reviewers(todo)
         section["conflicts_awaiting_adjudication"] = count_tasks(todo, SETTLE_CONFLICTS)
-    if inputs.screening_deferred is not None:
-        section["decisions_dated_after_run"] = later_dated_decisions(inputs.screening_deferred)
     return section
 
 

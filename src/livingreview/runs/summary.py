@@ -87,14 +87,6 @@ def screening_lines(screening: Section) -> list[str]:
         lines.append(
             f"- conflicts awaiting adjudication: {screening['conflicts_awaiting_adjudication']}"
         )
-    later = screening.get("decisions_dated_after_run")
-    if later and later["count"]:
-        people = ", ".join(f"{p} {n}" for p, n in later["by_person"].items())
-        lines.append(
-            f"- decisions dated after this run, pending for a later run: {later['count']} "
-            f"({people}), listed in `{later['listed_in']}`; the first takes effect in the run "
-            f"of {later['first_takes_effect']} or later"
-        )
     for status, count in screening.get("status_counts", {}).items():
         lines.append(f"- status {status or '(empty)'}: {count}")
     return lines

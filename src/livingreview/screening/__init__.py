@@ -19,7 +19,6 @@ Produces (as tables returned by :func:`screen`; the workflow script writes them)
 * ``queue/<stage>/<reviewer>.tsv``: what each reviewer still has to decide, likely
   inclusions first, with eligibility hints (which never decide anything);
 * ``ranking_weights.tsv`` and ``ranking_evaluation.tsv``: the transparent ranking score;
-* ``deferred.tsv``: sheet rows dated after the run date, which take effect in a later run;
 * ``todo.tsv`` and a one-line summary of who has what to do, from one count.
 
 A decision may name the ``publication_id`` or any member ``record_id`` of a publication, so a
@@ -32,13 +31,11 @@ Where things are: :mod:`.vocabulary` (stages, decisions, statuses), :mod:`.setti
 config section, sheet and queue paths), :mod:`.publications` (inputs from other stages),
 :mod:`.sheets` (reading and checking sheets), :mod:`.resolve` (agreement, conflicts,
 adjudication, assignment), :mod:`.hints`, :mod:`.ranking`, :mod:`.tables` (typed output rows),
-:mod:`.queues`, :mod:`.deferred` (decisions dated after the run), :mod:`.todo` (who has what to
-do: the to-do list and the summary) and :mod:`.stage` (:func:`screen`, the guide, the check).
+:mod:`.queues`, :mod:`.todo` (who has what to do: the to-do list and the summary) and :mod:`.stage` (:func:`screen`, the guide, the check).
 """
 
 from ..records import MULTI_VALUE_SEPARATOR
 from ..todo import TODO_COLUMNS, TodoRow
-from .deferred import DEFERRED_COLUMNS, DeferredRow, LaterDecision
 from .hints import eligibility_hints
 from .publications import (
     PublicationIndex,
@@ -97,7 +94,6 @@ __all__ = [
     "CONFLICT_COLUMNS",
     "DECISIONS",
     "DECISION_COLUMNS",
-    "DEFERRED_COLUMNS",
     "EVALUATION_COLUMNS",
     "EXCLUDED_FULL_TEXT",
     "EXCLUDED_TITLE_ABSTRACT",
@@ -117,9 +113,7 @@ __all__ = [
     "WEIGHT_COLUMNS",
     "ConflictRow",
     "Decision",
-    "DeferredRow",
     "IncludedReportRow",
-    "LaterDecision",
     "Locations",
     "PublicationIndex",
     "QueueRow",

@@ -14,7 +14,6 @@ from dataclasses import dataclass, replace
 
 from ..errors import ProblemCollector
 from ..records import MULTI_VALUE_SEPARATOR
-from .deferred import LaterDecision
 from .publications import PublicationIndex
 from .settings import ScreeningSettings
 from .sheets import Decision, SheetDecisions
@@ -141,8 +140,6 @@ class Resolution:
 
     title_abstract: dict[str, StageOutcome]
     full_text: dict[str, StageOutcome]
-    #: full-text rows waiting for a later-dated title/abstract decision on their publication
-    later_full_text: tuple[LaterDecision, ...] = ()
 
     def at(self, stage: str) -> dict[str, StageOutcome]:
         return self.title_abstract if stage == TITLE_ABSTRACT else self.full_text
@@ -167,15 +164,9 @@ def _title_abstract_state(outcome: StageOutcome) -> str:
 def _full_text_before_title_abstract(
     decisions: SheetDecisions,
     title_abstract: Mapping[str, StageOutcome],
-    later_title_abstract: Mapping[str, str],
     problems: ProblemCollector,
-) -> list[LaterDecision]:
-    """Full-text rows on publications that have not passed title/abstract in this run.
-
-    Each is a problem, unless a title/abstract decision on the publication is dated after the
-    run: then the row waits with it (returned, to take effect from the later of both dates).
-    """
-    waiting: list[LaterDecision] = []
+) -> None:
+    """Full-text rows on publications that have not passed title/abstract: each a problem."""
     full_text = decisions.by_stage[FULL_TEXT]
     for pid in sorted(set(full_text) | set(decisions.adjudications[FULL_TEXT])):
         outcome = title_abstract[pid]
@@ -184,9 +175,6 @@ def _full_text_before_title_abstract(
         state = _title_abstract_state(outcome)
         reviewers, adjudication = decisions.of(FULL_TEXT, pid)
         for d in [*reviewers, *filter(None, [adjudication])]:
-            if pid in later_title_abstract:
-                waiting.append(LaterDecision(d, max(d.decided_on, later_title_abstract[pid])))
-                continue
             problems.add(
                 d.path,
                 f"full-text decision on publication {pid}, which is not included at title/abstract "
@@ -195,7 +183,6 @@ def _full_text_before_title_abstract(
                 field="record_id",
                 value=d.record_id,
             )
-    return waiting
 
 
 def resolve_publications(
@@ -203,12 +190,8 @@ def resolve_publications(
     decisions: SheetDecisions,
     settings: ScreeningSettings,
     problems: ProblemCollector,
-    later_title_abstract: Mapping[str, str] | None = None,
 ) -> Resolution:
     """Resolve title/abstract for every publication, then full text for those that passed.
-
-    ``later_title_abstract``: publication_id -> the latest date of its title/abstract
-    decisions dated after the run (see :mod:`.deferred`).
 
     Raises:
         ValidationError: a full-text decision on a publication not passed at title/abstract
@@ -217,13 +200,11 @@ def resolve_publications(
     title_abstract = {
         pid: resolve_stage(*decisions.of(TITLE_ABSTRACT, pid), settings) for pid in index.rows
     }
-    later_full_text = _full_text_before_title_abstract(
-        decisions, title_abstract, later_title_abstract or {}, problems
-    )
+    _full_text_before_title_abstract(decisions, title_abstract, problems)
     problems.raise_any()
     full_text = {
         pid: resolve_stage(*decisions.of(FULL_TEXT, pid), settings)
         for pid, outcome in title_abstract.items()
         if passed_title_abstract(outcome)
     }
-    return Resolution(title_abstract, full_text, tuple(later_full_text))
+    return Resolution(title_abstract, full_text)

@@ -40,10 +40,9 @@ class ScreeningSettings:
     exclusion_reasons: Mapping[str, str]
     run_date: dt.date
     ranking: RankingSettings = field(default_factory=RankingSettings)
-    #: The date of the clock when the run started (set only where a clock is legitimately
-    #: read: ``bin/scheduled-update``, the reviewers' desk). A decision dated after it is an
-    #: error; None: no such check (a decision dated after the *run date* is never an error:
-    #: it waits for a later run).
+    #: Today's date, set only where a clock is legitimately read (the check job when it runs,
+    #: the reviewers' desk). A decision dated after it is an error; None: no such check.
+    #: (Every decision counts whatever its date: ``run_date`` only chooses the searches.)
     clock_date: dt.date | None = None
 
     @property

@@ -98,17 +98,16 @@ def classify_sheet(path: str | Path, settings: ScreeningSettings) -> tuple[str, 
 def decided_on_problem(value: str, clock_date: dt.date | None = None) -> str | None:
     """Problem with a ``decided_on`` cell, or None.
 
-    A date after the run date is no problem: the decision waits for a later run (see
-    :func:`~.deferred.counts_in_run`). A date after ``clock_date`` (today, where a
-    clock is legitimately read: the scheduled run, the reviewers' desk) cannot be a real
-    decision's date: a typo.
+    A date after the run date is no problem: every decision counts, whatever its date. A date
+    after ``clock_date`` (today, where a clock is legitimately read: the check job when it
+    runs, the reviewers' desk) cannot be a real decision's date: a typo.
 
     >>> decided_on_problem("2026-11-20") is None
     True
     >>> decided_on_problem("2026-02-30")
     'decided_on is not a calendar date'
     >>> decided_on_problem("2026-11-24", clock_date=dt.date(2026, 11, 23))
-    "decided_on is after today's date 2026-11-23 (the clock when this run started): type the day you decided"
+    "decided_on is after today's date 2026-11-23 (the clock when this check ran): type the day you decided"
     """
     if not ISO_DATE.match(value):
         return "decided_on is not an ISO date"
@@ -119,7 +118,7 @@ def decided_on_problem(value: str, clock_date: dt.date | None = None) -> str | N
     if clock_date is not None and date > clock_date:
         return (
             f"decided_on is after today's date {clock_date.isoformat()} (the clock when this "
-            "run started): type the day you decided"
+            "check ran): type the day you decided"
         )
     if date.year < 1990:
         return "decided_on is before 1990"

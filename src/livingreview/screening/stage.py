@@ -16,13 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ProblemCollector
-from .deferred import (
-    DeferredRow,
-    deferred_rows,
-    later_by_publication,
-    latest_dates,
-    split_later_dated,
-)
 from .publications import (
     PublicationIndex,
     load_baseline_study_ids,
@@ -51,7 +44,6 @@ from .vocabulary import (
     EXCLUDED_TITLE_ABSTRACT,
     INCLUDED,
     STAGES,
-    TITLE_ABSTRACT,
 )
 
 log = logging.getLogger(__name__)
@@ -72,8 +64,6 @@ class ScreeningResult:
     evaluation: list[dict[str, object]]
     summary: str
     queue_columns: tuple[str, ...] = QUEUE_COLUMNS
-    #: sheet rows dated after the run date (``deferred.tsv``)
-    deferred: list[DeferredRow] = field(default_factory=list)
     #: who has what to do (``todo.tsv``), counted like the summary
     todo: list[TodoRow] = field(default_factory=list)
 
@@ -90,7 +80,8 @@ def screen(
 
     ``maybe_path`` (the dedup stage's uncertain pairs) adds a "possible duplicate of ..." hint
     to both publications of a pair, so a reviewer sees the pair before deciding either.
-    Decisions dated after ``settings.run_date`` are left for a later run and reported.
+    Every decision in the sheets counts, whatever its date (``run_date`` decides which
+    searches a run uses, not which decisions).
     ``locations``: the results and decisions folders the to-do list points to.
 
     Raises:
@@ -99,23 +90,17 @@ def screen(
     index = load_publications(unique_path)
     known_studies = load_baseline_study_ids(baseline_studies)
     problems = ProblemCollector(log)
-    every_decision = read_sheets(sheet_files, settings, index, problems)
+    decisions = read_sheets(sheet_files, settings, index, problems)
     problems.raise_any()
-    decisions, later = split_later_dated(every_decision, settings)
-    resolution = resolve_publications(
-        index, decisions, settings, problems, latest_dates(later, TITLE_ABSTRACT)
-    )
-    later = [*later, *resolution.later_full_text]
+    resolution = resolve_publications(index, decisions, settings, problems)
     states = {pid: publication_state(pid, resolution, settings) for pid in index.rows}
 
-    later_of = later_by_publication(later)
     status = [
         status_row(
             index.rows[pid],
             state,
             resolution.title_abstract[pid],
             settings.exclusion_reasons,
-            later_of.get(pid, []),
         )
         for pid, state in states.items()
     ]
@@ -133,7 +118,7 @@ def screen(
     queues = build_queues(
         waiting_for(states, settings), index, ranking, resolution, maybe_path, settings
     )
-    workload = Workload.measure(queues, conflicts, later)
+    workload = Workload.measure(queues, conflicts)
     run = settings.run_date.isoformat()
     new = sum(1 for r in index.rows.values() if r.get("first_run", "") == run)
     return ScreeningResult(
@@ -145,7 +130,6 @@ def screen(
         evaluation=ranking.evaluation,
         summary=summary_line(run, new, workload, Counter(r["status"] for r in status), settings),
         queue_columns=queue_columns(settings.blinded),
-        deferred=deferred_rows(later),
         todo=todo_rows(workload, locations or Locations()),
     )
 
@@ -233,6 +217,7 @@ def check_sheets(
     """Validate every decision and adjudication sheet exactly as :func:`screen` does, writing
     nothing (the ``check_screening_sheets`` rule; see :mod:`livingreview.checks`).
 
-    ``clock_date`` (ISO, or empty for none): a decision dated after it is an error."""
+    ``clock_date`` (ISO, or empty for none): today's date, read by the check job when it runs
+    (:func:`livingreview.checks.today`); a decision dated after it is an error."""
     settings = ScreeningSettings.from_params(settings_params, run_date, clock_date)
     screen(unique_path, list(sheets), settings, baseline_studies)

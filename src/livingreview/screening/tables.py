@@ -8,11 +8,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TypedDict
 
-from .deferred import LaterDecision
 from .resolve import Resolution, StageOutcome, assigned_reviewers
 from .settings import ScreeningSettings
 from .vocabulary import (
@@ -42,7 +41,6 @@ STATUS_COLUMNS: tuple[str, ...] = (
     "title_abstract_decided_on",
     "open_conflict",
     "awaiting_reviewers",
-    "later_dated_decisions",
     "title",
 )
 CONFLICT_COLUMNS: tuple[str, ...] = (
@@ -89,8 +87,6 @@ class StatusRow(TypedDict):
     title_abstract_decided_on: str
     open_conflict: str
     awaiting_reviewers: str
-    #: decisions on it dated after the run date (they take effect in a later run)
-    later_dated_decisions: str
     title: str
 
 
@@ -173,10 +169,8 @@ def status_row(
     state: PublicationState,
     title_abstract: StageOutcome,
     exclusion_reasons: Mapping[str, str],
-    later: Sequence[LaterDecision] = (),
 ) -> StatusRow:
-    """The ``status.tsv`` row of one publication (``later``: its decisions dated after the
-    run date)."""
+    """The ``status.tsv`` row of one publication."""
     final = state.final
     reason = final.reason if final is not None and final.decision == "exclude" else ""
     ta_final = title_abstract.state == "final"
@@ -198,7 +192,6 @@ def status_row(
         "title_abstract_decided_on": title_abstract.decided_on if ta_final else "",
         "open_conflict": state.open_conflict,
         "awaiting_reviewers": "; ".join(state.awaiting),
-        "later_dated_decisions": "; ".join(item.describe() for item in later),
         "title": record.get("title", ""),
     }
 

@@ -1,8 +1,8 @@
 """Who has what to do after this run: counted once, written as the to-do list and the summary.
 
 :class:`Workload` counts, from the very tables the stage writes, each reviewer's queue at
-each stage, the open conflicts at each stage (adjudicated ones wait for nobody) and the
-decisions dated after the run. ``todo.tsv`` (the to-do contract shared by the stages that
+each stage and the open conflicts at each stage (adjudicated ones wait for nobody).
+``todo.tsv`` (the to-do contract shared by the stages that
 leave work for people; the run record collects it) and the one-line ``summary.txt`` are both
 made from it, so they cannot disagree with each other or with the queue files.
 """
@@ -13,15 +13,14 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from ..todo import LATER_DATED, SCREEN, SETTLE_CONFLICTS, TodoRow, todo_order
-from .deferred import LaterDecision
+from ..todo import SCREEN, SETTLE_CONFLICTS, TodoRow, todo_order
 from .queues import QueueRow
 from .settings import ScreeningSettings
 from .tables import ConflictRow
 from .vocabulary import ADJUDICATION_FILE, STAGE_LABELS, STAGES, STATUSES
 
 REVIEWER, ADJUDICATOR = "reviewer", "adjudicator"
-SCREEN_TASK, SETTLE_TASK, LATER_TASK = SCREEN, SETTLE_CONFLICTS, LATER_DATED
+SCREEN_TASK, SETTLE_TASK = SCREEN, SETTLE_CONFLICTS
 
 
 @dataclass(frozen=True)
@@ -44,10 +43,6 @@ class Locations:
     def conflicts(self) -> str:
         return f"{self.results_dir}/conflicts.tsv"
 
-    @property
-    def deferred(self) -> str:
-        return f"{self.results_dir}/deferred.tsv"
-
 
 @dataclass(frozen=True)
 class Workload:
@@ -57,30 +52,17 @@ class Workload:
     queued: Mapping[tuple[str, str], int]
     #: stage -> conflicts no adjudication has settled (every stage)
     open_conflicts: Mapping[str, int]
-    #: (stage, role, person, sheet) -> rows of that sheet dated after the run
-    later_dated: Mapping[tuple[str, str, str, str], int]
 
     @classmethod
     def measure(
         cls,
         queues: Mapping[tuple[str, str], Sequence[QueueRow]],
         conflicts: Iterable[ConflictRow],
-        later: Iterable[LaterDecision],
     ) -> Workload:
         open_conflicts = Counter(c["stage"] for c in conflicts if c["state"] == "open")
-        later_dated = Counter(
-            (
-                item.decision.stage,
-                ADJUDICATOR if item.decision.adjudicated else REVIEWER,
-                item.decision.reviewer,
-                item.decision.path,
-            )
-            for item in later
-        )
         return cls(
             queued={key: len(rows) for key, rows in queues.items()},
             open_conflicts={stage: open_conflicts[stage] for stage in STAGES},
-            later_dated=dict(later_dated),
         )
 
     def waiting_for(self, reviewer: str) -> int:
@@ -90,10 +72,6 @@ class Workload:
     @property
     def total_open_conflicts(self) -> int:
         return sum(self.open_conflicts.values())
-
-    @property
-    def total_later_dated(self) -> int:
-        return sum(self.later_dated.values())
 
 
 def todo_rows(workload: Workload, where: Locations) -> list[TodoRow]:
@@ -125,18 +103,6 @@ def todo_rows(workload: Workload, where: Locations) -> list[TodoRow]:
                     act_in=where.adjudication_sheet(stage),
                 )
             )
-    for (stage, role, person, sheet), count in workload.later_dated.items():
-        rows.append(
-            TodoRow(
-                role=role,
-                person=person,
-                stage=stage,
-                task=LATER_TASK,
-                count=count,
-                items_in=where.deferred,
-                act_in=sheet,
-            )
-        )
     return sorted(rows, key=todo_order)
 
 
@@ -147,8 +113,8 @@ def summary_line(
     status_counts: Mapping[str, int],
     settings: ScreeningSettings,
 ) -> str:
-    """The one-line summary: new publications, who waits how much, open conflicts, decisions
-    dated after the run, statuses. Every count is the to-do list's."""
+    """The one-line summary: new publications, who waits how much, open conflicts, statuses.
+    Every count is the to-do list's."""
     waiting = ", ".join(f"{r} {workload.waiting_for(r)}" for r in settings.reviewers)
     per_stage = "; ".join(
         f"{STAGE_LABELS[stage]}: "
@@ -159,6 +125,5 @@ def summary_line(
         f"screening {run_date}: {new_publications} new publication(s) this run; "
         f"waiting for {waiting} ({per_stage}); "
         f"{workload.total_open_conflicts} open conflict(s); "
-        f"{workload.total_later_dated} decision(s) dated after this run (take effect in a later run); "
         + ", ".join(f"{s} {status_counts.get(s, 0)}" for s in STATUSES)
     )

@@ -1,0 +1,135 @@
+"""Registering a run: its own folder, entry, archived inputs and history entry.
+
+The content-derived record of a ``run_date`` (``results/runs/by-date/<run_date>/``:
+``summary.json``, ``summary.md``, ``manifest.json``, written by the rule ``run_record`` only
+when its inputs change) says what the review looks like for that date. Every run, even one
+with nothing else to do, then registers itself (the rule ``register_run``, whose output is
+the run's own folder and so is always missing): it copies that record into
+``results/runs/<run_id>/``, stores the bytes of the human inputs the manifest lists
+(:mod:`.archive`), archives the synthesis it ended with as its own history entry
+(:mod:`livingreview.history`) and records its entry (:func:`.registry.record_run`). A failed
+run is recorded by the workflow's ``onerror`` handler (:func:`register_failure`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..history import archive_run
+from ..io import atomic_open
+from .archive import INPUTS_ARCHIVE, archive_inputs
+from .registry import RUNS_DIR, RunEntry, read_run, record_run, run_folder, started_at, trigger_of
+
+#: The content-derived records, one folder per ``run_date`` (not a run: see the module doc).
+BY_DATE_DIR = f"{RUNS_DIR}/by-date"
+#: The files of a date's record, copied into each run's folder (the notification receipt
+#: too, when the project sends one).
+RECORD_FILES = ("summary.json", "summary.md", "manifest.json")
+NOTIFICATION = "notification.json"
+
+
+def record_of_date(run_date: str, by_date: str | Path = BY_DATE_DIR) -> Path:
+    """``results/runs/by-date/<run_date>/``."""
+    return Path(by_date) / run_date
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def copy_record(record_dir: str | Path, run_dir: str | Path) -> list[str]:
+    """Copy the date's record files into the run's folder; the names copied."""
+    copied = []
+    for name in (*RECORD_FILES, NOTIFICATION):
+        source = Path(record_dir) / name
+        if not source.is_file():
+            continue
+        with open(source, "rb") as src, atomic_open(Path(run_dir) / name, "wb") as dst:
+            shutil.copyfileobj(src, dst)
+        copied.append(name)
+    return copied
+
+
+def register_success(
+    run_id: str,
+    run_date: str,
+    *,
+    record_dir: str | Path,
+    history_dir: str | Path,
+    synthesis_files: Sequence[str | Path],
+    results_runs: str | Path = RUNS_DIR,
+    archive: str | Path = INPUTS_ARCHIVE,
+) -> RunEntry:
+    """Everything a successful run leaves of its own (see the module doc); returns its entry.
+
+    The entry's ``details`` say where the date's record came from, which history entry is the
+    run's, and ``inputs``: ``path -> sha256`` of every human input the run used.
+    """
+    folder = run_folder(run_id, results_runs)
+    folder.mkdir(parents=True, exist_ok=True)
+    copied = copy_record(record_dir, folder)
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    archived = archive_inputs(manifest.get("inputs", {}), archive=archive)
+    history = archive_run(history_dir, run_id, run_date, list(synthesis_files))
+    entry = RunEntry(
+        run_id=run_id,
+        trigger=trigger_of(run_id),
+        run_date=run_date,
+        started=started_at(run_id),
+        finished=now_iso(),
+        status="succeeded",
+        record=copied,
+        details={
+            "record_of_date": str(record_dir),
+            "history": str(history),
+            "inputs_archive": str(archive),
+            "inputs": archived.files,
+            "inputs_changed_during_run": archived.changed_since_record,
+        },
+    )
+    record_run(entry, results_runs)
+    return entry
+
+
+def register_failure(
+    run_id: str, run_date: str, error: str, results_runs: str | Path = RUNS_DIR
+) -> RunEntry | None:
+    """Record a failed run (status ``failed``, ``error`` the line it ended with), unless the
+    run is already recorded; returns the entry written, if any."""
+    if read_run(run_id, results_runs) is not None:
+        return None
+    entry = RunEntry(
+        run_id=run_id,
+        trigger=trigger_of(run_id),
+        run_date=run_date,
+        started=started_at(run_id),
+        finished=now_iso(),
+        status="failed",
+        error=error,
+    )
+    record_run(entry, results_runs)
+    return entry
+
+
+def register_partial(run_id: str, run_date: str, results_runs: str | Path = RUNS_DIR) -> None:
+    """Record a run that succeeded without registering itself (it was asked for other targets
+    than the whole review, so ``register_run`` was not among its jobs): an entry without a
+    record."""
+    if read_run(run_id, results_runs) is not None:
+        return
+    record_run(
+        RunEntry(
+            run_id=run_id,
+            trigger=trigger_of(run_id),
+            run_date=run_date,
+            started=started_at(run_id),
+            finished=now_iso(),
+            status="succeeded",
+            details={"partial": "the run built chosen targets, not the whole review"},
+        ),
+        results_runs,
+    )
