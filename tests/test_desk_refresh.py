@@ -54,6 +54,9 @@ number = len(calls.read_text().splitlines())
 if os.environ.get("FAKE_CHILD"):
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
     pathlib.Path(os.environ["FAKE_CHILD"]).write_text(str(child.pid))
+if os.environ.get("FAKE_LOCKED") and number == 1:
+    print("Error: Directory cannot be locked. Please make sure that no other Snakemake process")
+    sys.exit(1)
 go = calls.with_name(f"go-{number}")
 while not go.exists():
     time.sleep(0.05)
@@ -263,6 +266,24 @@ def test_a_run_held_elsewhere_makes_the_desk_wait_and_say_so(project, fake):
         wait_for(lambda: worker.state().generation == 1, "the run to end")
     finally:
         worker.stop()
+
+
+def test_a_snakemake_typed_without_the_run_lock_makes_the_desk_try_again(
+    project, fake, monkeypatch
+):
+    monkeypatch.setenv("FAKE_LOCKED", "1")
+    worker = refresher(project, fake, locked_retry_seconds=2.0)
+    worker.start()
+    try:
+        worker.refresh_now()
+        wait_for(lambda: worker.state().phase == WAITING, "the desk to wait")
+        assert worker.state().waiting_for == "manual" and worker.state().error == ""
+        wait_for(lambda: len(calls_of(fake)) == 2, "the second try")
+        go(fake, 2)
+        wait_for(lambda: worker.state().generation == 1, "the run to end")
+    finally:
+        worker.stop()
+    assert worker.state().last_ok
 
 
 def test_a_missing_snapshot_starts_no_run_and_asks_for_a_search(project, fake):
