@@ -183,7 +183,10 @@ def test_the_desk_refreshes_the_review_through_the_whole_cycle(project, tmp_path
         # 5. The refreshes bring the adjudicated study into the report.
         def settled() -> bool:
             state = desk.refresher.state()
-            rows = table(project / "results/extraction/status.tsv")
+            path = project / "results/extraction/status.tsv"
+            if not path.is_file():  # a run is rewriting it
+                return False
+            rows = table(path)
             done = [(r["study_id"], r["status"]) for r in rows] == [(STUDY, "accepted")]
             return done and state.phase == IDLE and not state.queued and state.last_ok
 
