@@ -265,10 +265,14 @@ class Refresher:
         """Stop refreshing; a run going on is killed with its whole process group."""
         self._stop.set()
         self._wake.set()
-        self._kill()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        deadline = time.monotonic() + timeout
+        while True:
+            self._kill()  # again each time: a run may have started just as the stop came
+            if self._thread is None or time.monotonic() >= deadline:
+                break
+            self._thread.join(0.5)
+            if not self._thread.is_alive():
+                self._thread = None
 
     def _kill(self) -> None:
         process = self._process
