@@ -143,6 +143,14 @@ def set_up(folder: Path) -> Path:
     return project
 
 
+def content(path: Path) -> bytes | None:
+    """The file's bytes, or None while a run is rewriting it."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
 def signed_in(app, person: str) -> tuple[TestClient, str]:
     desk = app.state.desk
     client = TestClient(app, base_url=BASE)
@@ -213,11 +221,12 @@ def main(argv: list[str] | None = None) -> int:
                 second.post("/screen/title_abstract/undo", data={"csrf": csrf2})
                 wait_for(settled(refresher, generation), "the refresh after the undo")
                 wait_for(lambda: marker not in adjudicator.get("/adjudicate").text, "no conflict")
+            if args.cycles:
+                print(summary("conflict visible to the adjudicator", conflict, 10.0))
+                print(summary("refresh after the conflict, whole", whole))
             pooled: list[float] = []
             if args.extraction:
                 pooled = extraction_rounds(project, app, refresher, day)
-        print(summary("conflict visible to the adjudicator", conflict, 10.0))
-        print(summary("refresh after the conflict, whole", whole))
         if args.extraction:
             print(summary("settled extraction -> new pooled", pooled))
     print(f"after: {load()}")
@@ -256,7 +265,7 @@ def extraction_rounds(project: Path, app, refresher: Refresher, day: str) -> lis
         desk.extraction.adjudicate(
             study, "adjudicator-1", [as_form_row(row) for row in SECOND], version_of(None)
         )
-        wait_for(lambda: estimates.read_bytes() != before, f"new estimates after {study}")
+        wait_for(lambda: content(estimates) not in (None, before), f"new estimates after {study}")
         times.append(time.perf_counter() - started)
         print(f"{study}: new pooled estimates {times[-1]:.1f} s after the settled sheet; {load()}")
         wait_for(settled(refresher, generation), "the refresh to end")
