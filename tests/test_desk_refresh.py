@@ -412,3 +412,20 @@ def test_a_save_on_the_desk_refreshes_and_a_failure_shows_only_to_who_can_fix_it
         status = adjudicator.get("/refresh/status").json()
         assert status["error"] == SHEET_ERROR and status["can_refresh"]
         assert reviewer.get("/screen/title_abstract").status_code == 200  # still serving
+
+
+def test_a_needed_search_is_told_to_adjudicators_and_data_managers_only(app, fake, project):
+    (project / "results" / "search" / "pubmed" / "2026-11-23" / "provenance.json").unlink()
+    with TestClient(app, base_url=BASE):
+        adjudicator, csrf = _signed_in(app, "adjudicator-1")
+        answer = adjudicator.post("/refresh", data={"csrf": csrf}, headers={"x-csrf-token": csrf})
+        assert answer.status_code == 202
+        desk = app.state.desk
+        wait_for(lambda: desk.refresher.state().phase == NEEDS_SEARCH, "the check to run")
+        told = adjudicator.get("/refresh/status").json()
+        assert "a search is needed" in told["error"] and "bin/scheduled-update" in told["error"]
+        manager, _ = _signed_in(app, "data-manager-1")
+        assert "a search is needed" in manager.get("/refresh/status").json()["error"]
+        reviewer, _ = _signed_in(app, "reviewer-1")
+        assert reviewer.get("/refresh/status").json()["error"] == ""
+    assert calls_of(fake) == []
