@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from conftest import copy_finished_run, run_snakemake
 
-from livingreview.extraction import SHEET_COLUMNS
+from livingreview.extraction.sheets import SHEET_COLUMNS
 from livingreview.io import read_rows
 
 pytestmark = pytest.mark.workflow

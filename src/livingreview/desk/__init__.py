@@ -15,7 +15,8 @@ Modules: :mod:`.people` (roles from the config), :mod:`.project`, :mod:`.lastrun
 last run wrote), :mod:`.humanfiles` (the one writer: lock, journal, atomic replace),
 :mod:`.decisions` (screening sheets), :mod:`.extraction`, :mod:`.extractionform` and
 :mod:`.comparison` (extraction sheets and their adjudication), :mod:`.duplicates` (dedup
-verdicts), :mod:`.views` (one module of pages per role), :mod:`.web`, :mod:`.app`.
+verdicts), :mod:`.refresh` (the workflow run the desk starts after saves), :mod:`.views` (one
+module of pages per role), :mod:`.web`, :mod:`.app`.
 
 Start it with ``bin/desk`` (see ``python -m livingreview.desk --help``).
 """

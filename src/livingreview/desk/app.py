@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -17,9 +18,10 @@ from .decisions import ScreeningDesk
 from .duplicates import DuplicateDesk
 from .extraction import ExtractionDesk
 from .highlight import Highlighter
-from .humanfiles import SheetStore, remove_stale_temporaries
+from .humanfiles import JOURNAL_NAME, SheetStore, remove_stale_temporaries
 from .lastrun import LastRun
 from .project import Clock, Project, utc_now
+from .refresh import Refresher, RefreshSettings
 from .sessions import SignInThrottle
 from .tokens import TokenStore
 from .views import routes
@@ -37,8 +39,15 @@ def build_desk(
     state_dir: str | Path | None = None,
     throttle: SignInThrottle | None = None,
     before_replace: Callable[[Path], None] | None = None,
+    refresh: bool = False,
+    snakemake_program: str | None = None,
 ) -> Desk:
-    """Load and validate the project and wire the desk's parts (no web server yet)."""
+    """Load and validate the project and wire the desk's parts (no web server yet).
+
+    ``refresh``: run the workflow after saves (``bin/desk`` does unless told not to, or the
+    config's ``desk.refresh`` is false); ``snakemake_program`` replaces the project's
+    ``.venv/bin/snakemake``.
+    """
     project = Project.load(root, configfiles)
     tokens = TokenStore(Path(state_dir) if state_dir else project.root / STATE_DIR)
     tokens.ensure(project.people)
@@ -55,6 +64,17 @@ def build_desk(
     for folder, store in stores.items():
         with store.locked():
             remove_stale_temporaries(folder)
+    refresher = None
+    settings = RefreshSettings.from_config(project.config)
+    if refresh and settings.enabled:
+        journals = [folder / JOURNAL_NAME for folder in stores]
+        refresher = Refresher(
+            project.root,
+            list(configfiles),
+            settings,
+            watched=lambda: journals,
+            program=snakemake_program,
+        )
     desk = Desk(
         project=project,
         tokens=tokens,
@@ -66,6 +86,7 @@ def build_desk(
         throttle=throttle or SignInThrottle(time.monotonic),
         clock=clock,
         templates=make_templates(),
+        refresher=refresher,
     )
     # A changed config counts without a restart: new people get a token, new terms marks.
     project.on_change(lambda changed: tokens.ensure(changed.people))
@@ -87,24 +108,42 @@ def create_app(
     state_dir: str | Path | None = None,
     throttle: SignInThrottle | None = None,
     before_replace: Callable[[Path], None] | None = None,
+    refresh: bool = False,
+    snakemake_program: str | None = None,
 ) -> Starlette:
     """The desk for the project at ``root``.
 
     ``clock`` (aware UTC datetimes) dates decisions (``decided_on``, in UTC) and journal
     entries and ages sessions; tests pin it.  ``state_dir`` holds tokens and the signing key
     (default ``<root>/.desk``).  ``before_replace`` is a test hook called just before a
-    sheet's temporary file is renamed over it.
+    sheet's temporary file is renamed over it.  With ``refresh`` the desk runs the workflow
+    after saves (:mod:`.refresh`), from the server's start to its stop, when the refresh
+    run and its whole process group are ended.
 
     Raises:
         ConfigError: the config is invalid (the workflow's own message), or a role is.
         StateFileError: the token files are readable by others or damaged.
     """
-    desk = build_desk(root, configfiles, clock, state_dir, throttle, before_replace)
+    desk = build_desk(
+        root, configfiles, clock, state_dir, throttle, before_replace, refresh, snakemake_program
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if desk.refresher is not None:
+            desk.refresher.start()
+        try:
+            yield
+        finally:
+            if desk.refresher is not None:
+                desk.refresher.stop()
+
     app = Starlette(
         routes=[*routes(), Mount("/static", StaticFiles(directory=HERE / "static"), name="static")],
         middleware=[Middleware(SecurityHeaders)],
         exception_handlers={404: not_found},
         max_body_size=MAX_BODY,
+        lifespan=lifespan,
     )
     app.state.desk = desk
     return app

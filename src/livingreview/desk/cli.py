@@ -1,7 +1,7 @@
 """Command line of the desk (``bin/desk``): serve, print sign-in links, rotate tokens.
 
     bin/desk [serve] [--host 127.0.0.1] [--port 8765] [--configfile FILE ...]
-                     [--public-url URL] [--links | --no-links]
+                     [--public-url URL] [--links | --no-links] [--no-refresh]
     bin/desk links [--public-url URL] [--configfile FILE ...]
     bin/desk rotate-tokens [PERSON ...]        (no PERSON: everyone, and a new signing key)
 
@@ -88,6 +88,15 @@ def _parser() -> argparse.ArgumentParser:
         default="127.0.0.1",
         help="proxies trusted for X-Forwarded-For/-Proto (default 127.0.0.1)",
     )
+    parser.add_argument(
+        "--no-refresh",
+        dest="refresh",
+        action="store_false",
+        help=(
+            "do not run the workflow after saves (by default the desk runs it locally once "
+            "it has been quiet for desk.refresh_quiet_seconds)"
+        ),
+    )
     links = parser.add_mutually_exclusive_group()
     links.add_argument(
         "--links", dest="links", action="store_true", default=None, help="print links"
@@ -118,9 +127,14 @@ def _rotate(project: Project, store: TokenStore, people: Sequence[str], url: str
 
 
 def _serve(args: argparse.Namespace, project: Project, store: TokenStore, url: str) -> int:
-    app = create_app(project.root, args.configfile, state_dir=store.state_dir)
+    app = create_app(project.root, args.configfile, state_dir=store.state_dir, refresh=args.refresh)
     show = args.links if args.links is not None else sys.stdout.isatty()
     print(f"desk: serving {project.root} at {url} (roles: {', '.join(ROLES)})")
+    if args.refresh and project.config.get("desk", {}).get("refresh", True):
+        print(
+            "desk: the review refreshes itself after saves (a local snakemake run, log in "
+            "logs/desk/); --no-refresh to leave runs to the terminal or the scheduler"
+        )
     if show:
         print("desk: sign-in links (each is a password: give it only to that person):")
         print("\n".join(link_lines(project.people, store.ensure(project.people), url)))

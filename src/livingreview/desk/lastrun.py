@@ -6,6 +6,8 @@ desk is serving shows up on the next page without a restart; unchanged files are
 
 from __future__ import annotations
 
+import hashlib
+import os
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -29,6 +31,18 @@ CONFLICTS = Path("screening") / "conflicts.tsv"
 INCLUDED = Path("screening") / "included_reports.tsv"
 SUMMARY = Path("screening") / "summary.txt"
 EXTRACTION_STATUS = Path("extraction") / "status.tsv"
+#: Folders whose files the desk shows, directly or through a page's numbers: when one of their
+#: files changes, the pages are out of date (:meth:`LastRun.version`).
+SHOWN_FOLDERS = (
+    Path("records"),
+    Path("screening"),
+    Path("screening") / "queue" / "title_abstract",
+    Path("screening") / "queue" / "full_text",
+    Path("extraction"),
+    Path("synthesis"),
+    Path("prisma"),
+    Path("runs"),
+)
 
 
 class NoRunYet(NotFound):
@@ -202,3 +216,28 @@ class LastRun:
         """``2026-11-23`` from the summary line ``screening 2026-11-23: ...`` ('' if none)."""
         head = self.summary().split(":", 1)[0]
         return head.removeprefix("screening ").strip() if head.startswith("screening ") else ""
+
+    def version(self) -> str:
+        """A short digest of the (name, size, mtime) of every file the pages read.
+
+        A page is rendered with the version it was read at; when a workflow run changes one
+        of these files the version changes, and the page's script shows the new state.  Only
+        the fact that something changed is public, the same for everyone.
+        """
+        digest = hashlib.blake2b(digest_size=8)
+        for folder in SHOWN_FOLDERS:
+            try:
+                entries = sorted(os.scandir(self.results / folder), key=lambda e: e.name)
+            except OSError:
+                continue
+            for entry in entries:
+                if not entry.is_file():
+                    continue
+                try:
+                    info = entry.stat()
+                except OSError:
+                    continue
+                digest.update(
+                    f"{folder}/{entry.name}\0{info.st_size}\0{info.st_mtime_ns}\n".encode()
+                )
+        return digest.hexdigest()

@@ -32,6 +32,7 @@ from .humanfiles import MAX_CELL_TEXT
 from .lastrun import LastRun
 from .people import ROLES, Person
 from .project import Clock, Project
+from .refresh import FAILED, NEEDS_SEARCH, PENDING, RUNNING, WAITING, Refresher, RefreshState
 from .sessions import COOKIE, Session, SignInThrottle, verify
 from .tokens import TokenStore
 
@@ -67,6 +68,8 @@ class Desk:
     throttle: SignInThrottle
     clock: Clock
     templates: Jinja2Templates
+    #: Runs the workflow after saves (None: this desk does not refresh, e.g. in tests).
+    refresher: Refresher | None = None
 
     def authenticate(self, request: Request) -> tuple[Person, Session] | None:
         """The signed-in person, or None (no cookie, forged, expired or token rotated)."""
@@ -98,11 +101,39 @@ class Desk:
             "csrf": request.scope.get("desk.csrf", ""),
             "roles": ROLES,
             "run_label": self._run_label(),
+            "results_version": request.scope.get("desk.version") or self.results_version(),
+            "refreshing": self.refresher is not None,
             "stage_labels": {"title_abstract": "Title/abstract", "full_text": "Full text"},
         }
         return self.templates.TemplateResponse(
             request, template, {**base, **context}, status_code=status, headers=headers
         )
+
+    def results_version(self) -> str:
+        """Version of the results the pages show (changes whenever a run writes them)."""
+        return self.last_run.version()
+
+    def refresh_status(self, person: Person) -> dict[str, Any]:
+        """What ``person``'s pages say about refreshing (the ``/refresh/status`` answer)."""
+        can_refresh = person.has("adjudicator") or person.has("data_manager")
+        status: dict[str, Any] = {
+            "version": self.results_version(),
+            "refreshing": self.refresher is not None,
+            "can_refresh": can_refresh and self.refresher is not None,
+            "phase": "idle",
+            "message": "",
+            "error": "",
+        }
+        if self.refresher is None:
+            return status
+        state = self.refresher.state()
+        status["phase"] = state.phase
+        if state.queued and state.phase not in (RUNNING, WAITING):
+            status["phase"] = PENDING
+        status["message"] = refresh_message(state, status["phase"])
+        if state.phase in (FAILED, NEEDS_SEARCH) and may_see_error(person, state):
+            status["error"] = state.error
+        return status
 
     def _run_label(self) -> str:
         try:
@@ -112,6 +143,39 @@ class Desk:
 
     def error(self, request: Request, status: int, message: str) -> Response:
         return self.render(request, "error.html", {"status": status, "message": message}, status)
+
+
+def refresh_message(state: RefreshState, phase: str) -> str:
+    """The sentence everyone signed in reads about refreshing (no one's decisions in it)."""
+    if phase == RUNNING:
+        more = " Newer saves follow in one more update." if state.queued else ""
+        return "The review is updating with the latest saves; pages follow by themselves." + more
+    if phase == WAITING:
+        return (
+            f"The review will update as soon as the {state.waiting_for or 'other'} run that "
+            "holds the project ends; the desk is waiting for it."
+        )
+    if phase == PENDING:
+        return "Saved. The review updates once the desk has been quiet for a few seconds."
+    if phase == FAILED:
+        return "The last update of the review failed; the review shows the run before it."
+    return ""
+
+
+def may_see_error(person: Person, state: RefreshState) -> bool:
+    """Who sees a failed refresh's error: the people who can fix it.
+
+    The person whose sheet it names; adjudicators and data managers, unless they also screen
+    or extract (a message about another person's sheet may quote a decision, and blinding
+    must hold); when no one's sheet is named, every adjudicator and data manager.
+    """
+    if person.id in state.error_names:
+        return True
+    if not (person.has("adjudicator") or person.has("data_manager")):
+        return False
+    if not state.error_names:
+        return True
+    return not (person.has("reviewer") or person.has("extractor"))
 
 
 def desk_of(request: Request) -> Desk:
@@ -175,6 +239,8 @@ def page(role: str | None = None) -> Callable[[Endpoint], Callable[[Request], Aw
             request.scope["desk.person"] = person.id
             request.scope["desk.person_obj"] = person
             request.scope["desk.csrf"] = session.csrf
+            # Read before the page reads the results: a run writing meanwhile shows as new.
+            request.scope["desk.version"] = desk.results_version()
             if role is not None and not person.has(role):
                 return desk.error(
                     request, 403, f"this page is for people with the role '{role}'; you are not"
@@ -191,9 +257,12 @@ def page(role: str | None = None) -> Callable[[Endpoint], Callable[[Request], Aw
                     )
                     return desk.error(request, 403, f"Refused: {problem}.")
             try:
-                return await endpoint(request, person, session)
+                response = await endpoint(request, person, session)
             except DeskError as error:
                 return desk.error(request, error.http_status, str(error))
+            if request.method == "POST" and desk.refresher is not None:
+                desk.refresher.poke()  # it looks at the journals now: a save starts the clock
+            return response
 
         handler.__name__ = endpoint.__name__
         handler.__doc__ = endpoint.__doc__

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from . import adjudication, duplicates, extraction, screening, signin
+from . import adjudication, duplicates, extraction, refresh, screening, signin
 
 
 def routes() -> list[BaseRoute]:
@@ -17,4 +17,5 @@ def routes() -> list[BaseRoute]:
         *adjudication.ROUTES,
         *extraction.ROUTES,
         *duplicates.ROUTES,
+        *refresh.ROUTES,
     ]
