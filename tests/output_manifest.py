@@ -178,9 +178,8 @@ def differences(
                 if not copy.is_file():
                     lines.append(f"no recorded copy of {name} (re-record the manifest)")
                     continue
-                lines += [
-                    f"changed: {name}, {d}" for d in numeric_differences(copy, results / name)
-                ]
+                found_file = listed_files(results)[name]
+                lines += [f"changed: {name}, {d}" for d in numeric_differences(copy, found_file)]
     return lines
 
 
