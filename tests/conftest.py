@@ -66,7 +66,10 @@ def project_copy(tmp_path) -> Path:
 # whole files each) they are handed out first, so no worker is left alone with a long file at
 # the end; without xdist the order changes nothing that a test may depend on.
 SLOWEST_FIRST = (
+    "test_desk_refresh_browser.py",
     "test_update_cycle.py",
+    "test_checkpoint_reruns.py",
+    "test_reproduce.py",
     "test_content_reruns.py",
     "test_failure_drills.py",
     "test_scheduled.py",
