@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import os
 import resource
-import shutil
 import statistics
 import subprocess
 import sys
@@ -25,9 +24,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from project_copy import copy_project, load_text
+
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = Path(sys.executable).with_name("snakemake")
-PARTS = ("Snakefile", "config.yaml", "workflow", "src", "resources", "profiles")
 
 TRIVIAL = """\
 rule all:
@@ -45,19 +45,6 @@ rule write:
 TRIVIAL_WITH_PARAMS = TRIVIAL.replace(
     "    shell:\n", '    params:\n        text="done",\n    shell:\n'
 ).replace("echo done", "echo {params.text}")
-
-
-def copy_project(destination: Path) -> Path:
-    destination.mkdir(parents=True)
-    for part in PARTS:
-        source = ROOT / part
-        if source.is_dir():
-            shutil.copytree(
-                source, destination / part, ignore=shutil.ignore_patterns("__pycache__")
-            )
-        else:
-            shutil.copy2(source, destination / part)
-    return destination
 
 
 def trivial_workflow(destination: Path, snakefile: str) -> Path:
@@ -84,10 +71,6 @@ def snakemake(workdir: Path) -> tuple[float, float]:
     return elapsed, cpu
 
 
-def load() -> str:
-    return " ".join(f"{value:.2f}" for value in os.getloadavg())
-
-
 def describe(name: str, times: list[float]) -> str:
     quartiles = statistics.quantiles(times, n=4) if len(times) > 1 else [times[0]] * 3
     return (
@@ -109,10 +92,10 @@ def main(argv: list[str] | None = None) -> int:
                 Path(folder) / "trivial-params", TRIVIAL_WITH_PARAMS
             ),
         }
-        print(f"first runs (build everything): load average {load()}")
+        print(f"first runs (build everything): {load_text()}")
         for name, workdir in workflows.items():
             print(f"  {name}: {snakemake(workdir)[0]:.1f} s")
-        print(f"no-op runs, {args.repeats} turns: load average before {load()}")
+        print(f"no-op runs, {args.repeats} turns: before: {load_text()}")
         wall: dict[str, list[float]] = {name: [] for name in workflows}
         cpu: dict[str, list[float]] = {name: [] for name in workflows}
         for turn in range(1, args.repeats + 1):
@@ -127,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
                     for name in workflows
                 )
             )
-        print(f"load average after {load()} ({os.cpu_count()} CPUs)")
+        print(f"after: {load_text()} ({os.cpu_count()} CPUs)")
         for label, table in (("wall-clock", wall), ("cpu", cpu)):
             print(f"{label} seconds:")
             for name, values in table.items():

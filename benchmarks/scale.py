@@ -29,7 +29,6 @@ import csv
 import os
 import re
 import resource
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -42,8 +41,8 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 from dedup_benchmark import synthetic_set  # noqa: E402
+from project_copy import copy_project, load_text  # noqa: E402
 
-PARTS = ("Snakefile", "config.yaml", "workflow", "src", "resources", "profiles")
 RUN_DATE = "2026-11-23"
 EXPORT_DATABASE = "wos"
 EXPORT_DATE = "2026-11-20"
@@ -102,21 +101,6 @@ def write_configfile(project: Path) -> Path:
     path = project / CONFIGFILE
     path.write_text(text, encoding="utf-8")
     return path
-
-
-def copy_project(destination: Path) -> Path:
-    destination.mkdir(parents=True)
-    for part in PARTS:
-        source = ROOT / part
-        if source.is_dir():
-            shutil.copytree(
-                source,
-                destination / part,
-                ignore=shutil.ignore_patterns("__pycache__", ".snakemake"),
-            )
-        else:
-            shutil.copy2(source, destination / part)
-    return destination
 
 
 def snakemake(project: Path, cores: int) -> RunResult:
@@ -188,10 +172,6 @@ def decide_one(project: Path) -> str:
             + "\n"
         )
     return record_id
-
-
-def load_text(load: tuple[float, float, float]) -> str:
-    return "load {:.2f} {:.2f} {:.2f}".format(*load)
 
 
 def children_peak_mib() -> float:

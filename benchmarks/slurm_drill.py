@@ -46,8 +46,11 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from project_copy import WORKFLOW_PARTS
+from project_copy import copy_project as copy_parts
+
 ROOT = Path(__file__).resolve().parents[1]
-PARTS = ("Snakefile", "config.yaml", "workflow", "src", "resources", "profiles", "bin")
+PARTS = (*WORKFLOW_PARTS, "bin")
 RUN_DATE = "2026-11-23"
 VENV = Path(sys.executable).parent.parent
 SLURM_CONF = Path("/etc/slurm/slurm.conf")
@@ -205,16 +208,7 @@ def cluster(partition: str | None, state: Path, keep: bool) -> Iterator[str]:
 
 
 def copy_project(destination: Path) -> Path:
-    destination.mkdir(parents=True)
-    for part in PARTS:
-        source = ROOT / part
-        if source.is_dir():
-            shutil.copytree(
-                source, destination / part, ignore=shutil.ignore_patterns("__pycache__")
-            )
-        else:
-            shutil.copy2(source, destination / part)
-    return destination
+    return copy_parts(destination, PARTS)
 
 
 def drill_profile(

@@ -508,3 +508,53 @@ def test_the_workflows_message_names_the_rows_real_line(app, project):
         f"/screen/full_text/record/{pid(6)}", data={"csrf": csrf, "decision": "exclude"}
     )
     assert "full_text/reviewer-1.tsv, line 2, field &#39;reason&#39;" in changed.text
+
+
+def test_undo_after_a_refresh_emptied_the_queue_returns_to_the_queue_page(app, project):
+    """A refresh after the decision took the publication out of the reviewer's queue: undo
+    still restores the sheet, then says so on the queue page instead of a 'not found'."""
+    client, csrf = signed_in(app, "reviewer-1")
+    client.post(
+        f"/screen/title_abstract/record/{pid(1)}", data={"csrf": csrf, "decision": "include"}
+    )
+    queue = project / "results" / "screening" / "queue" / "title_abstract" / "reviewer-1.tsv"
+    lines = queue.read_text(encoding="utf-8").splitlines(keepends=True)
+    queue.write_text("".join(line for line in lines if pid(1) not in line), encoding="utf-8")
+    undo = client.post("/screen/title_abstract/undo", data={"csrf": csrf}, follow_redirects=False)
+    assert undo.headers["location"] == f"/screen/title_abstract?undone={pid(1)}"
+    assert pid(1) not in sheet(project, "title_abstract", "reviewer-1.tsv")
+    page = client.get(undo.headers["location"]).text  # the next publication of the queue
+    assert f"Your decision on <code>{pid(1)}</code> was undone" in page
+
+
+def test_pages_keep_the_last_results_while_a_run_rewrites_them(app, project):
+    """Snakemake removes a job's outputs before the job runs: a page read meanwhile shows what
+    it read last, not 'run the workflow first'."""
+    client, _ = signed_in(app, "adjudicator-1")
+    first = client.get("/adjudicate")
+    assert first.status_code == 200
+    conflicts = project / "results" / "screening" / "conflicts.tsv"
+    conflicts.rename(conflicts.with_suffix(".aside"))
+    during = client.get("/adjudicate")
+    assert during.status_code == 200 and "run the workflow" not in during.text
+
+
+def test_the_footer_says_when_the_review_last_ran_and_who_started_it(app, project):
+    client, _ = signed_in(app, "reviewer-1")
+    runs = project / "results" / "runs"
+    runs.mkdir(parents=True, exist_ok=True)
+    (runs / "latest.json").write_text(
+        json.dumps(
+            {
+                "run_id": "20261208T010405Z-desk-962ad73a",
+                "trigger": "desk",
+                "run_date": "2026-11-23",
+                "started": "2026-12-08T01:04:05Z",
+                "finished": "2026-12-08T01:04:09Z",
+                "status": "succeeded",
+            }
+        ),
+        encoding="utf-8",
+    )
+    page = client.get("/screen/title_abstract/decisions").text
+    assert "2026-12-08 01:04 UTC (a desk refresh; searches up to 2026-11-23)" in page

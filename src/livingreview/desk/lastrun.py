@@ -2,11 +2,14 @@
 
 Files are re-read when they change on disk (size, mtime, inode), so a workflow run while the
 desk is serving shows up on the next page without a restart; unchanged files are parsed once.
+While a run rewrites a file (Snakemake removes a job's outputs before the job runs), the pages
+keep showing the content last read, until the new file lands.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -31,6 +34,13 @@ CONFLICTS = Path("screening") / "conflicts.tsv"
 INCLUDED = Path("screening") / "included_reports.tsv"
 SUMMARY = Path("screening") / "summary.txt"
 EXTRACTION_STATUS = Path("extraction") / "status.tsv"
+LATEST_RUN = Path("runs") / "latest.json"
+#: How each kind of run is named on the pages.
+RUN_TRIGGERS = {
+    "desk": "a desk refresh",
+    "scheduled": "the scheduled update",
+    "manual": "a run by hand",
+}
 #: Folders whose files the desk shows, directly or through a page's numbers: when one of their
 #: files changes, the pages are out of date (:meth:`LastRun.version`).
 SHOWN_FOLDERS = (
@@ -75,17 +85,47 @@ class _Cached:
         self._lock = threading.Lock()
         self._entries: dict[tuple[Path, str], tuple[tuple[int, int, int], Any]] = {}
 
+    def known(self, path: Path) -> bool:
+        """Whether some content of ``path`` was read before."""
+        with self._lock:
+            return any(known == path for known, _ in self._entries)
+
     def get(self, path: Path, kind: str, parse: Callable[[Path], T]) -> T:
-        info = path.stat()
+        try:
+            info = path.stat()
+        except FileNotFoundError:
+            with self._lock:
+                hit = self._entries.get((path, kind))
+            if hit is None:
+                raise
+            return hit[1]  # a run is rewriting the file: the last content until it lands
         key = (info.st_mtime_ns, info.st_size, info.st_ino)
         with self._lock:
             hit = self._entries.get((path, kind))
             if hit and hit[0] == key:
                 return hit[1]
-        value = parse(path)
+        try:
+            value = parse(path)
+        except FileNotFoundError:
+            with self._lock:
+                hit = self._entries.get((path, kind))
+            if hit is None:
+                raise
+            return hit[1]
         with self._lock:
             self._entries[(path, kind)] = (key, value)
         return value
+
+
+def _describe_run(path: Path) -> str:
+    """``2026-12-08 01:04 UTC (a desk refresh; searches up to 2026-11-23)`` from a run's entry
+    (``results/runs/latest.json``)."""
+    entry = json.loads(path.read_text(encoding="utf-8"))
+    moment = str(entry.get("finished") or entry.get("started") or "")
+    when = f"{moment[:10]} {moment[11:16]} UTC" if len(moment) >= 16 else moment
+    who = RUN_TRIGGERS.get(str(entry.get("trigger")), "a run")
+    failed = "" if entry.get("status") == "succeeded" else f", {entry.get('status')}"
+    return f"{when} ({who}{failed}; searches up to {entry.get('run_date', '?')})"
 
 
 def _queue(path: Path) -> Queue:
@@ -103,16 +143,20 @@ class LastRun:
 
     def _file(self, relative: Path) -> Path:
         path = self.results / relative
-        if not path.is_file():
+        if not path.is_file() and not self._cache.known(path):
             raise NoRunYet(
-                f"results/{relative} is missing: run the workflow first "
-                "(.venv/bin/snakemake --cores 4), then reload this page"
+                f"results/{relative} is missing: the workflow has not written it yet. The desk "
+                'runs it after saves (an adjudicator or data manager can press "Refresh the '
+                'review now"), or run .venv/bin/snakemake --cores 4; this page then reloads'
             )
         return path
 
     def index_key(self) -> tuple[int, int, int]:
         """Version of ``unique.tsv`` (record ids a sheet may name depend on it)."""
-        info = self._file(UNIQUE).stat()
+        try:
+            info = self._file(UNIQUE).stat()
+        except FileNotFoundError:  # a run is rewriting it: the version read last still holds
+            return (0, 0, 0)
         return (info.st_mtime_ns, info.st_size, info.st_ino)
 
     def index(self) -> PublicationIndex:
@@ -123,7 +167,7 @@ class LastRun:
         """``queue/<stage>/<reviewer>.tsv`` (stage and reviewer already validated)."""
         relative = Path("screening") / "queue" / stage / f"{reviewer}.tsv"
         path = self.results / relative
-        if not path.is_file():
+        if not path.is_file() and not self._cache.known(path):
             if (self.results / STATUS).is_file():
                 return Queue((), {})  # a reviewer added to the config after the last run
             self._file(relative)
@@ -142,7 +186,7 @@ class LastRun:
     def possible_duplicates(self) -> dict[str, list[str]]:
         """publication_id -> other publication ids of its uncertain dedup pairs (maybe.tsv)."""
         path = self.results / MAYBE
-        if not path.is_file():
+        if not path.is_file() and not self._cache.known(path):
             return {}
 
         def parse(p: Path) -> dict[str, list[str]]:
@@ -178,7 +222,7 @@ class LastRun:
         Empty when the last run predates that table but screened (nothing to extract yet).
         """
         path = self.results / EXTRACTION_STATUS
-        if not path.is_file() and (self.results / STATUS).is_file():
+        if not path.is_file() and not self._cache.known(path) and (self.results / STATUS).is_file():
             return {}
         return self._cache.get(
             self._file(EXTRACTION_STATUS),
@@ -197,7 +241,7 @@ class LastRun:
         if self.baseline_studies.is_file():
             known |= self._cache.get(self.baseline_studies, "studies", load_baseline_study_ids)
         included = self.results / INCLUDED
-        if included.is_file():
+        if included.is_file() or self._cache.known(included):
             known |= self._cache.get(
                 included,
                 "included",
@@ -208,9 +252,20 @@ class LastRun:
     def summary(self) -> str:
         """The screening stage's one-line summary (empty before the first run)."""
         path = self.results / SUMMARY
-        if not path.is_file():
+        if not path.is_file() and not self._cache.known(path):
             return ""
         return self._cache.get(path, "summary", lambda p: p.read_text(encoding="utf-8").strip())
+
+    def latest_run(self) -> str:
+        """When the review last ran, who started it and which searches it used (from the run
+        registry); the run date of the screening summary for results older than it."""
+        path = self.results / LATEST_RUN
+        if not path.is_file() and not self._cache.known(path):
+            return self.run_label()
+        try:
+            return self._cache.get(path, "latest_run", _describe_run)
+        except (ValueError, KeyError):
+            return self.run_label()
 
     def run_label(self) -> str:
         """``2026-11-23`` from the summary line ``screening 2026-11-23: ...`` ('' if none)."""

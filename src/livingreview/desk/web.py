@@ -137,7 +137,7 @@ class Desk:
 
     def _run_label(self) -> str:
         try:
-            return self.last_run.run_label()
+            return self.last_run.latest_run()
         except OSError:
             return ""
 

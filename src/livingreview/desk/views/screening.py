@@ -133,8 +133,10 @@ async def stage_next(request: Request, person: Person, session: Session) -> Resp
         sheet = desk.screening.reviewer_sheet(stage, person.id)
         mine = desk.screening.rows(sheet)
         pid = next_undecided(queue, mine)
+        undone = desk.last_run.index().resolve(request.query_params.get("undone", "")) or ""
         if pid is not None:
-            return RedirectResponse(f"/screen/{stage}/record/{pid}", status_code=303)
+            carried = f"?undone={undone}" if undone else ""
+            return RedirectResponse(f"/screen/{stage}/record/{pid}{carried}", status_code=303)
         return desk.render(
             request,
             "done.html",
@@ -143,6 +145,7 @@ async def stage_next(request: Request, person: Person, session: Session) -> Resp
                 "progress": progress(queue, mine),
                 "undo": desk.screening.last_undoable(stage, person.id),
                 "sheet_problem": desk.screening.sheet_problem(sheet, stage),
+                "undone": undone,
             },
         )
 
@@ -156,7 +159,10 @@ async def publication(request: Request, person: Person, session: Session) -> Res
     stage = check_stage(request.path_params["stage"])
     pid = desk.screening.publication(request.path_params["record_id"])
     if request.method == "GET":
-        flash = {"1": "undone"}.get(request.query_params.get("undone", ""), "")
+        undone = request.query_params.get("undone", "")
+        flash = "undone" if undone == "1" else ""
+        if undone and undone != "1" and desk.last_run.index().resolve(undone):
+            flash = f"undone:{desk.last_run.index().resolve(undone)}"
         saved = request.query_params.get("saved", "")
         if saved and desk.last_run.index().resolve(saved):
             flash = f"saved:{desk.last_run.index().resolve(saved)}"
@@ -187,6 +193,10 @@ async def undo(request: Request, person: Person, session: Session) -> Response:
     desk = desk_of(request)
     stage = check_stage(request.path_params["stage"])
     change = await run_in_threadpool(desk.screening.undo, stage, person.id)
+    if change.key not in desk.last_run.queue(stage, person.id):
+        # A refresh since the decision took the publication out of the queue; the next one
+        # puts it back (the undo is in the sheet already).
+        return RedirectResponse(f"/screen/{stage}?undone={change.key}", status_code=303)
     return RedirectResponse(f"/screen/{stage}/record/{change.key}?undone=1", status_code=303)
 
 
