@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/refresh.py [--cycles 5] [--quiet 3] [--cores 2]
                                            [--dates today|run_date] [--no-extraction]
+                                           [--records N]
 
 Copies the project into a temporary folder, runs the default workflow there once (set-up,
 timed apart), then serves that copy with the desk in process (Starlette's test client, the
@@ -24,6 +25,10 @@ Prints median, p95 and max of each, with the load average before and after (the 
 usually shared: compare figures only with their load).  Target: the conflict on the
 adjudicator's page within 10 s on the default project on a 2-core machine.
 
+``--records N`` adds a synthetic export of N records to the project first (the scale
+benchmark's, ``benchmarks/scale.py``), declared in an extra config file the desk is given, to
+measure the refresh of a large project.
+
 ``--dates run_date`` dates the desk's decisions on the config's ``run_date`` instead of today
 (for a workflow that still defers decisions dated after ``run_date``).
 """
@@ -44,8 +49,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(HERE))
 
 from desk_support import FT_HEADER, TA_HEADER, csrf_of, pinned_clock, sheet_text  # noqa: E402
+from scale import write_configfile, write_export  # noqa: E402
 from starlette.testclient import TestClient  # noqa: E402
 
 from livingreview.desk.app import create_app  # noqa: E402
@@ -119,7 +126,8 @@ def settled(refresher: Refresher, after: int) -> Callable[[], bool]:
     return check
 
 
-def set_up(folder: Path) -> Path:
+def set_up(folder: Path, records: int = 0) -> tuple[Path, list[str]]:
+    """A copy of the project after its first run, and the extra config files it runs with."""
     project = folder / "project"
     project.mkdir()
     for part in PARTS:
@@ -128,9 +136,13 @@ def set_up(folder: Path) -> Path:
             shutil.copytree(source, project / part, ignore=shutil.ignore_patterns("__pycache__"))
         elif source.exists():
             shutil.copy2(source, project / part)
+    configfiles: list[str] = []
+    if records:
+        write_export(project, records, seed=1)
+        configfiles = [str(write_configfile(project))]
     started = time.perf_counter()
     subprocess.run(
-        [str(SNAKEMAKE), "--cores", "2"],
+        [str(SNAKEMAKE), "--cores", "2", *(["--configfile", *configfiles] if configfiles else [])],
         cwd=project,
         check=True,
         stdout=subprocess.DEVNULL,
@@ -139,8 +151,9 @@ def set_up(folder: Path) -> Path:
     )
     print(
         f"set-up: the default workflow's first run in a copy took {time.perf_counter() - started:.0f} s"
+        + (f" (with a synthetic export of {records:,} records)" if records else "")
     )
-    return project
+    return project, configfiles
 
 
 def content(path: Path) -> bytes | None:
@@ -165,10 +178,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cores", type=int, default=2, help="desk.refresh_cores")
     parser.add_argument("--dates", choices=["today", "run_date"], default="today")
     parser.add_argument("--no-extraction", dest="extraction", action="store_false")
+    parser.add_argument("--records", type=int, default=0, help="synthetic records added first")
     args = parser.parse_args(argv)
     print(f"before: {load()}")
     with tempfile.TemporaryDirectory(prefix="refresh-benchmark-") as tmp:
-        project = set_up(Path(tmp))
+        project, configfiles = set_up(Path(tmp), args.records)
         with open(project / "config.yaml", "a", encoding="utf-8") as config:
             config.write(
                 f"\ndesk:\n  refresh_quiet_seconds: {args.quiet}\n  refresh_cores: {args.cores}\n"
@@ -177,6 +191,7 @@ def main(argv: list[str] | None = None) -> int:
         day = clock().date().isoformat()
         app = create_app(
             project,
+            configfiles,
             clock=clock,
             state_dir=Path(tmp) / "state",
             refresh=True,
