@@ -343,8 +343,9 @@ class Refresher:
                 phase=NEEDS_SEARCH,
                 error=(
                     f"a search is needed: no PubMed snapshot of {', '.join(missing)} on disk. "
-                    "The desk never searches; run bin/scheduled-update (or snakemake with "
-                    "network access) to take it, then refresh"
+                    "The desk never searches: run "
+                    f"bin/scheduled-update --run-date {project.config['run_date']} "
+                    "(or .venv/bin/snakemake --cores 4) once to take it, then refresh"
                 ),
                 error_names=(),
             )
