@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -52,6 +51,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(HERE))
 
 from desk_support import FT_HEADER, TA_HEADER, csrf_of, pinned_clock, sheet_text  # noqa: E402
+from project_copy import WORKFLOW_PARTS, copy_project  # noqa: E402
 from scale import write_configfile, write_export  # noqa: E402
 from starlette.testclient import TestClient  # noqa: E402
 
@@ -62,7 +62,7 @@ from livingreview.desk.project import utc_now  # noqa: E402
 from livingreview.desk.refresh import IDLE, Refresher  # noqa: E402
 
 SNAKEMAKE = ROOT / ".venv" / "bin" / "snakemake"
-PARTS = ("Snakefile", "config.yaml", "workflow", "resources", "src", "profiles", "pyproject.toml")
+PARTS = (*WORKFLOW_PARTS, "pyproject.toml")
 BASE = "http://127.0.0.1:8765"
 WAIT = 600.0
 STUDIES = ("bench-study-a", "bench-study-b")
@@ -128,14 +128,7 @@ def settled(refresher: Refresher, after: int) -> Callable[[], bool]:
 
 def set_up(folder: Path, records: int = 0) -> tuple[Path, list[str]]:
     """A copy of the project after its first run, and the extra config files it runs with."""
-    project = folder / "project"
-    project.mkdir()
-    for part in PARTS:
-        source = ROOT / part
-        if source.is_dir():
-            shutil.copytree(source, project / part, ignore=shutil.ignore_patterns("__pycache__"))
-        elif source.exists():
-            shutil.copy2(source, project / part)
+    project = copy_project(folder / "project", PARTS)
     configfiles: list[str] = []
     if records:
         write_export(project, records, seed=1)

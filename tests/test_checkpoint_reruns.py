@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from conftest import copy_finished_run, run_snakemake
+from extraction_rows import TACROLIMUS_ARM
 from run_support import only_registration
 
 from livingreview.extraction.sheets import SHEET_COLUMNS
@@ -30,15 +31,8 @@ RUN_DATE = "2026-11-23"
 TA_HEADER = "record_id\tdecision\treason\tnote\tdecided_on\n"
 FT_HEADER = "record_id\tdecision\treason\tnote\tdecided_on\tstudy_id\n"
 NEW_STUDY = "checkpoint-test-2024"
-ARM = {
-    "record_type": "arm",
-    "cni": "tacrolimus",
-    "n": "10",
-    "remission": "6",
-    "response": "2",
-    "failure": "1",
-    "unknown": "1",
-}
+#: The shared synthetic arm, without its optional reason columns.
+ARM = {k: v for k, v in TACROLIMUS_ARM.items() if not k.startswith("reason_")}
 SYNTHESIS_RULES = {"crosstabulate", "pool_remission", "forest_plots", "whats_new"}
 JOB = re.compile(r"^(?:local)?(?:rule|checkpoint) (\w+):", re.MULTILINE)
 
@@ -109,8 +103,8 @@ def test_a_decision_that_moves_no_count_does_not_redraw_the_diagrams(project):
     assert (diagram.read_bytes(), diagram.stat().st_mtime_ns) == drawn
 
 
-def test_a_new_included_study_with_its_data_reruns_pooling_in_the_same_run(project):
-    record = awaiting_update_records(project)[0]
+def both_include(project: Path, record: str) -> None:
+    """Both reviewers include ``record`` at both stages as the report of NEW_STUDY."""
     screening = project / "resources" / "screening"
     for reviewer in ("reviewer-1", "reviewer-2"):
         (screening / "title_abstract" / f"{reviewer}.tsv").write_text(
@@ -119,6 +113,11 @@ def test_a_new_included_study_with_its_data_reruns_pooling_in_the_same_run(proje
         (screening / "full_text" / f"{reviewer}.tsv").write_text(
             FT_HEADER + f"{record}\tinclude\t\t\t{RUN_DATE}\t{NEW_STUDY}\n", encoding="utf-8"
         )
+
+
+def test_a_new_included_study_with_its_data_reruns_pooling_in_the_same_run(project):
+    record = awaiting_update_records(project)[0]
+    both_include(project, record)
     for extractor in ("ab", "cd"):  # two agreeing extractors: the study is accepted
         sheet = project / "resources" / "extraction" / NEW_STUDY / f"{extractor}.tsv"
         sheet.parent.mkdir(parents=True, exist_ok=True)
@@ -143,14 +142,7 @@ def test_a_new_included_study_with_its_data_reruns_pooling_in_the_same_run(proje
 def test_an_inclusion_without_data_reruns_extraction_not_pooling(project):
     """The included studies' data did not change: the study waits for its extraction."""
     record = awaiting_update_records(project)[0]
-    screening = project / "resources" / "screening"
-    for reviewer in ("reviewer-1", "reviewer-2"):
-        (screening / "title_abstract" / f"{reviewer}.tsv").write_text(
-            TA_HEADER + f"{record}\tinclude\t\t\t{RUN_DATE}\n", encoding="utf-8"
-        )
-        (screening / "full_text" / f"{reviewer}.tsv").write_text(
-            FT_HEADER + f"{record}\tinclude\t\t\t{RUN_DATE}\t{NEW_STUDY}\n", encoding="utf-8"
-        )
+    both_include(project, record)
 
     ran = jobs_run(project)
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from desk_support import BASE, TA_HEADER, csrf_of, make_project, pid, pinned_clock
+from desk_support import BASE, TA_HEADER, make_project, pid, pinned_clock, sign_in
 from starlette.testclient import TestClient
 
 from livingreview.desk.app import create_app
@@ -338,14 +338,6 @@ def test_stopping_the_desk_kills_the_whole_run(project, fake, tmp_path, monkeypa
 # --------------------------------------------------------------------------- on the pages
 
 
-def _signed_in(app, person: str) -> tuple[TestClient, str]:
-    desk = app.state.desk
-    client = TestClient(app, base_url=BASE)
-    token = desk.tokens.ensure(desk.project.people)[person]
-    assert client.get("/signin", params={"token": token}).status_code == 200
-    return client, csrf_of(client.get("/").text)
-
-
 @pytest.fixture
 def app(project, fake, tmp_path):
     program = str(fake.parent.parent / "fake-snakemake")
@@ -363,12 +355,12 @@ def app(project, fake, tmp_path):
 
 def test_only_adjudicators_and_data_managers_refresh_now(app, fake):
     with TestClient(app, base_url=BASE):  # runs the app's lifespan: the refresher starts
-        reviewer, csrf = _signed_in(app, "reviewer-1")
+        reviewer, csrf = sign_in(app, "reviewer-1")
         refused = reviewer.post("/refresh", data={"csrf": csrf}, follow_redirects=False)
         assert refused.status_code == 403
         assert "Refresh the review now" not in reviewer.get("/screen/title_abstract").text
         assert calls_of(fake) == []
-        adjudicator, csrf = _signed_in(app, "adjudicator-1")
+        adjudicator, csrf = sign_in(app, "adjudicator-1")
         page = adjudicator.get("/adjudicate").text
         assert "Refresh the review now" in page and 'data-live="reload"' in page
         answer = adjudicator.post(
@@ -389,7 +381,7 @@ def test_a_save_on_the_desk_refreshes_and_a_failure_shows_only_to_who_can_fix_it
     monkeypatch.setenv("FAKE_ERROR", SHEET_ERROR)
     go(fake, 1)
     with TestClient(app, base_url=BASE):
-        reviewer, csrf = _signed_in(app, "reviewer-1")
+        reviewer, csrf = sign_in(app, "reviewer-1")
         before = reviewer.get("/refresh/status").json()
         assert before["phase"] == IDLE and before["refreshing"] and not before["can_refresh"]
         saved = reviewer.post(
@@ -406,9 +398,9 @@ def test_a_save_on_the_desk_refreshes_and_a_failure_shows_only_to_who_can_fix_it
         mine = reviewer.get("/refresh/status").json()
         assert mine["phase"] == FAILED and mine["error"] == ""  # reviewer-2's sheet: not mine
         assert "reviewer-2" not in json.dumps(mine)
-        other, _ = _signed_in(app, "reviewer-2")
+        other, _ = sign_in(app, "reviewer-2")
         assert other.get("/refresh/status").json()["error"] == SHEET_ERROR
-        adjudicator, _ = _signed_in(app, "adjudicator-1")
+        adjudicator, _ = sign_in(app, "adjudicator-1")
         status = adjudicator.get("/refresh/status").json()
         assert status["error"] == SHEET_ERROR and status["can_refresh"]
         assert reviewer.get("/screen/title_abstract").status_code == 200  # still serving
@@ -417,15 +409,15 @@ def test_a_save_on_the_desk_refreshes_and_a_failure_shows_only_to_who_can_fix_it
 def test_a_needed_search_is_told_to_adjudicators_and_data_managers_only(app, fake, project):
     (project / "results" / "search" / "pubmed" / "2026-11-23" / "provenance.json").unlink()
     with TestClient(app, base_url=BASE):
-        adjudicator, csrf = _signed_in(app, "adjudicator-1")
+        adjudicator, csrf = sign_in(app, "adjudicator-1")
         answer = adjudicator.post("/refresh", data={"csrf": csrf}, headers={"x-csrf-token": csrf})
         assert answer.status_code == 202
         desk = app.state.desk
         wait_for(lambda: desk.refresher.state().phase == NEEDS_SEARCH, "the check to run")
         told = adjudicator.get("/refresh/status").json()
         assert "a search is needed" in told["error"] and "bin/scheduled-update" in told["error"]
-        manager, _ = _signed_in(app, "data-manager-1")
+        manager, _ = sign_in(app, "data-manager-1")
         assert "a search is needed" in manager.get("/refresh/status").json()["error"]
-        reviewer, _ = _signed_in(app, "reviewer-1")
+        reviewer, _ = sign_in(app, "reviewer-1")
         assert reviewer.get("/refresh/status").json()["error"] == ""
     assert calls_of(fake) == []

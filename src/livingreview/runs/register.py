@@ -22,7 +22,7 @@ from pathlib import Path
 from ..history import archive_run
 from ..io import atomic_open
 from .archive import INPUTS_ARCHIVE, archive_inputs
-from .registry import RUNS_DIR, RunEntry, read_run, record_run, run_folder, started_at, trigger_of
+from .registry import RUNS_DIR, RunEntry, read_run, record_run, run_folder
 
 #: The content-derived records, one folder per ``run_date`` (not a run: see the module doc).
 BY_DATE_DIR = f"{RUNS_DIR}/by-date"
@@ -77,13 +77,11 @@ def register_success(
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     archived = archive_inputs(manifest.get("inputs", {}), archive=archive, private=private)
     history = archive_run(history_dir, run_id, run_date, list(synthesis_files))
-    entry = RunEntry(
-        run_id=run_id,
-        trigger=trigger_of(run_id),
-        run_date=run_date,
-        started=started_at(run_id),
-        finished=now_iso(),
-        status="succeeded",
+    entry = RunEntry.ended(
+        run_id,
+        run_date,
+        "succeeded",
+        now_iso(),
         record=copied,
         details={
             "record_of_date": str(record_dir),
@@ -105,15 +103,7 @@ def register_failure(
     run is already recorded; returns the entry written, if any."""
     if read_run(run_id, results_runs) is not None:
         return None
-    entry = RunEntry(
-        run_id=run_id,
-        trigger=trigger_of(run_id),
-        run_date=run_date,
-        started=started_at(run_id),
-        finished=now_iso(),
-        status="failed",
-        error=error,
-    )
+    entry = RunEntry.ended(run_id, run_date, "failed", now_iso(), error=error)
     record_run(entry, results_runs)
     return entry
 
@@ -125,13 +115,11 @@ def register_partial(run_id: str, run_date: str, results_runs: str | Path = RUNS
     if read_run(run_id, results_runs) is not None:
         return
     record_run(
-        RunEntry(
-            run_id=run_id,
-            trigger=trigger_of(run_id),
-            run_date=run_date,
-            started=started_at(run_id),
-            finished=now_iso(),
-            status="succeeded",
+        RunEntry.ended(
+            run_id,
+            run_date,
+            "succeeded",
+            now_iso(),
             details={"partial": "the run built chosen targets, not the whole review"},
         ),
         results_runs,

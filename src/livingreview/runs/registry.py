@@ -131,6 +131,15 @@ class RunEntry:
         return Path(results_runs) / self.run_id
 
     @classmethod
+    def ended(
+        cls, run_id: str, run_date: str, status: str, finished: str, **fields: Any
+    ) -> RunEntry:
+        """The entry of a run that has ended: its trigger and start are read from its id."""
+        return cls(
+            run_id, trigger_of(run_id), run_date, started_at(run_id), finished, status, **fields
+        )
+
+    @classmethod
     def from_json(cls, data: dict[str, Any]) -> RunEntry:
         known = {name: data[name] for name in cls.__dataclass_fields__ if name in data}
         return cls(**known)

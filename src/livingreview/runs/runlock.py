@@ -33,9 +33,10 @@ class RunLockTimeout(TimeoutError):
     """The lock stayed held by another run for longer than the caller would wait."""
 
 
-def _try_lock(handle: Any) -> bool:
+def _try_lock(handle: Any, mode: int = fcntl.LOCK_EX) -> bool:
+    """Take the lock in ``mode`` without waiting; ``False`` when another process holds it."""
     try:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(handle.fileno(), mode | fcntl.LOCK_NB)
     except OSError as exc:
         if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
             return False
@@ -49,12 +50,8 @@ def is_locked(root: str | Path) -> bool:
     if not path.is_file():
         return False
     with open(path, "rb") as handle:
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except OSError as exc:
-            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                return True
-            raise
+        if not _try_lock(handle, fcntl.LOCK_SH):
+            return True
         fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
     return False
 
