@@ -82,11 +82,20 @@ def looks_like_a_formula(cell: str) -> bool:
 # --------------------------------------------------------------------------- the rule
 
 
-@pytest.mark.parametrize("value", values())
-def test_every_value_reads_back_exactly_and_no_written_cell_starts_a_formula(value):
-    written = spreadsheet_cell(value)
-    assert read_cell(written) == value
-    assert not looks_like_a_formula(written) or is_plain_number(value), written
+def test_every_value_reads_back_exactly_and_no_written_cell_starts_a_formula():
+    cases = values()
+    assert len(cases) > 800
+    not_back = [v for v in cases if read_cell(spreadsheet_cell(v)) != v]
+    assert not_back == []
+    formulas = [
+        spreadsheet_cell(v)
+        for v in cases
+        if looks_like_a_formula(spreadsheet_cell(v)) and not is_plain_number(v)
+    ]
+    assert formulas == []
+    signed = {v for v in cases if is_plain_number(v) and v[0] in "+-"}
+    assert signed == {"-1", "-0.35", "+1"}
+    assert {spreadsheet_cell(v) for v in signed} == signed  # numbers stay numbers
 
 
 def test_a_would_be_formula_gets_one_quote_and_a_quote_before_one_gets_one_more():
