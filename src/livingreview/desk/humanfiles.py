@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from ..io import Table, parse_tsv
+from ..io import Table, parse_tsv, read_cell, spreadsheet_cell
 from .errors import SheetRefused, SheetsBusy
 
 log = logging.getLogger(__name__)
@@ -115,7 +115,9 @@ class TsvDocument:
     """A tab-separated sheet held as raw text segments, so edits leave other lines intact.
 
     Only rows that are changed or added are (re)serialised; everything else is written back
-    exactly as read.
+    exactly as read.  Cells hold values as people typed them: a cell that would start a
+    spreadsheet formula is neutralised when written and read back as typed, by the
+    workflow's own rule (:func:`livingreview.io.spreadsheet_cell`, :func:`~livingreview.io.read_cell`).
     """
 
     bom: str
@@ -150,6 +152,7 @@ class TsvDocument:
                 if not any(c.strip() for c in cells):
                     segments.append(Segment(line, None))
                 else:
+                    cells = [read_cell(c) for c in cells]
                     row = dict(zip(columns, cells + [""] * (len(columns) - len(cells))))
                     segments.append(Segment(line, row))
             return cls(bom, header_raw, columns, segments, newline)
@@ -166,7 +169,10 @@ class TsvDocument:
             if not any(c.strip() for c in cells):
                 segments.append(Segment(raw, None))
             else:
-                row = {c: (cells[i] if i < len(cells) else "") for i, c in enumerate(columns)}
+                row = {
+                    c: (read_cell(cells[i]) if i < len(cells) else "")
+                    for i, c in enumerate(columns)
+                }
                 segments.append(Segment(raw, row))
         if consumed:  # an unterminated quoted field at the end: keep it verbatim
             segments.append(Segment("".join(consumed), None))
@@ -181,10 +187,11 @@ class TsvDocument:
                 yield i, segment.cells
 
     def serialise(self, cells: Mapping[str, str]) -> str:
-        """One row in this sheet's column order and line ending (tabs/newlines become spaces)."""
+        """One row in this sheet's column order and line ending (tabs/newlines become spaces,
+        a formula start is neutralised)."""
         buffer = io.StringIO()
         writer = csv.writer(buffer, delimiter="\t", lineterminator=self.newline)
-        writer.writerow([clean_cell(cells.get(c, "")) for c in self.columns])
+        writer.writerow([spreadsheet_cell(clean_cell(cells.get(c, ""))) for c in self.columns])
         return buffer.getvalue()
 
     def replace(self, index: int, cells: Mapping[str, str]) -> None:
