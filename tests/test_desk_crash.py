@@ -161,9 +161,7 @@ def test_a_sheet_removed_whole_agrees_with_the_journal_at_each_crash_point(tmp_p
     rows = [{"record_type": "arm", "n": "3"}]
 
     def withdraw() -> None:
-        store.delete(
-            sheet, lambda document: RowChange("study-1", rows, None), {"action": "undo"}
-        )
+        store.delete(sheet, lambda document: RowChange("study-1", rows, None), {"action": "undo"})
 
     if point == "temporary-written":  # a removal writes no temporary file
         point = "intent-written"
@@ -175,7 +173,9 @@ def test_a_sheet_removed_whole_agrees_with_the_journal_at_each_crash_point(tmp_p
         assert not sheet.exists() and [e["after"] for e in entries] == [None]
     else:
         assert sheet.exists() and entries == []
-    journal_agrees_with_sheets(folder, root, {"resources/extraction/study-1/adjudicated.tsv": original})
+    journal_agrees_with_sheets(
+        folder, root, {"resources/extraction/study-1/adjudicated.tsv": original}
+    )
 
 
 def test_settling_is_idempotent_and_never_rewrites_a_sheet(project, tmp_path):
@@ -193,9 +193,7 @@ def test_settling_is_idempotent_and_never_rewrites_a_sheet(project, tmp_path):
     assert [e["record"] for e in entries] == [pid(2)]  # journalled once, not once per start
 
 
-def test_a_running_desk_sees_a_change_another_desk_was_killed_before_journalling(
-    project, tmp_path
-):
+def test_a_running_desk_sees_a_change_another_desk_was_killed_before_journalling(project, tmp_path):
     """Two desk processes: the one still running settles the other's write on its next
     journal read, so its reviewer's undo sees the change."""
     running = desk_of(project, tmp_path)
@@ -363,7 +361,11 @@ def test_files_the_desk_writes_are_0640_in_the_group_or_0600_whatever_the_umask(
 def test_wider_files_are_tightened_at_start_and_the_log_says_so(project, tmp_path, caplog):
     desk = desk_of(project, tmp_path)
     desk.screening.decide(STAGE, "reviewer-1", pid(1), Verdict("include"))
-    opened = [sheet_of(project), project / SCREENING / JOURNAL_NAME, project / SCREENING / LOCK_NAME]
+    opened = [
+        sheet_of(project),
+        project / SCREENING / JOURNAL_NAME,
+        project / SCREENING / LOCK_NAME,
+    ]
     verdicts = project / "resources" / "dedup" / "verdicts.tsv"
     for path in [*opened, verdicts]:
         os.chmod(path, 0o644)
