@@ -17,6 +17,7 @@ import logging
 import os
 import signal
 import stat
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -67,7 +68,17 @@ def killed_at(point: str, action: Callable[[], object], stores: list[SheetStore]
                 os.kill(os.getpid(), signal.SIGKILL)
         finally:
             os._exit(70)  # the crash point was never reached: the parent fails
-    _, status = os.waitpid(child, 0)
+    # A guard against a child hung on a lock another thread held at the fork (e.g. under
+    # xdist): not a speed assertion, a save takes milliseconds.
+    for _ in range(1200):
+        done, status = os.waitpid(child, os.WNOHANG)
+        if done:
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(child, signal.SIGKILL)
+        os.waitpid(child, 0)
+        pytest.fail(f"the forked desk did not reach {point} within two minutes")
     assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL, status
 
 
