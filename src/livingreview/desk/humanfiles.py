@@ -732,7 +732,7 @@ class SheetStore:
             written = self._write(
                 sheet, self._entry(sheet, change, journal_fields, before, after), data
             )
-            assert written is not None
+            assert written is not None  # a replaced sheet has a version
             document.source_key = written
             self._written[sheet] = (written, document, after)
             return dataclasses.replace(change, written_key=written)
