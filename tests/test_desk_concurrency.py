@@ -2,7 +2,8 @@
 
 Threads (two reviewers, two tabs each, over HTTP) and processes (two more desks on the same
 project) write at once; a desk killed with SIGKILL between writing its temporary file and
-renaming it, or at random moments, leaves the old sheet or the new one, never a broken one.
+renaming it, or at random moments, leaves the old sheet or the new one, never a broken one,
+and a desk started afterwards finds the journal holding exactly the changes the sheet holds.
 """
 
 from __future__ import annotations
@@ -21,19 +22,23 @@ import pytest
 from conftest import ROOT
 from desk_support import TA_HEADER, make_project, pid, pinned_clock
 from starlette.testclient import TestClient
+from test_desk_crash import journal_agrees_with_sheets
 from test_desk_http import BASE, token
 
-from livingreview.desk.app import create_app
+from livingreview.desk.app import build_desk, create_app
 from livingreview.desk.decisions import Verdict
+from livingreview.desk.errors import NotFound
+from livingreview.desk.humanfiles import CRASH_POINTS
 from livingreview.desk.project import Project
 from livingreview.screening.publications import load_publications
 from livingreview.screening.sheets import read_sheet
 
 N = 40
 WRITER = """
-import datetime as dt, sys, time
+import datetime as dt, os, signal, sys, time
 from livingreview.desk.app import build_desk
 from livingreview.desk.decisions import Verdict
+from livingreview.desk.errors import NotFound
 
 root, state, mode, reviewer = sys.argv[1:5]
 ids = sys.argv[5:]
@@ -44,11 +49,31 @@ def pause(tmp):
     time.sleep(60)
 
 desk = build_desk(root, clock=clock, state_dir=state, before_replace=pause if mode == "pause" else None)
-if mode == "loop":
+if mode.startswith("loop"):
+    # loop:<round>[:<crash point>:<n>]: change and undo the decision on ids[0] until killed,
+    # from outside or, given a crash point, by the process itself at its n-th passage there
+    _, label, *crash = mode.split(":")
+    if crash:
+        passages = []
+
+        def fault(point, sheet):
+            if point == crash[0]:
+                passages.append(point)
+                if len(passages) == int(crash[1]):
+                    os.kill(os.getpid(), signal.SIGKILL)
+
+        desk.screening.store.fault = fault
     i = 0
     while True:
         i += 1
-        desk.screening.decide("title_abstract", reviewer, ids[0], Verdict("include" if i % 2 else "exclude", note=f"round {i}"))
+        if i % 3 == 0:
+            try:
+                desk.screening.undo("title_abstract", reviewer)
+            except NotFound:
+                pass
+        else:
+            verdict = Verdict("include" if i % 2 else "exclude", note=f"round {label}.{i}")
+            desk.screening.decide("title_abstract", reviewer, ids[0], verdict)
         print("SAVED", i, flush=True)
 elif mode == "pause":
     desk.screening.decide("title_abstract", reviewer, ids[0], Verdict("exclude", "not_adult"))
@@ -161,34 +186,55 @@ def test_a_desk_killed_between_temp_file_and_rename_leaves_the_old_sheet(project
     process.wait(timeout=30)
     assert sheet.read_text() == old
     assert set(valid_rows(project, "reviewer-1")) == {pid(1)}
-    # The journal was written first: the change is on record although the sheet kept the old row.
-    [entry] = [json.loads(x) for x in (project / "resources/screening/journal.jsonl").open()]
-    assert entry["after"]["record_id"] == pid(2)
-    # A desk started afterwards clears the leftover temporary file; saving works again.
+    # The journal is appended only after the rename: nothing is journalled, the intent holds
+    # the change that was under way.
+    assert not (project / "resources/screening/journal.jsonl").exists()
+    intent = json.loads((project / "resources/screening/.desk.intent").read_text())
+    assert intent["entry"]["after"]["record_id"] == pid(2)
+    assert intent["temporary"] == temporary.name
+    # A desk started afterwards settles it (not reached: nothing to journal), clears the
+    # leftover temporary file; saving works again.
     app = create_app(project, clock=pinned_clock, state_dir=tmp_path / "state")
     assert not temporary.exists()
+    assert (project / "resources/screening/.desk.intent").read_text() == ""
+    assert not (project / "resources/screening/journal.jsonl").exists()
     app.state.desk.screening.decide("title_abstract", "reviewer-1", pid(2), Verdict("maybe"))
     assert set(valid_rows(project, "reviewer-1")) == {pid(1), pid(2)}
 
 
 @pytest.mark.drill
-def test_desks_killed_at_random_moments_never_leave_a_broken_sheet(project, tmp_path):
+def test_desks_killed_at_random_moments_leave_journal_and_sheet_agreeing(project, tmp_path):
+    """20 rounds: a desk changes and undoes one decision until it is killed, at a crash point
+    of a write chosen at random (even rounds: the process kills itself there) or after a
+    random pause (odd rounds: SIGKILL from here); then a desk starts, settles, and must find
+    the journal holding exactly the changes the sheet holds; its undo must work."""
     rng = random.Random(20261123)
+    state = tmp_path / "state"
     sheet = project / "resources" / "screening" / "title_abstract" / "reviewer-1.tsv"
-    for _ in range(6):
-        process = writer(project, tmp_path / "state", "loop", "reviewer-1", pid(1))
-        assert process.stdout.readline().startswith("SAVED"), process.stderr.read()
-        time.sleep(rng.uniform(0.0, 0.3))
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=30)
+    points = []
+    for round_ in range(20):
+        if round_ % 2 == 0:
+            point = rng.choice(CRASH_POINTS)
+            nth = rng.randint(1, 4)
+            points.append(point)
+            process = writer(project, state, f"loop:{round_}:{point}:{nth}", "reviewer-1", pid(1))
+            _, err = process.communicate(timeout=120)
+        else:
+            process = writer(project, state, f"loop:{round_}", "reviewer-1", pid(1))
+            assert process.stdout.readline().startswith("SAVED"), process.stderr.read()
+            time.sleep(rng.uniform(0.0, 0.3))
+            process.send_signal(signal.SIGKILL)
+            _, err = process.communicate(timeout=30)
+        # killed, never failed (an undo refused as "edited by hand" would end it with 1)
+        assert process.returncode == -signal.SIGKILL, err
         text = sheet.read_text()
-        assert text.startswith(TA_HEADER) and text.count("\n") == 2, text
-        assert valid_rows(project, "reviewer-1")[pid(1)] in ("include", "exclude")
-    lines = (project / "resources/screening/journal.jsonl").read_text().splitlines()
-    complete = []
-    for line in lines:
+        assert text.startswith(TA_HEADER) and text.count("\n") in (1, 2), text
+        valid_rows(project, "reviewer-1")
+        restarted = build_desk(project, clock=pinned_clock, state_dir=state)
+        journal_agrees_with_sheets(project / "resources" / "screening", project)
         try:
-            complete.append(json.loads(line))
-        except json.JSONDecodeError:
-            pass  # a line cut by SIGKILL mid-append is skipped by readers
-    assert len(complete) >= 6
+            restarted.screening.undo("title_abstract", "reviewer-1")
+        except NotFound:
+            pass
+        journal_agrees_with_sheets(project / "resources" / "screening", project)
+    assert set(points) >= {"intent-written", "renamed"}, points  # the points that matter

@@ -18,7 +18,7 @@ from .decisions import ScreeningDesk
 from .duplicates import DuplicateDesk
 from .extraction import ExtractionDesk
 from .highlight import Highlighter
-from .humanfiles import JOURNAL_NAME, SheetStore, remove_stale_temporaries
+from .humanfiles import JOURNAL_NAME, file_access, open_stores
 from .lastrun import LastRun
 from .project import Clock, Project, utc_now
 from .refresh import Refresher, RefreshSettings
@@ -52,18 +52,19 @@ def build_desk(
     tokens = TokenStore(Path(state_dir) if state_dir else project.root / STATE_DIR)
     tokens.ensure(project.people)
     last_run = LastRun(project.results_dir, project.baseline_studies)
-    # One store (lock and journal) per folder of human files.
-    stores = {
-        folder: SheetStore(folder, project.root, clock, before_replace=before_replace)
-        for folder in (
-            project.decisions_dir,
-            project.extraction_dir,
-            project.verdicts_sheet.parent,
-        )
-    }
-    for folder, store in stores.items():
-        with store.locked():
-            remove_stale_temporaries(folder)
+    # One store (lock, intent and journal) per folder of human files; a write a killed desk
+    # left unfinished is settled and the files get the desk's mode before any page reads.
+    stores = open_stores(
+        {
+            project.decisions_dir: (),
+            project.extraction_dir: (),
+            project.verdicts_sheet.parent: (project.verdicts_sheet.name,),
+        },
+        project.root,
+        clock,
+        file_access(project.config),
+        before_replace,
+    )
     refresher = None
     settings = RefreshSettings.from_config(project.config)
     if refresh and settings.enabled:
