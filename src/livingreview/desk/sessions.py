@@ -176,7 +176,7 @@ class SessionTable:
         return entries
 
     def _write(self, entries: dict[str, dict[str, object]]) -> None:
-        body = {"format": 1, "sessions": dict(sorted(entries.items()))}
+        body = {"format": 1, "sessions": entries}  # oldest first: the order they were made
         _write_private_atomically(self.path, (json.dumps(body, indent=1) + "\n").encode())
         self._cache = None
 
