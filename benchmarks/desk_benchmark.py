@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         desk = app.state.desk
         token = desk.tokens.ensure(desk.project.people)["reviewer-1"]
         client = TestClient(app, base_url="http://127.0.0.1:8765")
-        client.get("/signin", params={"token": token})
+        client.get("/signin", params={"token": token}, headers={"sec-fetch-site": "none"})
         first = client.get("/screen/title_abstract")
         csrf = csrf_of(first.text)
         print(

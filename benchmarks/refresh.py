@@ -160,7 +160,11 @@ def content(path: Path) -> bytes | None:
 def signed_in(app, person: str) -> tuple[TestClient, str]:
     desk = app.state.desk
     client = TestClient(app, base_url=BASE)
-    client.get("/signin", params={"token": desk.tokens.ensure(desk.project.people)[person]})
+    client.get(
+        "/signin",
+        params={"token": desk.tokens.ensure(desk.project.people)[person]},
+        headers={"sec-fetch-site": "none"},  # the link pasted, as a browser says it
+    )
     return client, csrf_of(client.get("/").text)
 
 

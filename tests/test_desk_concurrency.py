@@ -114,7 +114,11 @@ def test_simultaneous_saves_from_two_reviewers_two_tabs_and_two_processes(projec
     sessions = {}
     for reviewer in ("reviewer-1", "reviewer-2"):
         client = TestClient(app, base_url=BASE)
-        client.get("/signin", params={"token": token(app, reviewer)})
+        client.get(
+            "/signin",
+            params={"token": token(app, reviewer)},
+            headers={"sec-fetch-site": "none"},
+        )
         sessions[reviewer] = client.cookies.get("desk_session")
     csrf = {}
     for reviewer, cookie in sessions.items():

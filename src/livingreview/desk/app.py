@@ -22,7 +22,7 @@ from .humanfiles import JOURNAL_NAME, file_access, open_stores
 from .lastrun import LastRun
 from .project import Clock, Project, utc_now
 from .refresh import Refresher, RefreshSettings
-from .sessions import SignInThrottle
+from .sessions import PendingSignIns, SignInThrottle
 from .tokens import TokenStore
 from .views import routes
 from .web import HERE, Desk, SecurityHeaders, make_templates
@@ -41,16 +41,20 @@ def build_desk(
     before_replace: Callable[[Path], None] | None = None,
     refresh: bool = False,
     snakemake_program: str | None = None,
+    public_url: str | None = None,
 ) -> Desk:
     """Load and validate the project and wire the desk's parts (no web server yet).
 
     ``refresh``: run the workflow after saves (``bin/desk`` does unless told not to, or the
     config's ``desk.refresh`` is false); ``snakemake_program`` replaces the project's
-    ``.venv/bin/snakemake``.
+    ``.venv/bin/snakemake``; ``public_url``: where people reach the desk (https: every
+    cookie is ``Secure``).
     """
     project = Project.load(root, configfiles)
     tokens = TokenStore(Path(state_dir) if state_dir else project.root / STATE_DIR)
     tokens.ensure(project.people)
+    sessions = tokens.sessions()
+    sessions.check()
     last_run = LastRun(project.results_dir, project.baseline_studies)
     # One store (lock, intent and journal) per folder of human files; a write a killed desk
     # left unfinished is settled and the files get the desk's mode before any page reads.
@@ -87,7 +91,10 @@ def build_desk(
         throttle=throttle or SignInThrottle(time.monotonic),
         clock=clock,
         templates=make_templates(),
+        sessions=sessions,
+        pending=PendingSignIns(lambda: clock().timestamp()),
         refresher=refresher,
+        public_url=(public_url or "").rstrip("/"),
     )
     # A changed config counts without a restart: new people get a token, new terms marks.
     project.on_change(lambda changed: tokens.ensure(changed.people))
@@ -111,6 +118,8 @@ def create_app(
     before_replace: Callable[[Path], None] | None = None,
     refresh: bool = False,
     snakemake_program: str | None = None,
+    public_url: str | None = None,
+    hsts_seconds: int = 0,
 ) -> Starlette:
     """The desk for the project at ``root``.
 
@@ -119,14 +128,24 @@ def create_app(
     (default ``<root>/.desk``).  ``before_replace`` is a test hook called just before a
     sheet's temporary file is renamed over it.  With ``refresh`` the desk runs the workflow
     after saves (:mod:`.refresh`), from the server's start to its stop, when the refresh
-    run and its whole process group are ended.
+    run and its whole process group are ended.  ``public_url``: where people reach the desk
+    (an https one makes every cookie ``Secure``, whatever a proxy's headers say);
+    ``hsts_seconds`` > 0 sends ``Strict-Transport-Security`` for that long.
 
     Raises:
         ConfigError: the config is invalid (the workflow's own message), or a role is.
-        StateFileError: the token files are readable by others or damaged.
+        StateFileError: the token or session files are readable by others or damaged.
     """
     desk = build_desk(
-        root, configfiles, clock, state_dir, throttle, before_replace, refresh, snakemake_program
+        root,
+        configfiles,
+        clock,
+        state_dir,
+        throttle,
+        before_replace,
+        refresh,
+        snakemake_program,
+        public_url,
     )
 
     @contextlib.asynccontextmanager
@@ -141,7 +160,7 @@ def create_app(
 
     app = Starlette(
         routes=[*routes(), Mount("/static", StaticFiles(directory=HERE / "static"), name="static")],
-        middleware=[Middleware(SecurityHeaders)],
+        middleware=[Middleware(SecurityHeaders, hsts_seconds=hsts_seconds)],
         exception_handlers={404: not_found},
         max_body_size=MAX_BODY,
         lifespan=lifespan,

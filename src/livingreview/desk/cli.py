@@ -1,7 +1,8 @@
 """Command line of the desk (``bin/desk``): serve, print sign-in links, rotate tokens.
 
     bin/desk [serve] [--host 127.0.0.1] [--port 8765] [--configfile FILE ...]
-                     [--public-url URL] [--links | --no-links] [--no-refresh]
+                     [--public-url URL] [--forwarded-allow-ips IPS] [--hsts-seconds N]
+                     [--links | --no-links] [--no-refresh]
     bin/desk links [--public-url URL] [--configfile FILE ...]
     bin/desk rotate-tokens [PERSON ...]        (no PERSON: everyone, and a new signing key)
 
@@ -81,12 +82,32 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port ({DEFAULT_PORT})")
     parser.add_argument(
         "--public-url",
-        help="address people use behind a reverse proxy (e.g. https://desk.example.org)",
+        help=(
+            "address people use behind a reverse proxy (e.g. https://desk.example.org); "
+            "an https address makes every cookie Secure"
+        ),
     )
     parser.add_argument(
         "--forwarded-allow-ips",
-        default="127.0.0.1",
-        help="proxies trusted for X-Forwarded-For/-Proto (default 127.0.0.1)",
+        default=None,
+        metavar="IPS",
+        help=(
+            "comma-separated addresses of the reverse proxies whose X-Forwarded-For and "
+            "X-Forwarded-Proto are believed (default: none; 127.0.0.1 when --public-url is "
+            "given). Without a trusted proxy the desk sees the connecting address, so a "
+            "client cannot pick the address the sign-in throttle counts"
+        ),
+    )
+    parser.add_argument(
+        "--hsts-seconds",
+        type=int,
+        default=0,
+        metavar="N",
+        help=(
+            "send Strict-Transport-Security: max-age=N (needs an https --public-url; "
+            "default 0: not sent). It binds the whole host name, whatever the port: for N "
+            "seconds browsers that saw it refuse plain http to every service on that host"
+        ),
     )
     parser.add_argument(
         "--no-refresh",
@@ -126,8 +147,49 @@ def _rotate(project: Project, store: TokenStore, people: Sequence[str], url: str
     return 0
 
 
+def forwarded_allow_ips(args: argparse.Namespace) -> str:
+    """The proxies trusted for forwarded headers: as given, else the local proxy that a
+    ``--public-url`` implies, else none."""
+    if args.forwarded_allow_ips is not None:
+        return str(args.forwarded_allow_ips).strip()
+    return "127.0.0.1" if args.public_url else ""
+
+
+def server_options(args: argparse.Namespace) -> dict[str, object]:
+    """uvicorn's settings: forwarded headers believed only from the trusted proxies."""
+    trusted = forwarded_allow_ips(args)
+    return {
+        "host": args.host,
+        "port": args.port,
+        "access_log": False,  # it would print sign-in query strings; the desk logs its own
+        "proxy_headers": bool(trusted),
+        "forwarded_allow_ips": trusted or None,
+        "server_header": False,
+        "log_level": "info",
+    }
+
+
+def _check_transport(args: argparse.Namespace) -> str:
+    """Why the HTTPS settings do not fit together ('' when they do)."""
+    if args.hsts_seconds < 0:
+        return "--hsts-seconds must be 0 (off) or more"
+    if args.hsts_seconds and not (args.public_url or "").startswith("https://"):
+        return (
+            "--hsts-seconds needs an https --public-url (browsers ignore HSTS over plain "
+            "http, and it binds the whole host name)"
+        )
+    return ""
+
+
 def _serve(args: argparse.Namespace, project: Project, store: TokenStore, url: str) -> int:
-    app = create_app(project.root, args.configfile, state_dir=store.state_dir, refresh=args.refresh)
+    app = create_app(
+        project.root,
+        args.configfile,
+        state_dir=store.state_dir,
+        refresh=args.refresh,
+        public_url=args.public_url,
+        hsts_seconds=args.hsts_seconds,
+    )
     show = args.links if args.links is not None else sys.stdout.isatty()
     print(f"desk: serving {project.root} at {url} (roles: {', '.join(ROLES)})")
     if args.refresh and project.config.get("desk", {}).get("refresh", True):
@@ -150,17 +212,14 @@ def _serve(args: argparse.Namespace, project: Project, store: TokenStore, url: s
             "with TLS in front and pass --public-url (README: 'The reviewers' desk')",
             file=sys.stderr,
         )
-    sys.stdout.flush()
-    uvicorn.run(
-        app,
-        host=args.host,
-        port=args.port,
-        access_log=False,  # it would print sign-in query strings; the desk logs its own lines
-        proxy_headers=True,
-        forwarded_allow_ips=args.forwarded_allow_ips,
-        server_header=False,
-        log_level="info",
+    trusted = forwarded_allow_ips(args)
+    print(
+        f"desk: X-Forwarded-For/-Proto believed from {trusted}"
+        if trusted
+        else "desk: no proxy trusted: X-Forwarded-* headers are ignored"
     )
+    sys.stdout.flush()
+    uvicorn.run(app, **server_options(args))  # type: ignore[arg-type]
     return 0
 
 
@@ -169,6 +228,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     if args.command != "rotate-tokens" and args.people:
         print(f"desk: unexpected arguments {' '.join(args.people)}", file=sys.stderr)
+        return 2
+    transport = _check_transport(args)
+    if transport:
+        print(f"desk: {transport}", file=sys.stderr)
         return 2
     # Like snakemake --configfile: relative to where the command was typed.
     args.configfile = [str(Path(f).resolve()) for f in args.configfile]

@@ -7,11 +7,12 @@ files 0600, like an SSH key; the desk refuses to start when they are readable by
   made once and kept until rotated.  Tokens are stored in plain text so that ``bin/desk``
   can print each person's sign-in link again at every start (as Jupyter does); the file's
   permissions are what protects them.  Presented tokens are compared in constant time.
-* ``session.key``: the key that signs session cookies.
+* ``session.key``: the key that derives each session's CSRF token (and a pending sign-in's).
+* ``sessions.json``: the live sessions (:mod:`.sessions`; hashes of session ids, no tokens).
 
 Rotating a person's token (``bin/desk rotate-tokens ID``) invalidates that person's link
-and every session signed in with it at once, also in a running desk (which re-reads the
-files when they change).  Rotating everyone also renews the signing key.
+and ends every session of theirs at once, also in a running desk (which re-reads the
+files when they change).  Rotating everyone also renews the key and ends every session.
 """
 
 from __future__ import annotations
@@ -28,13 +29,14 @@ from pathlib import Path
 
 from .errors import StateFileError
 from .humanfiles import replace_file
+from .sessions import SessionTable
 
 TOKENS_FILE = "tokens.json"
 KEY_FILE = "session.key"
 
 
 def fingerprint(token: str) -> str:
-    """A short, non-reversible tag of a token that session cookies carry (binds them to it)."""
+    """A short, non-reversible tag of a token (tells whether a token changed; kept in memory)."""
     return hashlib.sha256(b"livingreview-desk-session\0" + token.encode()).hexdigest()[:24]
 
 
@@ -117,9 +119,9 @@ class TokenStore:
             return {p: tokens[p] for p in people}
 
     def rotate(self, people: Iterable[str], everyone: bool) -> dict[str, str]:
-        """New tokens for ``people`` (old links and sessions stop working at once).
+        """New tokens for ``people``: their old links stop working and their sessions end.
 
-        With ``everyone`` the signing key is renewed too, so every session ends.
+        With ``everyone`` the signing key is renewed too, and every session ends.
         """
         people = list(people)
         with self._lock:
@@ -130,7 +132,16 @@ class TokenStore:
             if everyone:
                 self._write_private(self.state_dir / KEY_FILE, secrets.token_hex(32).encode())
                 self._key_cache = None
-            return {p: tokens[p] for p in people}
+        sessions = self.sessions()
+        if everyone:
+            sessions.end_all()
+        else:
+            sessions.end_people(people)
+        return {p: tokens[p] for p in people}
+
+    def sessions(self) -> SessionTable:
+        """The table of live sessions kept next to the tokens."""
+        return SessionTable(self.state_dir, self.signing_key)
 
     def person_for(self, presented: str, people: Iterable[str]) -> str | None:
         """The person whose token equals ``presented``, comparing every token in constant time."""
@@ -146,7 +157,8 @@ class TokenStore:
         return found
 
     def fingerprint_of(self, person: str) -> str | None:
-        """Fingerprint of ``person``'s current token (None: they have none)."""
+        """Fingerprint of ``person``'s current token (None: they have none); held in memory
+        by a pending sign-in, to notice a rotation before it is confirmed."""
         token = self._read_tokens().get(person)
         return fingerprint(token) if token else None
 

@@ -1,15 +1,17 @@
 """The web layer shared by every role's pages: sessions, CSRF, headers, rendering, logging.
 
 Every page is wrapped by :func:`page`, which checks on the server, for every request, that a
-valid signed session names a person from the config, that the person has the page's role,
-and for every POST that the form carries the session's CSRF token (and that a browser's
-``Origin`` names this site).  Hiding a button is never what protects anything.
+live server-side session (:mod:`.sessions`) names a person from the config, that the person
+has the page's role, and for every POST that the body is UTF-8 form data, that the form
+carries the session's CSRF token and that a browser's ``Origin`` names this site.  Hiding a
+button is never what protects anything.
 """
 
 from __future__ import annotations
 
 import hmac
 import logging
+import urllib.parse
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +35,7 @@ from .lastrun import LastRun
 from .people import ROLES, Person
 from .project import Clock, Project
 from .refresh import FAILED, NEEDS_SEARCH, PENDING, RUNNING, WAITING, Refresher, RefreshState
-from .sessions import COOKIE, Session, SignInThrottle, verify
+from .sessions import COOKIE, PendingSignIns, Session, SessionTable, SignInThrottle
 from .tokens import TokenStore
 
 log = logging.getLogger("livingreview.desk")
@@ -68,24 +70,32 @@ class Desk:
     throttle: SignInThrottle
     clock: Clock
     templates: Jinja2Templates
+    #: The live sessions (a file next to the tokens).
+    sessions: SessionTable
+    #: Sign-ins from another site waiting for the person's confirmation.
+    pending: PendingSignIns
     #: Runs the workflow after saves (None: this desk does not refresh, e.g. in tests).
     refresher: Refresher | None = None
+    #: Where people reach the desk (``--public-url``); https makes every cookie Secure.
+    public_url: str = ""
 
     def authenticate(self, request: Request) -> tuple[Person, Session] | None:
-        """The signed-in person, or None (no cookie, forged, expired or token rotated)."""
+        """The signed-in person, or None (no cookie, unknown, ended, expired or rotated)."""
         value = request.cookies.get(COOKIE)
         if not value:
             return None
-        session = verify(value, self.tokens.signing_key(), self.clock().timestamp())
+        session = self.sessions.lookup(value, self.clock().timestamp())
         if session is None:
             return None
         person = self.project.people.get(session.person)
-        current = self.tokens.fingerprint_of(session.person)
-        if person is None or current is None:
-            return None
-        if not hmac.compare_digest(current, session.token_fp):
+        if person is None or self.tokens.fingerprint_of(session.person) is None:
             return None
         return person, session
+
+    def secure_cookies(self, request: Request) -> bool:
+        """Whether cookies get ``Secure``: always behind an https public URL, whatever the
+        proxy says, and whenever the request itself came over https."""
+        return self.public_url.startswith("https://") or request.url.scheme == "https"
 
     def render(
         self,
@@ -210,6 +220,11 @@ def same_origin_problem(request: Request) -> str:
 
 async def csrf_problem(request: Request, session: Session) -> str:
     """Why a POST fails the CSRF check ('' when the session's token is in the form/header)."""
+    return await csrf_token_problem(request, session.csrf)
+
+
+async def csrf_token_problem(request: Request, expected: str) -> str:
+    """Why a POST does not carry ``expected`` as its CSRF token from this site ('' if it does)."""
     problem = same_origin_problem(request)
     if problem:
         return problem
@@ -218,9 +233,72 @@ async def csrf_problem(request: Request, session: Session) -> str:
         form = await request.form()
         value = form.get("csrf", "")
         presented = value if isinstance(value, str) else ""
-    if not presented or not hmac.compare_digest(presented.encode(), session.csrf.encode()):
+    if not presented or not hmac.compare_digest(
+        presented.encode("utf-8", "replace"), expected.encode()
+    ):
         return "the form's security token is missing or out of date; reload the page and try again"
     return ""
+
+
+class FormEncodingError(DeskError):
+    """A POST body the desk cannot read exactly as sent; nothing was written."""
+
+    http_status = 400
+
+
+class FormTypeError(FormEncodingError):
+    """A POST body of another type than the desk's forms send; nothing was written."""
+
+    http_status = 415
+
+
+FORM_TYPE = "application/x-www-form-urlencoded"
+
+
+async def check_form_body(request: Request) -> None:
+    """Refuse a POST body that is not UTF-8 form data, before anything reads or writes.
+
+    Starlette would decode such bytes with replacement characters or as Latin-1, and the
+    desk would then save text nobody typed.  The desk's own pages always send UTF-8
+    ``application/x-www-form-urlencoded`` (or nothing, with the CSRF token in a header).
+
+    Raises:
+        FormEncodingError: the body is not UTF-8 form data (HTTP 400; 415 for another type).
+    """
+    body = await request.body()  # kept by the request: request.form() reads it again
+    if not body:
+        return
+    content_type = request.headers.get("content-type", "")
+    media_type, _, parameters = content_type.partition(";")
+    if media_type.strip().lower() != FORM_TYPE:
+        raise FormTypeError(
+            f"the desk accepts forms sent as {FORM_TYPE}, not {media_type.strip() or 'no type'}; "
+            "nothing was saved. Use the desk's own pages to send changes"
+        )
+    charset = parameters.partition("charset=")[2].strip().strip('"').lower()
+    if charset and charset not in ("utf-8", "utf8"):
+        raise FormEncodingError(
+            f"the form was sent as {charset}, not UTF-8; nothing was saved. Reload the page "
+            "and send it again (the desk's pages always send UTF-8)"
+        )
+    try:
+        text = body.decode("ascii")
+    except UnicodeDecodeError:
+        raise FormEncodingError(
+            "the form's body holds raw bytes beyond ASCII (a form percent-encodes its text); "
+            "nothing was saved. Use the desk's own pages to send changes"
+        ) from None
+    try:
+        urllib.parse.parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict")
+    except UnicodeDecodeError:
+        raise FormEncodingError(
+            "the form's text is not valid UTF-8 (the browser or program that sent it used "
+            "another encoding); nothing was saved. Reload the page and type the text again"
+        ) from None
+    except ValueError as error:
+        raise FormEncodingError(
+            f"the form could not be read ({error}); nothing was saved"
+        ) from None
 
 
 Endpoint = Callable[[Request, Person, Session], Awaitable[Response]]
@@ -246,6 +324,11 @@ def page(role: str | None = None) -> Callable[[Endpoint], Callable[[Request], Aw
                     request, 403, f"this page is for people with the role '{role}'; you are not"
                 )
             if request.method == "POST":
+                try:
+                    await check_form_body(request)
+                except FormEncodingError as error:
+                    log.warning("refused %s %s: %s", request.method, request.url.path, error)
+                    return desk.error(request, error.http_status, f"Refused: {error}.")
                 problem = await csrf_problem(request, session)
                 if problem:
                     log.warning(
@@ -273,10 +356,14 @@ def page(role: str | None = None) -> Callable[[Endpoint], Callable[[Request], Aw
 
 class SecurityHeaders:
     """Pure ASGI middleware: security headers on every response, no-store on pages, and one
-    log line per request naming the person (never the query string, which may hold a token)."""
+    log line per request naming the person (never the query string, which may hold a token).
 
-    def __init__(self, app: ASGIApp):
+    ``hsts_seconds`` > 0 adds ``Strict-Transport-Security`` (only for a desk behind an https
+    public URL: it binds the whole host name, every port, for that long)."""
+
+    def __init__(self, app: ASGIApp, hsts_seconds: int = 0):
         self.app = app
+        self.hsts = f"max-age={hsts_seconds}" if hsts_seconds > 0 else ""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -291,6 +378,8 @@ class SecurityHeaders:
                 headers = MutableHeaders(scope=message)
                 for name, value in SECURITY_HEADERS.items():
                     headers[name] = value
+                if self.hsts:
+                    headers["strict-transport-security"] = self.hsts
                 headers["cache-control"] = "private, max-age=300" if static else "no-store"
             await send(message)
 
