@@ -457,3 +457,39 @@ def test_without_blinded_dual_screening_decisions_stay_changeable_until_a_run(
     assert r1.decide(TA, 1, {"decision": "exclude"}).status_code == 303
     assert r2.undo(TA).status_code == 303
     assert LOCKED_LABEL not in r1.decisions(TA)
+
+
+# ------------------------------------------------------- the "updating" state (known limit)
+
+
+def test_the_refresh_state_after_a_save_is_the_same_for_every_reviewer(project, tmp_path):
+    """The one thing another reviewer can notice: the review is updating after someone saved.
+    The JSON the pages' script reads is the same for the one who saved and for the other
+    reviewer (no id, publication or decision in it); the refresher is not started here, the
+    save is noted as its loop notes a changed journal."""
+    app = create_app(project, clock=pinned_clock, state_dir=tmp_path / "state", refresh=True)
+    r1, r2 = Reviewer(app, "reviewer-1"), Reviewer(app, "reviewer-2")
+    r1.decide(TA, 1, {"decision": "include", "note": "R1-NOTE"})
+    app.state.desk.refresher.note_save()
+    seen = [json.loads(r.page("/refresh/status")) for r in (r1, r2)]
+    assert seen[0] == seen[1] and seen[0]["phase"] == "pending"
+    assert not re.search(r"reviewer-1|pubmed:|R1-NOTE|include", json.dumps(seen[1]))
+
+
+# ------------------------------------------------------------------ the written policy
+
+
+def test_the_written_policy_names_each_of_these_tests_and_only_tests_that_exist():
+    """docs/security.md, "Blinding": every state has its test here, and every test it names
+    exists (a promise without a drill is a bug)."""
+    root = Path(__file__).resolve().parent.parent
+    text = (root / "docs" / "security.md").read_text(encoding="utf-8")
+    section = text.split("## Blinding", 1)[1].split("\n## ", 1)[0]
+    named = set(re.findall(r"`(?:tests/(test_\w+)\.py::)?(test_\w+)(?:\[[^\]]*\])?`", section))
+    here = {n for n in globals() if n.startswith("test_")} - {
+        "test_the_written_policy_names_each_of_these_tests_and_only_tests_that_exist"
+    }
+    assert here <= {name for _, name in named}, "tests of this file missing from the policy"
+    for module, name in named:
+        source = (root / "tests" / f"{module or 'test_desk_blinding'}.py").read_text()
+        assert f"def {name}(" in source, (module, name)
