@@ -236,6 +236,11 @@ class ScreeningDesk:
         settings = self.project.settings
         return settings.blinded and settings.decisions_needed >= 2
 
+    def _other_sheets(self, stage: str, reviewer: str) -> list[Path]:
+        """Every other configured reviewer's sheet at ``stage`` (present or not)."""
+        folder = self.project.decisions_dir / stage
+        return [folder / f"{r}.tsv" for r in self.project.settings.reviewers if r != reviewer]
+
     def locked(self, stage: str, reviewer: str) -> set[str]:
         """Publications whose decision by ``reviewer`` at ``stage`` is locked now.
 
@@ -248,16 +253,25 @@ class ScreeningDesk:
         mine = self.rows(self.reviewer_sheet(stage, reviewer))
         if not mine:
             return set()
-        needed = self.project.settings.decisions_needed
         counts = dict.fromkeys(mine, 1)
-        for other in self.project.settings.reviewers:
-            if other == reviewer:
-                continue
-            for pid in self.rows(self.project.decisions_dir / stage / f"{other}.tsv"):
+        for sheet in self._other_sheets(stage, reviewer):
+            for pid in self.rows(sheet):
                 if pid in counts:
                     counts[pid] += 1
+        needed = self.project.settings.decisions_needed
         adjudicated = self.rows(self.adjudication_sheet(stage))
         return {pid for pid, n in counts.items() if n >= needed or pid in adjudicated}
+
+    def is_locked(self, stage: str, reviewer: str, pid: str) -> bool:
+        """Whether ``reviewer``'s decision on ``pid`` is locked now (:meth:`locked`, for one)."""
+        if not self.blinding_locks():
+            return False
+        if pid not in self.rows(self.reviewer_sheet(stage, reviewer)):
+            return False
+        if pid in self.rows(self.adjudication_sheet(stage)):
+            return True
+        decided = 1 + sum(pid in self.rows(s) for s in self._other_sheets(stage, reviewer))
+        return decided >= self.project.settings.decisions_needed
 
     def adjudicators(self) -> list[str]:
         """Ids of the people who settle conflicts (``screening.adjudicators``)."""
@@ -284,7 +298,7 @@ class ScreeningDesk:
         )
 
     def _refuse_if_locked(self, stage: str, reviewer: str, pid: str, action: str) -> None:
-        if pid in self.locked(stage, reviewer):
+        if self.is_locked(stage, reviewer, pid):
             raise DecisionLocked(self.locked_message(stage, pid, action))
 
     def state(self, stage: str, reviewer: str, pid: str, locked: set[str] | None = None) -> str:
@@ -297,7 +311,7 @@ class ScreeningDesk:
         mine = self.rows(self.reviewer_sheet(stage, reviewer))
         if pid not in mine:
             return UNDECIDED
-        if pid in (self.locked(stage, reviewer) if locked is None else locked):
+        if self.is_locked(stage, reviewer, pid) if locked is None else pid in locked:
             return LOCKED
         if pid in self.last_run.queue(stage, reviewer):
             return PENDING

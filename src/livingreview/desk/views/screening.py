@@ -48,13 +48,14 @@ def form_value(form: Any, name: str) -> str:
     return value[:MAX_CELL_TEXT] if isinstance(value, str) else ""
 
 
-def undo_of(desk: Desk, stage: str, person: Person, locked: set[str]) -> dict[str, Any]:
+def undo_of(desk: Desk, stage: str, person: Person) -> dict[str, Any]:
     """The undo button: the reviewer's last decision on the desk, and whether it may be undone
     (not when locked: both reviewers have decided it)."""
     entry = desk.screening.last_undoable(stage, person.id)
     return {
         "entry": entry,
-        "allowed": entry is not None and str(entry.get("record")) not in locked,
+        "allowed": entry is not None
+        and not desk.screening.is_locked(stage, person.id, str(entry.get("record"))),
     }
 
 
@@ -75,9 +76,7 @@ def screen_context(
     # Their own decision stays readable whatever happened since (locked or settled alike).
     if pid not in mine and not screening.may_screen(stage, person.id, pid):
         raise NotFound(f"{pid} is not in your {stage} queue")
-    locked = screening.locked(stage, person.id)
-    state = screening.state(stage, person.id, pid, locked)
-    undo = undo_of(desk, stage, person, locked)
+    state = screening.state(stage, person.id, pid)
     position = queue.position.get(pid)
     rows = queue.rows
     current = mine.get(pid)
@@ -106,11 +105,12 @@ def screen_context(
         "reasons": list(desk.project.settings.exclusion_reasons.items()),
         "criteria": desk.project.criteria,
         "study_ids": sorted(set(desk.last_run.study_ids()) | set(own_studies)),
-        "undo": undo,
+        "undo": undo_of(desk, stage, person),
         "sheet_problem": screening.sheet_problem(sheet, stage),
         "error": error,
         "flash": flash,
-        "flash_locked": flash.startswith("saved:") and flash[6:] in locked,
+        "flash_locked": flash.startswith("saved:")
+        and screening.is_locked(stage, person.id, flash.removeprefix("saved:")),
         "today": screening.today().isoformat(),
         "config_run_date": desk.project.run_date.isoformat(),
     }
@@ -154,11 +154,10 @@ async def stage_next(request: Request, person: Person, session: Session) -> Resp
             {
                 "stage": stage,
                 "progress": progress(queue, mine),
-                "undo": undo_of(desk, stage, person, desk.screening.locked(stage, person.id)),
+                "undo": undo_of(desk, stage, person),
                 "sheet_problem": desk.screening.sheet_problem(sheet, stage),
                 "undone": undone,
                 "who_settles": desk.screening.who_settles(),
-                "blinding_locks": desk.screening.blinding_locks(),
             },
         )
 
