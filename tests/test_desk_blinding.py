@@ -438,6 +438,22 @@ def test_the_lock_is_judged_from_the_sheets_under_the_sheets_lock(app, project):
     assert f"{pid(1)}\tinclude" in (sheet.parent / "reviewer-1.tsv").read_text()
 
 
+def test_the_other_sheet_broken_by_hand_shows_nothing_of_it(app, project):
+    """The lock reads the other reviewer's sheet; when that sheet cannot be read (not UTF-8),
+    nothing of it reaches this reviewer's pages or refusals (its owner sees the problem)."""
+    r1 = Reviewer(app, "reviewer-1")
+    r1.decide(TA, 1, {"decision": "include"})
+    other = project / "resources" / "screening" / TA / "reviewer-2.tsv"
+    other.write_bytes(
+        TA_HEADER.encode() + f"{pid(1)}\texclude\t\tna\xefve\t2026-11-22\n".encode("latin-1")
+    )
+    for page in r1.everything(TA, 1):
+        assert "reviewer-2" not in page and "UTF-8" not in page
+    assert r1.decide(TA, 1, {"decision": "maybe"}).status_code == 303
+    r2 = Reviewer(app, "reviewer-2")
+    assert "not valid UTF-8" in r2.client.get(f"/screen/{TA}/decisions").text
+
+
 # -------------------------------------------------- where the lock does not apply
 
 

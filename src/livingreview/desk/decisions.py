@@ -25,6 +25,7 @@ Who may write what (checked here, on the server, for every change):
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import threading
 from collections.abc import Callable
@@ -44,11 +45,13 @@ from ..screening.vocabulary import (
     TITLE_ABSTRACT,
     split_multi,
 )
-from .errors import NotAllowed, NotFound, SheetProblems, SheetRefused, StaleChange
+from .errors import DeskError, NotAllowed, NotFound, SheetProblems, SheetRefused, StaleChange
 from .humanfiles import MAX_CELL_TEXT, RowChange, SheetStore, TsvDocument, clean_cell, stat_key
 from .lastrun import LastRun
 from .people import ADJUDICATOR, REVIEWER
 from .project import Clock, Project
+
+log = logging.getLogger(__name__)
 
 #: A change to one row of a screening sheet.
 RowEdit = RowChange[dict[str, str]]
@@ -241,6 +244,19 @@ class ScreeningDesk:
         folder = self.project.decisions_dir / stage
         return [folder / f"{r}.tsv" for r in self.project.settings.reviewers if r != reviewer]
 
+    def _peer_rows(self, sheet: Path) -> dict[str, SheetRow]:
+        """Another person's sheet, read only to know which publications it decides.
+
+        A sheet the desk cannot read (not UTF-8, unreadable) counts as deciding nothing here:
+        its owner sees the problem on their own pages, the next run refuses it, and nothing
+        about it may reach this reviewer's pages.
+        """
+        try:
+            return self.rows(sheet)
+        except (DeskError, OSError, ValueError) as error:
+            log.warning("could not read %s to check decision locks: %s", sheet, error)
+            return {}
+
     def locked(self, stage: str, reviewer: str) -> set[str]:
         """Publications whose decision by ``reviewer`` at ``stage`` is locked now.
 
@@ -255,11 +271,11 @@ class ScreeningDesk:
             return set()
         counts = dict.fromkeys(mine, 1)
         for sheet in self._other_sheets(stage, reviewer):
-            for pid in self.rows(sheet):
+            for pid in self._peer_rows(sheet):
                 if pid in counts:
                     counts[pid] += 1
         needed = self.project.settings.decisions_needed
-        adjudicated = self.rows(self.adjudication_sheet(stage))
+        adjudicated = self._peer_rows(self.adjudication_sheet(stage))
         return {pid for pid, n in counts.items() if n >= needed or pid in adjudicated}
 
     def is_locked(self, stage: str, reviewer: str, pid: str) -> bool:
@@ -268,9 +284,9 @@ class ScreeningDesk:
             return False
         if pid not in self.rows(self.reviewer_sheet(stage, reviewer)):
             return False
-        if pid in self.rows(self.adjudication_sheet(stage)):
+        if pid in self._peer_rows(self.adjudication_sheet(stage)):
             return True
-        decided = 1 + sum(pid in self.rows(s) for s in self._other_sheets(stage, reviewer))
+        decided = 1 + sum(pid in self._peer_rows(s) for s in self._other_sheets(stage, reviewer))
         return decided >= self.project.settings.decisions_needed
 
     def adjudicators(self) -> list[str]:
