@@ -13,8 +13,9 @@ desk's refresher on, the real ``snakemake`` behind it) and measures:
    clock runs from that save until the adjudicator's conflicts page (``GET /adjudicate``,
    asked every 0.1 s) lists the conflict.  This includes the quiet period (``--quiet``
    seconds, the config's ``desk.refresh_quiet_seconds``).  In a browser the page follows at
-   its next look at ``/refresh/status`` (at most 1 s later while a refresh runs).  Both then
-   undo their decisions and the refresh after that ends before the next cycle;
+   its next look at ``/refresh/status`` (at most 1 s later while a refresh runs).  Each cycle
+   takes the next publication of the queue (a decision both reviewers have made is locked by
+   blinded screening: neither can undo it);
 2. **pooled estimates** (unless ``--no-extraction``): both publications of the queue are made
    new studies (hand-typed sheets: both reviewers include them at both stages, two extractors
    disagree on one cell, a **hypothetical test scenario** as in the browser tests), a refresh
@@ -198,14 +199,17 @@ def main(argv: list[str] | None = None) -> int:
         refresher = desk.refresher
         assert refresher is not None
         queue = project / "results/screening/queue/title_abstract/reviewer-1.tsv"
-        record = queue.read_text().splitlines()[1].split("\t")[0]
+        records = [line.split("\t")[0] for line in queue.read_text().splitlines()[1:]]
+        if len(records) < args.cycles:
+            raise SystemExit(f"the queue holds {len(records)} publications; --cycles at most that")
         with TestClient(app, base_url=BASE):  # the app's lifespan: the refresher runs
             first, csrf1 = signed_in(app, "reviewer-1")
             second, csrf2 = signed_in(app, "reviewer-2")
             adjudicator, _ = signed_in(app, "adjudicator-1")
             conflict, whole = [], []
-            marker = f'id="title_abstract-{record}"'
             for cycle in range(args.cycles):
+                record = records[cycle]
+                marker = f'id="title_abstract-{record}"'
                 generation = refresher.state().generation
                 first.post(
                     f"/screen/title_abstract/record/{record}",
@@ -228,11 +232,6 @@ def main(argv: list[str] | None = None) -> int:
                     f"cycle {cycle + 1}: conflict on the adjudicator's page after "
                     f"{conflict[-1]:.1f} s, refresh ended after {whole[-1]:.1f} s; {load()}"
                 )
-                generation = refresher.state().generation
-                first.post("/screen/title_abstract/undo", data={"csrf": csrf1})
-                second.post("/screen/title_abstract/undo", data={"csrf": csrf2})
-                wait_for(settled(refresher, generation), "the refresh after the undo")
-                wait_for(lambda: marker not in adjudicator.get("/adjudicate").text, "no conflict")
             if args.cycles:
                 print(summary("conflict visible to the adjudicator", conflict, 10.0))
                 print(summary("refresh after the conflict, whole", whole))

@@ -411,11 +411,26 @@ def test_my_decisions_lists_only_my_rows_with_their_state(app, project):
     )
     page = client.get("/screen/title_abstract/decisions").text
     assert pid(1) in page and "pending (next run)" in page
-    assert "R1 thinks CNI second line" in page and "seen by the last run" in page
+    # pid(4): both reviewers decided it (they disagree): locked, never "seen ... change"
+    assert "R1 thinks CNI second line" in page and "locked: both reviewers have decided" in page
+    assert "seen by the last run" not in page
     assert "SECRET-R2" not in page
 
 
+def test_my_decisions_says_seen_by_the_last_run_while_only_i_decided(app, project):
+    (project / "resources" / "screening" / "title_abstract" / "reviewer-2.tsv").write_text(
+        TA_HEADER
+    )
+    client, _ = signed_in(app, "reviewer-1")
+    page = client.get("/screen/title_abstract/decisions").text
+    assert "seen by the last run" in page and "locked" not in page.split("<table")[1]
+
+
 def test_a_decision_settled_by_the_last_run_cannot_be_changed(app, project):
+    """Settled by a run without being locked (only reviewer-1's row is on disk now)."""
+    (project / "resources" / "screening" / "title_abstract" / "reviewer-2.tsv").write_text(
+        TA_HEADER
+    )
     status = project / "results" / "screening" / "status.tsv"
     status.write_text(
         status.read_text().replace("awaiting_title_abstract", "excluded_title_abstract", 4)

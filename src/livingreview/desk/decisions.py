@@ -10,6 +10,12 @@ Who may write what (checked here, on the server, for every change):
 * a reviewer writes only their own sheet (its path comes from the signed-in id, never from
   the request), and only publications of their own queue at the last run or already in their
   sheet, while the last run still had that stage open for the publication;
+* under blinded dual screening a reviewer's decision is *locked* once the publication has
+  every decision it needs at that stage (both reviewers'), or an adjudication: judged from the
+  sheets as they are on disk, under the sheets' lock, never from the last run's results.  A
+  locked decision is neither changed nor undone on the desk, whether the two agree or not
+  (refusing only disagreements would tell the reviewer that the other disagreed); a
+  disagreement is settled by an adjudicator (:class:`DecisionLocked` names them);
 * an adjudicator writes ``<stage>/adjudication.tsv`` rows only for conflicts the last run
   listed as open;
 * one row per publication per sheet: a change replaces the row, an undo restores the row
@@ -19,8 +25,10 @@ Who may write what (checked here, on the server, for every change):
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,17 +45,37 @@ from ..screening.vocabulary import (
     TITLE_ABSTRACT,
     split_multi,
 )
-from .errors import NotAllowed, NotFound, SheetProblems, SheetRefused, StaleChange
+from .errors import DeskError, NotAllowed, NotFound, SheetProblems, SheetRefused, StaleChange
 from .humanfiles import MAX_CELL_TEXT, RowChange, SheetStore, TsvDocument, clean_cell, stat_key
 from .lastrun import LastRun
 from .people import ADJUDICATOR, REVIEWER
 from .project import Clock, Project
+
+log = logging.getLogger(__name__)
 
 #: A change to one row of a screening sheet.
 RowEdit = RowChange[dict[str, str]]
 
 OPEN_STATUS = {TITLE_ABSTRACT: "awaiting_title_abstract", FULL_TEXT: "awaiting_full_text"}
 UNDOABLE = ("decide", "change")
+STAGE_WORDS = {TITLE_ABSTRACT: "title/abstract", FULL_TEXT: "full-text"}
+
+#: Where a reviewer's own decision stands, as their pages show it (:meth:`ScreeningDesk.state`).
+UNDECIDED = "undecided"
+PENDING = "pending"  # saved since the last run; still in the reviewer's queue
+OPEN = "open"  # seen by the last run, which left the stage open; no one else has decided
+LOCKED = "locked"  # blinded dual screening: both have decided (or an adjudicator has)
+SETTLED = "settled"  # the last run settled the stage without it being locked (baseline)
+CHANGEABLE = (PENDING, OPEN)
+
+
+class DecisionLocked(NotAllowed):
+    """Both reviewers have decided (blinded dual screening): the reviewer's own decision can
+    no longer be changed or undone on the desk; an adjudicator settles any disagreement.
+
+    The message is the same whether the two decisions agree or not, and whether a run has
+    seen them or not: it tells the reviewer nothing about the other's decision.
+    """
 
 
 @dataclass(frozen=True)
@@ -199,6 +227,112 @@ class ScreeningDesk:
             stage, pid
         )
 
+    # -- blinding: the lock once both have decided ------------------------------------------
+
+    def blinding_locks(self) -> bool:
+        """Whether decisions lock once a publication has all it needs (blinded dual screening).
+
+        With one decision needed a reviewer's own decision settles the stage at the next run;
+        without blinding the queue shows the others' decisions anyway, and reviewers may
+        change theirs after talking it over until a run settles the stage.
+        """
+        settings = self.project.settings
+        return settings.blinded and settings.decisions_needed >= 2
+
+    def _other_sheets(self, stage: str, reviewer: str) -> list[Path]:
+        """Every other configured reviewer's sheet at ``stage`` (present or not)."""
+        folder = self.project.decisions_dir / stage
+        return [folder / f"{r}.tsv" for r in self.project.settings.reviewers if r != reviewer]
+
+    def _peer_rows(self, sheet: Path) -> dict[str, SheetRow]:
+        """Another person's sheet, read only to know which publications it decides.
+
+        A sheet the desk cannot read (not UTF-8, unreadable) counts as deciding nothing here:
+        its owner sees the problem on their own pages, the next run refuses it, and nothing
+        about it may reach this reviewer's pages.
+        """
+        try:
+            return self.rows(sheet)
+        except (DeskError, OSError, ValueError) as error:
+            log.warning("could not read %s to check decision locks: %s", sheet, error)
+            return {}
+
+    def locked(self, stage: str, reviewer: str) -> set[str]:
+        """Publications whose decision by ``reviewer`` at ``stage`` is locked now.
+
+        Read from the sheets on disk (every configured reviewer's and the adjudication
+        sheet), not from the last run's results: a decision locks the moment the second one is
+        saved, and a run changes nothing to it.  The same whether the decisions agree or not.
+        """
+        if not self.blinding_locks():
+            return set()
+        mine = self.rows(self.reviewer_sheet(stage, reviewer))
+        if not mine:
+            return set()
+        counts = dict.fromkeys(mine, 1)
+        for sheet in self._other_sheets(stage, reviewer):
+            for pid in self._peer_rows(sheet):
+                if pid in counts:
+                    counts[pid] += 1
+        needed = self.project.settings.decisions_needed
+        adjudicated = self._peer_rows(self.adjudication_sheet(stage))
+        return {pid for pid, n in counts.items() if n >= needed or pid in adjudicated}
+
+    def is_locked(self, stage: str, reviewer: str, pid: str) -> bool:
+        """Whether ``reviewer``'s decision on ``pid`` is locked now (:meth:`locked`, for one)."""
+        if not self.blinding_locks():
+            return False
+        if pid not in self.rows(self.reviewer_sheet(stage, reviewer)):
+            return False
+        if pid in self._peer_rows(self.adjudication_sheet(stage)):
+            return True
+        decided = 1 + sum(pid in self._peer_rows(s) for s in self._other_sheets(stage, reviewer))
+        return decided >= self.project.settings.decisions_needed
+
+    def adjudicators(self) -> list[str]:
+        """Ids of the people who settle conflicts (``screening.adjudicators``)."""
+        return sorted(p.id for p in self.project.people.values() if p.has(ADJUDICATOR))
+
+    def who_settles(self) -> str:
+        """``the adjudicator (adjudicator-1)``: named in every refusal of a locked decision."""
+        ids = self.adjudicators()
+        if not ids:
+            return (
+                "the adjudicator (none is named in screening.adjudicators of the config yet: "
+                "ask the review lead)"
+            )
+        role = "the adjudicator" if len(ids) == 1 else "an adjudicator"
+        return f"{role} ({', '.join(ids)})"
+
+    def locked_message(self, stage: str, pid: str, action: str) -> str:
+        return (
+            f"your {STAGE_WORDS[stage]} decision on {pid} cannot be {action} here: both "
+            "reviewers have decided this publication, and under blinded screening a decision "
+            "is locked once both have, whatever they decided. A disagreement is settled only "
+            f"by adjudication: {self.who_settles()} settles it; ask them if your decision must "
+            "be corrected. Nothing was saved"
+        )
+
+    def _refuse_if_locked(self, stage: str, reviewer: str, pid: str, action: str) -> None:
+        if self.is_locked(stage, reviewer, pid):
+            raise DecisionLocked(self.locked_message(stage, pid, action))
+
+    def state(self, stage: str, reviewer: str, pid: str, locked: set[str] | None = None) -> str:
+        """Where the reviewer's own decision on ``pid`` stands (UNDECIDED ... SETTLED).
+
+        ``LOCKED`` comes before anything the last run says: after a run an agreement is
+        settled and a disagreement is an open conflict, and the reviewer must not be able to
+        tell them apart.
+        """
+        mine = self.rows(self.reviewer_sheet(stage, reviewer))
+        if pid not in mine:
+            return UNDECIDED
+        if self.is_locked(stage, reviewer, pid) if locked is None else pid in locked:
+            return LOCKED
+        if pid in self.last_run.queue(stage, reviewer):
+            return PENDING
+        return OPEN if self.stage_open(stage, pid) else SETTLED
+
     def open_conflicts(self, stage: str) -> dict[str, dict[str, str]]:
         """publication_id -> conflicts.tsv row of every conflict open at the last run."""
         return {
@@ -279,16 +413,20 @@ class ScreeningDesk:
         new_cells: dict[str, str] | None,
         journal: dict[str, Any],
         expect: dict[str, str] | None | bool = True,
+        guard: Callable[[], None] | None = None,
     ) -> RowEdit:
         """Set (or, with ``new_cells`` None, remove) the row of ``pid`` in ``sheet``.
 
         ``expect`` (a row or None) refuses the change when the row on disk is not that one.
+        ``guard`` runs under the sheets' lock before anything is changed, and may refuse.
         """
         columns = sheet_columns(stage, adjudication=sheet.name == ADJUDICATION_FILE)
         index = self.last_run.index()
         state: dict[str, Any] = {}
 
         def editor(document: TsvDocument) -> RowEdit:
+            if guard is not None:
+                guard()
             state["document"] = document
             state["source_key"] = document.source_key
             # Every id the workflow resolves to this publication; a cheap substring test on
@@ -325,12 +463,9 @@ class ScreeningDesk:
                 state["index"] = len(document.segments) - 1
             return RowChange(pid, before, after)
 
+        journal["stage"] = stage  # the guard may still complete it (under the lock)
         change = self.store.edit(
-            sheet,
-            columns,
-            editor,
-            self._validator(stage, self.today(), state),
-            {**journal, "stage": stage},
+            sheet, columns, editor, self._validator(stage, self.today(), state), journal
         )
         if change.written_key is not None:
             self._remember(sheet, state, change, change.written_key)
@@ -362,31 +497,37 @@ class ScreeningDesk:
     def decide(self, stage: str, reviewer: str, record_id: str, verdict: Verdict) -> RowEdit:
         """Record (or change) a reviewer's decision on a publication of their queue.
 
+        Checked under the sheets' lock, against the sheets as they are then.
+
         Raises:
+            DecisionLocked: blinded dual screening and both reviewers have decided.
             NotFound / NotAllowed: not their publication, or the stage was settled by a run.
             SheetRefused: the workflow would refuse the sheet (its message).
         """
         stage = check_stage(stage)
         pid = self.publication(record_id)
         sheet = self.reviewer_sheet(stage, reviewer)
-        if not self.may_screen(stage, reviewer, pid):
-            if pid in self.rows(sheet):
-                raise NotAllowed(
-                    f"your {stage} decision on {pid} was settled by the last run and can no "
-                    "longer be changed here; ask the review lead if it must be corrected"
-                )
-            raise NotFound(f"{pid} is not in your {stage} queue")
-        if verdict.decision not in DECISIONS[stage]:
-            raise SheetRefused(
-                f"decision {verdict.decision!r} is not allowed at {stage}; allowed: "
-                + ", ".join(DECISIONS[stage])
-            )
         cells = {**verdict.cells(stage), "decided_on": self.today().isoformat()}
-        existing = self.rows(sheet).get(pid)
-        action = "change" if existing else "decide"
-        return self._write(
-            sheet, stage, pid, cells, {"who": reviewer, "role": REVIEWER, "action": action}
-        )
+        journal: dict[str, Any] = {"who": reviewer, "role": REVIEWER, "action": "decide"}
+
+        def guard() -> None:
+            self._refuse_if_locked(stage, reviewer, pid, "changed")
+            mine = self.rows(sheet)
+            if not self.may_screen(stage, reviewer, pid):
+                if pid in mine:
+                    raise NotAllowed(
+                        f"your {stage} decision on {pid} was settled by the last run and can no "
+                        "longer be changed here; ask the review lead if it must be corrected"
+                    )
+                raise NotFound(f"{pid} is not in your {stage} queue")
+            if verdict.decision not in DECISIONS[stage]:
+                raise SheetRefused(
+                    f"decision {verdict.decision!r} is not allowed at {stage}; allowed: "
+                    + ", ".join(DECISIONS[stage])
+                )
+            journal["action"] = "change" if pid in mine else "decide"
+
+        return self._write(sheet, stage, pid, cells, journal, guard=guard)
 
     def last_undoable(self, stage: str, reviewer: str) -> dict[str, Any] | None:
         """The reviewer's most recent decide/change at ``stage`` not undone yet (journal)."""
@@ -406,6 +547,7 @@ class ScreeningDesk:
 
         Raises:
             NotFound: nothing to undo.  StaleChange: the row changed since (by hand).
+            DecisionLocked: blinded dual screening and both reviewers have decided.
             NotAllowed: a run has settled the publication since.
         """
         stage = check_stage(stage)
@@ -413,10 +555,15 @@ class ScreeningDesk:
         if entry is None:
             raise NotFound(f"nothing to undo: you have made no {stage} decision on the desk")
         pid = str(entry["record"])
-        if not self.may_screen(stage, reviewer, pid):
-            raise NotAllowed(
-                f"your decision on {pid} was settled by the last run and can no longer be undone"
-            )
+
+        def guard() -> None:
+            self._refuse_if_locked(stage, reviewer, pid, "undone")
+            if not self.may_screen(stage, reviewer, pid):
+                raise NotAllowed(
+                    f"your decision on {pid} was settled by the last run and can no longer be "
+                    "undone"
+                )
+
         before = entry.get("before")
         return self._write(
             self.reviewer_sheet(stage, reviewer),
@@ -425,6 +572,7 @@ class ScreeningDesk:
             dict(before) if before else None,
             {"who": reviewer, "role": REVIEWER, "action": "undo", "undoes": entry["id"]},
             expect=entry.get("after"),
+            guard=guard,
         )
 
     def adjudicate(self, stage: str, adjudicator: str, record_id: str, verdict: Verdict) -> RowEdit:

@@ -14,12 +14,18 @@
   var form = document.getElementById("decide");
   var undoForm = document.getElementById("undo");
   if (!form && !undoForm) { return; }
-  if (!form) {  // the "nothing left" page: only undo
+  function follow(id) { var a = document.getElementById(id); if (a) { window.location.href = a.href; } }
+  if (!form) {  // the "nothing left" page, or a decision that is locked: undo and move on
     document.addEventListener("keydown", function (event) {
+      if (event.ctrlKey || event.metaKey || event.altKey || event.isComposing) { return; }
       var b = undoForm.querySelector("button");
-      if (event.key === "u" && !event.ctrlKey && !event.metaKey && !event.altKey && b && !b.disabled) {
+      if (event.key === "u" && b && !b.disabled) {
         event.preventDefault();
         b.click();
+      } else if (event.key === "j" || event.key === "ArrowRight") {
+        follow("next");
+      } else if (event.key === "k" || event.key === "ArrowLeft") {
+        follow("prev");
       }
     });
     return;
@@ -38,7 +44,6 @@
     var b = button("x"); if (b) { b.classList.remove("armed"); }
     say("");
   }
-  function follow(id) { var a = document.getElementById(id); if (a) { window.location.href = a.href; } }
 
   document.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.metaKey || event.altKey || event.isComposing) { return; }

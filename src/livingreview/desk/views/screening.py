@@ -1,9 +1,11 @@
 """A reviewer's pages: their queue one publication at a time, their decisions, undo.
 
 Blinded by construction: these pages read only the reviewer's own queue and sheet and the
-publications' bibliographic data; nothing here opens another reviewer's sheet, queue or the
+publications' bibliographic data; nothing here shows another reviewer's sheet, queue or the
 conflicts table (with ``screening.blinded: false`` the queue's ``other_decisions`` column,
-which the workflow writes only then, is shown).
+which the workflow writes only then, is shown).  The one thing read from the other sheets is
+whether a decision is locked (:meth:`~..decisions.ScreeningDesk.locked`): both reviewers have
+decided, shown the same way whether they agree or not, before and after a run.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from ...screening.vocabulary import DECISIONS, FULL_TEXT, STAGES
-from ..decisions import SheetRow, Verdict, check_stage
+from ..decisions import CHANGEABLE, UNDECIDED, SheetRow, Verdict, check_stage
 from ..errors import NotFound, SheetRefused
 from ..humanfiles import MAX_CELL_TEXT
 from ..lastrun import Queue
@@ -46,12 +48,15 @@ def form_value(form: Any, name: str) -> str:
     return value[:MAX_CELL_TEXT] if isinstance(value, str) else ""
 
 
-def _state(desk: Desk, stage: str, pid: str, queue: Queue, row: SheetRow | None) -> str:
-    if row is None:
-        return "undecided"
-    if pid in queue:
-        return "pending"
-    return "open" if desk.screening.stage_open(stage, pid) else "settled"
+def undo_of(desk: Desk, stage: str, person: Person) -> dict[str, Any]:
+    """The undo button: the reviewer's last decision on the desk, and whether it may be undone
+    (not when locked: both reviewers have decided it)."""
+    entry = desk.screening.last_undoable(stage, person.id)
+    return {
+        "entry": entry,
+        "allowed": entry is not None
+        and not desk.screening.is_locked(stage, person.id, str(entry.get("record"))),
+    }
 
 
 def screen_context(
@@ -68,8 +73,10 @@ def screen_context(
     queue = desk.last_run.queue(stage, person.id)
     sheet = screening.reviewer_sheet(stage, person.id)
     mine = screening.rows(sheet)
-    if not screening.may_screen(stage, person.id, pid):
+    # Their own decision stays readable whatever happened since (locked or settled alike).
+    if pid not in mine and not screening.may_screen(stage, person.id, pid):
         raise NotFound(f"{pid} is not in your {stage} queue")
+    state = screening.state(stage, person.id, pid)
     position = queue.position.get(pid)
     rows = queue.rows
     current = mine.get(pid)
@@ -90,16 +97,20 @@ def screen_context(
         else None,
         "progress": progress(queue, mine),
         "current": current,
-        "state": _state(desk, stage, pid, queue, current),
+        "state": state,
+        "changeable": state == UNDECIDED or state in CHANGEABLE,
+        "who_settles": screening.who_settles(),
         "chosen": {k: (v or "").strip() for k, v in chosen.items()},
         "decisions": DECISIONS[stage],
         "reasons": list(desk.project.settings.exclusion_reasons.items()),
         "criteria": desk.project.criteria,
         "study_ids": sorted(set(desk.last_run.study_ids()) | set(own_studies)),
-        "undo": screening.last_undoable(stage, person.id),
+        "undo": undo_of(desk, stage, person),
         "sheet_problem": screening.sheet_problem(sheet, stage),
         "error": error,
         "flash": flash,
+        "flash_locked": flash.startswith("saved:")
+        and screening.is_locked(stage, person.id, flash.removeprefix("saved:")),
         "today": screening.today().isoformat(),
         "config_run_date": desk.project.run_date.isoformat(),
     }
@@ -143,9 +154,10 @@ async def stage_next(request: Request, person: Person, session: Session) -> Resp
             {
                 "stage": stage,
                 "progress": progress(queue, mine),
-                "undo": desk.screening.last_undoable(stage, person.id),
+                "undo": undo_of(desk, stage, person),
                 "sheet_problem": desk.screening.sheet_problem(sheet, stage),
                 "undone": undone,
+                "who_settles": desk.screening.who_settles(),
             },
         )
 
@@ -211,15 +223,19 @@ async def my_decisions(request: Request, person: Person, session: Session) -> Re
         sheet = desk.screening.reviewer_sheet(stage, person.id)
         mine = desk.screening.rows(sheet)
         index = desk.last_run.index()
-        rows = [
-            {
-                "id": pid,
-                "title": (index.rows.get(pid, {}).get("title") or "").strip(),
-                "row": row,
-                "state": _state(desk, stage, pid, queue, row),
-            }
-            for pid, row in mine.items()
-        ]
+        locked = desk.screening.locked(stage, person.id)
+        rows = []
+        for pid, row in mine.items():
+            state = desk.screening.state(stage, person.id, pid, locked)
+            rows.append(
+                {
+                    "id": pid,
+                    "title": (index.rows.get(pid, {}).get("title") or "").strip(),
+                    "row": row,
+                    "state": state,
+                    "changeable": state in CHANGEABLE,
+                }
+            )
         return desk.render(
             request,
             "decisions.html",
@@ -231,6 +247,8 @@ async def my_decisions(request: Request, person: Person, session: Session) -> Re
                 "sheet_problem": desk.screening.sheet_problem(sheet, stage),
                 "reasons": desk.project.settings.exclusion_reasons,
                 "full_text": stage == FULL_TEXT,
+                "who_settles": desk.screening.who_settles(),
+                "blinding_locks": desk.screening.blinding_locks(),
             },
         )
 
