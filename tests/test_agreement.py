@@ -24,7 +24,9 @@ FIXTURES = Path(__file__).parent / "fixtures" / "screening"
 REVIEWERS = ("ann", "bob", "cy")
 
 
-def decision(pid: str, reviewer: str, said: str, stage: str = TITLE_ABSTRACT, on: str = "2026-11-24"):
+def decision(
+    pid: str, reviewer: str, said: str, stage: str = TITLE_ABSTRACT, on: str = "2026-11-24"
+):
     return Decision(
         publication_id=pid,
         record_id=pid,
@@ -153,7 +155,10 @@ def test_screen_writes_agreement_before_adjudication(tmp_path):
     header = "record_id\tdecision\treason\tnote\tdecided_on"
     sheets = []
     new = ["embase:hbc409507e023303b", "embase:hed33daa9e9a5908b", "pubmed:37876996"]
-    for reviewer, calls in (("ann", ("include", "exclude", "exclude")), ("bob", ("include", "include", "exclude"))):
+    for reviewer, calls in (
+        ("ann", ("include", "exclude", "exclude")),
+        ("bob", ("include", "include", "exclude")),
+    ):
         rows = [
             f"{pid}\t{said}\t{'not_aih' if said == 'exclude' else ''}\t\t2026-11-24"
             for pid, said in zip(new, calls, strict=True)

@@ -81,7 +81,10 @@ class TwoByTwo:
     @property
     def n(self) -> int:
         return (
-            self.include_include + self.include_exclude + self.exclude_include + self.exclude_exclude
+            self.include_include
+            + self.include_exclude
+            + self.exclude_include
+            + self.exclude_exclude
         )
 
     def observed(self) -> Fraction | None:

@@ -88,9 +88,7 @@ def pubmed_row(receipt: Mapping[str, Any]) -> dict[str, object]:
     translations = [
         query_translation(str(q.get("query_translation", "")), mode) for q in queries.values()
     ]
-    translation = (
-        translations[0] if len(set(translations)) == 1 else " | ".join(translations)
-    )
+    translation = translations[0] if len(set(translations)) == 1 else " | ".join(translations)
     limits = (
         f"{window.get('datetype', receipt.get('date_type', ''))} "
         f"{window.get('mindate', '')} to {window.get('maxdate', '')} "
