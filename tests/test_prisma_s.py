@@ -17,6 +17,7 @@ from livingreview.search.prisma_s import (
     NOT_AVAILABLE_REPLAY,
     NOT_REPORTED,
     PRISMA_S_COLUMNS,
+    database_line,
     prisma_s_rows,
     prisma_s_table,
 )
@@ -144,3 +145,13 @@ def test_describing_a_search_does_not_change_the_import_jobs(config):
     described = import_job_spec(embase)
     assert "prisma_s" not in described
     assert described == import_job_spec({k: v for k, v in embase.items() if k != "prisma_s"})
+
+
+def test_database_lines_for_the_diagram(config):
+    embase_row, pubmed_row = prisma_s_rows(
+        [receipt("2026-11-23")], [(config["imports"][0], {"records": 39})]
+    )
+    assert database_line(embase_row) == (
+        "Embase (platform not reported; searched October 2021) (n = 39)"
+    )
+    assert database_line(pubmed_row) == "PubMed (NCBI E-utilities; searched 2026-11-23) (n = 2)"

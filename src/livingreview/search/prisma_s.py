@@ -149,6 +149,33 @@ def prisma_s_rows(
     )
 
 
+#: How a database is named on the diagram's lines.
+DATABASE_NAMES = {"pubmed": "PubMed", "embase": "Embase", "wos": "Web of Science"}
+
+
+def database_line(row: Mapping[str, object]) -> str:
+    """A search as a PRISMA diagram's database line: name, platform, date searched, records.
+
+    >>> database_line({"database": "embase", "platform": "not reported",
+    ...     "search_date_as_reported": "October 2021 (the last search of all databases)",
+    ...     "records": 39})
+    'Embase (platform not reported; searched October 2021) (n = 39)'
+    >>> database_line({"database": "pubmed", "platform": PUBMED_PLATFORM,
+    ...     "search_date_as_reported": "2026-11-23", "records": 2})
+    'PubMed (NCBI E-utilities; searched 2026-11-23) (n = 2)'
+    """
+    database = str(row.get("database", ""))
+    name = DATABASE_NAMES.get(database, database)
+    platform = str(row.get("platform") or NOT_REPORTED)
+    if platform == NOT_REPORTED:
+        platform = "platform not reported"
+    elif platform == PUBMED_PLATFORM:
+        platform = "NCBI E-utilities"
+    date = str(row.get("search_date_as_reported") or row.get("search_date") or NOT_REPORTED)
+    date = date.split(" (", 1)[0]
+    return f"{name} ({platform}; searched {date}) (n = {row.get('records', '')})"
+
+
 def _json(path: str | Path) -> dict[str, Any]:
     with open(path, encoding="utf-8") as handle:
         data: dict[str, Any] = json.load(handle)
