@@ -74,6 +74,7 @@ def test_hand_computed_case_through_decisions():
     assert (row["both_include"], row["r1_include_r2_exclude"]) == (20, 5)
     assert (row["r1_exclude_r2_include"], row["both_exclude"]) == (10, 15)
     assert row["publications_compared"] == 50
+    assert row["reviewers"] == "ann; bob"
     assert row["kappa"] == "0.400"
     assert row["proportionate_agreement"] == "0.700"
     assert row["expected_agreement"] == "0.500"
@@ -97,6 +98,7 @@ def test_no_pairs_yet():
     assert row["kappa"] == row["proportionate_agreement"] == ""
     assert row["note"] == NO_PAIRS
     assert row["awaiting_second_decision"] == 1
+    assert row["reviewers"] == ""
 
 
 def test_full_text_leaves_out_not_retrieved_and_maybe():
@@ -146,6 +148,7 @@ def test_more_than_two_reviewers_compares_the_first_two_to_decide():
     assert row["both_exclude"] == 1  # p0: bob and cy
     assert row["r1_include_r2_exclude"] == 1  # p1: ann (reviewer 1) include, bob exclude
     assert row["publications_compared"] == 2
+    assert row["reviewers"] == "ann; bob; cy"
 
 
 def test_screen_writes_agreement_before_adjudication(tmp_path):

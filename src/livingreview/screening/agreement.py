@@ -47,6 +47,7 @@ COMPARED = {
 AGREEMENT_COLUMNS: tuple[str, ...] = (
     "stage",
     "compared",
+    "reviewers",
     "publications_compared",
     "both_include",
     "r1_include_r2_exclude",
@@ -126,6 +127,8 @@ class StageAgreement:
     maybe_left_out: int = 0
     awaiting_second_decision: int = 0
     more_than_two_reviewers: int = 0
+    #: ids of the reviewers whose decisions were compared, in config order
+    reviewers: tuple[str, ...] = ()
 
     @property
     def note(self) -> str:
@@ -140,6 +143,7 @@ class StageAgreement:
         return {
             "stage": self.stage,
             "compared": COMPARED[self.stage],
+            "reviewers": "; ".join(self.reviewers),
             "publications_compared": t.n,
             "both_include": t.include_include,
             "r1_include_r2_exclude": t.include_exclude,
@@ -191,6 +195,7 @@ def stage_agreement(
     active = set(reviewers)
     counts = {(a, b): 0 for a in (INCLUDE, EXCLUDE) for b in (INCLUDE, EXCLUDE)}
     not_retrieved = maybe = awaiting = more = 0
+    compared: set[str] = set()
     for decisions in by_publication.values():
         own = [d for d in decisions if d.reviewer in active]
         if not own:
@@ -210,13 +215,15 @@ def stage_agreement(
             maybe += 1
             continue
         counts[(first, second)] += 1
+        compared.update(d.reviewer for d in pair)
     table = TwoByTwo(
         counts[(INCLUDE, INCLUDE)],
         counts[(INCLUDE, EXCLUDE)],
         counts[(EXCLUDE, INCLUDE)],
         counts[(EXCLUDE, EXCLUDE)],
     )
-    return StageAgreement(stage, table, not_retrieved, maybe, awaiting, more)
+    in_order = tuple(r for r in reviewers if r in compared)
+    return StageAgreement(stage, table, not_retrieved, maybe, awaiting, more, in_order)
 
 
 def agreement_rows(
