@@ -15,6 +15,8 @@ from starlette.testclient import TestClient
 
 from livingreview.desk.app import create_app
 from livingreview.desk.sessions import SignInThrottle
+from livingreview.io import write_tsv
+from livingreview.screening.agreement import AGREEMENT_COLUMNS, TwoByTwo
 
 BASE = "http://127.0.0.1:8765"
 #: What a browser says when the person pastes their link (no other site involved).
@@ -116,6 +118,26 @@ def test_sign_in_sets_a_strict_httponly_cookie_and_lands_on_the_next_publication
 def test_an_adjudicator_lands_on_the_conflicts(app):
     client, _ = signed_in(app, "adjudicator-1")
     assert str(client.get("/").url).endswith("/adjudicate")
+
+
+def test_the_conflicts_page_shows_the_last_runs_agreement(app, project):
+    client, _ = signed_in(app, "adjudicator-1")
+    assert "Not computed yet" in client.get("/adjudicate").text
+    row = {
+        "stage": "title_abstract",
+        "publications_compared": 50,
+        "both_include": 20,
+        "r1_include_r2_exclude": 5,
+        "r1_exclude_r2_include": 10,
+        "both_exclude": 15,
+        "proportionate_agreement": "0.700",
+        "kappa": f"{float(TwoByTwo(20, 5, 10, 15).kappa() or 0):.3f}",
+        "not_retrieved_left_out": 0,
+    }
+    write_tsv(project / "results" / "screening" / "agreement.tsv", [row], AGREEMENT_COLUMNS)
+    page = client.get("/adjudicate").text
+    assert 'id="agreement-title_abstract"' in page
+    assert "<td>0.400</td>" in page
 
 
 def test_every_page_needs_a_session(app, project):

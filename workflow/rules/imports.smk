@@ -11,6 +11,7 @@
 from livingreview.imports.specs import (
     check_import_files,
     check_import_specs,
+    import_job_spec,
 )  # noqa: E402
 
 # Checks the schema cannot express (one entry per database and date, files exist...), before
@@ -45,7 +46,8 @@ rule check_export:
     params:
         # content of the human inputs: an edit reruns whatever its timestamp
         human_content=human_content(export_files),
-        spec=lambda wildcards: dict(_import_spec(wildcards)),
+        # the import's settings; its prisma_s: description does not change the records
+        spec=lambda wildcards: import_job_spec(_import_spec(wildcards)),
     script:
         "../scripts/check_export.py"
 
@@ -79,7 +81,8 @@ rule import_export:
     params:
         # content of the human inputs: an edit reruns whatever its timestamp
         human_content=human_content(export_files),
-        spec=lambda wildcards: dict(_import_spec(wildcards)),
+        # the import's settings; its prisma_s: description does not change the records
+        spec=lambda wildcards: import_job_spec(_import_spec(wildcards)),
     script:
         "../scripts/import_export.py"
 

@@ -5,7 +5,8 @@
 # the workflow only reads. Outputs under results/screening/ (resources/screening/README.md):
 # status.tsv (PRISMA reads it), conflicts.tsv, included_reports.tsv (extraction reads it),
 # queue/<stage>/<reviewer>.tsv, ranking_weights.tsv, ranking_evaluation.tsv, guide.md, todo.tsv
-# (who has what to do; the run record collects it) and summary.txt (the same counts in a line).
+# (who has what to do; the run record collects it), summary.txt (the same counts in a line) and
+# agreement.tsv (Cohen's kappa and proportionate agreement per stage, before adjudication).
 # Every decision in the sheets counts, whatever its date; one dated after today is an error,
 # found by check_screening_sheets, which reads the clock when it runs.
 
@@ -87,6 +88,12 @@ checkpoint screen:
         guide=f"{SCREENING_RESULTS}/guide.md",
         summary=f"{SCREENING_RESULTS}/summary.txt",
         todo=f"{SCREENING_RESULTS}/todo.tsv",
+        agreement=report(
+            f"{SCREENING_RESULTS}/agreement.tsv",
+            caption="../report/screening_agreement.rst",
+            category="Screening",
+            labels={"item": "agreement between reviewers (Cohen's kappa)"},
+        ),
         queues=queue_paths(SCREENING_RESULTS, config["screening"]["reviewers"]),
     log:
         "logs/screening/screen.log",
@@ -115,5 +122,6 @@ TARGETS["screening"] = [
     rules.screen.output.included,
     rules.screen.output.summary,
     rules.screen.output.todo,
+    rules.screen.output.agreement,
     *rules.screen.output.queues,
 ]

@@ -63,7 +63,42 @@ localrules:
     search_pubmed,
 
 
+# PRISMA-S: every search this run uses (PubMed snapshots and imported exports), with its
+# platform, strategy, limits, date and records, and the items not reported.
+rule prisma_s:
+    input:
+        receipts=pubmed_receipts(),
+        imports=[import_table_path(spec, "summary.json") for spec in exports_in_run()],
+        code=script_code("prisma_s.py"),
+    output:
+        table=report(
+            "results/search/prisma_s.tsv",
+            caption="../report/search_prisma_s.rst",
+            category="Search provenance",
+            labels={"source": "all searches", "run": "PRISMA-S"},
+        ),
+    log:
+        "logs/search/prisma_s.log",
+    benchmark:
+        "logs/benchmarks/search/prisma_s.tsv"
+    conda:
+        "../envs/livingreview.yaml"
+    threads: 1
+    resources:
+        mem_mb=300,
+    params:
+        # each export's config entry (prisma_s: and what names it), in input order
+        exports=[dict(spec) for spec in exports_in_run()],
+    script:
+        "../scripts/prisma_s.py"
+
+
+localrules:
+    prisma_s,
+
+
 TARGETS["search"] = [
     *pubmed_snapshots(),
     *pubmed_receipts(),
+    rules.prisma_s.output.table,
 ]

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from livingreview.io import write_text, write_tsv
 from livingreview.logs import log_path_of, setup_logging
+from livingreview.screening.agreement import AGREEMENT_COLUMNS
 from livingreview.screening.settings import ScreeningSettings
 from livingreview.screening.stage import screen, screening_guide
 from livingreview.screening.tables import (
@@ -40,6 +41,7 @@ def main(snakemake) -> None:
         key = (Path(path).parent.name, Path(path).stem)
         write_tsv(path, result.queues[key], result.queue_columns)
     write_tsv(out.todo, result.todo, TODO_COLUMNS)
+    write_tsv(out.agreement, result.agreement, AGREEMENT_COLUMNS)
     write_text(out.summary, result.summary + "\n")
     log.info("%s", result.summary)
 

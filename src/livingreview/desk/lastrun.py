@@ -33,6 +33,7 @@ STATUS = Path("screening") / "status.tsv"
 CONFLICTS = Path("screening") / "conflicts.tsv"
 INCLUDED = Path("screening") / "included_reports.tsv"
 SUMMARY = Path("screening") / "summary.txt"
+AGREEMENT = Path("screening") / "agreement.tsv"
 EXTRACTION_STATUS = Path("extraction") / "status.tsv"
 LATEST_RUN = Path("runs") / "latest.json"
 #: How each kind of run is named on the pages.
@@ -248,6 +249,13 @@ class LastRun:
                 lambda p: {r["study_id"] for r in read_rows(p) if r.get("study_id")},
             )
         return sorted(known)
+
+    def agreement(self) -> list[dict[str, str]]:
+        """Rows of ``agreement.tsv`` (κ per stage); empty before a run that wrote it."""
+        path = self.results / AGREEMENT
+        if not path.is_file() and not self._cache.known(path):
+            return []
+        return self._cache.get(path, "agreement", read_rows)
 
     def summary(self) -> str:
         """The screening stage's one-line summary (empty before the first run)."""

@@ -111,6 +111,21 @@ def exports_of_run(
     return included, deferred
 
 
+#: Keys of an export's config entry that describe the search for the report (PRISMA-S) and do
+#: not change its records: left out of the import jobs' params, so editing them reruns nothing
+#: but the PRISMA-S table.
+DESCRIPTIVE_KEYS = frozenset({"prisma_s"})
+
+
+def import_job_spec(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """The entry as the import jobs get it: without :data:`DESCRIPTIVE_KEYS`.
+
+    >>> import_job_spec({"database": "embase", "prisma_s": {"platform": "Ovid"}})
+    {'database': 'embase'}
+    """
+    return {key: value for key, value in spec.items() if key not in DESCRIPTIVE_KEYS}
+
+
 def import_table_path(spec: Mapping[str, Any], name: str = "records.tsv") -> str:
     """Where the record table of one declared export is written.
 

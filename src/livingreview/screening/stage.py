@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ProblemCollector
+from .agreement import agreement_rows
 from .publications import (
     PublicationIndex,
     load_baseline_study_ids,
@@ -26,7 +27,7 @@ from .queues import QUEUE_COLUMNS, QueueRow, queue_columns, queue_rows
 from .ranking import QueueRankings, train_queue_rankings
 from .resolve import Resolution, resolve_publications
 from .settings import ScreeningSettings
-from .sheets import read_sheets
+from .sheets import SheetDecisions, read_sheets
 from .tables import (
     ConflictRow,
     IncludedReportRow,
@@ -60,6 +61,8 @@ class ScreeningResult:
     queue_columns: tuple[str, ...] = QUEUE_COLUMNS
     #: who has what to do (``todo.tsv``), counted like the summary
     todo: list[TodoRow] = field(default_factory=list)
+    #: Cohen's κ and proportionate agreement per stage (``agreement.tsv``)
+    agreement: list[dict[str, object]] = field(default_factory=list)
 
 
 def screen(
@@ -82,7 +85,7 @@ def screen(
         ValidationError / InputFileError: on any bad sheet; nothing is returned then.
     """
     known_studies = load_baseline_study_ids(baseline_studies)
-    index, resolution, states = resolve_sheets(unique_path, sheet_files, settings)
+    index, resolution, states, decisions = resolve_sheets(unique_path, sheet_files, settings)
 
     status = [
         status_row(
@@ -120,16 +123,18 @@ def screen(
         summary=summary_line(run, new, workload, Counter(r["status"] for r in status), settings),
         queue_columns=queue_columns(settings.blinded),
         todo=todo_rows(workload, locations or Locations()),
+        agreement=agreement_rows(decisions.by_stage, settings.reviewers),
     )
 
 
 def resolve_sheets(
     unique_path: str | Path, sheet_files: Sequence[str | Path], settings: ScreeningSettings
-) -> tuple[PublicationIndex, Resolution, dict[str, PublicationState]]:
+) -> tuple[PublicationIndex, Resolution, dict[str, PublicationState], SheetDecisions]:
     """Read and validate every sheet and resolve every publication: everything that can find
     a problem in a sheet, and nothing more (the check rule stops here).
 
-    Returns the publications, the resolution and each publication's state.
+    Returns the publications, the resolution, each publication's state and the sheets'
+    decisions as read (before adjudication: what the agreement statistics compare).
 
     Raises:
         ValidationError / InputFileError: on any bad sheet.
@@ -140,7 +145,7 @@ def resolve_sheets(
     problems.raise_any()
     resolution = resolve_publications(index, decisions, settings, problems)
     states = {pid: publication_state(pid, resolution, settings) for pid in index.rows}
-    return index, resolution, states
+    return index, resolution, states, decisions
 
 
 def waiting_for(states: Mapping[str, PublicationState], settings: ScreeningSettings) -> Waiting:

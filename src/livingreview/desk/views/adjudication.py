@@ -1,5 +1,8 @@
 """An adjudicator's pages: screening conflicts and extraction discrepancies, and settling them.
 
+The conflicts page also shows how far the reviewers agreed before adjudication (Cohen's κ and
+proportionate agreement per stage, from the last run's ``agreement.tsv``).
+
 Only people with the adjudicator role reach these pages (checked on every request).  Open
 conflicts come from the last run's ``conflicts.tsv``; each reviewer's decision, reason and
 note are read from their sheet as it is now (a reviewer may have changed it since the run,
@@ -21,6 +24,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from ...errors import Problem
+from ...screening.agreement import agreement_sentence
 from ...screening.vocabulary import DECISIONS, STAGES
 from ..comparison import Composed, compare, compose, differing_cells
 from ..decisions import Verdict, check_stage
@@ -61,6 +65,12 @@ def conflict_list(desk: Desk) -> list[dict[str, Any]]:
         ]
         stages.append({"stage": stage, "items": items})
     return stages
+
+
+def agreement_list(desk: Desk) -> list[dict[str, Any]]:
+    """The last run's agreement between reviewers per stage (``agreement.tsv``), each row
+    with its sentence (:func:`~livingreview.screening.agreement.agreement_sentence`)."""
+    return [{**row, "sentence": agreement_sentence(row)} for row in desk.last_run.agreement()]
 
 
 def conflict_context(
@@ -105,7 +115,12 @@ async def conflicts(request: Request, person: Person, session: Session) -> Respo
     desk = desk_of(request)
     stages = await run_in_threadpool(conflict_list, desk)
     studies = await run_in_threadpool(extraction_list, desk)
-    return desk.render(request, "conflicts.html", {"stages": stages, "studies": studies})
+    agreement = await run_in_threadpool(agreement_list, desk)
+    return desk.render(
+        request,
+        "conflicts.html",
+        {"stages": stages, "studies": studies, "agreement": agreement},
+    )
 
 
 @page(ADJUDICATOR)
