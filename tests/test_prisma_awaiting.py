@@ -23,10 +23,12 @@ import pytest
 from prisma2020 import assert_read_as_counted, load_in_prisma2020, r_unavailable
 from test_prisma import BASELINE, LEDGER_COLUMNS, Scenario, _violation, small_studies
 
+from livingreview.io import read_tsv, write_tsv
 from livingreview.prisma.counts import flow_breakdowns, flow_counts
 from livingreview.prisma.flowchart import NBSP, draw_flow
 from livingreview.prisma.identities import check_identities
 from livingreview.prisma.prisma_csv import prisma_csv_rows, render_prisma_csv
+from livingreview.prisma.report_lists import write_report_lists
 from livingreview.prisma.template import TEMPLATE_ROWS
 
 RUN = "2026-11-23"
@@ -149,3 +151,50 @@ def test_a_report_of_a_known_study_left_out_of_its_box_is_caught(ledger):
     _violation(broken, f"[{RUN}] known_study_reports = new_reports of a study in previous_studies")
     extra = {**dict.fromkeys(LEDGER_COLUMNS, ""), "flow": RUN, "box": "known_study_reports"}
     _violation([*ledger, {**extra, "id": "pubmed:104"}], "only in known_study_reports: pubmed:104")
+
+
+# ----------------------------------------------------------------------------- the report's lists
+
+
+def test_excluded_and_included_report_lists_are_the_ledger_boxes(tmp_path):
+    """Item 16b and the included reports per study, written through write_tsv (a title that
+    starts like a formula is neutralised) and cited from unique.tsv."""
+    s = hand_checked()
+    s.publication(RUN, "excluded_full_text", ("pubmed:105", RUN), reasons=["Not adults", "No data"])
+    ledger = s.ledger()
+    ledger_path, unique = tmp_path / "ledger.tsv", tmp_path / "unique.tsv"
+    write_tsv(ledger_path, ledger, LEDGER_COLUMNS)
+    fields = ("publication_id", "title", "authors", "journal_abbrev", "year", "pmid", "doi")
+    write_tsv(
+        unique,
+        [
+            {"publication_id": "pubmed:105", "title": "=HYPERLINK(1) in children",
+             "authors": "", "journal_abbrev": "Hepatology", "year": "2026",
+             "pmid": "105", "doi": "10.1/x"},
+            {"publication_id": "pubmed:101", "title": "Alpha, five years on",
+             "authors": "Alpha A", "journal_abbrev": "J Hepatol", "year": "2026", "pmid": "101"},
+        ],
+        fields,
+    )
+    out = tmp_path / "out"
+    out.mkdir()
+    assert write_report_lists(
+        ledger_path, unique, excluded_path=out / "ex.tsv", included_path=out / "in.tsv"
+    ) == (1, 4)
+    excluded = read_tsv(out / "ex.tsv")
+    assert [(r["flow"], r["publication_id"], r["reason"], r["other_reasons"]) for r in excluded] == [
+        (RUN, "pubmed:105", "Not adults", "No data")
+    ]
+    assert excluded[0]["citation"] == "=HYPERLINK(1) in children. Hepatology. 2026."
+    raw_citation = (out / "ex.tsv").read_text().split("\n")[1].split("\t")[2]
+    assert raw_citation.endswith("=HYPERLINK(1) in children. Hepatology. 2026.")
+    assert not raw_citation.startswith("=")  # neutralised for spreadsheets
+    included = read_tsv(out / "in.tsv")
+    assert [(r["study_id"], r["publication_id"], r["flow"], r["report_of"]) for r in included] == [
+        ("alpha-2001", "pubmed:1", "baseline", "new study"),
+        ("alpha-2001", "pubmed:101", RUN, "study already included"),
+        ("beta-2010", "embase:E2", "baseline", "new study"),
+        ("cohort", "unpublished:cohort", "baseline", "new study"),
+    ]
+    assert included[1]["citation"] == "Alpha A. Alpha, five years on. J Hepatol. 2026."
+    assert included[3]["citation"] == "Cohort (unpublished)"

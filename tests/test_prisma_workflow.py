@@ -130,6 +130,29 @@ def test_report_builds(prisma_run):
     html = (prisma_run / "results/report.html").read_text(encoding="utf-8")
     assert "PRISMA 2020 flow diagram of the update" in html  # the diagram's caption
     assert "Record-level PRISMA ledger" in html
+    assert "Reports excluded at full text, with their citation" in html  # item 16b
+    assert "Every included study with each of its reports" in html
+    assert "prisma_baseline.csv (published review, reconstructed" in html
+    assert "flow_baseline.png" in html
+
+
+def test_report_lists_hold_the_reports_the_diagrams_count(prisma_run):
+    ledger = _ledger(prisma_run)
+    folder = prisma_run / "results/prisma"
+    excluded = read_tsv(folder / "excluded_reports.tsv")
+    assert sorted((r["flow"], r["publication_id"], r["reason"]) for r in excluded) == sorted(
+        (r["flow"], r["id"], r["detail"])
+        for r in ledger
+        if r["flow"] != "cumulative" and r["box"] in ("dbr_excluded", "other_excluded")
+    )
+    assert len(excluded) == 3 and all(r["citation"] and r["reason"] for r in excluded)
+    included = read_tsv(folder / "included_reports_by_study.tsv")
+    assert sorted((r["study_id"], r["publication_id"]) for r in included) == sorted(
+        (r["study_id"], r["id"])
+        for r in ledger
+        if r["flow"] != "cumulative" and r["box"] == "new_reports"
+    )
+    assert len({r["study_id"] for r in included}) == 21
 
 
 def test_broken_identity_fails_the_job_naming_the_record(prisma_run, tmp_path):
