@@ -148,9 +148,7 @@ def drawn_phrases(
     ):
         add(text, box)
     if counts.get("known_study_reports", 0):
-        phrases[
-            f"{fmt(counts['new_reports'] - counts['known_study_reports'])} of new studies"
-        ] += 1
+        phrases[f"{fmt(counts['new_reports'] - counts['known_study_reports'])} of new studies"] += 1
         phrases[f"{fmt(counts['known_study_reports'])} of studies already included"] += 1
     else:
         add("Reports of new included studies", "new_reports")

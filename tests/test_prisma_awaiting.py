@@ -38,9 +38,7 @@ def hand_checked() -> Scenario:
     s = Scenario(small_studies())
     s.publication(BASELINE, "included", ("pubmed:1", BASELINE), study="alpha-2001")
     s.publication(BASELINE, "included", ("embase:E2", BASELINE), study="beta-2010")
-    s.publication(
-        RUN, "included", ("pubmed:101", RUN), ("embase:E101", RUN), study="alpha-2001"
-    )
+    s.publication(RUN, "included", ("pubmed:101", RUN), ("embase:E101", RUN), study="alpha-2001")
     s.publication(RUN, "awaiting_title_abstract", ("pubmed:102", RUN))
     s.publication(RUN, "awaiting_title_abstract", ("pubmed:103", RUN))
     s.publication(RUN, "awaiting_full_text", ("pubmed:104", RUN))
@@ -144,9 +142,7 @@ def test_the_prisma2020_package_draws_every_record_and_a_true_label(ledger, tmp_
 
 def test_a_report_of_a_known_study_left_out_of_its_box_is_caught(ledger):
     broken = [
-        row
-        for row in ledger
-        if not (row["flow"] == RUN and row["box"] == "known_study_reports")
+        row for row in ledger if not (row["flow"] == RUN and row["box"] == "known_study_reports")
     ]
     _violation(broken, f"[{RUN}] known_study_reports = new_reports of a study in previous_studies")
     extra = {**dict.fromkeys(LEDGER_COLUMNS, ""), "flow": RUN, "box": "known_study_reports"}
@@ -168,11 +164,23 @@ def test_excluded_and_included_report_lists_are_the_ledger_boxes(tmp_path):
     write_tsv(
         unique,
         [
-            {"publication_id": "pubmed:105", "title": "=HYPERLINK(1) in children",
-             "authors": "", "journal_abbrev": "Hepatology", "year": "2026",
-             "pmid": "105", "doi": "10.1/x"},
-            {"publication_id": "pubmed:101", "title": "Alpha, five years on",
-             "authors": "Alpha A", "journal_abbrev": "J Hepatol", "year": "2026", "pmid": "101"},
+            {
+                "publication_id": "pubmed:105",
+                "title": "=HYPERLINK(1) in children",
+                "authors": "",
+                "journal_abbrev": "Hepatology",
+                "year": "2026",
+                "pmid": "105",
+                "doi": "10.1/x",
+            },
+            {
+                "publication_id": "pubmed:101",
+                "title": "Alpha, five years on",
+                "authors": "Alpha A",
+                "journal_abbrev": "J Hepatol",
+                "year": "2026",
+                "pmid": "101",
+            },
         ],
         fields,
     )
@@ -182,9 +190,9 @@ def test_excluded_and_included_report_lists_are_the_ledger_boxes(tmp_path):
         ledger_path, unique, excluded_path=out / "ex.tsv", included_path=out / "in.tsv"
     ) == (1, 4)
     excluded = read_tsv(out / "ex.tsv")
-    assert [(r["flow"], r["publication_id"], r["reason"], r["other_reasons"]) for r in excluded] == [
-        (RUN, "pubmed:105", "Not adults", "No data")
-    ]
+    assert [
+        (r["flow"], r["publication_id"], r["reason"], r["other_reasons"]) for r in excluded
+    ] == [(RUN, "pubmed:105", "Not adults", "No data")]
     assert excluded[0]["citation"] == "=HYPERLINK(1) in children. Hepatology. 2026."
     raw_citation = (out / "ex.tsv").read_text().split("\n")[1].split("\t")[2]
     assert raw_citation.endswith("=HYPERLINK(1) in children. Hepatology. 2026.")

@@ -122,9 +122,7 @@ def included_reports_by_study(
 ) -> list[dict[str, str]]:
     """One row per included report, grouped by study (then by the flow it entered)."""
     flows = _flow_order(ledger)
-    known = {
-        (row["flow"], row["id"]) for row in ledger if row["box"] == "known_study_reports"
-    }
+    known = {(row["flow"], row["id"]) for row in ledger if row["box"] == "known_study_reports"}
     rows = []
     for row in ledger:
         if row["flow"] == CUMULATIVE_FLOW or row["box"] != "new_reports":
@@ -155,12 +153,10 @@ def write_report_lists(
     """Read the ledger and ``unique.tsv``, write both tables; return their numbers of rows."""
     ledger = read_tsv(ledger_path, required=("flow", "box", "id", "study_id", "detail", "note"))
     publications = {
-        row["publication_id"]: row
-        for row in read_tsv(unique, required=("publication_id", "title"))
+        row["publication_id"]: row for row in read_tsv(unique, required=("publication_id", "title"))
     }
     excluded = excluded_reports(ledger, publications)
     included = included_reports_by_study(ledger, publications)
     write_tsv(excluded_path, excluded, EXCLUDED_COLUMNS)
     write_tsv(included_path, included, INCLUDED_COLUMNS)
     return len(excluded), len(included)
-
