@@ -180,3 +180,55 @@ def test_broken_identity_fails_the_job_naming_the_record(prisma_run, tmp_path):
     log = (workdir / "logs/prisma/prisma_ledger.log").read_text(encoding="utf-8")
     assert "PRISMA identity violation" in log and dropped in log
     assert not (workdir / "results/prisma/ledger.tsv").exists()
+
+
+def test_a_further_report_of_a_known_study_and_a_waiting_record_on_both_diagrams(
+    prisma_run, tmp_path
+):
+    """A hypothetical test scenario (decisions written into a temporary copy, never into
+    resources/): of the update's two records, both reviewers include one as a further report
+    of a study of the published review; the other still awaits screening. Both diagrams then
+    show the waiting record and say the included report is of a study already included."""
+    workdir = copy_finished_run(prisma_run, tmp_path / "project")
+    waiting = sorted(
+        r["publication_id"]
+        for r in read_tsv(workdir / "results/screening/status.tsv")
+        if r["status"] == "awaiting_title_abstract"
+    )
+    assert len(waiting) == 2
+    record = waiting[0]
+    screening = workdir / "resources/screening"
+    for reviewer in ("reviewer-1", "reviewer-2"):
+        (screening / "title_abstract" / f"{reviewer}.tsv").write_text(
+            f"record_id\tdecision\treason\tnote\tdecided_on\n{record}\tinclude\t\t\t2026-11-23\n",
+            encoding="utf-8",
+        )
+        (screening / "full_text" / f"{reviewer}.tsv").write_text(
+            "record_id\tdecision\treason\tnote\tdecided_on\tstudy_id\n"
+            f"{record}\tinclude\t\t\t2026-11-23\taqel-2004\n",
+            encoding="utf-8",
+        )
+    run_snakemake(workdir, *TARGETS, "results/prisma/included_reports_by_study.tsv")
+    folder = workdir / "results/prisma"
+    counts, _, _ = read_counts(folder / "counts.tsv")
+    c = counts["cumulative"]
+    assert (c["database_results"], c["duplicates"]) == (2, 0)
+    assert (c["records_screened"], c["awaiting_title_abstract"]) == (1, 1)  # 2 - 0 = 1 + 1
+    assert (c["new_studies"], c["new_reports"], c["known_study_reports"]) == (0, 1, 1)
+    cells = {r["data"]: r for r in csv_rows((folder / "prisma.csv").read_text(encoding="utf-8"))}
+    assert cells["records_screened"]["boxtext"].startswith("Records awaiting screening\n(n = 1)")
+    assert cells["new_reports"]["boxtext"] == (
+        "Reports included: 0 of new studies / 1 of studies already included"
+    )
+    included = read_tsv(folder / "included_reports_by_study.tsv")
+    assert [r["report_of"] for r in included if r["publication_id"] == record] == [
+        "study already included"
+    ]
+    reason = r_unavailable()
+    if reason:
+        pytest.skip(reason)
+    loaded = load_in_prisma2020([folder / "prisma.csv"])[str(folder / "prisma.csv")]
+    drawn = " ".join("\n".join(loaded.labels()).split())
+    assert "Records awaiting screening (n = 1) Records screened (n = 1)" in drawn
+    assert "Reports of new included studies" not in drawn
+    assert "0 of new studies / 1 of studies already included (n = 1)" in drawn
