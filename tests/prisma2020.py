@@ -107,7 +107,7 @@ def load_in_prisma2020(paths: Sequence[Path]) -> dict[str, Loaded]:
         if kind == "file":
             current = loaded[name] = Loaded()
         elif kind == "value":
-            current.values[name] = rest[0]
+            current.values[name] = rest[0].replace("\\n", "\n")
         elif kind == "reasons":
             current.reasons.setdefault(name, []).append((rest[0], rest[1]))
         elif kind == "dot":
@@ -145,9 +145,19 @@ def drawn_phrases(
         ("Reports not retrieved", "dbr_notretrieved_reports"),
         ("Reports assessed for eligibility", "dbr_assessed"),
         ("New studies included in review", "new_studies"),
-        ("Reports of new included studies", "new_reports"),
     ):
         add(text, box)
+    if counts.get("known_study_reports", 0):
+        phrases[f"{fmt(counts['new_reports'] - counts['known_study_reports'])} of new studies"] += 1
+        phrases[f"{fmt(counts['known_study_reports'])} of studies already included"] += 1
+    else:
+        add("Reports of new included studies", "new_reports")
+    for text, box in (
+        ("Records awaiting screening", "awaiting_title_abstract"),
+        ("Reports awaiting assessment", "awaiting_full_text"),
+    ):
+        if counts.get(box, 0):
+            add(text, box)
     if show_other:
         for text, box in (
             ("Websites", "website_results"),

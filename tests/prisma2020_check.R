@@ -4,7 +4,7 @@
 #
 # Usage: Rscript prisma2020_check.R R_FOLDER CSV...   (R_FOLDER: the package's R/ files)
 # Prints, per CSV: "file", then "value NAME VALUE" and "reasons NAME REASON N" for what
-# PRISMA_data() read, then "dot TEXT" (newlines as \n). Options of the diagram are chosen the way
+# PRISMA_data() read (newlines as \n), then "dot TEXT" (newlines as \n). Options of the diagram are chosen the way
 # the package's Shiny app chooses them when it loads a CSV.
 args <- commandArgs(trailingOnly = TRUE)
 source_dir <- args[1]
@@ -32,7 +32,8 @@ for (csv_path in args[-1]) {
         cat("reasons\t", name, "\t", value[i, 1], "\t", value[i, 2], "\n", sep = "")
       }
     } else if (!is.list(value)) {
-      cat("value\t", name, "\t", paste(value, collapse = "|"), "\n", sep = "")
+      text <- gsub("\n", "\\\\n", paste(value, collapse = "|"))  # a box text may span lines
+      cat("value\t", name, "\t", text, "\n", sep = "")
     }
   }
   n_of <- function(key) data[which(data$data == key), "n"]

@@ -30,7 +30,11 @@ from livingreview.prisma.prisma_csv import parse_multi_cell
 from livingreview.prisma.template import BOXES, MULTI_BOXES, TEMPLATE_COLUMNS, TEMPLATE_ROWS
 
 pytestmark = pytest.mark.workflow
-TARGETS = ("results/prisma/flow.svg", "results/prisma/ledger.tsv")
+TARGETS = (
+    "results/prisma/flow.svg",
+    "results/prisma/ledger.tsv",
+    "results/prisma/excluded_reports.tsv",
+)
 
 
 @pytest.fixture(scope="module")
@@ -130,6 +134,28 @@ def test_report_builds(prisma_run):
     html = (prisma_run / "results/report.html").read_text(encoding="utf-8")
     assert "PRISMA 2020 flow diagram of the update" in html  # the diagram's caption
     assert "Record-level PRISMA ledger" in html
+    assert "Reports excluded at full text, with their citation" in html  # item 16b
+    assert "Every included study with each of its reports" in html
+    assert "prisma_baseline.csv (published review, reconstructed" in html
+
+
+def test_report_lists_hold_the_reports_the_diagrams_count(prisma_run):
+    ledger = _ledger(prisma_run)
+    folder = prisma_run / "results/prisma"
+    excluded = read_tsv(folder / "excluded_reports.tsv")
+    assert sorted((r["flow"], r["publication_id"], r["reason"]) for r in excluded) == sorted(
+        (r["flow"], r["id"], r["detail"])
+        for r in ledger
+        if r["flow"] != "cumulative" and r["box"] in ("dbr_excluded", "other_excluded")
+    )
+    assert len(excluded) == 3 and all(r["citation"] and r["reason"] for r in excluded)
+    included = read_tsv(folder / "included_reports_by_study.tsv")
+    assert sorted((r["study_id"], r["publication_id"]) for r in included) == sorted(
+        (r["study_id"], r["id"])
+        for r in ledger
+        if r["flow"] != "cumulative" and r["box"] == "new_reports"
+    )
+    assert len({r["study_id"] for r in included}) == 21
 
 
 def test_broken_identity_fails_the_job_naming_the_record(prisma_run, tmp_path):
@@ -154,3 +180,55 @@ def test_broken_identity_fails_the_job_naming_the_record(prisma_run, tmp_path):
     log = (workdir / "logs/prisma/prisma_ledger.log").read_text(encoding="utf-8")
     assert "PRISMA identity violation" in log and dropped in log
     assert not (workdir / "results/prisma/ledger.tsv").exists()
+
+
+def test_a_further_report_of_a_known_study_and_a_waiting_record_on_both_diagrams(
+    prisma_run, tmp_path
+):
+    """A hypothetical test scenario (decisions written into a temporary copy, never into
+    resources/): of the update's two records, both reviewers include one as a further report
+    of a study of the published review; the other still awaits screening. Both diagrams then
+    show the waiting record and say the included report is of a study already included."""
+    workdir = copy_finished_run(prisma_run, tmp_path / "project")
+    waiting = sorted(
+        r["publication_id"]
+        for r in read_tsv(workdir / "results/screening/status.tsv")
+        if r["status"] == "awaiting_title_abstract"
+    )
+    assert len(waiting) == 2
+    record = waiting[0]
+    screening = workdir / "resources/screening"
+    for reviewer in ("reviewer-1", "reviewer-2"):
+        (screening / "title_abstract" / f"{reviewer}.tsv").write_text(
+            f"record_id\tdecision\treason\tnote\tdecided_on\n{record}\tinclude\t\t\t2026-11-23\n",
+            encoding="utf-8",
+        )
+        (screening / "full_text" / f"{reviewer}.tsv").write_text(
+            "record_id\tdecision\treason\tnote\tdecided_on\tstudy_id\n"
+            f"{record}\tinclude\t\t\t2026-11-23\taqel-2004\n",
+            encoding="utf-8",
+        )
+    run_snakemake(workdir, *TARGETS, "results/prisma/included_reports_by_study.tsv")
+    folder = workdir / "results/prisma"
+    counts, _, _ = read_counts(folder / "counts.tsv")
+    c = counts["cumulative"]
+    assert (c["database_results"], c["duplicates"]) == (2, 0)
+    assert (c["records_screened"], c["awaiting_title_abstract"]) == (1, 1)  # 2 - 0 = 1 + 1
+    assert (c["new_studies"], c["new_reports"], c["known_study_reports"]) == (0, 1, 1)
+    cells = {r["data"]: r for r in csv_rows((folder / "prisma.csv").read_text(encoding="utf-8"))}
+    assert cells["records_screened"]["boxtext"].startswith("Records awaiting screening\n(n = 1)")
+    assert cells["new_reports"]["boxtext"] == (
+        "Reports included: 0 of new studies / 1 of studies already included"
+    )
+    included = read_tsv(folder / "included_reports_by_study.tsv")
+    assert [r["report_of"] for r in included if r["publication_id"] == record] == [
+        "study already included"
+    ]
+    reason = r_unavailable()
+    if reason:
+        pytest.skip(reason)
+    loaded = load_in_prisma2020([folder / "prisma.csv"])[str(folder / "prisma.csv")]
+    drawn = " ".join("\n".join(loaded.labels()).split())
+    assert "Records awaiting screening (n = 1) Records screened (n = 1)" in drawn
+    assert "Reports of new included studies" not in drawn
+    assert "0 of new studies / 1 of studies already included (n = 1)" in drawn

@@ -13,6 +13,7 @@ PRISMA_REPORT = "PRISMA 2020 flow"
 localrules:
     prisma_ledger,
     prisma_flowchart,
+    prisma_report_lists,
 
 
 # A checkpoint: the diagrams read its count table by content (checkpoint_inputs in
@@ -42,7 +43,14 @@ checkpoint prisma_ledger:
             category=PRISMA_REPORT,
             labels={"item": "prisma.csv (PRISMA2020 template)"},
         ),
-        prisma_baseline="results/prisma/prisma_baseline.csv",
+        prisma_baseline=report(
+            "results/prisma/prisma_baseline.csv",
+            caption="../report/prisma_baseline_csv.rst",
+            category=PRISMA_REPORT,
+            labels={
+                "item": "prisma_baseline.csv (published review, reconstructed; PRISMA2020 template)"
+            },
+        ),
         counts=report(
             "results/prisma/counts.tsv",
             caption="../report/prisma_counts.rst",
@@ -87,9 +95,12 @@ rule prisma_flowchart:
             "results/prisma/flow_baseline.svg",
             caption="../report/prisma_flow_baseline.rst",
             category=PRISMA_REPORT,
-            labels={"item": "flow diagram (published review, reconstructed)"},
+            labels={
+                "item": "flow diagram (published review, reconstructed from its included studies and the reconstructed searches)"
+            },
         ),
         baseline_pdf="results/prisma/flow_baseline.pdf",
+        baseline_png="results/prisma/flow_baseline.png",
     log:
         "logs/prisma/prisma_flowchart.log",
     benchmark:
@@ -108,15 +119,58 @@ rule prisma_flowchart:
             ),
             "baseline": (
                 f"{config['prisma']['review_title']}: published review (search to "
-                f"{config['search']['baseline_until']}), reconstructed from the baseline records"
+                f"{config['search']['baseline_until']}), reconstructed from its included "
+                "studies and the reconstructed searches"
             ),
         },
         footnote=(
             "Counted from results/prisma/ledger.tsv (one row per record, report or study). "
-            "Dashed boxes: not yet decided, shown so that no record drops out of the count."
+            "Dashed boxes: not yet decided, shown so that no record drops out of the count: "
+            "identified - removed = screened + awaiting screening; sought - not retrieved = "
+            "assessed + awaiting assessment."
         ),
     script:
         "../scripts/prisma_flowchart.py"
 
 
-TARGETS["prisma"] = [*rules.prisma_ledger.output, *rules.prisma_flowchart.output]
+# The reports behind the boxes, cited: excluded at full text with their reasons (PRISMA 2020
+# item 16b) and the included reports of each study, read from the ledger so that they list
+# exactly what the diagrams count.
+rule prisma_report_lists:
+    input:
+        ledger=checkpoint_input("results/prisma/ledger.tsv"),
+        unique="results/records/unique.tsv",
+        code=script_code("prisma_report_lists.py"),
+    output:
+        excluded=report(
+            "results/prisma/excluded_reports.tsv",
+            caption="../report/prisma_excluded_reports.rst",
+            category=PRISMA_REPORT,
+            labels={"item": "reports excluded at full text, with reasons (item 16b)"},
+        ),
+        included=report(
+            "results/prisma/included_reports_by_study.tsv",
+            caption="../report/prisma_included_reports.rst",
+            category=PRISMA_REPORT,
+            labels={"item": "included studies and their reports"},
+        ),
+    log:
+        "logs/prisma/prisma_report_lists.log",
+    benchmark:
+        "logs/benchmarks/prisma/prisma_report_lists.tsv"
+    conda:
+        "../envs/livingreview.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+    params:
+        ledger_content=checkpoint_content("results/prisma/ledger.tsv"),
+    script:
+        "../scripts/prisma_report_lists.py"
+
+
+TARGETS["prisma"] = [
+    *rules.prisma_ledger.output,
+    *rules.prisma_flowchart.output,
+    *rules.prisma_report_lists.output,
+]

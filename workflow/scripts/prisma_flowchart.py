@@ -12,7 +12,7 @@ def main(snakemake) -> None:
         snakemake.input.counts,
         {
             "cumulative": [out.svg, out.pdf, out.png],
-            "baseline": [out.baseline_svg, out.baseline_pdf],
+            "baseline": [out.baseline_svg, out.baseline_pdf, out.baseline_png],
         },
         dict(snakemake.params.titles),
         footnote=str(snakemake.params.footnote),

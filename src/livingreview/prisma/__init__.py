@@ -19,9 +19,13 @@ Modules, in the order the data flows:
 * :mod:`~livingreview.prisma.stage`: the ledger job (:func:`build_prisma`);
 * :mod:`~livingreview.prisma.flowchart`: the diagram, drawn from ``counts.tsv``. It is not
   imported here, so the ledger job neither loads matplotlib nor reruns when only the
-  drawing code changes; import it as ``from livingreview.prisma import flowchart``.
+  drawing code changes; import it as ``from livingreview.prisma import flowchart``;
+* :mod:`~livingreview.prisma.report_lists`: the reports excluded at full text (PRISMA item
+  16b) and the included reports per study, cited, read from the ledger.
 
 Records still awaiting a decision are counted in two extra boxes, ``awaiting_title_abstract``
-and ``awaiting_full_text`` (appended to ``prisma.csv`` under names the R package ignores), so
-nothing is silently dropped and the identities hold with them.
+and ``awaiting_full_text``, and new reports of a study already included in a third,
+``known_study_reports`` (appended to ``prisma.csv`` under names the R package ignores, and
+written into the text of the boxes it draws), so nothing is silently dropped, the identities
+hold with them and no label says more than the data.
 """

@@ -203,7 +203,7 @@ def _screening_rows(counts: Mapping[str, int], breakdowns: Breakdowns) -> list[l
             _Box(
                 "awaiting_ta",
                 "side",
-                f"Records awaiting title/abstract screening (n = {c('awaiting_title_abstract')})",
+                f"Records awaiting screening (n = {c('awaiting_title_abstract')})",
                 dashed=True,
             ),
         ],
@@ -233,7 +233,7 @@ def _screening_rows(counts: Mapping[str, int], breakdowns: Breakdowns) -> list[l
             _Box(
                 "awaiting_ft",
                 "side",
-                f"Reports awaiting full-text assessment (n = {c('awaiting_full_text')})",
+                f"Reports awaiting assessment (n = {c('awaiting_full_text')})",
                 dashed=True,
             ),
         ],
@@ -250,6 +250,28 @@ def _screening_rows(counts: Mapping[str, int], breakdowns: Breakdowns) -> list[l
     ]
 
 
+def new_reports_text(counts: Mapping[str, int]) -> str:
+    """The new reports' line: "Reports of new included studies" only when that is true.
+
+    A further report of a study already included is included in the update but is not a
+    report of a new study, so the line then says how many reports are of which.
+
+    >>> new_reports_text({"new_reports": 2, "known_study_reports": 0})
+    'Reports of new included studies (n = 2)'
+    >>> new_reports_text({"new_reports": 1, "known_study_reports": 1})
+    'Reports included (n = 1): 0 of new studies, 1 of studies already included'
+    """
+    c = _counter(counts)
+    known = counts.get("known_study_reports", 0)
+    if not known:
+        return f"Reports of new included studies (n = {c('new_reports')})"
+    return (
+        f"Reports included (n = {c('new_reports')}): "
+        f"{fmt(counts.get('new_reports', 0) - known)} of new studies, "
+        f"{fmt(known)} of studies already included"
+    )
+
+
 def _included_rows(counts: Mapping[str, int], show_previous: bool) -> list[list[_Box]]:
     c = _counter(counts)
     rows = [
@@ -258,7 +280,7 @@ def _included_rows(counts: Mapping[str, int], show_previous: bool) -> list[list[
                 "new",
                 "main",
                 f"New studies included in review (n = {c('new_studies')})\n"
-                f"Reports of new included studies (n = {c('new_reports')})",
+                + new_reports_text(counts),
             )
         ]
     ]

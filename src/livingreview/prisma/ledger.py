@@ -341,8 +341,9 @@ def other_method_rows(
 def study_rows(
     flow: str, previous: FlowTotals, new_reports: NewReports
 ) -> tuple[list[LedgerRow], FlowTotals]:
-    """New studies (studies of new reports absent from the previous version), then the total
-    studies and reports: the previous version plus what this flow added."""
+    """New studies (studies of new reports absent from the previous version), the new reports
+    that belong to a study of the previous version, then the total studies and reports: the
+    previous version plus what this flow added."""
     totals = FlowTotals(dict(previous.studies), dict(previous.reports))
     new_studies: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for report_id, (study_id, run) in new_reports.items():
@@ -365,6 +366,19 @@ def study_rows(
             )
         )
         totals.studies[study_id] = joined
+    rows += [  # included reports of a study the previous version already had
+        _row(
+            flow,
+            run,
+            "known_study_reports",
+            report_id,
+            "report",
+            study_id=study_id,
+            publication_id=report_id,
+        )
+        for report_id, (study_id, run) in sorted(new_reports.items())
+        if study_id in previous.studies
+    ]
     rows += [
         _row(
             flow,

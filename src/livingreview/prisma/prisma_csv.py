@@ -3,8 +3,10 @@
 The file is the package's template (columns ``data, node, box, description, boxtext,
 tooltips, url, n``; every row of the current release, in its order) with ``n`` filled from
 the ledger, so ``PRISMA2020::PRISMA_data()`` loads it unchanged and finds every row it looks
-up; several databases or reasons share one cell as ``"Label, n; Label, n"``. The boxes for
-undecided records follow the template rows, under names no lookup of the package matches.
+up; several databases or reasons share one cell as ``"Label, n; Label, n"``. The extension
+boxes (undecided records, reports of studies already included) follow the template rows,
+under names no lookup of the package matches; what they count is also written into the
+``boxtext`` of the boxes the package draws (:func:`box_texts`), so its diagram shows them.
 """
 
 from __future__ import annotations
@@ -80,8 +82,56 @@ def parse_multi_cell(cell: str) -> list[tuple[str, int]]:
     return items
 
 
+def _count(n: int) -> str:
+    return f"{n:,}"
+
+
+def box_texts(counts: Mapping[str, int]) -> dict[str, str]:
+    """The ``boxtext`` cells that differ from the template, so that the diagram the package
+    draws says what the counts are.
+
+    PRISMA_flowdiagram() draws a box as its ``boxtext`` followed by "(n = N)" on a line of its
+    own, and draws nothing of the extension rows. So records still awaiting a decision are
+    written into the text of the box they wait at, as a count of their own above the box's
+    count (the layout of the package's "previous studies" box), and every identified record
+    stays visible: identified - removed = screened + awaiting screening, sought - not
+    retrieved = assessed + awaiting assessment. When some new reports belong to studies
+    already included, "Reports of new included studies" would be false, so the label says
+    how many are of new studies and how many of studies already included.
+
+    >>> box_texts({"awaiting_title_abstract": 2, "awaiting_full_text": 0,
+    ...            "new_reports": 1, "known_study_reports": 1})  # doctest: +NORMALIZE_WHITESPACE
+    {'records_screened': 'Records awaiting screening\\n(n = 2)\\n\\nRecords screened',
+     'new_reports': 'Reports included: 0 of new studies / 1 of studies already included'}
+    >>> box_texts({"awaiting_title_abstract": 0, "awaiting_full_text": 0,
+    ...            "new_reports": 3, "known_study_reports": 0})
+    {}
+    """
+    texts = {}
+    awaiting = counts.get("awaiting_title_abstract", 0)
+    if awaiting:
+        texts["records_screened"] = (
+            f"Records awaiting screening\n(n = {_count(awaiting)})\n\nRecords screened"
+        )
+    waiting = counts.get("awaiting_full_text", 0)
+    if waiting:
+        texts["dbr_assessed"] = (
+            f"Reports awaiting assessment\n(n = {_count(waiting)})\n\n"
+            "Reports assessed for eligibility"
+        )
+    known = counts.get("known_study_reports", 0)
+    if known:
+        # one line: the package wraps this label itself (stringr::str_wrap)
+        texts["new_reports"] = (
+            f"Reports included: {_count(counts.get('new_reports', 0) - known)} of new studies"
+            f" / {_count(known)} of studies already included"
+        )
+    return texts
+
+
 def prisma_csv_rows(ledger: Sequence[LedgerRow], flow: str) -> list[dict[str, str]]:
-    """Every template row, in its order, with ``n`` filled from the ledger, then the
+    """Every template row, in its order, with ``n`` filled from the ledger (and ``boxtext``
+    from :func:`box_texts` where the template's would hide or misstate a count), then the
     extension rows.
 
     Rows the ledger does not count (titles, sections, the meta-analysis box) keep the
@@ -90,10 +140,12 @@ def prisma_csv_rows(ledger: Sequence[LedgerRow], flow: str) -> list[dict[str, st
     """
     counts = flow_counts(ledger, flow)
     breakdowns = flow_breakdowns(ledger, flow)
+    texts = box_texts(counts)
     rows = []
     for values in (*TEMPLATE_ROWS, *EXTENSION_ROWS):
         row = dict(zip(TEMPLATE_COLUMNS, values, strict=True))
         data = row["data"]
+        row["boxtext"] = texts.get(data, row["boxtext"])
         if data in SPECIFIC_RESULTS_BOXES:
             row["n"] = multi_cell(breakdowns[data], empty=row["n"])
         elif data in MULTI_BOXES:

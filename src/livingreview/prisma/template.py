@@ -5,8 +5,9 @@ licence, see ``LICENSE-PRISMA2020.md`` beside it). It is read as data, not retyp
 that following a new release of the package means replacing one file, and a test compares it
 with the row keys of that release.
 
-The ledger uses the template's ``data`` names as its box names, plus two boxes of its own
-(:data:`EXTENSION_ROWS`) for records still awaiting a decision.
+The ledger uses the template's ``data`` names as its box names, plus boxes of its own
+(:data:`EXTENSION_ROWS`): records still awaiting a decision, and the included reports of
+studies already included.
 """
 
 from __future__ import annotations
@@ -61,14 +62,16 @@ TEMPLATE_ROWS: tuple[tuple[str, ...], ...] = read_template(
     files("livingreview.prisma").joinpath("template.csv").read_text(encoding="utf-8")
 )
 
-#: Boxes this project adds so that undecided records are shown, never dropped. Their names
-#: match none of the patterns PRISMA_data() greps for, so the package ignores them.
+#: Boxes this project adds: records still awaiting a decision (so that they are shown, never
+#: dropped) and the included reports that belong to a study already included (so that the
+#: label of ``new_reports`` can say so). Their names match none of the patterns PRISMA_data()
+#: greps for, so the package ignores them.
 EXTENSION_ROWS: tuple[tuple[str, ...], ...] = (
     (
         "awaiting_title_abstract",
         "NA",
         "box4",
-        "Records awaiting title/abstract screening (living review extension; not drawn by PRISMA2020)",
+        "Records awaiting title/abstract screening (living review extension; drawn in the text of records_screened)",
         "Records awaiting screening",
         "NA",
         "NA",
@@ -78,8 +81,18 @@ EXTENSION_ROWS: tuple[tuple[str, ...], ...] = (
         "awaiting_full_text",
         "NA",
         "box8",
-        "Reports retrieved, awaiting full-text assessment (living review extension; not drawn by PRISMA2020)",
+        "Reports retrieved, awaiting full-text assessment (living review extension; drawn in the text of dbr_assessed)",
         "Reports awaiting assessment",
+        "NA",
+        "NA",
+        "0",
+    ),
+    (
+        "known_study_reports",
+        "NA",
+        "box10",
+        "New reports of studies already included (living review extension; drawn in the text of new_reports)",
+        "Reports of studies already included",
         "NA",
         "NA",
         "0",
