@@ -23,8 +23,9 @@ from collections.abc import Collection, Sequence
 from pathlib import Path
 
 from ..history import archive_run
-from ..io import atomic_open
+from ..io import atomic_open, sha256_file
 from .archive import INPUTS_ARCHIVE, archive_inputs
+
 from .registry import RUNS_DIR, RunEntry, read_run, record_run, run_folder
 
 #: The content-derived records, one folder per ``run_date`` (not a run: see the module doc).
@@ -46,12 +47,12 @@ def now_iso() -> str:
 
 def record_is_current(record_dir: str | Path, code_base: str | Path = ".") -> bool:
     """Whether the record of a date describes the project as it is now: its three files are
-    there, and no result or code file its manifest checksums is missing or newer than it.
+    there, and every result and code file its manifest checksums is there with that content.
 
-    A run asked for the whole review rebuilds the record whenever one of those files changes
-    (the rule ``run_record`` declares them all), so after such a run it is current; a run
-    asked for chosen targets may leave it behind, and then registers without it. Times are
-    compared, not contents: a stat per file, cheap enough for every run.
+    A run asked for the whole review rebuilds the record whenever one of those files changes,
+    so after such a run it is current; a run asked for chosen targets may leave it behind, and
+    then registers without it. Only files written after the record are read (to compare their
+    SHA-256: the workflow rewrites some outputs with the same content); the rest cost a stat.
     """
     folder = Path(record_dir)
     try:
@@ -59,10 +60,13 @@ def record_is_current(record_dir: str | Path, code_base: str | Path = ".") -> bo
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    files = [Path(path) for path in manifest.get("outputs", {})]
-    files += [Path(code_base) / path for path in manifest.get("code", {})]
+    files = [(Path(path), entry) for path, entry in manifest.get("outputs", {}).items()]
+    files += [(Path(code_base) / path, entry) for path, entry in manifest.get("code", {}).items()]
     try:
-        return all(path.stat().st_mtime <= written for path in files)
+        return all(
+            path.stat().st_mtime <= written or sha256_file(path) == entry.get("sha256")
+            for path, entry in files
+        )
     except OSError:
         return False
 
