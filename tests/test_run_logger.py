@@ -13,10 +13,10 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-import snakemake_logger_plugin_livingreview as plugin
 from conftest import SNAKEMAKE, copy_finished_run
 from snakemake_interface_logger_plugins.common import LogEvent
 
+import snakemake_logger_plugin_livingreview as plugin
 from livingreview.io import write_text
 from livingreview.runs import ending
 from livingreview.runs.ending import RunEnding, announce_run, logger_ends_runs, planned_run
@@ -245,4 +245,3 @@ def test_without_the_plugin_a_run_with_jobs_is_still_recorded_by_its_handlers(fi
     assert len(list_runs(runs)) == len(before) + 1
     entry = read_run(run_id, runs)
     assert entry is not None and entry.status == "succeeded" and entry.record
-

@@ -144,16 +144,13 @@ rule notify_run:
         "../scripts/run_notify.py"
 
 
-TARGETS["runs"] = (
-    [
-        f"{RUNS_ROOT}/{config['run_date']}/{name}"
-        for name in ("summary.json", "summary.md", "manifest.json")
-    ]
-    + (
-        [f"{RUNS_ROOT}/{config['run_date']}/notification.json"]
-        if config["runs"]["notify_command"]
-        else []
-    )
+TARGETS["runs"] = [
+    f"{RUNS_ROOT}/{config['run_date']}/{name}"
+    for name in ("summary.json", "summary.md", "manifest.json")
+] + (
+    [f"{RUNS_ROOT}/{config['run_date']}/notification.json"]
+    if config["runs"]["notify_command"]
+    else []
 )
 
 

@@ -25,7 +25,6 @@ from pathlib import Path
 from ..history import archive_run
 from ..io import atomic_open, sha256_file
 from .archive import INPUTS_ARCHIVE, archive_inputs
-
 from .registry import RUNS_DIR, RunEntry, read_run, record_run, run_folder
 
 #: The content-derived records, one folder per ``run_date`` (not a run: see the module doc).
