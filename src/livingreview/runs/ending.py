@@ -1,11 +1,16 @@
 """How a run ends on screen and in its entry: the to-do block after success, one clear line
 after a failure, and a refusal to start while another run holds the project.
 
-Only Snakemake's documented interfaces are used: the workflow's ``onsuccess`` / ``onerror``
-handlers (workflow/rules/runs.smk) call :class:`RunEnding`, and the failed jobs of a run are
-found by the project's own job logs, never by reading Snakemake's messages: every job that
-fails writes a marker line naming its run (:func:`livingreview.logs.error_marker`), so the
-logs under ``logs/`` whose last marker carries this run's id are this run's failures.
+Only Snakemake's public interfaces are used. The workflow announces the run it planned
+(:func:`announce_run`, workflow/rules/runs.smk); the project's logger plugin
+(``snakemake_logger_plugin_livingreview``), whose handler Snakemake closes when it stops after
+every run, even one with nothing to do, then calls :meth:`RunEnding.finish`, having decided
+from Snakemake's structured log events (never their text) whether the run failed. The
+workflow's ``onerror`` handler prints a failure's ending; without the plugin, ``onsuccess`` /
+``onerror`` record the run. The failed jobs of a run are found by the project's own job logs,
+never by reading Snakemake's messages: every job that fails writes a marker line naming its
+run (:func:`livingreview.logs.error_marker`), so the logs under ``logs/`` whose last marker
+carries this run's id are this run's failures.
 
 After a successful run, the to-do block of the run's record is printed (:mod:`.todo`). After
 a failed one, each failed job's marker line and then the error's own message (file, line,
