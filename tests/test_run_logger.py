@@ -5,6 +5,7 @@ Snakemake runs in copies of a finished default run."""
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
@@ -167,6 +168,23 @@ def test_a_success_whose_record_lags_gets_an_entry_without_a_record(tmp_path, mo
     entry = read_run(run.run_id, tmp_path / "runs")
     assert entry is not None and (entry.status, entry.record) == ("succeeded", [])
     assert "partial" in entry.details and run.recorded == "partial"
+
+
+def test_without_the_plugin_onerror_records_the_line_with_snakemakes_log_files(tmp_path):
+    assert not logger_ends_runs()
+    run = RunEnding(
+        run_id=new_run_id("manual"),
+        run_date=RUN_DATE,
+        run_summary="none.json",
+        date_summary="none.json",
+        results_runs=str(tmp_path / "runs"),
+        logs_dir=str(tmp_path / "logs"),
+        stream=io.StringIO(),
+    )
+    run.failed([".snakemake/log/a.snakemake.log"])  # as Snakemake passes it: a list
+    entry = read_run(run.run_id, tmp_path / "runs")
+    assert entry is not None and entry.status == "failed"
+    assert entry.error.endswith("(its log: .snakemake/log/a.snakemake.log)")
 
 
 # ----------------------------------------------------------------------------- real runs

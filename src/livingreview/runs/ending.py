@@ -295,9 +295,12 @@ class RunEnding:
         if not logger_ends_runs():
             self.finish(failed=False)
 
-    def failed(self, snakemake_log: str | Path | None = None) -> None:
+    def failed(self, snakemake_log: str | Path | Sequence[str] | None = None) -> None:
         """onerror: the failed jobs' marker lines, then the error's message as the run's last
-        line of its own; the run's entry records that line (here, without the plugin)."""
+        line of its own; the run's entry records that line (here, without the plugin).
+        ``snakemake_log``: what Snakemake passes the handler (a list of its log files)."""
+        if snakemake_log is not None and not isinstance(snakemake_log, (str, Path)):
+            snakemake_log = ", ".join(map(str, snakemake_log)) or None
         self._print_failure(snakemake_log)
         if not logger_ends_runs():
             self.finish(failed=True)
