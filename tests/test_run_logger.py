@@ -9,7 +9,9 @@ import io
 import json
 import logging
 import os
+import signal
 import subprocess
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -235,6 +237,45 @@ def test_a_run_that_fails_while_snakemake_plans_its_jobs_gets_a_failed_entry(fin
     assert entry is not None and entry.status == "failed" and entry.record == []
     lines = [line for line in result.stdout.splitlines() if line.strip()]
     assert entry.error.startswith("Error: ") and entry.error in lines
+
+
+def job_logs_since(project: Path, since: float) -> list[Path]:
+    return [
+        path
+        for path in (project / "logs").rglob("*.log")
+        if path.is_file() and path.stat().st_mtime >= since
+    ]
+
+
+@pytest.mark.workflow
+def test_a_run_stopped_while_its_jobs_run_gets_a_failed_entry(finished):
+    runs = finished / "results" / "runs"
+    before = list_runs(runs)
+    started = time.time() - 1
+    process = subprocess.Popen(
+        [str(SNAKEMAKE), "--cores", "1", "--forceall"],
+        cwd=finished,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(finished / "src")},
+    )
+    try:
+        # once a job has written its log, Snakemake is running jobs (not planning any more)
+        while not job_logs_since(finished, started) and process.poll() is None:
+            time.sleep(0.2)
+        assert process.poll() is None, "the run ended before it could be stopped"
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=600)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode != 0
+    after = list_runs(runs)
+    assert after[: len(before)] == before and len(after) == len(before) + 1
+    entry = read_run(after[-1]["run_id"], runs)
+    assert entry is not None and entry.status == "failed" and entry.record == []
+    assert entry.error in output.splitlines()
 
 
 @pytest.mark.workflow
