@@ -138,6 +138,7 @@ def test_the_command_is_local_with_the_projects_own_profile_and_the_desks_config
     assert command[1:] == [
         "--cores",
         "3",
+        "--logger=livingreview",
         "--workflow-profile",
         "profiles/default",
         "--configfile",

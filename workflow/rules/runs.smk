@@ -12,29 +12,36 @@
 # (livingreview.runs.inputs) and reruns only when one of them changes. With
 # runs.notify_command set, notify_run then runs that command with the summary path.
 #
-# register_run, the last job of every run (its output is the run's own folder, always new),
-# copies that record into results/runs/<run_id>/, archives the human inputs the manifest
+# No job registers the run: when Snakemake stops, after every run, even one with nothing to
+# do, the project's logger plugin (--logger livingreview, set in profiles/; module
+# snakemake_logger_plugin_livingreview) ends the run announced below (RUN_ENDING): it copies
+# the record of run_date into results/runs/<run_id>/, archives the human inputs the manifest
 # lists by content (results/runs/inputs/<sha256>), archives the synthesis as the run's history
-# entry and records the run (index.tsv, latest.json). A run asked for other targets is recorded
-# by onsuccess; a failed run by onerror (status failed, with the line the run ends with).
+# entry and records the run (index.tsv, latest.json). A run that built chosen targets, which
+# left the record of its date behind, gets an entry without a record; a failed run, an entry
+# with status failed and the line it ends with. Without the plugin, onsuccess / onerror
+# record runs that had jobs to run.
 #
 # How a run ends on screen (livingreview.runs.ending): after success, the to-do block of the
 # run's record; after a failure, the failed jobs' marker lines (found in the project's own job
-# logs by this run's id) and the error's message. Before anything is planned, a run refuses to
-# start while another run (a scheduled update, a desk refresh) holds the project's run lock.
+# logs by this run's id) and the error's message (onerror). Before anything is planned, a run
+# refuses to start while another run (a scheduled update, a desk refresh) holds the project's
+# run lock.
 
 from livingreview.runs.ending import (  # noqa: E402
     ProjectBusyError,
     RunEnding,
+    announce_run,
     busy_message,
     is_planner,
 )
 from livingreview.runs.inputs import archived_studies_before  # noqa: E402
-from livingreview.runs.manifest import (
+from livingreview.runs.manifest import (  # noqa: E402
     code_files,
     input_files,
+    private_words,
     public_config,
-)  # noqa: E402
+)
 from livingreview.runs.register import BY_DATE_DIR  # noqa: E402
 from livingreview.runs.registry import RUNS_DIR, current_run_id  # noqa: E402
 
@@ -56,7 +63,6 @@ RUN_RECORD_OUTPUTS = [
 localrules:
     run_record,
     notify_run,
-    register_run,
 
 
 # Read but not declared: the records of earlier dates results/runs/by-date/<date>/ (to say
@@ -138,61 +144,32 @@ rule notify_run:
         "../scripts/run_notify.py"
 
 
-# The run's own entry: always missing before the run, so every run ends with this job, even
-# one with nothing else to do (Snakemake calls no handler when it has nothing to do).
-rule register_run:
-    input:
-        record=[
-            f"{RUNS_ROOT}/{config['run_date']}/{name}"
-            for name in ("summary.json", "summary.md", "manifest.json")
-        ],
-        notification=(
-            [f"{RUNS_ROOT}/{config['run_date']}/notification.json"]
-            if config["runs"]["notify_command"]
-            else []
-        ),
-        synthesis=[
-            "results/synthesis/meta_analysis.tsv",
-            "results/extraction/studies.tsv",
-        ],
-        code=script_code("register_run.py"),
-    output:
-        entry=f"{RUNS_DIR}/{{run_id}}/run.json",
-    log:
-        "logs/runs/register/{run_id}.log",
-    benchmark:
-        "logs/benchmarks/runs/register/{run_id}.tsv"
-    conda:
-        "../envs/livingreview.yaml"
-    threads: 1
-    resources:
-        mem_mb=200,
-    params:
-        run_date=config["run_date"],
-        history_dir=config["synthesis"]["history_dir"],
-    script:
-        "../scripts/register_run.py"
-
-
-TARGETS["runs"] = (
-    [
-        f"{RUNS_ROOT}/{config['run_date']}/{name}"
-        for name in ("summary.json", "summary.md", "manifest.json")
-    ]
-    + (
-        [f"{RUNS_ROOT}/{config['run_date']}/notification.json"]
-        if config["runs"]["notify_command"]
-        else []
-    )
-    + [f"{RUNS_DIR}/{RUN_ID}/run.json"]
+TARGETS["runs"] = [
+    f"{RUNS_ROOT}/{config['run_date']}/{name}"
+    for name in ("summary.json", "summary.md", "manifest.json")
+] + (
+    [f"{RUNS_ROOT}/{config['run_date']}/notification.json"]
+    if config["runs"]["notify_command"]
+    else []
 )
 
 
-RUN_ENDING = RunEnding(
-    run_id=RUN_ID,
-    run_date=config["run_date"],
-    run_summary=f"{RUNS_DIR}/{RUN_ID}/summary.json",
-    date_summary=f"{RUNS_ROOT}/{config['run_date']}/summary.json",
+# What the run leaves when it ends, announced to the project's logger plugin in this process
+# (nothing of it is written before the run ends; the private words never are).
+RUN_ENDING = announce_run(
+    RunEnding(
+        run_id=RUN_ID,
+        run_date=config["run_date"],
+        run_summary=f"{RUNS_DIR}/{RUN_ID}/summary.json",
+        date_summary=f"{RUNS_ROOT}/{config['run_date']}/summary.json",
+        history_dir=config["synthesis"]["history_dir"],
+        synthesis_files=(
+            "results/synthesis/meta_analysis.tsv",
+            "results/extraction/studies.tsv",
+        ),
+        private=frozenset(private_words(config)),
+        code_base=workflow.basedir,
+    )
 )
 
 

@@ -128,9 +128,11 @@ def missing_snapshots(project: Project) -> list[str]:
 def snakemake_command(
     root: Path, cores: int, configfiles: Sequence[str | Path], program: str | None = None
 ) -> list[str]:
-    """The command of a desk refresh: local, the project's own profile, the desk's config."""
+    """The command of a desk refresh: local, the project's own profile, the desk's config,
+    and the project's logger plugin, which records the run when Snakemake stops (also set in
+    the profile; given here so that a project without it is recorded too)."""
     executable = program or str(root / ".venv" / "bin" / "snakemake")
-    command = [executable, "--cores", str(cores)]
+    command = [executable, "--cores", str(cores), "--logger=livingreview"]
     if (root / WORKFLOW_PROFILE).is_dir():
         command += ["--workflow-profile", str(WORKFLOW_PROFILE)]
     else:

@@ -1,11 +1,16 @@
 """How a run ends on screen and in its entry: the to-do block after success, one clear line
 after a failure, and a refusal to start while another run holds the project.
 
-Only Snakemake's documented interfaces are used: the workflow's ``onsuccess`` / ``onerror``
-handlers (workflow/rules/runs.smk) call :class:`RunEnding`, and the failed jobs of a run are
-found by the project's own job logs, never by reading Snakemake's messages: every job that
-fails writes a marker line naming its run (:func:`livingreview.logs.error_marker`), so the
-logs under ``logs/`` whose last marker carries this run's id are this run's failures.
+Only Snakemake's public interfaces are used. The workflow announces the run it planned
+(:func:`announce_run`, workflow/rules/runs.smk); the project's logger plugin
+(``snakemake_logger_plugin_livingreview``), whose handler Snakemake closes when it stops after
+every run, even one with nothing to do, then calls :meth:`RunEnding.finish`, having decided
+from Snakemake's structured log events (never their text) whether the run failed. The
+workflow's ``onerror`` handler prints a failure's ending; without the plugin, ``onsuccess`` /
+``onerror`` record the run. The failed jobs of a run are found by the project's own job logs,
+never by reading Snakemake's messages: every job that fails writes a marker line naming its
+run (:func:`livingreview.logs.error_marker`), so the logs under ``logs/`` whose last marker
+carries this run's id are this run's failures.
 
 After a successful run, the to-do block of the run's record is printed (:mod:`.todo`). After
 a failed one, each failed job's marker line and then the error's own message (file, line,
@@ -31,7 +36,7 @@ from typing import TextIO
 
 from ..errors import ReviewError
 from ..logs import ERROR_MARKER_PATTERN
-from .register import register_failure, register_partial
+from .register import record_is_current, register_failure, register_partial, register_success
 from .registry import RUN_ID_ENV, read_run, started_at
 from .runlock import holder
 from .todo import todo_block
@@ -236,12 +241,33 @@ def print_todo(
     return True
 
 
+#: The Snakemake logger plugin shipped with this project (src/), which ends every run.
+LOGGER_PLUGIN_MODULE = "snakemake_logger_plugin_livingreview"
+
+
+def logger_ends_runs() -> bool:
+    """Whether this project's logger plugin is active in this process (``--logger
+    livingreview``, set in the profiles): then it records the run when Snakemake stops,
+    whatever the run did; without it the ``onsuccess`` / ``onerror`` handlers do, and a run
+    with nothing to do goes unrecorded. Asks the plugin's module, only if it is loaded."""
+    plugin = sys.modules.get(LOGGER_PLUGIN_MODULE)
+    return bool(plugin is not None and plugin.is_active())
+
+
 @dataclass
 class RunEnding:
-    """The end of one run, as the workflow's ``onsuccess`` / ``onerror`` handlers see it.
+    """The end of one run: what the workflow planned (announced with :func:`announce_run`),
+    and how the run ended.
 
     ``run_summary`` is the run's own copy of its record and ``date_summary`` the record of
     its ``run_date`` (printed when the run did not register a copy of its own).
+    ``history_dir`` and ``synthesis_files``: where and what the run archives as its history
+    entry; ``private``: words of config values kept out of records (never written anywhere,
+    only used to keep files they name out of the inputs archive).
+
+    The logger plugin calls :meth:`finish` when Snakemake stops; the workflow's ``onsuccess``
+    and ``onerror`` handlers call :meth:`succeeded` and :meth:`failed`, which print the
+    ending of a failed run and, without the plugin, record the run themselves.
     """
 
     run_id: str
@@ -251,24 +277,35 @@ class RunEnding:
     results_runs: str = "results/runs"
     logs_dir: str = LOGS_DIR
     stream: TextIO | None = None
+    history_dir: str = ""
+    synthesis_files: tuple[str, ...] = ()
+    private: frozenset[str] = frozenset()
+    #: The workflow's folder, which the manifest names code files relative to.
+    code_base: str = "."
     final_line: str = ""
     errors: list[JobError] = field(default_factory=list)
+    #: How the run was recorded, once it has been ("succeeded", "partial" or "failed").
+    recorded: str = ""
 
     def _out(self) -> TextIO:
         return self.stream or sys.stderr
 
     def succeeded(self) -> None:
-        """onsuccess: record the run if it did not register itself (chosen targets), then the
-        to-do block of its record on stdout (unless the scheduler prints it at its end)."""
-        register_partial(self.run_id, self.run_date, self.results_runs)
-        if os.environ.get(SCHEDULER_PRINTS_TODO_ENV):
-            return
-        if not print_todo(self.run_summary):
-            print_todo(self.date_summary)
+        """onsuccess: without the logger plugin, the run's entry and its to-do block here."""
+        if not logger_ends_runs():
+            self.finish(failed=False)
 
-    def failed(self, snakemake_log: str | Path | None = None) -> None:
+    def failed(self, snakemake_log: str | Path | Sequence[str] | None = None) -> None:
         """onerror: the failed jobs' marker lines, then the error's message as the run's last
-        line of its own; the run's entry records that line."""
+        line of its own; the run's entry records that line (here, without the plugin).
+        ``snakemake_log``: what Snakemake passes the handler (a list of its log files)."""
+        if snakemake_log is not None and not isinstance(snakemake_log, (str, Path)):
+            snakemake_log = ", ".join(map(str, snakemake_log)) or None
+        self._print_failure(snakemake_log)
+        if not logger_ends_runs():
+            self.finish(failed=True)
+
+    def _print_failure(self, snakemake_log: str | Path | None = None) -> None:
         self.errors = run_errors(self.run_id, self.logs_dir, since=run_started(self.run_id))
         self.final_line = final_error_line(self.errors, snakemake_log)
         out = self._out()
@@ -276,7 +313,55 @@ class RunEnding:
             out.write(error.marker + "\n")
         out.write(self.final_line + "\n")
         out.flush()
-        register_failure(self.run_id, self.run_date, self.final_line, self.results_runs)
+
+    def finish(self, failed: bool) -> None:
+        """The run has ended: record its entry once. A success registers the run (its copy of
+        the record of its date, archived inputs, history entry) when that record describes
+        the run's results (:func:`record_is_current`), else records an entry without a record;
+        then prints the to-do block on stdout (unless the scheduler prints it at its end). A
+        failure that ``onerror`` did not see (the run stopped while it was planned, or was
+        interrupted) first prints its one line."""
+        if self.recorded:
+            return
+        if failed:
+            if not self.final_line:
+                self._print_failure()
+            register_failure(self.run_id, self.run_date, self.final_line, self.results_runs)
+            self.recorded = "failed"
+            return
+        record_dir = Path(self.date_summary).parent
+        if self.history_dir and record_is_current(record_dir, self.code_base):
+            register_success(
+                self.run_id,
+                self.run_date,
+                record_dir=record_dir,
+                history_dir=self.history_dir,
+                synthesis_files=list(self.synthesis_files),
+                results_runs=self.results_runs,
+                private=self.private,
+            )
+            self.recorded = "succeeded"
+        else:
+            register_partial(self.run_id, self.run_date, self.results_runs)
+            self.recorded = "partial"
+        if os.environ.get(SCHEDULER_PRINTS_TODO_ENV):
+            return
+        if not print_todo(self.run_summary):
+            print_todo(self.date_summary)
+
+
+_PLANNED: list[RunEnding] = []
+
+
+def announce_run(ending: RunEnding) -> RunEnding:
+    """Called by the workflow once it is planned: the run the logger plugin will end."""
+    _PLANNED[:] = [ending]
+    return ending
+
+
+def planned_run() -> RunEnding | None:
+    """The run this process planned (:func:`announce_run`), if any."""
+    return _PLANNED[0] if _PLANNED else None
 
 
 def entry_error(run_id: str, results_runs: str | Path = "results/runs") -> str:
@@ -290,10 +375,13 @@ __all__ = [
     "JobError",
     "ProjectBusyError",
     "RunEnding",
+    "announce_run",
     "busy_message",
     "entry_error",
     "final_error_line",
     "job_error",
+    "logger_ends_runs",
+    "planned_run",
     "print_todo",
     "run_errors",
 ]

@@ -3,12 +3,15 @@
 The content-derived record of a ``run_date`` (``results/runs/by-date/<run_date>/``:
 ``summary.json``, ``summary.md``, ``manifest.json``, written by the rule ``run_record`` only
 when its inputs change) says what the review looks like for that date. Every run, even one
-with nothing else to do, then registers itself (the rule ``register_run``, whose output is
-the run's own folder and so is always missing): it copies that record into
+with nothing else to do, then registers itself when Snakemake stops (the project's logger
+plugin, ``snakemake_logger_plugin_livingreview``, through
+:class:`livingreview.runs.ending.RunEnding`): it copies that record into
 ``results/runs/<run_id>/``, stores the bytes of the human inputs the manifest lists
 (:mod:`.archive`), archives the synthesis it ended with as its own history entry
-(:mod:`livingreview.history`) and records its entry (:func:`.registry.record_run`). A failed
-run is recorded by the workflow's ``onerror`` handler (:func:`register_failure`).
+(:mod:`livingreview.history`) and records its entry (:func:`.registry.record_run`). A run
+whose date's record does not describe its results (it built chosen targets) gets an entry
+without a record (:func:`register_partial`); a failed run, an entry with its one error line
+(:func:`register_failure`).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from collections.abc import Collection, Sequence
 from pathlib import Path
 
 from ..history import archive_run
-from ..io import atomic_open
+from ..io import atomic_open, sha256_file
 from .archive import INPUTS_ARCHIVE, archive_inputs
 from .registry import RUNS_DIR, RunEntry, read_run, record_run, run_folder
 
@@ -39,6 +42,32 @@ def record_of_date(run_date: str, by_date: str | Path = BY_DATE_DIR) -> Path:
 
 def now_iso() -> str:
     return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def record_is_current(record_dir: str | Path, code_base: str | Path = ".") -> bool:
+    """Whether the record of a date describes the project as it is now: its three files are
+    there, and every result and code file its manifest checksums is there with that content.
+
+    A run asked for the whole review rebuilds the record whenever one of those files changes,
+    so after such a run it is current; a run asked for chosen targets may leave it behind, and
+    then registers without it. Only files written after the record are read (to compare their
+    SHA-256: the workflow rewrites some outputs with the same content); the rest cost a stat.
+    """
+    folder = Path(record_dir)
+    try:
+        written = min((folder / name).stat().st_mtime for name in RECORD_FILES)
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    files = [(Path(path), entry) for path, entry in manifest.get("outputs", {}).items()]
+    files += [(Path(code_base) / path, entry) for path, entry in manifest.get("code", {}).items()]
+    try:
+        return all(
+            path.stat().st_mtime <= written or sha256_file(path) == entry.get("sha256")
+            for path, entry in files
+        )
+    except OSError:
+        return False
 
 
 def copy_record(record_dir: str | Path, run_dir: str | Path) -> list[str]:
@@ -109,9 +138,8 @@ def register_failure(
 
 
 def register_partial(run_id: str, run_date: str, results_runs: str | Path = RUNS_DIR) -> None:
-    """Record a run that succeeded without registering itself (it was asked for other targets
-    than the whole review, so ``register_run`` was not among its jobs): an entry without a
-    record."""
+    """Record a run that succeeded but whose date's record does not describe its results (it
+    was asked for other targets than the whole review): an entry without a record."""
     if read_run(run_id, results_runs) is not None:
         return
     record_run(
