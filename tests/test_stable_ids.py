@@ -9,6 +9,7 @@ PRISMA ledger.
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,11 +17,11 @@ from typing import Any
 import pytest
 from test_dedup_rules import cni_records, pubmed
 
-from livingreview.dedup.inputs import resolved_imports, run_dates
+from livingreview.dedup.inputs import recorded_exports, resolved_imports, run_dates
 from livingreview.dedup.tables import deduplicate_files
 from livingreview.dedup.verdicts import VERDICT_COLUMNS
 from livingreview.errors import ConfigError
-from livingreview.imports.specs import check_entry_runs, exports_of_run
+from livingreview.imports.specs import check_entry_runs, check_recorded_runs, exports_of_run
 from livingreview.imports.stage import write_import
 from livingreview.io import write_tsv
 from livingreview.prisma.counts import count_table
@@ -209,3 +210,35 @@ def test_an_entry_run_after_the_run_date_waits_for_that_run():
     check_entry_runs([spec], [BASELINE, UPDATE], UPDATE)  # a later run: not an error
     assert exports_of_run([spec], UPDATE, [BASELINE, UPDATE]) == ([], [spec])
     assert exports_of_run([spec], "2026-11-30", [BASELINE, UPDATE]) == ([spec], [])
+
+
+def recorded_run(root: Path, run_date: str, imports: Sequence[Mapping[str, Any]]) -> None:
+    """The record of a run as the registry keeps it (only its config matters here)."""
+    folder = root / "results" / "runs" / "by-date" / run_date
+    folder.mkdir(parents=True)
+    manifest = {"run_date": run_date, "config": {"run_date": run_date, "imports": list(imports)}}
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+
+
+def test_an_export_declared_after_a_recorded_run_cannot_enter_it(tmp_path):
+    baseline_embase = {"database": "embase", "search_date": BASELINE}
+    recorded_run(tmp_path, UPDATE, [baseline_embase])
+    late = {"database": "embase", "search_date": "2026-11-20", "entry_run": None}
+    later_config = dict(config([baseline_embase, late], run_date="2026-11-30"))
+    (tmp_path / "results" / "search" / "pubmed" / UPDATE).mkdir(parents=True)
+    (tmp_path / "results" / "search" / "pubmed" / UPDATE / "provenance.json").write_text("{}")
+    recorded = recorded_exports(tmp_path)
+    assert recorded == {UPDATE: {("embase", BASELINE)}}
+    # by its search date it would enter the 2026-11-23 run, recorded without it
+    with pytest.raises(ConfigError, match="recorded without it") as error:
+        check_recorded_runs(resolved_imports(later_config, tmp_path), recorded, "2026-11-30")
+    assert error.value.key == "imports[1].entry_run"
+    assert error.value.allowed and "2026-11-30" in error.value.allowed
+    # named to enter the run that first imports it: accepted
+    late["entry_run"] = "2026-11-30"
+    check_recorded_runs(resolved_imports(later_config, tmp_path), recorded, "2026-11-30")
+    # rerunning the recorded date itself with the export is that run, not an earlier one
+    late["entry_run"] = None
+    check_recorded_runs(
+        resolved_imports(config([baseline_embase, late]), tmp_path), recorded, UPDATE
+    )

@@ -9,10 +9,12 @@
 
 # Input functions (imported_tables, ...) are in common.smk.
 
+from livingreview.dedup.inputs import recorded_exports  # noqa: E402
 from livingreview.imports.specs import (
     check_entry_runs,
     check_import_files,
     check_import_specs,
+    check_recorded_runs,
 )  # noqa: E402
 
 # Checks the schema cannot express (one entry per database and date, files exist, an
@@ -20,6 +22,8 @@ from livingreview.imports.specs import (
 check_import_specs(config["imports"])
 check_import_files(config["imports"])
 check_entry_runs(config["imports"], pubmed_snapshot_dates(), config["run_date"])
+# An export declared after a run was recorded must not enter that run or an earlier one.
+check_recorded_runs(resolved_imports(config), recorded_exports(), config["run_date"])
 
 
 localrules:

@@ -7,16 +7,23 @@ verdict check), so the two never disagree about which tables a run reads.
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from ..imports.specs import exports_of_run, import_table_path, with_entry_runs
 from ..search.windows import discover_snapshots, snapshot_dates
+from ..text import ISO_DATE
+
+log = logging.getLogger(__name__)
 
 #: Where the PubMed snapshots live (one folder per date) and their declared record tables.
 PUBMED_ROOT = "results/search/pubmed"
 PUBMED_TABLES = "results/search/tables"
+#: Where each recorded run date keeps its record (manifest.json holds its config).
+RUN_RECORDS = "results/runs/by-date"
 
 
 def run_snapshot_dates(config: Mapping[str, Any], root: str | Path = ".") -> list[str]:
@@ -45,6 +52,24 @@ def resolved_imports(config: Mapping[str, Any], root: str | Path = ".") -> list[
     as declared, else the first run dated on or after its search
     (:func:`livingreview.imports.specs.entry_run_of`)."""
     return with_entry_runs(config["imports"], run_dates(config, root))
+
+
+def recorded_exports(root: str | Path = ".") -> dict[str, set[tuple[str, str]]]:
+    """The exports each recorded run declared: run date -> {(database, search_date)}, from
+    the config kept in ``results/runs/by-date/<date>/manifest.json`` (a record without a
+    readable config is left out: it cannot tell what arrived later)."""
+    recorded: dict[str, set[tuple[str, str]]] = {}
+    for manifest in sorted((Path(root) / RUN_RECORDS).glob("*/manifest.json")):
+        if not ISO_DATE.match(manifest.parent.name):
+            continue
+        try:
+            imports = json.loads(manifest.read_text(encoding="utf-8"))["config"]["imports"]
+            recorded[manifest.parent.name] = {
+                (str(spec["database"]), str(spec["search_date"])) for spec in imports
+            }
+        except (OSError, ValueError, KeyError, TypeError):
+            log.warning("%s: no readable config; not used to check late exports", manifest)
+    return recorded
 
 
 def pubmed_tables(config: Mapping[str, Any], root: str | Path = ".") -> list[str]:

@@ -8,7 +8,7 @@ exports a run uses (:func:`exports_of_run`) are chosen before any job is schedul
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -131,6 +131,50 @@ def check_entry_runs(
                 "run_date",
                 f"{', '.join(possible)}; name the run the export enters (usually the run_date "
                 "of the run that first imports it), or remove entry_run for the default",
+            )
+
+
+def check_recorded_runs(
+    specs: Sequence[Mapping[str, Any]],
+    recorded: Mapping[str, Collection[tuple[str, str]]],
+    run_date: object,
+) -> None:
+    """No export enters a run that an earlier run's record was made without it.
+
+    ``specs`` have their ``entry_run`` resolved (:func:`with_entry_runs`); ``recorded`` maps
+    the date of every recorded run (``results/runs/by-date/<date>/``) to the (database,
+    search_date) of the exports its config declared. An export entering at or before a run
+    dated before ``run_date`` that was recorded without it arrived after that run: taking it
+    in there would rewrite what the run counted and the publication ids it issued (its
+    records would compete as records of that earlier run). It must enter a later run, which
+    ``entry_run`` says. Raises ConfigError.
+
+    >>> spec = {"database": "embase", "search_date": "2026-11-10", "entry_run": "2026-11-16"}
+    >>> check_recorded_runs([spec], {"2026-11-23": set()}, "2026-11-30")
+    Traceback (most recent call last):
+    ...
+    livingreview.errors.ConfigError: config: key 'imports[0].entry_run': embase/2026-11-10 would ...
+    >>> check_recorded_runs([{**spec, "entry_run": "2026-11-30"}], {"2026-11-23": set()}, "2026-11-30")
+    """
+    run = str(run_date)
+    for number, spec in enumerate(specs):
+        export = (str(spec.get("database", "")), str(spec.get("search_date", "")))
+        entry = str(spec.get("entry_run") or "")
+        if not entry:
+            continue
+        without = sorted(
+            day
+            for day, exports in recorded.items()
+            if entry <= day < run and export not in {(str(d), str(s)) for d, s in exports}
+        )
+        if without:
+            later = f"a run after {without[-1]} (e.g. {run}, the run that first imports it)"
+            raise ConfigError(
+                f"imports[{number}].entry_run",
+                f"{export[0]}/{export[1]} would enter run {entry}, but the run of {without[-1]} "
+                f"was recorded without it (results/runs/by-date/{without[-1]}/manifest.json): "
+                "the counts and publication ids of that run would change",
+                f"{later}; set entry_run to it",
             )
 
 
