@@ -171,3 +171,17 @@ def test_an_export_searched_after_the_run_date_waits_for_a_later_run(project):
     ]
     assert waiting[-1].startswith("wos:WOS:000424022700066")
     assert later["count"] == str(len(waiting)) and later["act_in"] == "resources/dedup/verdicts.tsv"
+
+
+def test_an_entry_run_that_names_no_run_stops_before_any_job(project):
+    """An export searched 2026-11-20 cannot enter a 2026-11-21 run the project never had; the
+    error names the field and the runs it may enter."""
+    _declare_wos_export(project, "2026-11-20")
+    config = yaml.safe_load((project / "config.yaml").read_text())
+    config["imports"][-1]["entry_run"] = "2026-11-21"
+    (project / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    failed = _run(project, "results/records/unique.tsv")
+    assert failed.returncode != 0
+    assert "imports[1].entry_run" in failed.stderr and "'2026-11-21' is no run" in failed.stderr
+    assert "allowed: 2026-11-23" in failed.stderr
+    assert nothing_written_but_run_entries(project)

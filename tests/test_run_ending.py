@@ -444,7 +444,8 @@ def test_records_of_an_export_searched_since_the_last_run_count_in_this_run(fini
     assert result.returncode == 0, result.stdout
     summary = json.loads((finished / BY_DATE / "summary.json").read_text())
     records_found = summary["records"]
-    assert records_found["runs_taken_in"] == ["2026-11-20", RUN_DATE]
+    # the export enters this run (the first on or after its search): no run of its own
+    assert records_found["runs_taken_in"] == [RUN_DATE]
     assert records_found["this_run_by_source"]["embase"]["records_identified"] == 3
     assert records_found["this_run_by_source"]["pubmed"]["records_identified"] == 2
     assert records_found["this_run"]["records_identified"] == 5
@@ -453,7 +454,7 @@ def test_records_of_an_export_searched_since_the_last_run_count_in_this_run(fini
         + records_found["this_run_by_source"]["pubmed"]["duplicates_removed"]
     )
     text = (finished / BY_DATE / "summary.md").read_text()
-    assert "new records found in this run: 5 (embase 3, pubmed 2)" in text
+    assert "new records found in this run: 5 (pubmed 2, embase 3)" in text
 
 
 def test_only_the_planner_checks_who_holds_the_project():

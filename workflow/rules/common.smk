@@ -177,6 +177,7 @@ from livingreview.dedup.inputs import (  # noqa: E402
     PUBMED_TABLES,
     import_tables,
     pubmed_tables,
+    resolved_imports,
     run_snapshot_dates,
 )
 
@@ -223,10 +224,12 @@ from livingreview.imports.specs import (
 
 
 def exports_in_run():
-    """The declared exports this run uses: those searched on or before run_date. A later
-    export is deferred (neither imported, deduplicated nor counted) until a run's date
-    reaches its search_date."""
-    included, _deferred = exports_of_run(config["imports"], config["run_date"])
+    """The declared exports this run uses: those whose entry run (imports[].entry_run, by
+    default the first run dated on or after the search) is on or before run_date. A later
+    export is deferred (neither imported, deduplicated nor counted) until that run."""
+    included, _deferred = exports_of_run(
+        config["imports"], config["run_date"], pubmed_snapshot_dates()
+    )
     return included
 
 
@@ -236,7 +239,10 @@ def imported_tables():
 
 
 def _import_spec(wildcards):
-    return find_spec(config["imports"], wildcards.database, wildcards.search_date)
+    """One declared export with the run it enters resolved (its records' `run`)."""
+    return find_spec(
+        resolved_imports(config), wildcards.database, wildcards.search_date
+    )
 
 
 def export_files(wildcards):

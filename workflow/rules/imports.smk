@@ -1,23 +1,30 @@
 # Stage 'imports': other databases' export files -> the normalised record table.
 #
-# One job per export declared under `imports:` in config.yaml whose search_date is on or
-# before run_date (exports_in_run, common.smk; a later one waits for a later run). Output contract:
-# results/imports/<database>/<search_date>/records.tsv with exactly
-# livingreview.records.RECORD_COLUMNS (record_id = <database>:<accession or hash>,
-# source = database, run = search date), plus summary.json (files, SHA-256, counts).
+# One job per export declared under `imports:` in config.yaml whose entry run is on or
+# before run_date (exports_in_run, common.smk; a later one waits for a later run). The entry
+# run is the export's `entry_run`, by default the first run dated on or after its
+# search_date. Output contract: results/imports/<database>/<search_date>/records.tsv with
+# exactly livingreview.records.RECORD_COLUMNS (record_id = <database>:<accession or hash>,
+# source = database, run = entry run), plus summary.json (files, SHA-256, counts, dates).
 
 # Input functions (imported_tables, ...) are in common.smk.
 
+from livingreview.dedup.inputs import recorded_exports  # noqa: E402
 from livingreview.imports.specs import (
+    check_entry_runs,
     check_import_files,
     check_import_specs,
+    check_recorded_runs,
     import_job_spec,
 )  # noqa: E402
 
-# Checks the schema cannot express (one entry per database and date, files exist...), before
-# any job runs.
+# Checks the schema cannot express (one entry per database and date, files exist, an
+# entry_run that is a run of the project...), before any job runs.
 check_import_specs(config["imports"])
 check_import_files(config["imports"])
+check_entry_runs(config["imports"], pubmed_snapshot_dates(), config["run_date"])
+# An export declared after a run was recorded must not enter that run or an earlier one.
+check_recorded_runs(resolved_imports(config), recorded_exports(), config["run_date"])
 
 
 localrules:

@@ -5,7 +5,10 @@ Consumes the normalised record tables of every PubMed snapshot and every importe
 ``resources/dedup/verdicts.tsv``; produces
 
 * ``unique.tsv``: one row per publication with a ``publication_id`` that never moves
-  (the record seen first, by run date, then source priority, then record_id), the
+  (the record of the earliest run, then source priority, then record_id; a record's run is
+  its snapshot's date or the run its export entered, ``imports[].entry_run``, never the
+  export's search date, so ids follow from config and records whatever order exports
+  arrive in), the
   canonical record shown to screeners (PubMed first, then the richest metadata), every
   member record and source, and the canonical record's columns;
 * ``duplicates.tsv``: every other member record with the publication it joined, the

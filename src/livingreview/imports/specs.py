@@ -8,7 +8,7 @@ exports a run uses (:func:`exports_of_run`) are chosen before any job is schedul
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -86,28 +86,156 @@ def check_import_files(specs: Sequence[Mapping[str, Any]], base: str | Path = ".
                 )
 
 
+def check_entry_runs(
+    specs: Sequence[Mapping[str, Any]], run_dates: Sequence[str], run_date: object
+) -> None:
+    """Every explicit ``entry_run`` names a run the export can enter. Raises ConfigError.
+
+    ``run_dates`` are the dates of the runs up to ``run_date`` (the baseline, the update runs
+    of the config and the PubMed snapshots on disk: :func:`livingreview.dedup.inputs.run_dates`).
+    An ``entry_run`` must not be before the search (the export did not exist yet); one on or
+    before ``run_date`` must be one of ``run_dates``; a later one waits for that run.
+
+    >>> check_entry_runs([{"database": "embase", "search_date": "2026-11-20",
+    ...                    "entry_run": "2026-11-21"}], ["2021-10-31", "2026-11-23"], "2026-11-23")
+    Traceback (most recent call last):
+    ...
+    livingreview.errors.ConfigError: config: key 'imports[0].entry_run': '2026-11-21' is no run ...
+    """
+    run = str(run_date)
+    dates = sorted(str(day) for day in run_dates)
+    for number, spec in enumerate(specs):
+        entry = spec.get("entry_run")
+        if entry is None:
+            continue
+        entry, searched = str(entry), str(spec.get("search_date", ""))
+        key = f"imports[{number}].entry_run"
+        label = f"{spec.get('database')}/{searched}"
+        possible = [day for day in dates if day >= searched] or [
+            f"a run dated on or after {searched}"
+        ]
+        if not ISO_DATE.match(entry):
+            raise ConfigError(key, f"{entry!r} is not an ISO date", "YYYY-MM-DD")
+        if entry < searched:
+            raise ConfigError(
+                key,
+                f"{entry} is before the export's search_date {searched} ({label})",
+                f"{', '.join(possible)}; or remove entry_run to use the first run on or "
+                "after the search",
+            )
+        if entry <= run and entry not in dates:
+            raise ConfigError(
+                key,
+                f"{entry!r} is no run of this project ({label}): runs are the baseline, "
+                "search.update_runs, the PubMed snapshots under results/search/pubmed/ and "
+                "run_date",
+                f"{', '.join(possible)}; name the run the export enters (usually the run_date "
+                "of the run that first imports it), or remove entry_run for the default",
+            )
+
+
+def check_recorded_runs(
+    specs: Sequence[Mapping[str, Any]],
+    recorded: Mapping[str, Collection[tuple[str, str]]],
+    run_date: object,
+) -> None:
+    """No export enters a run that an earlier run's record was made without it.
+
+    ``specs`` have their ``entry_run`` resolved (:func:`with_entry_runs`); ``recorded`` maps
+    the date of every recorded run (``results/runs/by-date/<date>/``) to the (database,
+    search_date) of the exports its config declared. An export entering at or before a run
+    dated before ``run_date`` that was recorded without it arrived after that run: taking it
+    in there would rewrite what the run counted and the publication ids it issued (its
+    records would compete as records of that earlier run). It must enter a later run, which
+    ``entry_run`` says. Raises ConfigError.
+
+    >>> spec = {"database": "embase", "search_date": "2026-11-10", "entry_run": "2026-11-16"}
+    >>> check_recorded_runs([spec], {"2026-11-23": set()}, "2026-11-30")
+    Traceback (most recent call last):
+    ...
+    livingreview.errors.ConfigError: config: key 'imports[0].entry_run': embase/2026-11-10 would ...
+    >>> check_recorded_runs([{**spec, "entry_run": "2026-11-30"}], {"2026-11-23": set()}, "2026-11-30")
+    """
+    run = str(run_date)
+    for number, spec in enumerate(specs):
+        export = (str(spec.get("database", "")), str(spec.get("search_date", "")))
+        entry = str(spec.get("entry_run") or "")
+        if not entry:
+            continue
+        without = sorted(
+            day
+            for day, exports in recorded.items()
+            if entry <= day < run and export not in {(str(d), str(s)) for d, s in exports}
+        )
+        if without:
+            later = f"a run after {without[-1]} (e.g. {run}, the run that first imports it)"
+            raise ConfigError(
+                f"imports[{number}].entry_run",
+                f"{export[0]}/{export[1]} would enter run {entry}, but the run of {without[-1]} "
+                f"was recorded without it (results/runs/by-date/{without[-1]}/manifest.json): "
+                "the counts and publication ids of that run would change",
+                f"{later}; set entry_run to it",
+            )
+
+
+def entry_run_of(spec: Mapping[str, Any], run_dates: Sequence[str]) -> str:
+    """The run an export enters: its ``entry_run``, else the first of ``run_dates`` dated on
+    or after its search (``""``: no such run yet, the export waits).
+
+    The entry run, not the search date, is the export's ``run``: its records are counted in
+    that run's flow and compete for a publication's id as records of that run, so ids and
+    flows follow from the config and the records alone, whatever order exports arrive in.
+
+    >>> spec = {"database": "embase", "search_date": "2026-11-20"}
+    >>> entry_run_of(spec, ["2021-10-31", "2026-11-23"])
+    '2026-11-23'
+    >>> entry_run_of(spec, ["2021-10-31"])
+    ''
+    >>> entry_run_of({**spec, "entry_run": "2026-11-30"}, ["2021-10-31", "2026-11-23"])
+    '2026-11-30'
+    """
+    if spec.get("entry_run") is not None:
+        return str(spec["entry_run"])
+    searched = str(spec["search_date"])
+    return next((day for day in sorted(map(str, run_dates)) if day >= searched), "")
+
+
+def with_entry_runs(
+    specs: Sequence[Mapping[str, Any]], run_dates: Sequence[str]
+) -> list[dict[str, Any]]:
+    """Copies of the declared exports with ``entry_run`` resolved (:func:`entry_run_of`)."""
+    return [{**spec, "entry_run": entry_run_of(spec, run_dates)} for spec in specs]
+
+
 def exports_of_run(
-    specs: Sequence[Mapping[str, Any]], run_date: object
+    specs: Sequence[Mapping[str, Any]], run_date: object, run_dates: Sequence[str] = ()
 ) -> tuple[list[Mapping[str, Any]], list[Mapping[str, Any]]]:
     """The declared exports a run dated ``run_date`` uses, and those it defers, in config order.
 
-    An export whose ``search_date`` is after the run's date was not part of the literature
-    on that date: the run neither imports, deduplicates nor counts it (rerunning a past run
-    gives what that run gave), and the first run dated on or after its search includes it.
+    An export enters the review at its entry run (:func:`entry_run_of` over ``run_dates``,
+    the runs up to ``run_date``; ``run_date`` itself is always one): a run dated before it
+    neither imports, deduplicates nor counts it (rerunning a past run gives what that run
+    gave), and every run from its entry run on includes it. Without an explicit ``entry_run``
+    that is the first run dated on or after its search.
 
     >>> specs = [{"database": "embase", "search_date": "2021-10-31"},
-    ...          {"database": "wos", "search_date": "2026-12-01"}]
+    ...          {"database": "wos", "search_date": "2026-12-01"},
+    ...          {"database": "cochrane", "search_date": "2026-11-01", "entry_run": "2026-12-01"}]
     >>> included, deferred = exports_of_run(specs, "2026-11-23")
     >>> [s["database"] for s in included], [s["database"] for s in deferred]
-    (['embase'], ['wos'])
+    (['embase'], ['wos', 'cochrane'])
     >>> [s["database"] for s in exports_of_run(specs, "2026-12-01")[0]]
-    ['embase', 'wos']
+    ['embase', 'wos', 'cochrane']
     """
     run = str(run_date)
     if not ISO_DATE.match(run):
         raise ConfigError("run_date", f"{run!r} is not an ISO date", "YYYY-MM-DD")
-    included = [spec for spec in specs if str(spec["search_date"]) <= run]
-    deferred = [spec for spec in specs if str(spec["search_date"]) > run]
+    dates = sorted({*map(str, run_dates), run})
+    included: list[Mapping[str, Any]] = []
+    deferred: list[Mapping[str, Any]] = []
+    for spec in specs:
+        entry = entry_run_of(spec, [day for day in dates if day <= run])
+        (included if entry and entry <= run else deferred).append(spec)
     return included, deferred
 
 

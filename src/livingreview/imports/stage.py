@@ -49,8 +49,9 @@ def parse_export_file(path: str | Path, spec: Mapping[str, Any]) -> list[dict[st
     )
 
 
-def to_record(raw: Mapping[str, Any], database: str, search_date: str, local_id: str) -> Record:
-    """A parsed raw record as one row of RECORD_COLUMNS.
+def to_record(raw: Mapping[str, Any], database: str, entry_run: str, local_id: str) -> Record:
+    """A parsed raw record as one row of RECORD_COLUMNS; its ``run`` is the run the export
+    enters (:func:`~.specs.entry_run_of`), not its search date.
 
     >>> row = to_record({"title": "T", "authors": ["van den Berg AP", "Pape S"]}, "wos", "2024-01-31", "h1")
     >>> row["record_id"], row["authors"], row["first_author"], row["run"]
@@ -66,7 +67,7 @@ def to_record(raw: Mapping[str, Any], database: str, search_date: str, local_id:
     record = as_record(values)
     record["record_id"] = f"{database}:{local_id}"
     record["source"] = database
-    record["run"] = search_date
+    record["run"] = entry_run
     authors = raw.get("authors") or []
     record["first_author"] = surname(authors[0]) if authors else ""
     return record
@@ -77,7 +78,7 @@ def _first_surname(raw: Mapping[str, Any]) -> str:
 
 
 def build_records(
-    raws: Sequence[tuple[Path, dict[str, Any]]], database: str, search_date: str
+    raws: Sequence[tuple[Path, dict[str, Any]]], database: str, entry_run: str
 ) -> list[Record]:
     """Give each raw record its stable id and turn it into a record row.
 
@@ -117,14 +118,19 @@ def build_records(
                 used[local],
             )
             local = f"{local}~{used[local]}"
-        records.append(to_record(raw, database, search_date, local))
+        records.append(to_record(raw, database, entry_run, local))
     return records
 
 
 def import_export(spec: Mapping[str, Any]) -> tuple[list[Record], dict[str, Any]]:
-    """Parse every file of one declared export; return (record rows, summary). Writes nothing."""
+    """Parse every file of one declared export; return (record rows, summary). Writes nothing.
+
+    The records' ``run`` is the spec's resolved ``entry_run`` (the workflow resolves it:
+    :func:`~.specs.with_entry_runs`); a spec without one enters the run of its search date.
+    """
     check_import_specs([spec])
     database, date = spec["database"], spec["search_date"]
+    entry_run = str(spec.get("entry_run") or date)
     raws: list[tuple[Path, dict[str, Any]]] = []
     files_summary: list[dict[str, Any]] = []
     for name in spec.get("files") or []:
@@ -137,12 +143,13 @@ def import_export(spec: Mapping[str, Any]) -> tuple[list[Record], dict[str, Any]
         raise ConfigError(
             f"imports[{database}/{date}].files", "no export file declared", "at least one file"
         )
-    records = build_records(raws, database, date)
+    records = build_records(raws, database, entry_run)
     for entry in files_summary:
         entry["sha256"] = sha256_file(entry["path"])
     summary = {
         "database": database,
         "search_date": date,
+        "entry_run": entry_run,
         "format": spec.get("format"),
         "dialect": spec.get("dialect"),
         "files": files_summary,

@@ -9,8 +9,10 @@ box, so an auditor can check each one against the records behind it.
 Flows: ``baseline`` (the published review, reconstructed from the baseline runs' records),
 one flow per update run (records first retrieved in that run; the previous version is the
 baseline plus earlier runs) and ``cumulative`` (every update run since the published
-review). Nothing is repaired here: a record unknown to dedup or a publication without a
-status is simply absent from the boxes it should reach, and the identity checks
+review). A record's run is the run it entered: its PubMed snapshot's date, or the entry run
+of its export (``imports[].entry_run``), never an export's search date, so every flow is a
+run of the project. Nothing is repaired here: a record unknown to dedup or a publication
+without a status is simply absent from the boxes it should reach, and the identity checks
 (:mod:`livingreview.prisma.identities`) name it.
 """
 

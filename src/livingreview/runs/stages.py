@@ -108,9 +108,9 @@ def records_found(
 ) -> dict[str, Any]:
     """Records every source brought in this run, from results/records/runs.tsv.
 
-    A run takes in every search dated after the previous run and up to its own date: its
-    PubMed snapshot and every export whose search date falls in between (an export's rows
-    carry its search date), each per source and in total.
+    A run takes in every run dated after the previous run's record and up to its own date:
+    its PubMed snapshot and every export entering in between (an export's rows carry its
+    entry run, ``imports[].entry_run``), each per source and in total.
 
     >>> rows = [{"run": "2021-10-31", "source": "pubmed", "records_identified": "32"},
     ...         {"run": "2026-11-20", "source": "embase", "records_identified": "5"},
