@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -54,9 +55,6 @@ number = len(calls.read_text().splitlines())
 if os.environ.get("FAKE_CHILD"):
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
     pathlib.Path(os.environ["FAKE_CHILD"]).write_text(str(child.pid))
-if os.environ.get("FAKE_LOCKED") and number == 1:
-    print("Error: Directory cannot be locked. Please make sure that no other Snakemake process")
-    sys.exit(1)
 go = calls.with_name(f"go-{number}")
 while not go.exists():
     time.sleep(0.05)
@@ -269,20 +267,37 @@ def test_a_run_held_elsewhere_makes_the_desk_wait_and_say_so(project, fake):
         worker.stop()
 
 
-def test_a_snakemake_typed_without_the_run_lock_makes_the_desk_try_again(
-    project, fake, monkeypatch
-):
-    monkeypatch.setenv("FAKE_LOCKED", "1")
-    worker = refresher(project, fake, locked_retry_seconds=2.0)
-    worker.start()
+def test_a_snakemake_typed_in_a_terminal_makes_the_desk_wait_until_it_exits(project, fake):
+    """A run typed without a launcher holds the run lock from its planning process until it
+    exits (claim_run_lock, as runs.smk calls it): the desk waits, says for whom, and runs
+    once that process is gone, even when it was killed."""
+    typed = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from livingreview.runs.runlock import claim_run_lock; "
+            "assert claim_run_lock(sys.argv[1], 'manual', '20261207T000000Z-manual-abc123'); "
+            "print('held', flush=True); time.sleep(600)",
+            str(project),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    worker = refresher(project, fake)
     try:
+        assert typed.stdout is not None and typed.stdout.readline() == "held\n"
+        worker.start()
         worker.refresh_now()
         wait_for(lambda: worker.state().phase == WAITING, "the desk to wait")
         assert worker.state().waiting_for == "manual" and worker.state().error == ""
-        wait_for(lambda: len(calls_of(fake)) == 2, "the second try")
-        go(fake, 2)
+        assert calls_of(fake) == []
+        typed.kill()  # SIGKILL: the kernel releases the lock
+        typed.wait()
+        wait_for(lambda: calls_of(fake), "the run once the typed run is gone")
+        go(fake, 1)
         wait_for(lambda: worker.state().generation == 1, "the run to end")
     finally:
+        typed.kill()
         worker.stop()
     assert worker.state().last_ok
 

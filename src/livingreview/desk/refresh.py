@@ -55,10 +55,6 @@ POLL_SECONDS = 0.25
 #: How long one wait for the run lock lasts before the refresher checks whether to stop.
 LOCK_WAIT_SLICE = 2.0
 
-#: Snakemake's own message when another snakemake works in the project (no run lock taken).
-SNAKEMAKE_LOCKED = "Directory cannot be locked"
-LOCKED_RETRY_SECONDS = 15.0
-
 IDLE = "idle"
 PENDING = "pending"  # a save waits for the quiet period
 WAITING = "waiting"  # another run holds the project's run lock
@@ -216,8 +212,6 @@ class Refresher:
     program: str | None = None
     runner: Callable[..., Any] = start_process
     monotonic: Callable[[], float] = time.monotonic
-    #: After snakemake found another snakemake in the project, wait this long to try again.
-    locked_retry_seconds: float = LOCKED_RETRY_SECONDS
     _state: RefreshState = field(default_factory=RefreshState)
     _wants: _Wants = field(default_factory=_Wants)
 
@@ -393,14 +387,6 @@ class Refresher:
         if code == 0:
             self._finish(run_id, True, "")
             return True
-        if SNAKEMAKE_LOCKED in log_path.read_text(encoding="utf-8", errors="replace"):
-            # A snakemake typed without the run lock holds the project: try again later.
-            with self._lock:
-                self._wants.pending = True
-                self._wants.last_save = self.monotonic() + self.locked_retry_seconds
-                self._state = replace(self._state, phase=WAITING, waiting_for="manual")
-            log.info("desk refresh %s: another snakemake holds the project; retrying", run_id)
-            return False
         entry = read_run(run_id, self.root / "results" / "runs")
         message = (entry.error if entry is not None else "") or last_log_line(log_path)
         self._finish(run_id, False, message or f"the workflow stopped with exit code {code}")

@@ -112,3 +112,39 @@ def hold_run_lock(
             except FileNotFoundError:
                 pass
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+#: The run locks taken by :func:`claim_run_lock` for the rest of this process's life, by
+#: project root.
+_CLAIMED: dict[Path, Any] = {}
+
+
+def claim_run_lock(root: str | Path, trigger: str, run_id: str) -> bool:
+    """Take the run lock for the rest of this process, without waiting; ``True`` when taken
+    (or already taken by this process), ``False`` when another process holds it.
+
+    For a run started without a launcher (``snakemake`` typed in a terminal): its planning
+    process holds the lock until it exits (the kernel releases it then, also when the
+    process is killed; the file is opened close-on-exec, so no job process inherits it), so
+    that a desk refresh or a scheduled run waits for it instead of meeting Snakemake's own
+    directory lock. A run whose launcher holds the lock for it (the holder's note names its
+    run id) takes nothing. The note written here outlives the process; :func:`holder`
+    ignores it once the lock is free.
+    """
+    base = Path(root).resolve()
+    if base in _CLAIMED:
+        return True
+    note = holder(base)
+    if note is not None:
+        return note.get("run_id") == run_id
+    lock_path = base / LOCK_PATH
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(lock_path, "a")  # noqa: SIM115 - held until the process exits
+    if not _try_lock(handle):
+        handle.close()
+        return False
+    _CLAIMED[base] = handle
+    note = {"trigger": trigger, "run_id": run_id, "pid": os.getpid(), "since": time.time()}
+    with atomic_open(base / HOLDER_PATH) as out:
+        out.write(json.dumps(note) + "\n")
+    return True
