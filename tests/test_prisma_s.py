@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 
 import pytest
 import yaml
@@ -15,6 +16,7 @@ from livingreview.imports.specs import import_job_spec
 from livingreview.io import read_rows, write_tsv
 from livingreview.search.prisma_s import (
     NOT_AVAILABLE_REPLAY,
+    NOT_RECONSTRUCTED,
     NOT_REPORTED,
     PRISMA_S_COLUMNS,
     database_line,
@@ -155,3 +157,78 @@ def test_database_lines_for_the_diagram(config):
         "Embase (platform not reported; searched October 2021) (n = 39)"
     )
     assert database_line(pubmed_row) == "PubMed (NCBI E-utilities; searched 2026-11-23) (n = 2)"
+
+
+def test_the_published_reviews_other_databases_are_listed_with_only_what_it_says(config):
+    """The seed searched Medline, Embase, Web of Science and the Cochrane database; the
+    project has records of the first two only. The other two get rows of their own, dated as
+    the published search, their records a gap, nothing invented."""
+    declared = config["search"]["baseline_other_databases"]
+    assert [d["database"] for d in declared] == ["wos", "cochrane"]
+    rows = prisma_s_rows(
+        [receipt("2021-10-31")],
+        [(config["imports"][0], {"records": 39})],
+        declared,
+        config["search"]["baseline_until"],
+    )
+    assert [r["database"] for r in rows] == ["pubmed", "cochrane", "embase", "wos"]
+    by_name = {r["database"]: r for r in rows}
+    for name in ("wos", "cochrane"):
+        row = by_name[name]
+        assert row["search_date"] == "2021-10-31"
+        assert row["search_date_as_reported"].startswith("October 2021")
+        assert row["records"] == NOT_RECONSTRUCTED
+        assert row["platform"] == row["strategy"] == row["limits"] == NOT_REPORTED
+        assert row["gaps"] == (
+            "records not available to this project (not reconstructed); platform (PRISMA-S "
+            "item 1); full search strategy (item 8); limits and restrictions (item 9)"
+        )
+        # the seed's terms, quoted, and its word on meeting abstracts
+        assert '"Advagraf"' in row["notes"] and "meeting abstracts were excluded" in row["notes"]
+    assert "which Cochrane database" in by_name["cochrane"]["notes"]
+    # the reconstructed searches keep their counts
+    assert by_name["embase"]["records"] == 39 and by_name["pubmed"]["records"] == 2
+    assert database_line(by_name["wos"]).startswith("Web of Science (platform not reported;")
+
+
+def test_every_term_the_notes_quote_is_in_the_published_review(config):
+    # the published review's Methods (Baven-Pronk et al. 2022), quoted
+    methods = (
+        'combinations of the terms "autoimmune hepatitis," "chronic active hepatitis," '
+        '"calcineurin inhibitor," "cyclosporin," "ciclosporine," "Neoral," "tacrolimus." '
+        '"Prograf," and "Advagraf."'
+    )
+    for declared in config["search"]["baseline_other_databases"]:
+        terms = re.findall(r'"([^"]+)"', declared["notes"])
+        assert len(terms) == 9 + (declared["database"] == "cochrane")  # + "the Cochrane database"
+        for term in terms:
+            assert f'"{term}' in methods or term == "the Cochrane database"
+
+
+def test_the_schema_checks_the_other_databases(config):
+    validate_config(copy.deepcopy(config), SCHEMA)
+    for bad_entry, word in (
+        ({"database": "wos", "strategie": "x"}, "strategie"),
+        ({"database": "Web of Science"}, "database"),
+        ({"search_date_as_reported": "October 2021"}, "database"),
+    ):
+        bad = copy.deepcopy(config)
+        bad["search"]["baseline_other_databases"] = [bad_entry]
+        with pytest.raises(ConfigError, match=word):
+            validate_config(bad, SCHEMA)
+    none = copy.deepcopy(config)
+    del none["search"]["baseline_other_databases"]  # optional: defaults to none
+    validate_config(none, SCHEMA)
+    assert none["search"]["baseline_other_databases"] == []
+    # an entry with only its name: every item "not reported", dated as the published search
+    (row,) = prisma_s_rows([], [], [{"database": "wos"}], "2021-10-31")
+    assert row["search_date_as_reported"] == "2021-10-31" and row["strategy"] == NOT_REPORTED
+
+
+def test_the_rule_passes_the_other_databases_to_the_table(tmp_path, config):
+    rows = prisma_s_table([], [], [], config["search"]["baseline_other_databases"], "2021-10-31")
+    out = tmp_path / "prisma_s.tsv"
+    write_tsv(out, rows, PRISMA_S_COLUMNS)
+    assert [r["records"] for r in read_rows(out)] == [NOT_RECONSTRUCTED] * 2
+    rule = (ROOT / "workflow" / "rules" / "search.smk").read_text(encoding="utf-8")
+    assert 'unreconstructed=config["search"]["baseline_other_databases"]' in rule

@@ -504,7 +504,12 @@ def test_first_record_summarises_every_stage(tmp_path, monkeypatch):
     assert records["duplicate_records_total"] == 1
     assert records["uncertain_pairs_awaiting_verdict"] == 1
     assert records["exports_after_run_date"] == [
-        {"database": "wos", "search_date": "2026-12-01", "files": ["resources/wos.txt"]}
+        {
+            "database": "wos",
+            "search_date": "2026-12-01",
+            "files": ["resources/wos.txt"],
+            "entry_run": None,
+        }
     ]
     screening = summary["screening"]
     assert screening["awaiting_by_reviewer"] == {

@@ -88,6 +88,9 @@ rule run_record:
         records_duplicates="results/records/duplicates.tsv",
         records_runs="results/records/runs.tsv",
         screening_status="results/screening/status.tsv",
+        screening_agreement="results/screening/agreement.tsv",
+        # this version's PRISMA box counts and full-text exclusion reasons
+        prisma_counts="results/prisma/counts.tsv",
         # the to-do files, from each stage that has them
         records_todo=written_by_rules(["results/records/todo.tsv"]),
         screening_todo=written_by_rules(["results/screening/todo.tsv"]),

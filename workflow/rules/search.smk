@@ -64,7 +64,8 @@ localrules:
 
 
 # PRISMA-S: every search this run uses (PubMed snapshots and imported exports), with its
-# platform, strategy, limits, date and records, and the items not reported.
+# platform, strategy, limits, date and records, and the items not reported; and the published
+# review's databases this project has no records of (search.baseline_other_databases).
 rule prisma_s:
     input:
         receipts=pubmed_receipts(),
@@ -89,6 +90,9 @@ rule prisma_s:
     params:
         # each export's config entry (prisma_s: and what names it), in input order
         exports=[dict(spec) for spec in exports_in_run()],
+        # the published review's databases this project has no records of
+        unreconstructed=config["search"]["baseline_other_databases"],
+        baseline_until=config["search"]["baseline_until"],
     script:
         "../scripts/prisma_s.py"
 

@@ -12,6 +12,8 @@ def main(snakemake) -> None:
         list(snakemake.input.receipts),
         list(snakemake.params.exports),
         list(snakemake.input.imports),
+        list(snakemake.params.unreconstructed),
+        str(snakemake.params.baseline_until),
     )
     write_tsv(snakemake.output.table, rows, PRISMA_S_COLUMNS)
     for row in rows:

@@ -39,6 +39,10 @@ class RunInputs:
     #: Screening: ``results/screening/status.tsv`` and ``todo.tsv``.
     screening_status: str | None = None
     screening_todo: str | None = None
+    #: ``results/screening/agreement.tsv``: the reviewers' agreement per stage.
+    screening_agreement: str | None = None
+    #: ``results/prisma/counts.tsv``: the PRISMA box counts of every flow.
+    prisma_counts: str | None = None
     #: Extraction: ``results/extraction/studies.tsv`` (one row per arm) and ``todo.tsv``.
     extraction_studies: str | None = None
     extraction_todo: str | None = None

@@ -8,7 +8,10 @@ Consumes (:class:`~livingreview.runs.inputs.RunInputs`), after every other stage
 - the search receipts ``results/search/receipts/pubmed-<date>.json``: what each PubMed search
   returned (byte copies of the snapshots' ``provenance.json``);
 - ``results/records/{unique,duplicates,runs}.tsv``: deduplication (per-run, per-source counts);
-- ``results/screening/status.tsv``;
+- ``results/screening/status.tsv`` (all-time statuses) and ``agreement.tsv`` (the reviewers'
+  agreement before adjudication);
+- ``results/prisma/counts.tsv``: this version's PRISMA box counts and exclusion reasons (the
+  flow ``prisma.csv`` and the update diagram show);
 - ``results/extraction/studies.tsv``: studies in the synthesis (``version`` baseline or update),
   and the previous archived version's ``studies.tsv``, to say which studies are new;
 - ``results/synthesis/{outcomes,tests,meta_analysis}.tsv`` and ``whats_new.tsv``;
@@ -43,8 +46,10 @@ from .manifest import (
     software_versions,
 )
 from .stages import (
+    agreement_section,
     extraction_section,
     previous_run_date,
+    prisma_section,
     records_section,
     screening_section,
     search_section,
@@ -56,7 +61,9 @@ log = logging.getLogger(__name__)
 
 #: 2: the to-do block; records found by every source of the run; studies counted apart
 #: from arms; counts of people's work from the stages' to-do files.
-RECORD_VERSION = 2
+#: 3: this version's PRISMA box counts and full-text exclusion reasons (``prisma``), the
+#: reviewers' agreement (``agreement``), the run that takes in each deferred export.
+RECORD_VERSION = 3
 
 
 def load_json(path: str | Path, allowed: str) -> dict[str, Any]:
@@ -183,7 +190,13 @@ def build_run_record(
             config.get("imports", []),
             tasks,
         ),
+        "prisma": prisma_section(
+            inputs.prisma_counts,
+            (config.get("search") or {}).get("baseline_until"),
+            run_date,
+        ),
         "screening": screening_section(inputs, tasks),
+        "agreement": agreement_section(inputs.screening_agreement),
         "extraction": extraction_section(inputs, tasks),
         "pooled_estimates": pooled,
         "file_changes": file_changes,

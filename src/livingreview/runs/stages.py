@@ -16,6 +16,10 @@ from typing import Any
 from ..dedup.tables import RUN_COLUMNS
 from ..imports.specs import exports_of_run
 from ..io import read_rows
+from ..prisma.counts import read_counts
+from ..prisma.ledger import CUMULATIVE_FLOW
+from ..prisma.template import BOXES
+from ..screening.agreement import AGREEMENT_COLUMNS, agreement_sentence
 from ..todo import (
     DECIDE_PAIRS,
     EXTRACT,
@@ -83,14 +87,18 @@ def previous_run_date(run_date: str, snapshot_dates: Iterable[str]) -> str | Non
 
 
 def exports_after_run(imports: Sequence[Mapping[str, Any]], run_date: str) -> list[dict[str, Any]]:
-    """The declared exports whose search date is after ``run_date`` (the ones
-    :func:`livingreview.imports.exports_of_run` defers): not part of this run; the first run
-    dated on or after their search date takes them in.
+    """The declared exports this run leaves for a later one (the ones
+    :func:`livingreview.imports.exports_of_run` defers), with the run that takes each in:
+    its ``entry_run`` when the config names one (``entry_run``), else the first run dated on
+    or after its search date (``entry_run`` None).
 
     >>> exports_after_run([{"database": "embase", "search_date": "2026-12-01", "files": ["a.ris"]},
     ...                    {"database": "wos", "search_date": "2026-11-01", "files": ["b.ris"]}],
     ...                   "2026-11-23")
-    [{'database': 'embase', 'search_date': '2026-12-01', 'files': ['a.ris']}]
+    [{'database': 'embase', 'search_date': '2026-12-01', 'files': ['a.ris'], 'entry_run': None}]
+    >>> exports_after_run([{"database": "wos", "search_date": "2026-11-01", "files": ["b.ris"],
+    ...                     "entry_run": "2026-11-30"}], "2026-11-23")[0]["entry_run"]
+    '2026-11-30'
     """
     _, deferred = exports_of_run(imports, run_date)
     return [
@@ -98,6 +106,7 @@ def exports_after_run(imports: Sequence[Mapping[str, Any]], run_date: str) -> li
             "database": str(spec.get("database", "")),
             "search_date": str(spec.get("search_date", "")),
             "files": [str(f) for f in spec.get("files", [])],
+            "entry_run": None if spec.get("entry_run") is None else str(spec["entry_run"]),
         }
         for spec in deferred
     ]
@@ -196,6 +205,10 @@ def awaiting_reviewers(todo: Iterable[TodoRow]) -> dict[str, dict[str, int]]:
     }
 
 
+#: What the status counts of ``status.tsv`` cover (unlike the PRISMA counts of the version).
+STATUS_SCOPE = "all time, the published review's publications included"
+
+
 def screening_section(inputs: RunInputs, todo: Sequence[TodoRow]) -> dict[str, Any]:
     """Screening statuses, publications awaiting each reviewer and open conflicts (from the
     to-do rows)."""
@@ -204,12 +217,98 @@ def screening_section(inputs: RunInputs, todo: Sequence[TodoRow]) -> dict[str, A
     rows = read_rows(inputs.screening_status)
     section: dict[str, Any] = {
         "available": True,
+        "status_counts_scope": STATUS_SCOPE,
         "status_counts": dict(sorted(Counter(r.get("status", "") for r in rows).items())),
     }
     if inputs.screening_todo is not None:
         section["awaiting_by_reviewer"] = awaiting_reviewers(todo)
         section["conflicts_awaiting_adjudication"] = count_tasks(todo, SETTLE_CONFLICTS)
     return section
+
+
+#: Columns of agreement.tsv that hold counts (whole numbers) and proportions (decimals).
+AGREEMENT_COUNTS = (
+    "publications_compared",
+    "both_include",
+    "r1_include_r2_exclude",
+    "r1_exclude_r2_include",
+    "both_exclude",
+    "not_retrieved_left_out",
+    "maybe_left_out",
+    "awaiting_second_decision",
+    "more_than_two_reviewers",
+)
+AGREEMENT_PROPORTIONS = ("proportionate_agreement", "expected_agreement", "kappa")
+
+
+def _proportion(value: str | None) -> float | None:
+    text = str(value or "").strip()
+    return float(text) if text else None
+
+
+def agreement_section(agreement: str | None) -> dict[str, Any]:
+    """How far the reviewers agreed before adjudication, per screening stage, from
+    ``results/screening/agreement.tsv``: each stage's row with its counts as numbers (a
+    proportion the table leaves empty, κ when it is undefined, is None) and its sentence
+    (:func:`livingreview.screening.agreement.agreement_sentence`)."""
+    if agreement is None:
+        return missing("screening_agreement")
+    stages = []
+    for row in read_rows(agreement):
+        stage: dict[str, Any] = {c: row.get(c, "") for c in AGREEMENT_COLUMNS}
+        stage.update({c: _int(row.get(c)) for c in AGREEMENT_COUNTS})
+        stage.update({c: _proportion(row.get(c)) for c in AGREEMENT_PROPORTIONS})
+        stage["reviewers"] = [
+            r.strip() for r in str(row.get("reviewers", "")).split(";") if r.strip()
+        ]
+        stage["sentence"] = agreement_sentence(row)
+        stages.append(stage)
+    return {"available": True, "stages": stages}
+
+
+# ----------------------------------------------------------------------------- prisma
+
+#: Boxes whose breakdown is a list of exclusion reasons (full text: databases and registers,
+#: then other methods).
+REASON_BOXES = {"dbr_excluded": "databases and registers", "other_excluded": "other methods"}
+
+
+def prisma_section(counts: str | None, baseline_until: str | None, run_date: str) -> dict[str, Any]:
+    """This version's PRISMA 2020 flow: the box counts of the flow ``prisma.csv`` and the
+    update diagram show (the cumulative flow of ``results/prisma/counts.tsv``: every update
+    search since the published review's), records per database, and the reasons reports were
+    excluded at full text with their counts.
+
+    Not the screening statuses: those count every publication of all time, the published
+    review's too (:func:`screening_section`).
+    """
+    if counts is None:
+        return missing("prisma_counts")
+    per_flow, breakdowns, _ = read_counts(counts)
+    if CUMULATIVE_FLOW not in per_flow:  # no update run yet: the published review's flow only
+        return missing(f"prisma_counts (no '{CUMULATIVE_FLOW}' column in {counts})")
+    boxes = per_flow[CUMULATIVE_FLOW]
+    listed = breakdowns.get(CUMULATIVE_FLOW, {})
+    return {
+        "available": True,
+        "flow": CUMULATIVE_FLOW,
+        "searches_after": baseline_until,
+        "searches_until": run_date,
+        "boxes": {box: boxes.get(box, 0) for box in BOXES},
+        "records_by_database": [
+            {"database": label, "records": n}
+            for label, n in listed.get("database_specific_results", [])
+        ],
+        "records_by_register": [
+            {"register": label, "records": n}
+            for label, n in listed.get("register_specific_results", [])
+        ],
+        "full_text_exclusion_reasons": [
+            {"arm": arm, "reason": label, "reports": n}
+            for box, arm in REASON_BOXES.items()
+            for label, n in listed.get(box, [])
+        ],
+    }
 
 
 # ----------------------------------------------------------------------------- extraction

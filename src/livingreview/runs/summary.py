@@ -62,13 +62,121 @@ def records_lines(records: Section) -> list[str]:
         pairs = records["uncertain_pairs_awaiting_verdict"]
         lines.append(f"- uncertain duplicate pairs awaiting a verdict: {pairs}")
     for export in records.get("exports_after_run_date", []):
-        files = ", ".join(f"`{f}`" for f in export["files"])
-        lines.append(
-            f"- not part of this run: the {export['database']} export searched "
-            f"{export['search_date']} ({files}), dated after the run date; the first run dated "
-            "on or after its search date takes it in"
-        )
+        lines.append(f"- not part of this run: {deferred_export(export)}")
     return lines
+
+
+def deferred_export(export: Section) -> str:
+    """An export this run leaves out, and the run that takes it in.
+
+    >>> deferred_export({"database": "wos", "search_date": "2026-11-01", "files": ["w.txt"],
+    ...                  "entry_run": "2026-11-30"})
+    'the wos export searched 2026-11-01 (`w.txt`): it enters the run of 2026-11-30 (its entry_run)'
+    >>> deferred_export({"database": "wos", "search_date": "2026-12-01", "files": ["w.txt"]})
+    'the wos export searched 2026-12-01 (`w.txt`): searched after this run; the first run dated on or after 2026-12-01 takes it in'
+    """
+    files = ", ".join(f"`{f}`" for f in export["files"])
+    what = f"the {export['database']} export searched {export['search_date']} ({files})"
+    if export.get("entry_run"):
+        return f"{what}: it enters the run of {export['entry_run']} (its entry_run)"
+    return (
+        f"{what}: searched after this run; the first run dated on or after "
+        f"{export['search_date']} takes it in"
+    )
+
+
+def _n(boxes: Mapping[str, int], box: str) -> int:
+    return int(boxes.get(box, 0))
+
+
+def _listed(items: list[Mapping[str, Any]], label: str, count: str) -> str:
+    return ", ".join(f"{item[label]} {item[count]}" for item in items)
+
+
+#: Boxes of identification by other methods (websites, organisations, citation searching),
+#: listed only when one of them counts something.
+OTHER_METHOD_LINES = (
+    ("website_results", "records from websites"),
+    ("organisation_results", "records from organisations"),
+    ("citations_results", "records from citation searching"),
+    ("other_sought_reports", "reports sought"),
+    ("other_notretrieved_reports", "not retrieved"),
+    ("other_assessed", "reports assessed"),
+    ("other_excluded", "reports excluded"),
+)
+
+
+def prisma_lines(prisma: Section) -> list[str]:
+    """This version's PRISMA 2020 box counts (the diagram's) and the full-text exclusion
+    reasons with their counts."""
+    lines = ["## PRISMA 2020 flow of this version (since the published review)"]
+    if not prisma.get("available"):
+        return lines + [f"- {_unavailable(prisma)}"]
+    boxes = prisma["boxes"]
+    after = prisma.get("searches_after")
+    window = (
+        f"after {after} up to {prisma['searches_until']}"
+        if after
+        else (f"up to {prisma['searches_until']}")
+    )
+    identified = _n(boxes, "database_results") + _n(boxes, "register_results")
+    removed = sum(_n(boxes, b) for b in ("duplicates", "excluded_automatic", "excluded_other"))
+    databases = _listed(prisma.get("records_by_database", []), "database", "records")
+    registers = _listed(prisma.get("records_by_register", []), "register", "records")
+    known = _n(boxes, "known_study_reports")
+    lines += [
+        f"Update searches {window}: the counts of `results/prisma/prisma.csv` and of the "
+        f"update's diagram (flow `{prisma['flow']}` of `results/prisma/counts.tsv`).",
+        "",
+        f"- studies included in the previous version (the published review): "
+        f"{_n(boxes, 'previous_studies')}; their reports: {_n(boxes, 'previous_reports')}",
+        f"- records identified from databases: {_n(boxes, 'database_results')}"
+        + (f" ({databases})" if databases else ""),
+    ]
+    if _n(boxes, "register_results") or registers:
+        lines.append(
+            f"- records identified from registers: {_n(boxes, 'register_results')}"
+            + (f" ({registers})" if registers else "")
+        )
+    lines += [
+        f"- records removed before screening: {removed} (duplicates {_n(boxes, 'duplicates')}, "
+        f"marked ineligible by automation tools {_n(boxes, 'excluded_automatic')}, "
+        f"removed for other reasons {_n(boxes, 'excluded_other')})",
+        f"- records screened: {_n(boxes, 'records_screened')}; awaiting screening: "
+        f"{_n(boxes, 'awaiting_title_abstract')} (identified {identified} - removed {removed} "
+        f"= screened {_n(boxes, 'records_screened')} + awaiting "
+        f"{_n(boxes, 'awaiting_title_abstract')})",
+        f"- records excluded at title/abstract: {_n(boxes, 'records_excluded')}",
+        f"- reports sought for retrieval: {_n(boxes, 'dbr_sought_reports')}; not retrieved: "
+        f"{_n(boxes, 'dbr_notretrieved_reports')}",
+        f"- reports assessed for eligibility: {_n(boxes, 'dbr_assessed')}; awaiting "
+        f"assessment: {_n(boxes, 'awaiting_full_text')}",
+        f"- reports excluded at full text: {_n(boxes, 'dbr_excluded')}",
+        f"- new studies included: {_n(boxes, 'new_studies')}; reports included: "
+        f"{_n(boxes, 'new_reports')}"
+        + (
+            f" ({_n(boxes, 'new_reports') - known} of new studies, {known} of studies "
+            "already included)"
+            if known
+            else ""
+        ),
+        f"- total studies included in the review: {_n(boxes, 'total_studies')}; their "
+        f"reports: {_n(boxes, 'total_reports')}",
+    ]
+    if any(_n(boxes, box) for box, _ in OTHER_METHOD_LINES):
+        lines.append(
+            "- other methods: "
+            + ", ".join(f"{label} {_n(boxes, box)}" for box, label in OTHER_METHOD_LINES)
+        )
+    reasons = prisma.get("full_text_exclusion_reasons", [])
+    lines += ["", "### Reports excluded at full text, by reason (this version)"]
+    if not reasons:
+        return lines + ["- none"]
+    arms = {r["arm"] for r in reasons}
+    return lines + [
+        f"- {r['reason']}: {r['reports']}" + (f" ({r['arm']})" if len(arms) > 1 else "")
+        for r in reasons
+    ]
 
 
 def screening_lines(screening: Section) -> list[str]:
@@ -87,8 +195,44 @@ def screening_lines(screening: Section) -> list[str]:
         lines.append(
             f"- conflicts awaiting adjudication: {screening['conflicts_awaiting_adjudication']}"
         )
-    for status, count in screening.get("status_counts", {}).items():
+    statuses = screening.get("status_counts", {})
+    if statuses:
+        scope = screening.get("status_counts_scope", "all time")
+        lines += ["", f"### Status of every publication ({scope})"]
+    for status, count in statuses.items():
         lines.append(f"- status {status or '(empty)'}: {count}")
+    return lines
+
+
+def agreement_section_lines(agreement: Section) -> list[str]:
+    """One line per screening stage: κ, proportionate agreement and n, then the 2x2 counts
+    and what was left out."""
+    lines = ["## Agreement between reviewers (before adjudication)"]
+    if not agreement.get("available"):
+        return lines + [f"- {_unavailable(agreement)}"]
+    lines += [
+        "Over every publication two of the active reviewers decided (all time), from "
+        "`results/screening/agreement.tsv`.",
+        "",
+    ]
+    for stage in agreement["stages"]:
+        line = f"- {stage['sentence']}"
+        if stage["publications_compared"]:
+            line += (
+                f"; both include {stage['both_include']}, reviewer 1 include / reviewer 2 "
+                f"exclude {stage['r1_include_r2_exclude']}, reviewer 1 exclude / reviewer 2 "
+                f"include {stage['r1_exclude_r2_include']}, both exclude {stage['both_exclude']}"
+            )
+        apart = [
+            f"{label} {stage[key]}"
+            for key, label in (
+                ("not_retrieved_left_out", "not retrieved, left out"),
+                ("maybe_left_out", "maybe, left out"),
+                ("awaiting_second_decision", "awaiting a second decision"),
+            )
+            if stage.get(key)
+        ]
+        lines.append(line + (f" ({', '.join(apart)})" if apart else ""))
     return lines
 
 
@@ -161,7 +305,9 @@ SECTIONS: tuple[tuple[str, Callable[[Section], list[str]]], ...] = (
     ("todo", todo_section_lines),
     ("search", search_lines),
     ("records", records_lines),
+    ("prisma", prisma_lines),
     ("screening", screening_lines),
+    ("agreement", agreement_section_lines),
     ("extraction", extraction_lines),
     ("pooled_estimates", pooled_lines),
     ("file_changes", file_change_lines),
@@ -176,6 +322,8 @@ def render_summary(summary: Mapping[str, Any]) -> str:
         f"Record generated {summary['generated_at']} (UTC).",
     ]
     for key, render in SECTIONS:
+        if key not in summary:  # a record written before the section existed
+            continue
         section = render(summary[key])
         if section:
             lines += ["", *section]

@@ -8,6 +8,13 @@ summary). Each row gives the database and platform (PRISMA-S item 1), the full s
 so a reader sees which items of the published review's searches are unknown rather than
 missing silently.
 
+The published review also searched databases whose records this project does not have (its
+Methods: Medline, Embase, Web of Science and the Cochrane database; only MEDLINE, through
+PubMed, and Embase are reconstructed). Each is declared in ``search.baseline_other_databases``
+with only what the review says, and gets a row of its own dated as the published search, its
+records "not available to this project (not reconstructed)" and listed as a gap, so that the
+table accounts for every database the review reports rather than the ones reconstructed.
+
 PubMed's own translation of each query (``QueryTranslation``) is shown as PubMed returned it;
 recorded answers replayed offline do not hold it, and the table says "not available (replay)"
 instead of an empty cell.
@@ -30,6 +37,11 @@ GAP_ITEMS = {
     "strategy": "full search strategy (item 8)",
     "limits": "limits and restrictions (item 9)",
 }
+
+#: The records column and gap of a database the published review searched whose records the
+#: project does not have.
+NOT_RECONSTRUCTED = "not available to this project (not reconstructed)"
+RECORDS_GAP = f"records {NOT_RECONSTRUCTED}"
 
 #: The PubMed search's platform, as the search stage queries it.
 PUBMED_PLATFORM = "PubMed, through NCBI E-utilities (esearch, efetch)"
@@ -138,19 +150,62 @@ def export_row(spec: Mapping[str, Any], summary: Mapping[str, Any]) -> dict[str,
     }
 
 
+def unreconstructed_row(declared: Mapping[str, Any], baseline_until: str) -> dict[str, object]:
+    """A database the published review searched whose records the project does not have
+    (an entry of ``search.baseline_other_databases``): what the review says of it, dated as
+    the published search (``search.baseline_until``), its records listed as a gap.
+
+    >>> row = unreconstructed_row({"database": "wos",
+    ...     "search_date_as_reported": "October 2021"}, "2021-10-31")
+    >>> row["records"], row["search_date"], row["search_date_as_reported"]
+    ('not available to this project (not reconstructed)', '2021-10-31', 'October 2021')
+    >>> row["gaps"].split("; ")[0], row["strategy"]
+    ('records not available to this project (not reconstructed)', 'not reported')
+    """
+    fields = {key: _text(declared.get(key)) for key in GAP_ITEMS}
+    gaps = gaps_of(fields)
+    return {
+        "database": declared["database"],
+        **fields,
+        "search_date": baseline_until,
+        "search_date_as_reported": _text(declared.get("search_date_as_reported"))
+        if declared.get("search_date_as_reported")
+        else baseline_until,
+        "query_translation": "",
+        "records": NOT_RECONSTRUCTED,
+        "how": "declared in config (search.baseline_other_databases); the published review's "
+        "search, not rerun or reconstructed here",
+        "gaps": "; ".join(part for part in (RECORDS_GAP, gaps) if part),
+        "notes": " ".join(str(declared.get("notes") or "").split()),
+    }
+
+
 def prisma_s_rows(
     receipts: Iterable[Mapping[str, Any]],
     exports: Iterable[tuple[Mapping[str, Any], Mapping[str, Any]]],
+    unreconstructed: Iterable[Mapping[str, Any]] = (),
+    baseline_until: str = "",
 ) -> list[dict[str, object]]:
-    """Every search's row, by search date then database (PubMed first on a date)."""
-    rows = [pubmed_row(r) for r in receipts] + [export_row(s, m) for s, m in exports]
+    """Every search's row, by search date then database (PubMed first on a date): the PubMed
+    snapshots, the imported exports and the published review's databases the project does
+    not have (``unreconstructed``, dated ``baseline_until``)."""
+    rows = (
+        [pubmed_row(r) for r in receipts]
+        + [export_row(s, m) for s, m in exports]
+        + [unreconstructed_row(d, baseline_until) for d in unreconstructed]
+    )
     return sorted(
         rows, key=lambda r: (str(r["search_date"]), r["database"] != "pubmed", r["database"])
     )
 
 
 #: How a database is named on the diagram's lines.
-DATABASE_NAMES = {"pubmed": "PubMed", "embase": "Embase", "wos": "Web of Science"}
+DATABASE_NAMES = {
+    "pubmed": "PubMed",
+    "embase": "Embase",
+    "wos": "Web of Science",
+    "cochrane": "Cochrane database",
+}
 
 
 def database_line(row: Mapping[str, object]) -> str:
@@ -186,11 +241,16 @@ def prisma_s_table(
     receipt_paths: Sequence[str | Path],
     specs: Sequence[Mapping[str, Any]],
     summary_paths: Sequence[str | Path],
+    unreconstructed: Sequence[Mapping[str, Any]] = (),
+    baseline_until: str = "",
 ) -> list[dict[str, object]]:
-    """Read the receipts and import summaries (``summary_paths[i]`` is ``specs[i]``'s)."""
+    """Read the receipts and import summaries (``summary_paths[i]`` is ``specs[i]``'s); add
+    the published review's databases the project does not have."""
     if len(specs) != len(summary_paths):
         raise ValueError("one import summary per export spec is needed")
     return prisma_s_rows(
         (_json(p) for p in receipt_paths),
         ((spec, _json(p)) for spec, p in zip(specs, summary_paths, strict=True)),
+        unreconstructed,
+        baseline_until,
     )
