@@ -232,3 +232,49 @@ def test_the_rule_passes_the_other_databases_to_the_table(tmp_path, config):
     assert [r["records"] for r in read_rows(out)] == [NOT_RECONSTRUCTED] * 2
     rule = (ROOT / "workflow" / "rules" / "search.smk").read_text(encoding="utf-8")
     assert 'unreconstructed=config["search"]["baseline_other_databases"]' in rule
+
+
+def test_the_diagrams_say_how_and_when_each_database_was_searched_and_list_the_gaps():
+    """PRISMA-S on the diagrams: each database line of a flow carries its platform and search
+    date(s); databases with gaps (the baseline's unreconstructed Web of Science) are listed
+    in the footnote; the update's searches stay off the baseline diagram and back."""
+    from livingreview.prisma.flowchart import _identification_text
+    from livingreview.search.prisma_s import PUBMED_PLATFORM, RECORDS_GAP, diagram_searches
+
+    def row(database, date, platform=PUBMED_PLATFORM, as_reported="", gaps=""):
+        return {
+            "database": database,
+            "platform": platform,
+            "search_date": date,
+            "search_date_as_reported": as_reported or date,
+            "gaps": gaps,
+        }
+
+    rows = [
+        row("pubmed", "2021-10-31"),
+        row("embase", "2021-10-31", "not reported", "October 2021 (the last search)", "platform"),
+        row("wos", "2021-10-31", "not reported", "October 2021", RECORDS_GAP),
+        row("pubmed", "2026-11-16"),
+        row("pubmed", "2026-11-23"),
+    ]
+    labels = {"pubmed": "MEDLINE (PubMed)", "embase": "Embase", "wos": "Web of Science"}
+    flows = diagram_searches(rows, labels, "2021-10-31")
+    notes, gaps = flows["baseline"]
+    assert notes["Embase"] == "platform not reported; searched October 2021"
+    assert notes["MEDLINE (PubMed)"] == "NCBI E-utilities; searched 2021-10-31"
+    assert [gap.split(" (", 1)[0] for gap in gaps] == ["Embase", "Web of Science"]
+    assert gaps[1].endswith(RECORDS_GAP)
+    notes, gaps = flows["cumulative"]
+    assert notes == {"MEDLINE (PubMed)": "NCBI E-utilities; searched 2026-11-16, 2026-11-23"}
+    assert gaps == []
+    text = _identification_text(
+        {"database_results": 71},
+        {"database_specific_results": [("Embase", 39), ("MEDLINE (PubMed)", 32)]},
+        flows["baseline"][0],
+    )
+    assert text.splitlines()[2:6] == [
+        "  Embase (n = 39)",
+        "    platform not reported; searched October 2021",
+        "  MEDLINE (PubMed) (n = 32)",
+        "    NCBI E-utilities; searched 2021-10-31",
+    ]

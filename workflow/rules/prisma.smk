@@ -81,6 +81,8 @@ checkpoint prisma_ledger:
 rule prisma_flowchart:
     input:
         counts=checkpoint_input("results/prisma/counts.tsv"),
+        # platform and date of each search, and PRISMA-S gaps (search stage)
+        searches="results/search/prisma_s.tsv",
         code=script_code("prisma_flowchart.py"),
     output:
         svg=report(
@@ -112,6 +114,8 @@ rule prisma_flowchart:
         mem_mb=1000,
     params:
         counts_content=checkpoint_content("results/prisma/counts.tsv"),
+        source_labels=config["prisma"]["source_labels"],
+        baseline_until=config["search"]["baseline_until"],
         titles={
             "cumulative": (
                 f"{config['prisma']['review_title']}: PRISMA 2020 flow of the update, "

@@ -110,12 +110,18 @@ def _breakdown_text(items: Sequence[tuple[str, int]], indent: str = "  ") -> str
     return "\n".join(f"{indent}{label} (n = {fmt(n)})" for label, n in items)
 
 
-def _identification_text(counts: Mapping[str, int], breakdowns: Breakdowns) -> str:
+def _identification_text(
+    counts: Mapping[str, int], breakdowns: Breakdowns, searches: Mapping[str, str] | None = None
+) -> str:
+    """The identification box; under each database's line, how and when it was searched
+    (PRISMA-S, from ``searches``: label -> note) where known."""
     c = _counter(counts)
     text = "Records identified from:\n"
     text += f"Databases (n = {c('database_results')})"
-    if breakdowns.get("database_specific_results"):
-        text += "\n" + _breakdown_text(breakdowns["database_specific_results"])
+    for label, n in breakdowns.get("database_specific_results", ()):
+        text += f"\n  {label} (n = {fmt(n)})"
+        if searches and label in searches:
+            text += f"\n    {searches[label]}"
     text += f"\nRegisters (n = {c('register_results')})"
     if breakdowns.get("register_specific_results"):
         text += "\n" + _breakdown_text(breakdowns["register_specific_results"])
@@ -161,11 +167,14 @@ def _title_row(show_previous: bool) -> list[_Box]:
 
 
 def _identification_row(
-    counts: Mapping[str, int], breakdowns: Breakdowns, show_previous: bool
+    counts: Mapping[str, int],
+    breakdowns: Breakdowns,
+    show_previous: bool,
+    searches: Mapping[str, str] | None = None,
 ) -> list[_Box]:
     c = _counter(counts)
     first = [
-        _Box("identified", "main", _identification_text(counts, breakdowns)),
+        _Box("identified", "main", _identification_text(counts, breakdowns, searches)),
         _Box(
             "removed",
             "side",
@@ -299,12 +308,15 @@ def _included_rows(counts: Mapping[str, int], show_previous: bool) -> list[list[
 
 
 def _rows(
-    counts: Mapping[str, int], breakdowns: Breakdowns, show_previous: bool
+    counts: Mapping[str, int],
+    breakdowns: Breakdowns,
+    show_previous: bool,
+    searches: Mapping[str, str] | None = None,
 ) -> list[tuple[str, list[_Box]]]:
     """The diagram's rows (phase name, boxes), top to bottom."""
     return [
         ("", _title_row(show_previous)),
-        ("Identification", _identification_row(counts, breakdowns, show_previous)),
+        ("Identification", _identification_row(counts, breakdowns, show_previous, searches)),
         *(("Screening", row) for row in _screening_rows(counts, breakdowns)),
         *(("Included", row) for row in _included_rows(counts, show_previous)),
     ]
@@ -491,9 +503,15 @@ def draw_flow(
     title: str,
     show_previous: bool = True,
     footnote: str = "",
+    searches: Mapping[str, str] | None = None,
 ) -> Figure:
-    """A matplotlib figure of the PRISMA 2020 diagram (A4 landscape)."""
-    layout = _fit_layout(_rows(counts, breakdowns, show_previous), 0.05 if footnote else 0.02)
+    """A matplotlib figure of the PRISMA 2020 diagram (A4 landscape); ``searches`` adds how
+    and when each database was searched under its line (PRISMA-S)."""
+    footnote = "\n".join(
+        line for paragraph in footnote.split("\n") for line in textwrap.wrap(paragraph, 230)
+    )
+    bottom = 0.02 + 0.016 * (footnote.count("\n") + 1) if footnote else 0.02
+    layout = _fit_layout(_rows(counts, breakdowns, show_previous, searches), bottom)
     fig = plt.figure(figsize=A4_LANDSCAPE_INCHES)
     ax = fig.add_axes((0, 0, 1, 1))
     ax.set_xlim(0, 1)
@@ -523,7 +541,6 @@ def draw_flow(
             va="bottom",
             fontsize=MIN_FONT_PT,
             style="italic",
-            wrap=True,
         )
     fig.font_size_used = layout.font  # type: ignore[attr-defined]  # read by the tests
     return fig
@@ -553,15 +570,24 @@ def draw_flows(
     outputs: Mapping[str, Sequence[str | Path]],
     titles: Mapping[str, str],
     footnote: str = "",
+    searches: Mapping[str, tuple[Mapping[str, str], Sequence[str]]] | None = None,
 ) -> None:
-    """Draw one diagram per flow named in ``outputs`` (flow -> files) from ``counts.tsv``."""
+    """Draw one diagram per flow named in ``outputs`` (flow -> files) from ``counts.tsv``;
+    ``searches`` (flow -> database notes and PRISMA-S gap lines, as
+    :func:`livingreview.search.prisma_s.diagram_searches` gives them) adds the searches'
+    platforms and dates to the database lines and the gaps to the footnote."""
     counts, breakdowns, _ = read_counts(counts_path)
     for flow, paths in outputs.items():
+        notes, gaps = (searches or {}).get(flow, ({}, []))
+        note = footnote
+        if gaps:
+            note += "\nPRISMA-S gaps: " + ". ".join(gaps) + "."
         fig = draw_flow(
             counts[flow],
             breakdowns.get(flow, {}),
             titles.get(flow, flow),
             show_previous=flow != BASELINE_FLOW,
-            footnote=footnote,
+            footnote=note,
+            searches=notes,
         )
         save_flow(fig, paths)

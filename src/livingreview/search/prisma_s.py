@@ -221,14 +221,74 @@ def database_line(row: Mapping[str, object]) -> str:
     """
     database = str(row.get("database", ""))
     name = DATABASE_NAMES.get(database, database)
+    return f"{name} ({search_note(row)}) (n = {row.get('records', '')})"
+
+
+def search_note(row: Mapping[str, object]) -> str:
+    """How and when a search was done, as a diagram's database line says it.
+
+    >>> search_note({"platform": "not reported", "search_date": "2021-10-31",
+    ...     "search_date_as_reported": "October 2021 (the last search of all databases)"})
+    'platform not reported; searched October 2021'
+    """
     platform = str(row.get("platform") or NOT_REPORTED)
     if platform == NOT_REPORTED:
         platform = "platform not reported"
     elif platform == PUBMED_PLATFORM:
         platform = "NCBI E-utilities"
     date = str(row.get("search_date_as_reported") or row.get("search_date") or NOT_REPORTED)
-    date = date.split(" (", 1)[0]
-    return f"{name} ({platform}; searched {date}) (n = {row.get('records', '')})"
+    return f"{platform}; searched {date.split(' (', 1)[0]}"
+
+
+def diagram_searches(
+    rows: Sequence[Mapping[str, str]], labels: Mapping[str, str], baseline_until: str
+) -> dict[str, tuple[dict[str, str], list[str]]]:
+    """What the PRISMA diagrams print about the searches, per flow (``baseline``: searches
+    up to ``baseline_until``; ``cumulative``: the update's, after it): for each database's
+    line (keyed by its label in the diagram, ``prisma.source_labels``) how and when it was
+    searched, and the PRISMA-S gaps, one line per database that has any.
+
+    >>> rows = [
+    ...     {"database": "pubmed", "platform": PUBMED_PLATFORM, "search_date": "2021-10-31",
+    ...      "search_date_as_reported": "2021-10-31", "gaps": ""},
+    ...     {"database": "wos", "platform": "not reported", "search_date": "2021-10-31",
+    ...      "search_date_as_reported": "October 2021", "gaps": RECORDS_GAP},
+    ...     {"database": "pubmed", "platform": PUBMED_PLATFORM, "search_date": "2026-11-16",
+    ...      "search_date_as_reported": "2026-11-16", "gaps": ""},
+    ...     {"database": "pubmed", "platform": PUBMED_PLATFORM, "search_date": "2026-11-23",
+    ...      "search_date_as_reported": "2026-11-23", "gaps": ""}]
+    >>> flows = diagram_searches(rows, {"pubmed": "MEDLINE (PubMed)"}, "2021-10-31")
+    >>> flows["cumulative"]
+    ({'MEDLINE (PubMed)': 'NCBI E-utilities; searched 2026-11-16, 2026-11-23'}, [])
+    >>> flows["baseline"][1]
+    ['Web of Science (platform not reported; searched October 2021): records not available to this project (not reconstructed)']
+    """
+    flows: dict[str, tuple[dict[str, str], list[str]]] = {}
+    for flow in ("baseline", "cumulative"):
+        notes: dict[str, list[str]] = {}
+        gaps: list[str] = []
+        for row in rows:
+            in_baseline = str(row.get("search_date", "")) <= baseline_until
+            if in_baseline != (flow == "baseline"):
+                continue
+            database = str(row.get("database", ""))
+            label = labels.get(database, DATABASE_NAMES.get(database, database))
+            note = search_note(row)
+            platform, searched = note.split("; searched ", 1)
+            if label in notes and notes[label][0] == platform:
+                notes[label].append(searched)
+            else:
+                notes[label] = [platform, searched]
+            if row.get("gaps"):
+                gaps.append(f"{label} ({note}): {row['gaps']}")
+        flows[flow] = (
+            {
+                label: f"{parts[0]}; searched {', '.join(parts[1:])}"
+                for label, parts in notes.items()
+            },
+            gaps,
+        )
+    return flows
 
 
 def _json(path: str | Path) -> dict[str, Any]:
