@@ -39,6 +39,23 @@ def run_snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.C
     return result
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector):
+    """Keep the compiled test modules between runs, even where PYTHONDONTWRITEBYTECODE is set
+    (container images often set it): pytest rewrites the asserts of every test module when it
+    imports it, about 6 s of CPU for this suite in each process (each xdist worker imports all
+    of them), unless it finds the result it cached in ``tests/__pycache__`` (ignored by git,
+    like the ``src/`` caches that the modules' own imports write at the same time). Only while
+    a test module is imported; tests and the processes they start see the setting as given."""
+    if not isinstance(collector, pytest.Module) or not sys.dont_write_bytecode:
+        return (yield)
+    sys.dont_write_bytecode = False
+    try:
+        return (yield)
+    finally:
+        sys.dont_write_bytecode = True
+
+
 @pytest.fixture(scope="session")
 def default_run(tmp_path_factory) -> Path:
     """One complete run of the default workflow, shared by the read-only workflow tests."""
