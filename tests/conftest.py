@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -57,11 +59,28 @@ def pytest_make_collect_report(collector: pytest.Collector):
 
 
 @pytest.fixture(scope="session")
-def default_run(tmp_path_factory) -> Path:
-    """One complete run of the default workflow, shared by the read-only workflow tests."""
-    workdir = copy_project(tmp_path_factory.mktemp("default_run"))
-    run_snakemake(workdir)
-    return workdir
+def default_run(tmp_path_factory, worker_id: str) -> Path:
+    """One complete run of the default workflow, shared by the read-only workflow tests.
+
+    Under pytest-xdist the workflow runs once for the whole session, by the first worker that
+    needs it (the others wait on a lock), and each worker then reads a copy of its own
+    (:func:`copy_finished_run`): no two processes ever work in the same directory, as before,
+    and the second worker is spared a complete run of its own."""
+    if worker_id == "master":
+        workdir = copy_project(tmp_path_factory.mktemp("default_run"))
+        run_snakemake(workdir)
+        return workdir
+    shared = tmp_path_factory.getbasetemp().parent  # this session's, common to its workers
+    finished = shared / "default_run"
+    with open(shared / "default_run.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not finished.exists():
+            # Built aside and renamed when complete: after a failed run the next worker tries
+            # again (and fails with the same message) instead of reading a half-made run.
+            building = copy_project(Path(tempfile.mkdtemp(dir=shared, prefix="default_run.")))
+            run_snakemake(building)
+            building.rename(finished)
+    return copy_finished_run(finished, tmp_path_factory.mktemp("default_run") / "project")
 
 
 def copy_finished_run(finished: Path, destination: Path) -> Path:
