@@ -17,14 +17,19 @@ WORKFLOW_PARTS = ("Snakefile", "config.yaml", "workflow", "src", "resources", "p
 
 
 def copy_project(destination: Path) -> Path:
-    """Copy what a workflow run needs into ``destination`` (never run in the real tree)."""
+    """Copy what a workflow run needs into ``destination`` (never run in the real tree).
+
+    The package's compiled modules come along (``src/**/__pycache__``, made when the tests
+    imported it): Python checks each against its source's size and time, which the copy keeps,
+    so every job of the copy's runs loads them instead of compiling the package again (with
+    PYTHONDONTWRITEBYTECODE set, each job would compile every module it imports). A module a
+    test edits no longer matches, and is compiled from its new source."""
     destination.mkdir(parents=True, exist_ok=True)
     for part in WORKFLOW_PARTS:
         source = ROOT / part
         if source.is_dir():
-            shutil.copytree(
-                source, destination / part, ignore=shutil.ignore_patterns("__pycache__")
-            )
+            ignore = None if part == "src" else shutil.ignore_patterns("__pycache__")
+            shutil.copytree(source, destination / part, ignore=ignore)
         elif source.exists():
             shutil.copy2(source, destination / part)
     return destination
