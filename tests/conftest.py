@@ -121,13 +121,20 @@ SLOWEST_FIRST = (
     "test_screening_workflow.py",
     "test_extraction_workflow.py",
     "test_workflow.py",
-    # then the slowest of the fast loop's
-    "test_dedup_benchmark.py",
+    # then the slowest of the fast loop's (measured with -n 0, each 2-7 s)
     "test_meta_metafor.py",
+    "test_desk_refresh.py",
+    "test_desk_extraction_http.py",
+    "test_forest.py",
+    "test_desk_security.py",
     "test_pool_cli.py",
-    "test_desk_concurrency.py",
-    "test_prisma2020.py",
+    "test_desk_http.py",
     "test_slurm_profile.py",
+    "test_prisma2020.py",
+    "test_entrez_loopback.py",
+    "test_dependencies.py",
+    "test_desk_project.py",
+    "test_dedup_benchmark.py",
 )
 
 
