@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -15,14 +17,19 @@ WORKFLOW_PARTS = ("Snakefile", "config.yaml", "workflow", "src", "resources", "p
 
 
 def copy_project(destination: Path) -> Path:
-    """Copy what a workflow run needs into ``destination`` (never run in the real tree)."""
+    """Copy what a workflow run needs into ``destination`` (never run in the real tree).
+
+    The package's compiled modules come along (``src/**/__pycache__``, made when the tests
+    imported it): Python checks each against its source's size and time, which the copy keeps,
+    so every job of the copy's runs loads them instead of compiling the package again (with
+    PYTHONDONTWRITEBYTECODE set, each job would compile every module it imports). A module a
+    test edits no longer matches, and is compiled from its new source."""
     destination.mkdir(parents=True, exist_ok=True)
     for part in WORKFLOW_PARTS:
         source = ROOT / part
         if source.is_dir():
-            shutil.copytree(
-                source, destination / part, ignore=shutil.ignore_patterns("__pycache__")
-            )
+            ignore = None if part == "src" else shutil.ignore_patterns("__pycache__")
+            shutil.copytree(source, destination / part, ignore=ignore)
         elif source.exists():
             shutil.copy2(source, destination / part)
     return destination
@@ -39,12 +46,46 @@ def run_snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.C
     return result
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector):
+    """Keep the compiled test modules between runs, even where PYTHONDONTWRITEBYTECODE is set
+    (container images often set it): pytest rewrites the asserts of every test module when it
+    imports it, about 6 s of CPU for this suite in each process (each xdist worker imports all
+    of them), unless it finds the result it cached in ``tests/__pycache__`` (ignored by git,
+    like the ``src/`` caches that the modules' own imports write at the same time). Only while
+    a test module is imported; tests and the processes they start see the setting as given."""
+    if not isinstance(collector, pytest.Module) or not sys.dont_write_bytecode:
+        return (yield)
+    sys.dont_write_bytecode = False
+    try:
+        return (yield)
+    finally:
+        sys.dont_write_bytecode = True
+
+
 @pytest.fixture(scope="session")
-def default_run(tmp_path_factory) -> Path:
-    """One complete run of the default workflow, shared by the read-only workflow tests."""
-    workdir = copy_project(tmp_path_factory.mktemp("default_run"))
-    run_snakemake(workdir)
-    return workdir
+def default_run(tmp_path_factory, worker_id: str) -> Path:
+    """One complete run of the default workflow, shared by the read-only workflow tests.
+
+    Under pytest-xdist the workflow runs once for the whole session, by the first worker that
+    needs it (the others wait on a lock), and each worker then reads a copy of its own
+    (:func:`copy_finished_run`): no two processes ever work in the same directory, as before,
+    and the second worker is spared a complete run of its own."""
+    if worker_id == "master":
+        workdir = copy_project(tmp_path_factory.mktemp("default_run"))
+        run_snakemake(workdir)
+        return workdir
+    shared = tmp_path_factory.getbasetemp().parent  # this session's, common to its workers
+    finished = shared / "default_run"
+    with open(shared / "default_run.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not finished.exists():
+            # Built aside and renamed when complete: after a failed run the next worker tries
+            # again (and fails with the same message) instead of reading a half-made run.
+            building = copy_project(Path(tempfile.mkdtemp(dir=shared, prefix="default_run.")))
+            run_snakemake(building)
+            building.rename(finished)
+    return copy_finished_run(finished, tmp_path_factory.mktemp("default_run") / "project")
 
 
 def copy_finished_run(finished: Path, destination: Path) -> Path:
@@ -80,13 +121,20 @@ SLOWEST_FIRST = (
     "test_screening_workflow.py",
     "test_extraction_workflow.py",
     "test_workflow.py",
-    # then the slowest of the fast loop's
-    "test_dedup_benchmark.py",
+    # then the slowest of the fast loop's (measured with -n 0, each 2-7 s)
     "test_meta_metafor.py",
+    "test_desk_refresh.py",
+    "test_desk_extraction_http.py",
+    "test_forest.py",
+    "test_desk_security.py",
     "test_pool_cli.py",
-    "test_desk_concurrency.py",
-    "test_prisma2020.py",
+    "test_desk_http.py",
     "test_slurm_profile.py",
+    "test_prisma2020.py",
+    "test_entrez_loopback.py",
+    "test_dependencies.py",
+    "test_desk_project.py",
+    "test_dedup_benchmark.py",
 )
 
 

@@ -64,13 +64,22 @@ def r_unavailable() -> str | None:
             "Rscript not found: install R with the scales and stringr packages "
             "(Debian: apt-get install r-base-core r-cran-scales r-cran-stringr)"
         )
-    for package in ("scales", "stringr"):
-        probe = subprocess.run(
-            [rscript, "-e", f'quit(status = !requireNamespace("{package}", quietly = TRUE))'],
-            capture_output=True,
-        )
-        if probe.returncode:
-            return f"the R package {package} is not installed (Debian: r-cran-{package})"
+    # One R start for both packages (each costs a few tenths of a second): R prints the
+    # names of those it cannot load.
+    probe = subprocess.run(
+        [
+            rscript,
+            "-e",
+            'for (p in c("scales", "stringr")) '
+            "if (!requireNamespace(p, quietly = TRUE)) cat(p, '\\n')",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    if probe.returncode:
+        return f"Rscript failed checking for the scales and stringr packages: {probe.stderr}"
+    for package in probe.stdout.split():
+        return f"the R package {package} is not installed (Debian: r-cran-{package})"
     return None
 
 

@@ -63,7 +63,11 @@ class FakeEutils:
         self.log: list[tuple[float, str, dict[str, str]]] = []
         self.history: dict[str, list[str]] = {}
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        # shutdown() waits for the serving loop to look up (every poll_interval seconds, half
+        # a second by default): a short one lets each test end as soon as its requests do.
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     @property
     def base_url(self) -> str:

@@ -1,8 +1,9 @@
 """bin/pool as users run it: a TSV in, a meta_analysis.tsv-layout TSV out, errors with lines.
 
-The error cases call the command's entry point in this process (what ``bin/pool`` execs,
-through ``python -m livingreview.meta``): the wrapper's exit codes and output are covered by
-the tests that run ``bin/pool`` itself, and each extra process costs a second of imports.
+The error cases, the empty subgroup and ``--help`` call the command's entry point in this
+process (what ``bin/pool`` execs, through ``python -m livingreview.meta``): the wrapper's exit
+codes (0, 2, 3) and output are covered by the three tests that run ``bin/pool`` itself, and
+each extra process costs a second of imports.
 """
 
 from __future__ import annotations
@@ -62,10 +63,10 @@ def test_pools_each_subgroup_with_file_stem_as_analysis(tmp_path):
         assert row["k"] == str(want["k"])
 
 
-def test_empty_subgroup_is_one_group(tmp_path):
+def test_empty_subgroup_is_one_group(tmp_path, capsys):
     studies = write(tmp_path / "s.tsv", "study\tsubgroup\tn\tevents\nA\t\t10\t4\nB\t\t17\t10\n")
-    result = run(studies, tmp_path / "o.tsv")
-    assert result.returncode == 0, result.stderr
+    status, stderr = run_in_process(capsys, studies, tmp_path / "o.tsv")
+    assert status == 0, stderr
     lines = (tmp_path / "o.tsv").read_text(encoding="utf-8").splitlines()
     assert len(lines) == 4 and lines[1].startswith("s\t\tDL\t2\t27\t14\t")
 
@@ -102,7 +103,8 @@ def test_a_bad_table_through_bin_pool_exits_3_naming_the_file(tmp_path):
     assert result.returncode == 3 and "bad.tsv" in result.stderr
 
 
-def test_usage(tmp_path):
+def test_usage(tmp_path, capsys):
     result = run()
     assert result.returncode == 2 and "usage: bin/pool" in result.stderr
-    assert run("--help").returncode == 0
+    assert main(["--help"]) == 0
+    assert capsys.readouterr().out.startswith("usage: bin/pool")

@@ -123,6 +123,7 @@ def test_our_diagram_shows_the_counts_prisma2020_reads(ledger, flow):
     assert_text_shows("\n".join(texts), drawn_phrases(counts, flow != "baseline"))
 
 
+@pytest.mark.r
 def test_prisma2020_reads_and_draws_every_flow(ledger, no_update_ledger, tmp_path):
     """The package's own R code (PRISMA2020 1.1.4; 1.1.3 reads the same way): no error, no
     warning, every count as the ledger has it, the same phrases as our diagram."""

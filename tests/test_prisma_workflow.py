@@ -80,6 +80,7 @@ def test_prisma2020_finds_every_row_it_looks_up(prisma_run):
             assert len(matching_rows(rows, column, pattern)) == 1, (name, column, pattern)
 
 
+@pytest.mark.r
 def test_prisma2020_reads_and_draws_the_counts_of_flow_svg(prisma_run):
     """PRISMA2020's own code (1.1.4; 1.1.3 reads the same way) loads both files with no error
     or warning and draws the numbers counts.tsv holds, from which flow.svg is drawn."""
