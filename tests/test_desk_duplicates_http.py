@@ -193,3 +193,11 @@ def test_a_hand_edited_sheet_the_workflow_refuses_is_named_and_kept(app, project
     response = decide(client, csrf, "different", pair={"a": pid(5), "b": pid(7)})
     assert response.status_code == 422 and "line 2, field &#39;record_id_b&#39;" in response.text
     assert sheet.read_text() == broken
+
+
+def test_a_note_longer_than_a_cell_is_refused_not_cut(app, project):
+    client, csrf = sign_in(app, "data-manager-1")
+    before = verdicts(project)
+    response = decide(client, csrf, "same", note="n" * 2001)
+    assert response.status_code == 422 and "at most 2,000 are allowed" in response.text
+    assert verdicts(project) == before and journal(project) == []

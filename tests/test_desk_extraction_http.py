@@ -554,3 +554,11 @@ def test_the_adjudication_check_answers_for_the_composed_sheet(app, project):
         f"/adjudicate/extraction/{SETTLED}", data={"csrf": csrf, "version": "absent"}
     )
     assert settled.status_code == 404 and not sheet(project, "adjudicated").exists()
+
+
+def test_a_cell_longer_than_a_cell_may_hold_is_refused_not_cut(app, project):
+    client, csrf = sign_in(app, "extractor-1")
+    response = save(client, csrf, [{**TACROLIMUS_ARM, "notes": "n" * 2001}])
+    assert response.status_code == 422
+    assert "cell &#39;notes&#39; of row 1 is 2,001 characters long" in response.text
+    assert not sheet(project, "extractor-1").exists() and journal(project) == []

@@ -592,3 +592,28 @@ def test_the_footer_says_when_the_review_last_ran_and_who_started_it(app, projec
     )
     page = client.get("/screen/title_abstract/decisions").text
     assert "2026-12-08 01:04 UTC (a desk refresh; searches up to 2026-11-23)" in page
+
+
+def test_a_note_longer_than_a_cell_is_refused_not_cut(app, project):
+    """The pages' maxlength stops it in a browser; posted anyway, a note longer than 2,000
+    characters is refused with what to do, and nothing is written (it used to be kept cut)."""
+    client, csrf = signed_in(app, "reviewer-1")
+    url = f"/screen/title_abstract/record/{pid(1)}"
+    before = sheet(project, "title_abstract", "reviewer-1.tsv"), journal(project)
+    data = {"csrf": csrf, "decision": "include", "note": "x" * 2001}
+    response = client.post(url, data=data, follow_redirects=False)
+    assert response.status_code == 422
+    assert "2,001 characters long; at most 2,000 are allowed" in response.text
+    assert (sheet(project, "title_abstract", "reviewer-1.tsv"), journal(project)) == before
+    data["note"] = "x" * 2000
+    assert client.post(url, data=data, follow_redirects=False).status_code == 303
+    assert "x" * 2000 + "\t" in sheet(project, "title_abstract", "reviewer-1.tsv")
+
+
+def test_every_page_links_an_icon_the_desk_serves(app):
+    """Browsers ask for an icon on every page; without one each page logs a 404."""
+    client, _ = signed_in(app, "reviewer-1")
+    page = client.get("/decisions").text
+    assert '<link rel="icon" href="/static/favicon.svg"' in page
+    icon = client.get("/static/favicon.svg")
+    assert icon.status_code == 200 and icon.text.startswith("<svg")

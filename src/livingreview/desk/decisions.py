@@ -46,7 +46,7 @@ from ..screening.vocabulary import (
     split_multi,
 )
 from .errors import DeskError, NotAllowed, NotFound, SheetProblems, SheetRefused, StaleChange
-from .humanfiles import MAX_CELL_TEXT, RowChange, SheetStore, TsvDocument, clean_cell, stat_key
+from .humanfiles import RowChange, SheetStore, TsvDocument, clean_cell, stat_key, within_limit
 from .lastrun import LastRun
 from .people import ADJUDICATOR, REVIEWER
 from .project import Clock, Project
@@ -92,7 +92,7 @@ class Verdict:
         cells = {
             "decision": self.decision.strip().lower(),
             "reason": self.reason.strip().lower() if self.decision == "exclude" else "",
-            "note": self.note.strip()[:MAX_CELL_TEXT],
+            "note": within_limit(self.note.strip(), "note"),
         }
         if stage == FULL_TEXT:
             cells["study_id"] = self.study_id.strip() if self.decision == "include" else ""

@@ -32,7 +32,7 @@ from ..dedup.verdicts import VERDICT_COLUMNS, VERDICT_VALUES, pair_key
 from ..errors import Problem, ReviewError
 from ..io import parse_tsv, read_tsv
 from .errors import NotAllowed, NotFound, SheetProblems, SheetRefused
-from .humanfiles import MAX_CELL_TEXT, RowChange, SheetStore, TsvDocument, clean_cell, stat_key
+from .humanfiles import RowChange, SheetStore, TsvDocument, clean_cell, stat_key, within_limit
 from .lastrun import LastRun
 from .people import DATA_MANAGER
 from .project import Clock, Project
@@ -303,7 +303,7 @@ class DuplicateDesk:
             "verdict": verdict,
             "reviewer": person_id,
             "decided_on": self.today(),
-            "note": note.strip()[:MAX_CELL_TEXT],
+            "note": within_limit(note.strip(), "note"),
         }
         action = "change" if pair.key in self.verdicts() else "decide"
         return self._write(pair, cells, {"who": person_id, "role": DATA_MANAGER, "action": action})

@@ -26,7 +26,7 @@ from ..extraction.sheets import (
     SHEET_REQUIRED_COLUMNS,
     TROUGH_TARGETED,
 )
-from .humanfiles import MAX_CELL_TEXT, clean_cell
+from .humanfiles import MAX_CELL_TEXT, clean_cell, within_limit
 
 #: One sheet row as typed: column -> cell text (every column present, '' when empty).
 FormRow = dict[str, str]
@@ -189,7 +189,8 @@ def rows_from_form(form: Mapping[str, object]) -> list[FormRow]:
     """The rows of a posted form, in the order of their indexes (``r<i>.<column>`` cells).
 
     Cells of unknown columns and rows past :data:`MAX_ROWS` are ignored; every cell is made
-    one clean line (no tabs or newlines) and cut at :data:`~.humanfiles.MAX_CELL_TEXT` characters.
+    one clean line (no tabs or newlines); a cell longer than
+    :data:`~.humanfiles.MAX_CELL_TEXT` characters is refused (:class:`~.errors.SheetRefused`).
     """
     rows: dict[int, dict[str, str]] = {}
     for name, value in form.items():
@@ -198,7 +199,8 @@ def rows_from_form(form: Mapping[str, object]) -> list[FormRow]:
             continue
         index = int(match.group(1))
         if index < MAX_ROWS:
-            rows.setdefault(index, {})[match.group(2)] = value
+            field = f"cell '{match.group(2)}' of row {index + 1}"
+            rows.setdefault(index, {})[match.group(2)] = within_limit(value, field)
     return [as_form_row(rows[i]) for i in sorted(rows)]
 
 

@@ -72,7 +72,7 @@ from .errors import SheetRefused, SheetsBusy
 log = logging.getLogger(__name__)
 
 #: The longest text the desk takes for one cell (a note, an extraction cell, any form field):
-#: the pages' ``maxlength`` and the server's cut are both this.
+#: the pages' ``maxlength``; a longer text posted anyway is refused (:func:`within_limit`).
 MAX_CELL_TEXT = 2000
 LOCK_NAME = ".desk.lock"
 JOURNAL_NAME = "journal.jsonl"
@@ -399,6 +399,17 @@ class TsvDocument:
         # long sheet and names its line)
         ends = before.count("\n") + before.count("\r") - before.count("\r\n")
         return ends + (1 if before and not before.endswith(("\n", "\r")) else 0) + 1
+
+
+def within_limit(text: str, field: str) -> str:
+    """``text`` when it fits one cell; a longer one is refused, nothing written, rather than
+    kept cut to a text nobody typed (the pages' ``maxlength`` stops it in a browser)."""
+    if len(text) > MAX_CELL_TEXT:
+        raise SheetRefused(
+            f"the {field} is {len(text):,} characters long; at most {MAX_CELL_TEXT:,} are "
+            "allowed: shorten it and save again (nothing was saved)"
+        )
+    return text
 
 
 def clean_cell(value: object) -> str:

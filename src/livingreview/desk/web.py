@@ -166,7 +166,7 @@ def refresh_message(state: RefreshState, phase: str) -> str:
             "holds the project ends; the desk is waiting for it."
         )
     if phase == PENDING:
-        return "Saved. The review updates once the desk has been quiet for a few seconds."
+        return "New saves are waiting; the review updates after a few quiet seconds."
     if phase == FAILED:
         return "The last update of the review failed; the review shows the run before it."
     return ""

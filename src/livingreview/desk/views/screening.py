@@ -20,7 +20,7 @@ from starlette.routing import Route
 from ...screening.vocabulary import DECISIONS, FULL_TEXT, STAGES
 from ..decisions import CHANGEABLE, UNDECIDED, SheetRow, Verdict, check_stage
 from ..errors import NotFound, SheetRefused
-from ..humanfiles import MAX_CELL_TEXT
+from ..humanfiles import within_limit
 from ..lastrun import Queue
 from ..people import REVIEWER, Person
 from ..sessions import Session
@@ -44,8 +44,10 @@ def progress(queue: Queue, mine: dict[str, SheetRow]) -> dict[str, int]:
 
 
 def form_value(form: Any, name: str) -> str:
+    """A posted field's text; longer than a cell may hold, the save is refused (nothing is
+    written) rather than the text cut."""
     value = form.get(name, "") if form is not None else ""
-    return value[:MAX_CELL_TEXT] if isinstance(value, str) else ""
+    return within_limit(value, name.replace("_", " ")) if isinstance(value, str) else ""
 
 
 def undo_of(desk: Desk, stage: str, person: Person) -> dict[str, Any]:
