@@ -55,8 +55,10 @@ def records_lines(records: Section) -> list[str]:
             f"{counts['duplicates_removed']} duplicates removed"
         )
     lines.append(
-        f"- publications in total: {records['publications_total']}; duplicate records merged "
-        f"in total: {records['duplicate_records_total']}"
+        f"- publications in total: {records['publications_total']}; distinct duplicate records "
+        f"merged in total: {records['duplicate_records_total']} (results/records/duplicates.tsv; "
+        "a record retrieved again by a later search counts once here, and again in that "
+        "search's PRISMA duplicates)"
     )
     if "uncertain_pairs_awaiting_verdict" in records:
         pairs = records["uncertain_pairs_awaiting_verdict"]
