@@ -48,10 +48,6 @@ _SUBMISSION = (
 )
 #: The reason given for a job that could not be submitted to the cluster (exit code 1).
 SUBMISSION_FAILED = "SubmissionFailed"
-# Snakemake without the SLURM executor plugin rejects `executor: slurm` while reading options.
-_NO_SLURM_PLUGIN = re.compile(r"argument --executor/-e: invalid choice: 'slurm'")
-#: The reason given when a profile asks for SLURM but the plugin is not installed (exit 1).
-PLUGIN_MISSING = "SlurmPluginMissing"
 # Most specific first: a person must act on invalid input, the network heals itself.
 _PRIORITY = (EXIT_INPUT, EXIT_NETWORK, EXIT_BUSY)
 
@@ -108,8 +104,8 @@ def classify_run(text: str, run_id: str | None = None) -> Failure:
     ``run_id`` (what ``bin/scheduled-update`` passes), only markers naming that run count:
     Snakemake prints a failed job's log file even when the job never ran in this run (its
     submission failed), and that file may still hold an earlier run's marker. Then a job the
-    cluster refused (exit 1, with the SLURM executor's message) or a SLURM profile without
-    the plugin installed (exit 1, saying how to install it). Anything else is
+    cluster refused (exit 1, with the SLURM executor's message; a SLURM profile without the
+    plugin is refused by bin/scheduled-update before Snakemake starts). Anything else is
     :data:`EXIT_FAILURE`.
 
     >>> classify_run("LIVINGREVIEW-ERROR ValidationError exit_code=3 run=old\\n", run_id="new")
@@ -128,13 +124,6 @@ def classify_run(text: str, run_id: str | None = None) -> Failure:
     message = submission_failure(text)
     if message is not None:
         return Failure(EXIT_FAILURE, SUBMISSION_FAILED, message)
-    if _NO_SLURM_PLUGIN.search(text):
-        return Failure(
-            EXIT_FAILURE,
-            PLUGIN_MISSING,
-            "snakemake says \"invalid choice: 'slurm'\": the SLURM executor plugin is not "
-            "installed in this project's .venv; run bin/bootstrap --cluster",
-        )
     for code, name in sorted(found.items()):
         if code != EXIT_OK:
             return Failure(EXIT_FAILURE, name)
@@ -204,7 +193,7 @@ def classify_scheduled_run(
     for code in _PRIORITY:
         if code in found:
             return Failure(code, found[code], detail)
-    if failure.reason in (SUBMISSION_FAILED, PLUGIN_MISSING):
+    if failure.reason == SUBMISSION_FAILED:
         return failure
     if found:
         code, name = sorted(found.items())[0]
