@@ -203,7 +203,10 @@ def test_killed_mid_fetch_next_run_completes_and_nothing_partial_survives(projec
         server.release.set()
         result = scheduled_update(project, "--run-date", RUN_DATE)
         assert result.returncode == 0, result.stdout + result.stderr
-        assert "clearing the lock left by an interrupted snakemake run" in result.stderr
+        # the killed run's Snakemake lock was cleared (with --unlock) before the run, which
+        # would otherwise have stopped at once ("Directory cannot be locked")
+        locks = project / ".snakemake" / "locks"
+        assert not locks.exists() or not any(locks.iterdir())
         assert (project / "results" / "search" / "pubmed" / RUN_DATE / "provenance.json").exists()
         assert (project / "results" / "runs" / "by-date" / RUN_DATE / "summary.json").exists()
         entry = latest_run(project / "results" / "runs")
