@@ -1,12 +1,31 @@
-"""What a dry run plans, for tests that check that a run would have nothing to do (a run
-registers itself through the project's logger plugin when Snakemake stops, not with a job,
-so such a run is Snakemake's own "Nothing to be done")."""
+"""Running the workflow in a project copy, and what a dry run plans, for tests that check
+that a run would have nothing to do (a run registers itself through the project's logger
+plugin when Snakemake stops, not with a job, so such a run is Snakemake's own "Nothing to be
+done")."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from pathlib import Path
+
+from conftest import SNAKEMAKE
+
+
+def snakemake(project: Path, *args: str) -> subprocess.CompletedProcess:
+    """Run the workflow in ``project`` with stdout and stderr in one stream, in the order
+    they came."""
+    return subprocess.run(
+        [str(SNAKEMAKE), "--cores", "2", "--directory", str(project), *args],
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=600,
+        env={**os.environ, "PYTHONPATH": str(project / "src")},
+    )
+
 
 _JOB = re.compile(r"^(?:local)?rule (?P<rule>\w+):$", re.MULTILINE)
 #: The jobs every run has: none (the name is kept for the tests that subtract it).

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import SNAKEMAKE, copy_finished_run
+from run_support import snakemake
 
 from livingreview.errors import ValidationError
 from livingreview.io import sha256_file, write_tsv
@@ -281,19 +282,6 @@ def test_who_holds_the_project_decides_whether_a_run_may_start(tmp_path):
 def finished(default_run, tmp_path) -> Path:
     """A private copy of a finished default run (timestamps kept: nothing is out of date)."""
     return copy_finished_run(default_run, tmp_path / "project")
-
-
-def snakemake(project: Path, *args: str) -> subprocess.CompletedProcess:
-    """Run the workflow with stdout and stderr in one stream, in the order they came."""
-    return subprocess.run(
-        [str(SNAKEMAKE), "--cores", "2", "--directory", str(project), *args],
-        cwd=project,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=600,
-        env={**os.environ, "PYTHONPATH": str(project / "src")},
-    )
 
 
 def last_line(output: str) -> str:

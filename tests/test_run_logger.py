@@ -17,6 +17,7 @@ from types import SimpleNamespace
 
 import pytest
 from conftest import SNAKEMAKE, copy_finished_run
+from run_support import snakemake
 from snakemake_interface_logger_plugins.common import LogEvent
 
 import snakemake_logger_plugin_livingreview as plugin
@@ -194,18 +195,6 @@ def test_without_the_plugin_onerror_records_the_line_with_snakemakes_log_files(t
 @pytest.fixture
 def finished(default_run, tmp_path) -> Path:
     return copy_finished_run(default_run, tmp_path / "project")
-
-
-def snakemake(project: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [str(SNAKEMAKE), "--cores", "2", "--directory", str(project), *args],
-        cwd=project,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=600,
-        env={**os.environ, "PYTHONPATH": str(project / "src")},
-    )
 
 
 @pytest.mark.workflow
