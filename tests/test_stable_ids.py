@@ -35,7 +35,8 @@ from livingreview.prisma.ledger import build_ledger
 from livingreview.records import RECORD_COLUMNS
 
 BASELINE, UPDATE = "2021-10-31", "2026-11-23"
-SETTINGS = {"source_priority": ["pubmed", "embase", "wos"]}
+PRIORITY = ["pubmed", "embase", "wos"]
+SETTINGS = {"source_priority": PRIORITY}
 CSV_HEADER = ["Accession", "Title", "Authors", "Year", "Journal", "DOI", "Volume", "Pages"]
 CSV_COLUMNS = dict(zip(("accession", "title", "authors", "year", "journal", "doi"), CSV_HEADER))
 CSV_COLUMNS.update(volume="Volume", pages="Pages")
@@ -231,14 +232,52 @@ def test_an_export_declared_after_a_recorded_run_cannot_enter_it(tmp_path):
     assert recorded == {UPDATE: {("embase", BASELINE)}}
     # by its search date it would enter the 2026-11-23 run, recorded without it
     with pytest.raises(ConfigError, match="recorded without it") as error:
-        check_recorded_runs(resolved_imports(later_config, tmp_path), recorded, "2026-11-30")
+        check_recorded_runs(
+            resolved_imports(later_config, tmp_path), recorded, "2026-11-30", PRIORITY
+        )
     assert error.value.key == "imports[1].entry_run"
     assert error.value.allowed and "2026-11-30" in error.value.allowed
     # named to enter the run that first imports it: accepted
     late["entry_run"] = "2026-11-30"
-    check_recorded_runs(resolved_imports(later_config, tmp_path), recorded, "2026-11-30")
+    check_recorded_runs(resolved_imports(later_config, tmp_path), recorded, "2026-11-30", PRIORITY)
     # rerunning the recorded date itself with the export is that run, not an earlier one
     late["entry_run"] = None
     check_recorded_runs(
-        resolved_imports(config([baseline_embase, late]), tmp_path), recorded, UPDATE
+        resolved_imports(config([baseline_embase, late]), tmp_path), recorded, UPDATE, PRIORITY
     )
+
+
+def test_a_late_export_that_would_outrank_one_its_run_holds_is_sent_to_a_later_run(tmp_path):
+    """Within one run a publication's id comes from the source ranked first: an Embase
+    export declared after the update run was recorded with a WoS export would take the
+    WoS-issued id of a publication both found. That re-run is refused, naming the run to
+    enter instead; an export ranked after everything the run holds (after PubMed, as in the
+    default project) may still join the run it was recorded without."""
+    wos = export(tmp_path, "wos", "2026-11-19", [8, 9])
+    embase = export(tmp_path, "embase", "2026-11-21", [8])
+    # the hazard itself: with Embase in the same run, the publication WoS found gets a new id
+    before = build(tmp_path, [wos], "wos-only")
+    after = build(tmp_path, [wos, embase], "wos-and-embase")
+    assert ids(before)["wos:WOS8"] == "wos:WOS8"
+    assert ids(after)["wos:WOS8"] == "embase:EMBASE8"
+
+    recorded_run(tmp_path, UPDATE, [wos])
+    (tmp_path / "results" / "search" / "pubmed" / UPDATE).mkdir(parents=True)
+    (tmp_path / "results" / "search" / "pubmed" / UPDATE / "provenance.json").write_text("{}")
+    priority = [*PRIORITY, "cochrane"]
+    late = resolved_imports(config([wos, embase]), tmp_path)
+    with pytest.raises(ConfigError, match="could take over publication ids") as error:
+        check_recorded_runs(late, recorded_exports(tmp_path), UPDATE, priority)
+    assert error.value.key == "imports[1].entry_run"
+    assert "wos/2026-11-19" in str(error.value) and "a run after 2026-11-23" in str(error.value)
+    # named to enter the next update: accepted (and it waits for that run)
+    embase["entry_run"] = "2026-11-30"
+    check_recorded_runs(
+        resolved_imports(config([wos, embase]), tmp_path),
+        recorded_exports(tmp_path),
+        UPDATE,
+        priority,
+    )
+    # ranked after WoS (and PubMed), the same late export may join the recorded run
+    embase["entry_run"] = None
+    check_recorded_runs(late, recorded_exports(tmp_path), UPDATE, ["pubmed", "wos", "embase"])

@@ -23,8 +23,14 @@ from livingreview.imports.specs import (
 check_import_specs(config["imports"])
 check_import_files(config["imports"])
 check_entry_runs(config["imports"], pubmed_snapshot_dates(), config["run_date"])
-# An export declared after a run was recorded must not enter that run or an earlier one.
-check_recorded_runs(resolved_imports(config), recorded_exports(), config["run_date"])
+# An export declared after a run was recorded must not enter that run or an earlier one (nor
+# this run_date's, when it would outrank an export that run held: the ids it issued stay).
+check_recorded_runs(
+    resolved_imports(config),
+    recorded_exports(),
+    config["run_date"],
+    config["dedup"]["source_priority"],
+)
 
 
 localrules:

@@ -138,6 +138,7 @@ def check_recorded_runs(
     specs: Sequence[Mapping[str, Any]],
     recorded: Mapping[str, Collection[tuple[str, str]]],
     run_date: object,
+    source_priority: Sequence[str],
 ) -> None:
     """No export enters a run that an earlier run's record was made without it.
 
@@ -147,14 +148,21 @@ def check_recorded_runs(
     dated before ``run_date`` that was recorded without it arrived after that run: taking it
     in there would rewrite what the run counted and the publication ids it issued (its
     records would compete as records of that earlier run). It must enter a later run, which
-    ``entry_run`` says. Raises ConfigError.
+    ``entry_run`` says.
+
+    The run of ``run_date`` itself, already recorded without the export, may take it in (a
+    re-run of the same update), unless the export would rank before an export that run
+    holds in the same entry run: within one run a publication's id comes from the member of
+    the source ranked first (``source_priority``), so such an export could take over ids the
+    run already issued. Raises ConfigError.
 
     >>> spec = {"database": "embase", "search_date": "2026-11-10", "entry_run": "2026-11-16"}
-    >>> check_recorded_runs([spec], {"2026-11-23": set()}, "2026-11-30")
+    >>> check_recorded_runs([spec], {"2026-11-23": set()}, "2026-11-30", ["pubmed"])
     Traceback (most recent call last):
     ...
     livingreview.errors.ConfigError: config: key 'imports[0].entry_run': embase/2026-11-10 would ...
-    >>> check_recorded_runs([{**spec, "entry_run": "2026-11-30"}], {"2026-11-23": set()}, "2026-11-30")
+    >>> later = {**spec, "entry_run": "2026-11-30"}
+    >>> check_recorded_runs([later], {"2026-11-23": set()}, "2026-11-30", ["pubmed"])
     """
     run = str(run_date)
     for number, spec in enumerate(specs):
@@ -176,6 +184,54 @@ def check_recorded_runs(
                 "the counts and publication ids of that run would change",
                 f"{later}; set entry_run to it",
             )
+        outranked = [
+            other
+            for other in _held_in_recorded_run(export, entry, specs, recorded.get(run), run)
+            if _ranks_before(export[0], other[0], source_priority)
+        ]
+        if outranked:
+            other = outranked[0]
+            raise ConfigError(
+                f"imports[{number}].entry_run",
+                f"{export[0]}/{export[1]} would enter run {run}, which was recorded without it "
+                f"(results/runs/by-date/{run}/manifest.json) but with {other[0]}/{other[1]} "
+                f"in the same run; ranked before {other[0]} (dedup.source_priority), its "
+                "records could take over publication ids that run already issued",
+                f"a run after {run} (the next update's run date); set entry_run to it",
+            )
+
+
+def _held_in_recorded_run(
+    export: tuple[str, str],
+    entry: str,
+    specs: Sequence[Mapping[str, Any]],
+    recorded: Collection[tuple[str, str]] | None,
+    run: str,
+) -> list[tuple[str, str]]:
+    """What the recorded run of ``run`` held that entered it as ``export`` would: its PubMed
+    search and the exports it declared entering it (none when ``export`` enters another run
+    or that run held it already)."""
+    if recorded is None or entry != run:
+        return []
+    held = {(str(d), str(s)) for d, s in recorded}
+    if export in held:
+        return []
+    same_run = [
+        (str(spec.get("database", "")), str(spec.get("search_date", "")))
+        for spec in specs
+        if str(spec.get("entry_run") or "") == run
+    ]
+    return [("pubmed", run)] + [other for other in same_run if other in held]
+
+
+def _ranks_before(source: str, other: str, priority: Sequence[str]) -> bool:
+    """Whether ``source`` ranks before ``other``: listed sources first, in their order, the
+    rest after them alphabetically, as dedup ranks them."""
+
+    def rank(name: str) -> tuple[int, str]:
+        return (list(priority).index(name), "") if name in priority else (len(priority), name)
+
+    return rank(source) < rank(other)
 
 
 def entry_run_of(spec: Mapping[str, Any], run_dates: Sequence[str]) -> str:
