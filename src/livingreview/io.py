@@ -332,6 +332,18 @@ def read_tsv(
     return read_table(path, required, allowed).rows
 
 
+def iter_rows(path: str | Path) -> Iterator[dict[str, str]]:
+    """The rows of a table the workflow wrote (UTF-8, by :func:`write_tsv`), one at a time, so
+    that a step needing a few rows of a large table never holds it whole; cells are read
+    back as written (:func:`read_cell`)."""
+    with open(path, encoding="utf-8", newline="") as handle:
+        reader = csv.reader(handle, delimiter="\t")
+        header = next(reader, [])
+        for cells in reader:
+            if cells:
+                yield {column: read_cell(cell) for column, cell in zip(header, cells)}
+
+
 def read_rows(path: str | Path) -> list[dict[str, str]]:
     """Read a table the workflow wrote, as plain dicts (no ``__line__`` key)."""
     return [{k: v for k, v in row.items() if k != "__line__"} for row in read_tsv(path)]

@@ -19,10 +19,10 @@ the rows of ``excluded_reports.tsv`` of one flow are its boxes ``dbr_excluded`` 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from ..io import read_tsv, write_tsv
+from ..io import iter_rows, write_tsv
 from .ledger import CUMULATIVE_FLOW
 
 EXCLUDED_COLUMNS: tuple[str, ...] = (
@@ -89,16 +89,22 @@ def citation(publication: Mapping[str, str]) -> str:
 
 def _flow_order(ledger: Sequence[Mapping[str, str]]) -> list[str]:
     """The flows a report can enter (the published review, then each update run)."""
-    flows = dict.fromkeys(row["flow"] for row in ledger)
+    return _reporting(dict.fromkeys(row["flow"] for row in ledger))
+
+
+def _reporting(flows: Iterable[str]) -> list[str]:
     return [flow for flow in flows if flow != CUMULATIVE_FLOW]
 
 
 def excluded_reports(
-    ledger: Sequence[Mapping[str, str]], publications: Mapping[str, Mapping[str, str]]
+    ledger: Sequence[Mapping[str, str]],
+    publications: Mapping[str, Mapping[str, str]],
+    flows: Sequence[str] | None = None,
 ) -> list[dict[str, str]]:
-    """One row per report excluded at full text (both arms), in flow and ledger order."""
+    """One row per report excluded at full text (both arms), in flow and ledger order
+    (``flows``: the ledger's flows in order, when ``ledger`` holds only some of its rows)."""
     rows = []
-    for flow in _flow_order(ledger):
+    for flow in _flow_order(ledger) if flows is None else _reporting(flows):
         for row in ledger:
             if row["flow"] != flow or row["box"] not in ("dbr_excluded", "other_excluded"):
                 continue
@@ -118,10 +124,12 @@ def excluded_reports(
 
 
 def included_reports_by_study(
-    ledger: Sequence[Mapping[str, str]], publications: Mapping[str, Mapping[str, str]]
+    ledger: Sequence[Mapping[str, str]],
+    publications: Mapping[str, Mapping[str, str]],
+    flows: Sequence[str] | None = None,
 ) -> list[dict[str, str]]:
     """One row per included report, grouped by study (then by the flow it entered)."""
-    flows = _flow_order(ledger)
+    flows = _flow_order(ledger) if flows is None else _reporting(flows)
     known = {(row["flow"], row["id"]) for row in ledger if row["box"] == "known_study_reports"}
     rows = []
     for row in ledger:
@@ -150,13 +158,27 @@ def write_report_lists(
     excluded_path: str | Path,
     included_path: str | Path,
 ) -> tuple[int, int]:
-    """Read the ledger and ``unique.tsv``, write both tables; return their numbers of rows."""
-    ledger = read_tsv(ledger_path, required=("flow", "box", "id", "study_id", "detail", "note"))
+    """Read the ledger and ``unique.tsv``, write both tables; return their numbers of rows.
+
+    Both tables are streamed: only the ledger's rows of the boxes listed here (and the order
+    of its flows) and the publications they name are kept, so memory follows the number of
+    full-text reports, not of records."""
+    flows: dict[str, None] = {}
+    ledger: list[dict[str, str]] = []
+    for row in iter_rows(ledger_path):
+        flows.setdefault(row["flow"], None)
+        if row["box"] in _LISTED_BOXES:
+            ledger.append(row)
+    named = {row["id"] for row in ledger}
     publications = {
-        row["publication_id"]: row for row in read_tsv(unique, required=("publication_id", "title"))
+        row["publication_id"]: row for row in iter_rows(unique) if row["publication_id"] in named
     }
-    excluded = excluded_reports(ledger, publications)
-    included = included_reports_by_study(ledger, publications)
+    excluded = excluded_reports(ledger, publications, list(flows))
+    included = included_reports_by_study(ledger, publications, list(flows))
     write_tsv(excluded_path, excluded, EXCLUDED_COLUMNS)
     write_tsv(included_path, included, INCLUDED_COLUMNS)
     return len(excluded), len(included)
+
+
+#: The ledger boxes the two lists are made of.
+_LISTED_BOXES = frozenset({"dbr_excluded", "other_excluded", "known_study_reports", "new_reports"})
