@@ -203,7 +203,11 @@ def test_a_refused_job_is_the_failed_runs_last_line_and_its_entrys_structured_ki
     entry = read_run(run.run_id, tmp_path / "runs")
     assert entry is not None and (entry.error, entry.failure_kind) == (line, "submission")
     assert entry.details["not_submitted"] == [
-        {"rule": "pool_remission", "jobid": "9", "message": "sbatch: error: invalid account\n  (try x)"}
+        {
+            "rule": "pool_remission",
+            "jobid": "9",
+            "message": "sbatch: error: invalid account\n  (try x)",
+        }
     ]
 
 

@@ -346,7 +346,9 @@ def cluster_project(default_run, tmp_path) -> Path:
     log = project / "logs" / "dedup" / "dedup.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "a") as handle:
-        handle.write(error_marker(ValidationError("sheet.tsv", "old"), run_id=new_run_id("manual")) + "\n")
+        handle.write(
+            error_marker(ValidationError("sheet.tsv", "old"), run_id=new_run_id("manual")) + "\n"
+        )
     return project
 
 

@@ -95,7 +95,7 @@ class SubmissionFailure:
         """The run's last line for it: the message on one line (whitespace folded, as the
         index of runs keeps every error), nothing taken out.
 
-        >>> SubmissionFailure("dedup", "6", "sbatch failed.\n  sbatch: error: bad").line()
+        >>> SubmissionFailure("dedup", "6", "sbatch failed.\\n  sbatch: error: bad").line()
         'Error: job dedup (jobid 6) could not be submitted to the cluster: sbatch failed. sbatch: error: bad'
         """
         message = " ".join(self.message.split()) or "the executor gave no message"
@@ -401,7 +401,6 @@ class RunEnding:
             return
         if not print_todo(self.run_summary):
             print_todo(self.date_summary)
-
 
     def _record_submission_failure(self) -> None:
         """The failed entry with its structured kind and every job the cluster refused."""
