@@ -13,6 +13,7 @@ project's logger plugin fills from Snakemake's structured events, never from mes
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import os
 import shutil
@@ -352,19 +353,23 @@ def cluster_project(default_run, tmp_path) -> Path:
     return project
 
 
-def run_on_test_cluster(project: Path, sbatch: str) -> subprocess.CompletedProcess:
-    """bin/scheduled-update with the test cluster executor and ``sbatch`` as the stand-in
-    for the cluster's sbatch; dedup (a rule submitted to the cluster) is forced to run."""
-    stand_in = project.parent / "cluster-bin" / "sbatch"
-    stand_in.parent.mkdir(exist_ok=True)
-    stand_in.write_text("#!/bin/sh\n" + sbatch)
-    stand_in.chmod(0o755)
+def scheduled_run_with(
+    project: Path, commands: dict[str, str], *args: str
+) -> subprocess.CompletedProcess:
+    """bin/scheduled-update with stand-ins for the cluster's commands (name: shell script
+    body) first on PATH and the test executors importable; dedup (a rule submitted to the
+    cluster) is forced to run."""
+    stand_ins = project.parent / "cluster-bin"
+    stand_ins.mkdir(exist_ok=True)
+    for name, body in commands.items():
+        (stand_ins / name).write_text("#!/bin/sh\n" + body)
+        (stand_ins / name).chmod(0o755)
     env = scheduler_env(project)
     env["PYTHONPATH"] += os.pathsep + str(EXECUTORS)
-    env["PATH"] = os.pathsep.join([str(stand_in.parent), env["PATH"]])
+    env["PATH"] = os.pathsep.join([str(stand_ins), env["PATH"]])
     return subprocess.run(
         [str(project / "bin" / "scheduled-update"), "--run-date", RUN_DATE]
-        + ["--executor", "testcluster", "--jobs", "1", "--forcerun", "dedup"],
+        + ["--forcerun", "dedup", *args],
         cwd=project,
         env=env,
         capture_output=True,
@@ -373,12 +378,23 @@ def run_on_test_cluster(project: Path, sbatch: str) -> subprocess.CompletedProce
     )
 
 
+def run_on_test_cluster(project: Path, sbatch: str) -> subprocess.CompletedProcess:
+    """Through the test cluster executor, ``sbatch`` the stand-in's script body."""
+    return scheduled_run_with(
+        project, {"sbatch": sbatch}, "--executor", "testcluster", "--jobs", "1"
+    )
+
+
+REFUSING_SBATCH = "".join(f"echo '{line}' >&2\n" for line in SBATCH_REFUSAL.splitlines()) + (
+    "exit 1\n"
+)
+
+
 @pytest.mark.workflow
 def test_a_job_the_cluster_refuses_ends_the_run_as_submission_failed_with_sbatchs_message(
     cluster_project,
 ):
-    refusal = "".join(f"echo '{line}' >&2\n" for line in SBATCH_REFUSAL.splitlines())
-    result = run_on_test_cluster(cluster_project, refusal + "exit 1\n")
+    result = run_on_test_cluster(cluster_project, REFUSING_SBATCH)
     assert result.returncode == EXIT_FAILURE, result.stdout + result.stderr
     entry = latest_run(cluster_project / "results" / "runs")
     assert entry is not None and entry.run_id in result.stderr
@@ -402,3 +418,36 @@ def test_a_job_that_fails_on_the_cluster_after_it_was_accepted_is_no_submission_
     assert entry is not None and (entry.status, entry.failure_kind) == ("failed", "")
     last = result.stderr.strip().splitlines()[-1]
     assert SUBMISSION_FAILED not in last and last.endswith("; exit 1"), last
+
+
+SLURM_PLUGIN_INSTALLED = importlib.util.find_spec("snakemake_executor_plugin_slurm") is not None
+
+
+@pytest.mark.workflow
+@pytest.mark.skipif(
+    not SLURM_PLUGIN_INSTALLED, reason="the SLURM executor plugin (bin/bootstrap --cluster)"
+)
+def test_the_slurm_plugins_refused_submission_is_told_by_the_same_events(cluster_project):
+    """The real SLURM executor plugin (2.8.0) with profiles/slurm, SLURM's commands replaced
+    by stand-ins (sbatch refuses the partition; the others fail, as on a cluster without
+    accounting): the plugin's report carries no cluster job id, so the run's entry says
+    submission, and the last line gives the plugin's message with sbatch's words."""
+    failing = "exit 1\n"
+    commands = {name: failing for name in ("sacct", "sacctmgr", "sinfo", "squeue", "scancel")}
+    commands |= {"scontrol": failing, "sshare": failing, "sbatch": REFUSING_SBATCH}
+    result = scheduled_run_with(
+        cluster_project,
+        commands,
+        "--profile",
+        "profiles/slurm",
+        "--default-resources",
+        "slurm_partition=nope",
+        "mem_mb=1000",
+        "runtime=30",
+    )
+    assert result.returncode == EXIT_FAILURE, result.stdout + result.stderr
+    entry = latest_run(cluster_project / "results" / "runs")
+    assert entry is not None and entry.failure_kind == SUBMISSION_FAILURE
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"scheduled-update: FAILED ({SUBMISSION_FAILED}): job dedup ")
+    assert "SLURM sbatch failed" in last and " ".join(SBATCH_REFUSAL.split()) in last
