@@ -39,9 +39,13 @@ class RecordingRun:
         self.run_id = "r"
         self.results_runs = "results/runs"
         self.ended: list[bool] = []
+        self.not_submitted: list[tuple[str, object, str]] = []
 
     def finish(self, failed: bool) -> None:
         self.ended.append(failed)
+
+    def job_not_submitted(self, rule: str, jobid: object, message: str) -> None:
+        self.not_submitted.append((rule, jobid, message))
 
 
 @pytest.fixture
@@ -97,6 +101,52 @@ def test_text_that_reads_like_an_error_decides_nothing(announced):
     assert announced.ended == [False]
 
 
+def job_info(jobid: int, local: bool) -> logging.LogRecord:
+    """Snakemake's record for a job it starts (snakemake/jobs.py ``Job.log_info``)."""
+    return event(LogEvent.JOB_INFO, jobid=jobid, rule_name="dedup", rule_msg=None, local=local)
+
+
+def job_error(jobid: int, message: str, **aux: object) -> logging.LogRecord:
+    """Snakemake's record for a job an executor reports failed (``Job.log_error``, with the
+    executor's keyword arguments as ``aux``; a cluster executor adds ``external_jobid`` once
+    the cluster accepted the job)."""
+    record = event(
+        LogEvent.JOB_ERROR, jobid=jobid, rule_name="dedup", rule_msg=message, aux=aux, log=[]
+    )
+    record.levelno, record.msg = logging.ERROR, f"Error in rule dedup, jobid: {jobid}"
+    return record
+
+
+def test_a_cluster_job_reported_failed_without_a_cluster_job_id_was_never_submitted(announced):
+    h = handler()
+    h.emit(event(LogEvent.WORKFLOW_STARTED))
+    h.emit(job_info(6, local=False))
+    h.emit(job_error(6, "SLURM sbatch failed. The error message was 'sbatch: error: x'."))
+    h.emit(event(LogEvent.ERROR, exception="WorkflowError"))
+    h.close()
+    assert announced.not_submitted == [
+        ("dedup", 6, "SLURM sbatch failed. The error message was 'sbatch: error: x'.")
+    ]
+    assert announced.ended == [True]
+
+
+@pytest.mark.parametrize(
+    "local, aux",
+    [
+        (False, {"external_jobid": "4242"}),  # accepted by the cluster, then failed there
+        (True, {}),  # a local job (every job with the local executor): its log says why
+    ],
+)
+def test_a_job_that_ran_is_no_submission_failure(announced, local, aux):
+    h = handler()
+    h.emit(event(LogEvent.WORKFLOW_STARTED))
+    h.emit(job_info(6, local=local))
+    h.emit(job_error(6, "Job submission failed with exception: reads like one", **aux))
+    h.emit(event(LogEvent.ERROR, exception="WorkflowError"))
+    h.close()
+    assert announced.not_submitted == [] and announced.ended == [True]
+
+
 @pytest.mark.parametrize("dryrun, started", [(True, True), (False, False)])
 def test_dry_runs_and_runs_never_executed_are_not_ended(announced, dryrun, started):
     h = handler(dryrun=dryrun)
@@ -131,6 +181,36 @@ def test_a_run_that_cannot_be_recorded_says_so(tmp_path, monkeypatch, capsys):
 
 
 # ----------------------------------------------------------------------------- the record
+def test_a_refused_job_is_the_failed_runs_last_line_and_its_entrys_structured_kind(tmp_path):
+    out = io.StringIO()
+    run = RunEnding(
+        run_id=new_run_id("manual"),
+        run_date=RUN_DATE,
+        run_summary="none.json",
+        date_summary="none.json",
+        results_runs=str(tmp_path / "runs"),
+        logs_dir=str(tmp_path / "logs"),
+        stream=out,
+    )
+    run.job_not_submitted("pool_remission", 9, "sbatch: error: invalid account\n  (try x)")
+    run.failed([".snakemake/log/a.snakemake.log"])
+    run.finish(failed=True)
+    line = (
+        "Error: job pool_remission (jobid 9) could not be submitted to the cluster: "
+        "sbatch: error: invalid account (try x)"
+    )
+    assert out.getvalue().splitlines()[-1] == line
+    entry = read_run(run.run_id, tmp_path / "runs")
+    assert entry is not None and (entry.error, entry.failure_kind) == (line, "submission")
+    assert entry.details["not_submitted"] == [
+        {
+            "rule": "pool_remission",
+            "jobid": "9",
+            "message": "sbatch: error: invalid account\n  (try x)",
+        }
+    ]
+
+
 def record_of(folder: Path, outputs: dict[str, str]) -> Path:
     from livingreview.io import sha256_file
 

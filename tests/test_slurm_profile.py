@@ -1,16 +1,20 @@
-"""The cluster side without a cluster: the SLURM profile's contents, the local rules, and how
-bin/scheduled-update builds a cluster run and picks its exit code from replayed output.
+"""The cluster side without a cluster: the SLURM profile's contents, the local rules, how
+bin/scheduled-update builds a cluster run, and how a job the cluster refused ends the run.
 
 The real thing (a single-node SLURM, a full run, the no-op, the exit codes) is
 benchmarks/slurm_drill.py, which needs SLURM installed and is not part of the test suite.
-The replayed outputs in tests/fixtures/scheduled/ are what Snakemake 9.27.1 with
-snakemake-executor-plugin-slurm 2.8.0 printed on a single-node SLURM 22.05 (see the README
-there); the fake snakemake below prints them, as the real one did, so that the real
-bin/scheduled-update classifies them.
+A refused submission is checked with real Snakemake runs through a minimal cluster executor
+(tests/executors/snakemake_executor_plugin_testcluster), which submits with whatever
+``sbatch`` is on PATH and reports back through the executor interface as the SLURM plugin
+does; a stand-in ``sbatch`` refuses the job with sbatch's own words, or accepts it (and the
+job then fails on the cluster). The exit code must come from the run's entry, which the
+project's logger plugin fills from Snakemake's structured events, never from message text.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import io
 import os
 import shutil
 import subprocess
@@ -19,16 +23,28 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, copy_project
-from test_scheduled import RUN_DATE, make_project
+from conftest import ROOT, copy_finished_run, copy_project
+from test_scheduled import RUN_DATE, make_project, scheduler_env
 
-from livingreview.runs.scheduler import EXIT_FAILURE, EXIT_INPUT, SUBMISSION_FAILED, classify_run
+from livingreview.errors import ValidationError
+from livingreview.logs import error_marker
+from livingreview.runs.ending import RunEnding
+from livingreview.runs.registry import SUBMISSION_FAILURE, latest_run, new_run_id, read_run
+from livingreview.runs.scheduler import (
+    EXIT_FAILURE,
+    EXIT_INPUT,
+    SUBMISSION_FAILED,
+    classify_run,
+    classify_scheduled_run,
+)
 
 FIXTURES = ROOT / "tests" / "fixtures" / "scheduled"
 SLURM_PROFILE = ROOT / "profiles" / "slurm" / "config.yaml"
 DEFAULT_PROFILE = ROOT / "profiles" / "default" / "config.yaml"
-BAD_PARTITION = (
-    "sbatch: error: invalid partition specified: nope; "
+EXECUTORS = ROOT / "tests" / "executors"
+#: What sbatch says when the partition does not exist (SLURM 22.05).
+SBATCH_REFUSAL = (
+    "sbatch: error: invalid partition specified: nope\n"
     "sbatch: error: Batch job submission failed: Invalid partition name specified"
 )
 
@@ -131,32 +147,76 @@ def test_no_rule_retries_and_submitted_rules_declare_memory(parsed_workflow):
 # ----------------------------------------------------------------------------- exit codes
 
 
-def test_a_stale_marker_printed_again_is_not_this_runs_failure():
-    """The failure a cluster user met, replayed: an earlier run failed on an invalid
-    verdicts sheet (exit 3); the next run, the sheet fixed, could not submit a job (bad
-    partition), and Snakemake printed the job's old log, marker included."""
-    text = (FIXTURES / "slurm_bad_partition_after_invalid_sheet.log").read_text()
-    assert "LIVINGREVIEW-ERROR ValidationError exit_code=3" in text  # the stale marker
-    failure = classify_run(text, run_id="2026-11-23T204431Z-17190")
-    assert (failure.code, failure.reason, failure.detail) == (
-        EXIT_FAILURE,
-        SUBMISSION_FAILED,
-        BAD_PARTITION,
+def refused_run(tmp_path: Path, invalid_input_too: bool = False) -> str:
+    """A run ended as the logger plugin ends one whose job the cluster refused (told by the
+    plugin, then onerror, then the handler's close); with ``invalid_input_too``, a job of
+    the same run also failed on an invalid sheet (its log holds the run's marker)."""
+    run_id = new_run_id("scheduled")
+    logs = tmp_path / "logs"
+    logs.mkdir(exist_ok=True)
+    if invalid_input_too:
+        marker = error_marker(ValidationError("sheet.tsv", "bad"), run_id=run_id)
+        (logs / "check.log").write_text(
+            "x ERROR livingreview: ValidationError: sheet.tsv, line 2: bad\n" + marker + "\n"
+        )
+    run = RunEnding(
+        run_id=run_id,
+        run_date=RUN_DATE,
+        run_summary="none.json",
+        date_summary="none.json",
+        results_runs=str(tmp_path / "runs"),
+        logs_dir=str(logs),
+        stream=io.StringIO(),
     )
+    run.job_not_submitted(
+        "dedup", 6, f"SLURM sbatch failed. The error message was '{SBATCH_REFUSAL}'."
+    )
+    run.failed()
+    run.finish(failed=True)
+    return run_id
+
+
+def test_the_entry_of_a_refused_run_decides_submission_failed_with_the_executors_message(
+    tmp_path,
+):
+    run_id = refused_run(tmp_path)
+    entry = read_run(run_id, tmp_path / "runs")
+    assert entry is not None and entry.failure_kind == SUBMISSION_FAILURE
+    assert entry.details["not_submitted"][0]["message"].endswith(
+        "Invalid partition name specified'."
+    )
+    failure = classify_scheduled_run(run_id, "", tmp_path / "logs", tmp_path / "runs")
+    assert (failure.code, failure.reason) == (EXIT_FAILURE, SUBMISSION_FAILED)
+    assert failure.detail == (
+        "job dedup (jobid 6) could not be submitted to the cluster: SLURM sbatch failed. The "
+        "error message was 'sbatch: error: invalid partition specified: nope sbatch: error: "
+        "Batch job submission failed: Invalid partition name specified'."
+    )
+
+
+def test_text_that_reads_like_a_refusal_decides_nothing(tmp_path):
+    """The printed output is no longer read for submission failures: without the entry's
+    field, sbatch's words in the output are just text."""
+    text = f"Error in rule dedup:\n    message: SLURM sbatch failed. The error message was '{SBATCH_REFUSAL}'.\n"
+    assert classify_run(text, run_id="x").reason == "other failure"
+    run_id = new_run_id("scheduled")
+    failure = classify_scheduled_run(run_id, text, tmp_path / "logs", tmp_path / "runs")
+    assert failure.reason != SUBMISSION_FAILED
+
+
+def test_invalid_input_of_the_same_run_still_wins_over_a_refused_job(tmp_path):
+    run_id = refused_run(tmp_path, invalid_input_too=True)
+    entry = read_run(run_id, tmp_path / "runs")
+    assert entry is not None and entry.failure_kind == ""
+    assert entry.error == "Error: sheet.tsv, line 2: bad"
+    failure = classify_scheduled_run(run_id, "", tmp_path / "logs", tmp_path / "runs")
+    assert (failure.code, failure.detail) == (EXIT_INPUT, "sheet.tsv, line 2: bad")
 
 
 def test_this_runs_marker_still_decides():
     text = (FIXTURES / "invalid_verdict.log").read_text().replace("@RUN_ID@", "this-run")
     assert classify_run(text, run_id="this-run").code == EXIT_INPUT
     assert classify_run(text, run_id="another-run").code == EXIT_FAILURE
-
-
-def test_an_invalid_account_is_a_submission_failure_with_the_plugins_message():
-    failure = classify_run((FIXTURES / "slurm_invalid_account.log").read_text(), run_id="x")
-    assert failure.code == EXIT_FAILURE and failure.reason == SUBMISSION_FAILED
-    assert failure.detail == (
-        "The given account my_account appears to be invalid. Available accounts: real_account"
-    )
 
 
 # ----------------------------------------------------------------------------- the script
@@ -256,20 +316,6 @@ def test_an_explicit_workflow_profile_or_status_command_is_respected(fake_cluste
     assert "--slurm-status-command" not in args
 
 
-def test_submission_failure_after_an_invalid_sheet_exits_1_with_the_schedulers_message(
-    fake_cluster,
-):
-    result, _ = run_with_fake(
-        fake_cluster,
-        "--profile",
-        "profiles/slurm",
-        output="slurm_bad_partition_after_invalid_sheet.log",
-    )
-    assert result.returncode == 1, result.stdout + result.stderr
-    last = result.stderr.strip().splitlines()[-1]
-    assert BAD_PARTITION in last and last.endswith("exit 1"), last
-
-
 def test_an_invalid_sheet_of_this_run_still_exits_3(fake_cluster):
     result, _ = run_with_fake(
         fake_cluster, "--profile", "profiles/slurm", output="invalid_verdict.log"
@@ -286,3 +332,122 @@ def test_a_missing_plugin_is_named_with_the_install_command(fake_cluster, tmp_pa
     assert args == []  # snakemake was never started
     last = result.stderr.strip().splitlines()[-1]
     assert "invalid choice: 'slurm'" in last and "bin/bootstrap --cluster" in last, last
+
+
+# ----------------------------------------------------------------------------- real runs
+
+
+@pytest.fixture
+def cluster_project(default_run, tmp_path) -> Path:
+    """A copy of a finished run with bin/, whose last dedup log still holds the marker of an
+    earlier run that failed on an invalid sheet (exit 3): Snakemake names that log when the
+    job fails again, and it must not decide this run's code."""
+    project = copy_finished_run(default_run, tmp_path / "project")
+    shutil.copytree(ROOT / "bin", project / "bin")
+    log = project / "logs" / "dedup" / "dedup.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "a") as handle:
+        handle.write(
+            error_marker(ValidationError("sheet.tsv", "old"), run_id=new_run_id("manual")) + "\n"
+        )
+    return project
+
+
+def scheduled_run_with(
+    project: Path, commands: dict[str, str], *args: str
+) -> subprocess.CompletedProcess:
+    """bin/scheduled-update with stand-ins for the cluster's commands (name: shell script
+    body) first on PATH and the test executors importable; dedup (a rule submitted to the
+    cluster) is forced to run."""
+    stand_ins = project.parent / "cluster-bin"
+    stand_ins.mkdir(exist_ok=True)
+    for name, body in commands.items():
+        (stand_ins / name).write_text("#!/bin/sh\n" + body)
+        (stand_ins / name).chmod(0o755)
+    env = scheduler_env(project)
+    env["PYTHONPATH"] += os.pathsep + str(EXECUTORS)
+    env["PATH"] = os.pathsep.join([str(stand_ins), env["PATH"]])
+    return subprocess.run(
+        [str(project / "bin" / "scheduled-update"), "--run-date", RUN_DATE]
+        + ["--forcerun", "dedup", *args],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def run_on_test_cluster(project: Path, sbatch: str) -> subprocess.CompletedProcess:
+    """Through the test cluster executor, ``sbatch`` the stand-in's script body."""
+    return scheduled_run_with(
+        project, {"sbatch": sbatch}, "--executor", "testcluster", "--jobs", "1"
+    )
+
+
+REFUSING_SBATCH = "".join(f"echo '{line}' >&2\n" for line in SBATCH_REFUSAL.splitlines()) + (
+    "exit 1\n"
+)
+
+
+@pytest.mark.workflow
+def test_a_job_the_cluster_refuses_ends_the_run_as_submission_failed_with_sbatchs_message(
+    cluster_project,
+):
+    result = run_on_test_cluster(cluster_project, REFUSING_SBATCH)
+    assert result.returncode == EXIT_FAILURE, result.stdout + result.stderr
+    entry = latest_run(cluster_project / "results" / "runs")
+    assert entry is not None and entry.run_id in result.stderr
+    assert (entry.status, entry.failure_kind) == ("failed", SUBMISSION_FAILURE)
+    [refused] = entry.details["not_submitted"]
+    assert refused["rule"] == "dedup" and SBATCH_REFUSAL in refused["message"]
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"scheduled-update: FAILED ({SUBMISSION_FAILED}): ")
+    assert entry.error.removeprefix("Error: ") in last
+    assert " ".join(SBATCH_REFUSAL.split()) in last and last.endswith("; exit 1"), last
+
+
+@pytest.mark.workflow
+def test_a_job_that_fails_on_the_cluster_after_it_was_accepted_is_no_submission_failure(
+    cluster_project,
+):
+    result = run_on_test_cluster(cluster_project, "echo 4242\n")
+    assert result.returncode == EXIT_FAILURE, result.stdout + result.stderr
+    assert "cluster job '4242' failed" in result.stdout  # the job was submitted, then failed
+    entry = latest_run(cluster_project / "results" / "runs")
+    assert entry is not None and (entry.status, entry.failure_kind) == ("failed", "")
+    last = result.stderr.strip().splitlines()[-1]
+    assert SUBMISSION_FAILED not in last and last.endswith("; exit 1"), last
+
+
+SLURM_PLUGIN_INSTALLED = importlib.util.find_spec("snakemake_executor_plugin_slurm") is not None
+
+
+@pytest.mark.workflow
+@pytest.mark.skipif(
+    not SLURM_PLUGIN_INSTALLED, reason="the SLURM executor plugin (bin/bootstrap --cluster)"
+)
+def test_the_slurm_plugins_refused_submission_is_told_by_the_same_events(cluster_project):
+    """The real SLURM executor plugin (2.8.0) with profiles/slurm, SLURM's commands replaced
+    by stand-ins (sbatch refuses the partition; the others fail, as on a cluster without
+    accounting): the plugin's report carries no cluster job id, so the run's entry says
+    submission, and the last line gives the plugin's message with sbatch's words."""
+    failing = "exit 1\n"
+    commands = {name: failing for name in ("sacct", "sacctmgr", "sinfo", "squeue", "scancel")}
+    commands |= {"scontrol": failing, "sshare": failing, "sbatch": REFUSING_SBATCH}
+    result = scheduled_run_with(
+        cluster_project,
+        commands,
+        "--profile",
+        "profiles/slurm",
+        "--default-resources",
+        "slurm_partition=nope",
+        "mem_mb=1000",
+        "runtime=30",
+    )
+    assert result.returncode == EXIT_FAILURE, result.stdout + result.stderr
+    entry = latest_run(cluster_project / "results" / "runs")
+    assert entry is not None and entry.failure_kind == SUBMISSION_FAILURE
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"scheduled-update: FAILED ({SUBMISSION_FAILED}): job dedup ")
+    assert "SLURM sbatch failed" in last and " ".join(SBATCH_REFUSAL.split()) in last

@@ -16,6 +16,16 @@ stopped on an error (a failed job included); an exception still on its way out w
 handler is closed (an interrupt) fails the run too. A dry run (the ``dryrun`` output setting
 the handler receives) records nothing.
 
+A job its cluster executor could not submit (sbatch refused it: an invalid partition or
+account...) is told apart by fields of the events alone: ``JOB_INFO`` says whether a job runs
+locally (``local``; every job does with the local executor), and the ``JOB_ERROR`` that a
+remote executor reports for a job carries the cluster's job id (``aux["external_jobid"]``,
+added by ``RemoteExecutor.print_job_error``) once the cluster accepted the job. So a
+``JOB_ERROR`` of a job that was not local and has no cluster job id is a job that was never
+submitted; the run is told at once (:meth:`RunEnding.job_not_submitted
+<livingreview.runs.ending.RunEnding.job_not_submitted>`), with the rule, the job id and the
+executor's message (``rule_msg``) as they came.
+
 What it records comes from the workflow itself: the Snakefile announces the run it planned
 (:func:`livingreview.runs.ending.announce_run`: run id, run_date, paths from the config) in
 this process. The plugin imports nothing of the project: it asks for that module only if
@@ -50,6 +60,10 @@ class LogHandler(LogHandlerBase):
     def __post_init__(self) -> None:
         self.started = False
         self.error_events: list[str] = []
+        #: Snakemake's ids of the jobs handed to a remote (cluster) executor.
+        self.remote_jobs: set[object] = set()
+        #: (rule, job id, message) of every job the cluster executor could not submit.
+        self.not_submitted: list[tuple[str, object, str]] = []
         self.closed_once = False
         _open_handlers.append(self)
 
@@ -81,6 +95,28 @@ class LogHandler(LogHandlerBase):
             self.started = True
         elif event == LogEvent.ERROR:
             self.error_events.append(str(getattr(record, "exception", "") or "error"))
+        elif event == LogEvent.JOB_INFO:
+            if getattr(record, "local", True) is False:
+                self.remote_jobs.add(getattr(record, "jobid", None))
+        elif event == LogEvent.JOB_ERROR:
+            self._job_error(record)
+
+    def _job_error(self, record: LogRecord) -> None:
+        jobid = getattr(record, "jobid", None)
+        aux = getattr(record, "aux", None)
+        submitted = isinstance(aux, dict) and aux.get("external_jobid") is not None
+        if jobid not in self.remote_jobs or submitted:
+            return  # a local job, or a cluster job that ran: its own log says why it failed
+        failure = (
+            str(getattr(record, "rule_name", "") or "?"),
+            jobid,
+            str(getattr(record, "rule_msg", "") or ""),
+        )
+        self.not_submitted.append(failure)
+        ending: Any = sys.modules.get(ENDING_MODULE)
+        run = ending.planned_run() if ending is not None else None
+        if run is not None:
+            run.job_not_submitted(*failure)
 
     def close(self) -> None:
         """Snakemake has stopped: end the run (once; ``logging`` closes handlers again when

@@ -10,7 +10,10 @@ workflow's ``onerror`` handler prints a failure's ending; without the plugin, ``
 ``onerror`` record the run. The failed jobs of a run are found by the project's own job logs,
 never by reading Snakemake's messages: every job that fails writes a marker line naming its
 run (:func:`livingreview.logs.error_marker`), so the logs under ``logs/`` whose last marker
-carries this run's id are this run's failures.
+carries this run's id are this run's failures. A job that never ran because its cluster
+executor could not submit it writes no log: the plugin tells the run of it from Snakemake's
+``JOB_ERROR`` event (:meth:`RunEnding.job_not_submitted`), and the entry records it as a
+structured ``failure_kind`` with the executor's own message, displayed as it came.
 
 After a successful run, the to-do block of the run's record is printed (:mod:`.todo`). After
 a failed one, each failed job's marker line and then the error's own message (file, line,
@@ -36,8 +39,14 @@ from typing import TextIO
 
 from ..errors import ReviewError
 from ..logs import ERROR_MARKER_PATTERN
-from .register import record_is_current, register_failure, register_partial, register_success
-from .registry import RUN_ID_ENV, read_run, started_at
+from .register import (
+    now_iso,
+    record_is_current,
+    register_failure,
+    register_partial,
+    register_success,
+)
+from .registry import RUN_ID_ENV, SUBMISSION_FAILURE, RunEntry, read_run, record_run, started_at
 from .runlock import holder
 from .todo import todo_block
 
@@ -70,6 +79,30 @@ class JobError:
     @property
     def rank(self) -> int:
         return _PRIORITY.get(self.exit_code, len(_PRIORITY))
+
+
+@dataclass(frozen=True)
+class SubmissionFailure:
+    """A job the cluster executor could not submit, as Snakemake's ``JOB_ERROR`` event gave it:
+    the rule, Snakemake's job id and the executor's message (e.g. sbatch's refusal), kept as
+    it came and never parsed."""
+
+    rule: str
+    jobid: str
+    message: str
+
+    def line(self) -> str:
+        """The run's last line for it: the message on one line (whitespace folded, as the
+        index of runs keeps every error), nothing taken out.
+
+        >>> SubmissionFailure("dedup", "6", "sbatch failed.\\n  sbatch: error: bad").line()
+        'Error: job dedup (jobid 6) could not be submitted to the cluster: sbatch failed. sbatch: error: bad'
+        """
+        message = " ".join(self.message.split()) or "the executor gave no message"
+        return (
+            f"Error: job {self.rule} (jobid {self.jobid}) could not be submitted to the "
+            f"cluster: {message}"
+        )
 
 
 def _message_before(lines: Sequence[str], marker_at: int, name: str) -> str:
@@ -284,11 +317,21 @@ class RunEnding:
     code_base: str = "."
     final_line: str = ""
     errors: list[JobError] = field(default_factory=list)
+    #: Jobs the cluster executor could not submit (told by the logger plugin as they failed).
+    not_submitted: list[SubmissionFailure] = field(default_factory=list)
+    #: The entry's ``failure_kind`` (:data:`.registry.SUBMISSION_FAILURE` or empty), decided
+    #: with the final line.
+    failure_kind: str = ""
     #: How the run was recorded, once it has been ("succeeded", "partial" or "failed").
     recorded: str = ""
 
     def _out(self) -> TextIO:
         return self.stream or sys.stderr
+
+    def job_not_submitted(self, rule: str, jobid: object, message: str) -> None:
+        """The logger plugin saw Snakemake's ``JOB_ERROR`` event of a job handed to a cluster
+        executor that never got a cluster job id: the cluster refused it (nothing ran)."""
+        self.not_submitted.append(SubmissionFailure(str(rule), str(jobid), str(message)))
 
     def succeeded(self) -> None:
         """onsuccess: without the logger plugin, the run's entry and its to-do block here."""
@@ -307,7 +350,14 @@ class RunEnding:
 
     def _print_failure(self, snakemake_log: str | Path | None = None) -> None:
         self.errors = run_errors(self.run_id, self.logs_dir, since=run_started(self.run_id))
-        self.final_line = final_error_line(self.errors, snakemake_log)
+        person_must_act = any(error.exit_code in _PRIORITY for error in self.errors)
+        if self.not_submitted and not person_must_act:
+            # the cluster refused a job; a job of this run that met invalid input or a network
+            # failure would still be named first (a person must act on it)
+            self.final_line = self.not_submitted[0].line()
+            self.failure_kind = SUBMISSION_FAILURE
+        else:
+            self.final_line = final_error_line(self.errors, snakemake_log)
         out = self._out()
         for error in self.errors:
             out.write(error.marker + "\n")
@@ -326,7 +376,10 @@ class RunEnding:
         if failed:
             if not self.final_line:
                 self._print_failure()
-            register_failure(self.run_id, self.run_date, self.final_line, self.results_runs)
+            if self.failure_kind:
+                self._record_submission_failure()
+            else:
+                register_failure(self.run_id, self.run_date, self.final_line, self.results_runs)
             self.recorded = "failed"
             return
         record_dir = Path(self.date_summary).parent
@@ -349,6 +402,26 @@ class RunEnding:
         if not print_todo(self.run_summary):
             print_todo(self.date_summary)
 
+    def _record_submission_failure(self) -> None:
+        """The failed entry with its structured kind and every job the cluster refused."""
+        if read_run(self.run_id, self.results_runs) is not None:
+            return
+        entry = RunEntry.ended(
+            self.run_id,
+            self.run_date,
+            "failed",
+            now_iso(),
+            error=self.final_line,
+            failure_kind=self.failure_kind,
+            details={
+                "not_submitted": [
+                    {"rule": f.rule, "jobid": f.jobid, "message": f.message}
+                    for f in self.not_submitted
+                ]
+            },
+        )
+        record_run(entry, self.results_runs)
+
 
 _PLANNED: list[RunEnding] = []
 
@@ -370,6 +443,12 @@ def entry_error(run_id: str, results_runs: str | Path = "results/runs") -> str:
     return entry.error if entry is not None else ""
 
 
+def entry_failure_kind(run_id: str, results_runs: str | Path = "results/runs") -> str:
+    """The ``failure_kind`` of a recorded run (empty when it has none or is not recorded)."""
+    entry = read_run(run_id, results_runs)
+    return entry.failure_kind if entry is not None else ""
+
+
 __all__ = [
     "RUN_ID_ENV",
     "JobError",
@@ -377,7 +456,9 @@ __all__ = [
     "RunEnding",
     "announce_run",
     "busy_message",
+    "SubmissionFailure",
     "entry_error",
+    "entry_failure_kind",
     "final_error_line",
     "job_error",
     "logger_ends_runs",

@@ -48,6 +48,9 @@ RUN_TRIGGER_ENV = "LIVINGREVIEW_RUN_TRIGGER"
 TRIGGERS = ("manual", "scheduled", "desk")
 #: How a run ended.
 STATUSES = ("running", "succeeded", "failed")
+#: ``failure_kind`` of a run stopped by a job its cluster executor could not submit (the
+#: cluster refused it: an invalid partition or account, a limit): nothing of it ran.
+SUBMISSION_FAILURE = "submission"
 
 RUNS_DIR = "results/runs"
 INDEX_NAME = "index.tsv"
@@ -122,6 +125,9 @@ class RunEntry:
     status: str = "running"
     #: A failed run's one line (file, line, field, what to do), as the run printed it last.
     error: str = ""
+    #: What stopped a failed run, when Snakemake's structured events said so (never read from
+    #: its messages): :data:`SUBMISSION_FAILURE`, or empty (the ``error`` line says why).
+    failure_kind: str = ""
     #: Files of the run's record copied into its folder (names), for a run that succeeded.
     record: list[str] = field(default_factory=list)
     #: Anything else the run wants kept (e.g. the archived human inputs, by path and digest).

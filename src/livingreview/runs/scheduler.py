@@ -3,14 +3,15 @@
 ``bin/scheduled-update`` uses :func:`classify_scheduled_run` to turn a failed run into one of
 the documented exit codes (docs/scheduling.md), from that run's own traces: the error markers
 carrying its id (in the project's job logs, including the log of an error found while
-planning, and in the job output the run printed) and its entry's error line. It uses
+planning, and in the job output the run printed) and its entry: the ``error`` line, and the
+structured ``failure_kind`` the logger plugin recorded from Snakemake's events when the
+cluster refused a job (never read from Snakemake's or the executor's messages). It uses
 :func:`clean_stale_temporaries` to remove what a killed run left behind. Both through
 ``python -m livingreview.runs`` (:mod:`.cli`).
 """
 
 from __future__ import annotations
 
-import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,8 +19,8 @@ from pathlib import Path
 from .. import errors
 from ..errors import ReviewError
 from ..logs import ERROR_MARKER_PATTERN
-from .ending import LOGS_DIR, entry_error, run_errors, run_started
-from .registry import RUNS_DIR, RunIdError
+from .ending import LOGS_DIR, entry_error, entry_failure_kind, run_errors, run_started
+from .registry import RUNS_DIR, SUBMISSION_FAILURE, RunIdError
 
 # ----------------------------------------------------------------------------- exit codes
 
@@ -32,21 +33,7 @@ EXIT_NETWORK = errors.NetworkError.exit_code  # 4: NCBI unreachable after all re
 EXIT_BUSY = 75  # EX_TEMPFAIL: another run holds the project; nothing was touched
 
 _MARKER = ERROR_MARKER_PATTERN
-# A job that never reached the cluster: the SLURM executor plugin reports sbatch's own
-# message ("SLURM sbatch failed. The error message was '...'", possibly over several lines)
-# or an exception raised while it built the submission (an invalid account...).
-_SUBMISSION = (
-    re.compile(
-        r"SLURM sbatch failed\b[^\n]*?The error message was '(?P<message>.*?)'\.?$", re.S | re.M
-    ),
-    re.compile(
-        r"(?:Array j|J)ob submission failed with exception: (?P<message>.+?)"
-        r"(?=For further error details|\n    \S|\n\s*\n|\Z)",
-        re.S,
-    ),
-    re.compile(r"Error submitting jobscript[^\n]*\n(?P<message>[^\n]*)"),
-)
-#: The reason given for a job that could not be submitted to the cluster (exit code 1).
+#: The reason given when the run's entry says the cluster refused a job (exit code 1).
 SUBMISSION_FAILED = "SubmissionFailed"
 # Most specific first: a person must act on invalid input, the network heals itself.
 _PRIORITY = (EXIT_INPUT, EXIT_NETWORK, EXIT_BUSY)
@@ -75,38 +62,15 @@ class Failure:
     detail: str = ""
 
 
-def submission_failure(text: str) -> str | None:
-    """The scheduler's message for a job that could not be submitted, ``None`` if none was.
-
-    >>> submission_failure("message: SLURM sbatch failed. The error message was "
-    ...     "'sbatch: error: invalid partition specified: x\\nsbatch: error: Batch job "
-    ...     "submission failed: Invalid partition name specified'.\\n    sbatch call:")
-    'sbatch: error: invalid partition specified: x; sbatch: error: Batch job submission failed: Invalid partition name specified'
-    >>> submission_failure("Error in rule dedup:") is None
-    True
-    """
-    for pattern in _SUBMISSION:
-        match = pattern.search(text)
-        if match:
-            message = ""
-            for line in match["message"].strip().splitlines():
-                if line.strip():
-                    glue = "" if not message else " " if message.endswith(":") else "; "
-                    message += glue + line.strip()
-            return message or "job submission failed"
-    return None
-
-
 def classify_run(text: str, run_id: str | None = None) -> Failure:
     """Exit code, reason and message for a failed Snakemake run, from this run's output.
 
     Markers written by :func:`livingreview.logs.error_marker` in a job's output win. With
     ``run_id`` (what ``bin/scheduled-update`` passes), only markers naming that run count:
     Snakemake prints a failed job's log file even when the job never ran in this run (its
-    submission failed), and that file may still hold an earlier run's marker. Then a job the
-    cluster refused (exit 1, with the SLURM executor's message; a SLURM profile without the
-    plugin is refused by bin/scheduled-update before Snakemake starts). Anything else is
-    :data:`EXIT_FAILURE`.
+    submission failed), and that file may still hold an earlier run's marker. Anything else
+    is :data:`EXIT_FAILURE` (a job the cluster refused is known from the run's entry, see
+    :func:`classify_scheduled_run`).
 
     >>> classify_run("LIVINGREVIEW-ERROR ValidationError exit_code=3 run=old\\n", run_id="new")
     Failure(code=1, reason='other failure', detail='')
@@ -121,9 +85,6 @@ def classify_run(text: str, run_id: str | None = None) -> Failure:
     for code in _PRIORITY:
         if code in found:
             return Failure(code, found[code])
-    message = submission_failure(text)
-    if message is not None:
-        return Failure(EXIT_FAILURE, SUBMISSION_FAILED, message)
     for code, name in sorted(found.items()):
         if code != EXIT_OK:
             return Failure(EXIT_FAILURE, name)
@@ -175,8 +136,11 @@ def classify_scheduled_run(
 
     The markers carrying its id decide the code: those in the project's logs (the failed
     jobs' logs and the log of an error found while planning, :func:`.ending.run_errors`) and
-    those in the job output the run printed (``output_text``, e.g. a cluster job's). The
-    message is the error line of the run's entry, else what :func:`classify_run` found.
+    those in the job output the run printed (``output_text``, e.g. a cluster job's). Then a
+    job the cluster refused: the entry's ``failure_kind`` (:data:`.registry.SUBMISSION_FAILURE`,
+    recorded by the logger plugin from Snakemake's events) gives :data:`SUBMISSION_FAILED`
+    (exit 1). The message is the error line of the run's entry (for a refused job, the
+    executor's own message, as it came), else what :func:`classify_run` found.
     """
     try:
         since: float | None = run_started(run_id)
@@ -193,8 +157,8 @@ def classify_scheduled_run(
     for code in _PRIORITY:
         if code in found:
             return Failure(code, found[code], detail)
-    if failure.reason == SUBMISSION_FAILED:
-        return failure
+    if entry_failure_kind(run_id, results_runs) == SUBMISSION_FAILURE:
+        return Failure(EXIT_FAILURE, SUBMISSION_FAILED, detail)
     if found:
         code, name = sorted(found.items())[0]
         return Failure(EXIT_FAILURE, name, detail)
