@@ -5,12 +5,15 @@ done")."""
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import subprocess
 from pathlib import Path
 
 from conftest import SNAKEMAKE
+
+from livingreview.runs.ending import RunEnding
 
 
 def snakemake(project: Path, *args: str) -> subprocess.CompletedProcess:
@@ -46,3 +49,19 @@ def nothing_written_but_run_entries(project: Path) -> bool:
     """Whether ``results/`` holds nothing but runs' entries (a failed run records its own)."""
     results = project / "results"
     return not results.exists() or {p.name for p in results.iterdir()} <= {"runs"}
+
+
+def ending_of(
+    tmp_path: Path, run_id: str, run_date: str, logs: Path | None = None, stream=None
+) -> RunEnding:
+    """A run's ending with no record of its date: entries under ``tmp_path/runs``, job logs
+    in ``logs`` (default ``tmp_path/logs``)."""
+    return RunEnding(
+        run_id=run_id,
+        run_date=run_date,
+        run_summary="none.json",
+        date_summary="none.json",
+        results_runs=str(tmp_path / "runs"),
+        logs_dir=str(logs if logs is not None else tmp_path / "logs"),
+        stream=stream if stream is not None else io.StringIO(),
+    )

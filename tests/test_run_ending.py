@@ -14,14 +14,13 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import SNAKEMAKE, copy_finished_run
-from run_support import snakemake
+from run_support import ending_of, snakemake
 
 from livingreview.errors import ValidationError
 from livingreview.io import sha256_file, write_tsv
 from livingreview.runs.ending import (
     PLANNER_PID_ENV,
     JobError,
-    RunEnding,
     busy_message,
     final_error_line,
     is_planner,
@@ -234,15 +233,7 @@ def test_run_ending_prints_markers_then_the_message_and_records_the_failed_run(t
     logs = tmp_path / "logs"
     logs.mkdir()
     failing_job_of_run(logs, "sheet", "InputFileError('s.tsv', 'bad', line=2)", run_id)
-    ending = RunEnding(
-        run_id=run_id,
-        run_date=RUN_DATE,
-        run_summary="none.json",
-        date_summary="none.json",
-        results_runs=str(tmp_path / "runs"),
-        logs_dir=str(logs),
-        stream=sys.stdout,
-    )
+    ending = ending_of(tmp_path, run_id, RUN_DATE, logs=logs, stream=sys.stdout)
     ending.failed("snakemake.log")
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("LIVINGREVIEW-ERROR InputFileError exit_code=3")

@@ -17,7 +17,7 @@ from types import SimpleNamespace
 
 import pytest
 from conftest import SNAKEMAKE, copy_finished_run
-from run_support import snakemake
+from run_support import ending_of, snakemake
 from snakemake_interface_logger_plugins.common import LogEvent
 
 import snakemake_logger_plugin_livingreview as plugin
@@ -183,15 +183,7 @@ def test_a_run_that_cannot_be_recorded_says_so(tmp_path, monkeypatch, capsys):
 # ----------------------------------------------------------------------------- the record
 def test_a_refused_job_is_the_failed_runs_last_line_and_its_entrys_structured_kind(tmp_path):
     out = io.StringIO()
-    run = RunEnding(
-        run_id=new_run_id("manual"),
-        run_date=RUN_DATE,
-        run_summary="none.json",
-        date_summary="none.json",
-        results_runs=str(tmp_path / "runs"),
-        logs_dir=str(tmp_path / "logs"),
-        stream=out,
-    )
+    run = ending_of(tmp_path, new_run_id("manual"), RUN_DATE, stream=out)
     run.job_not_submitted("pool_remission", 9, "sbatch: error: invalid account\n  (try x)")
     run.failed([".snakemake/log/a.snakemake.log"])
     run.finish(failed=True)
@@ -256,15 +248,7 @@ def test_a_success_whose_record_lags_gets_an_entry_without_a_record(tmp_path, mo
 
 def test_without_the_plugin_onerror_records_the_line_with_snakemakes_log_files(tmp_path):
     assert not logger_ends_runs()
-    run = RunEnding(
-        run_id=new_run_id("manual"),
-        run_date=RUN_DATE,
-        run_summary="none.json",
-        date_summary="none.json",
-        results_runs=str(tmp_path / "runs"),
-        logs_dir=str(tmp_path / "logs"),
-        stream=io.StringIO(),
-    )
+    run = ending_of(tmp_path, new_run_id("manual"), RUN_DATE)
     run.failed([".snakemake/log/a.snakemake.log"])  # as Snakemake passes it: a list
     entry = read_run(run.run_id, tmp_path / "runs")
     assert entry is not None and entry.status == "failed"

@@ -14,7 +14,6 @@ project's logger plugin fills from Snakemake's structured events, never from mes
 from __future__ import annotations
 
 import importlib.util
-import io
 import os
 import shutil
 import subprocess
@@ -24,11 +23,11 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import ROOT, copy_finished_run, copy_project
+from run_support import ending_of
 from test_scheduled import RUN_DATE, make_project, scheduler_env
 
 from livingreview.errors import ValidationError
 from livingreview.logs import error_marker
-from livingreview.runs.ending import RunEnding
 from livingreview.runs.registry import SUBMISSION_FAILURE, latest_run, new_run_id, read_run
 from livingreview.runs.scheduler import (
     EXIT_FAILURE,
@@ -114,6 +113,10 @@ def parsed_workflow(tmp_path_factory):
     from snakemake.settings.types import ConfigSettings, OutputSettings, ResourceSettings
 
     project = copy_project(tmp_path_factory.mktemp("parsed") / "project")
+    # Parsing in this process makes it the "planner" of a run (runs.smk puts its pid and a
+    # run id into os.environ for the jobs it starts): put the environment back afterwards, or
+    # every snakemake this test worker starts later would take itself for a job of it.
+    environment = dict(os.environ)
     with SnakemakeApi(OutputSettings()) as api:
         workflow_api = api.workflow(
             resource_settings=ResourceSettings(cores=1),
@@ -122,7 +125,10 @@ def parsed_workflow(tmp_path_factory):
             workdir=project,
         )
         workflow = workflow_api._workflow
-        yield {rule.name: rule for rule in workflow.rules}, set(workflow._localrules)
+        rules = {rule.name: rule for rule in workflow.rules}, set(workflow._localrules)
+    os.environ.clear()
+    os.environ.update(environment)
+    yield rules
 
 
 def test_quick_rules_run_where_snakemake_runs(parsed_workflow):
@@ -159,15 +165,7 @@ def refused_run(tmp_path: Path, invalid_input_too: bool = False) -> str:
         (logs / "check.log").write_text(
             "x ERROR livingreview: ValidationError: sheet.tsv, line 2: bad\n" + marker + "\n"
         )
-    run = RunEnding(
-        run_id=run_id,
-        run_date=RUN_DATE,
-        run_summary="none.json",
-        date_summary="none.json",
-        results_runs=str(tmp_path / "runs"),
-        logs_dir=str(logs),
-        stream=io.StringIO(),
-    )
+    run = ending_of(tmp_path, run_id, RUN_DATE, logs=logs)
     run.job_not_submitted(
         "dedup", 6, f"SLURM sbatch failed. The error message was '{SBATCH_REFUSAL}'."
     )

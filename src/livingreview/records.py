@@ -33,6 +33,7 @@ date_published      electronic or print publication date as given (YYYY[-MM[-DD]
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import TypedDict, cast
 
 
@@ -155,3 +156,14 @@ def as_record(row: dict[str, str]) -> Record:
         found += [f"has {', '.join(extra)}"] if extra else []
         raise ValueError(f"not a record row: {'; '.join(found)}")
     return cast(Record, row)
+
+
+def source_rank(source: str, priority: Sequence[str]) -> tuple[int, str]:
+    """Where a source ranks (``dedup.source_priority``): listed sources first, in their order,
+    the rest after them alphabetically. Within one run a publication's id comes from the
+    member of the source ranked first.
+
+    >>> sorted(["wos", "scopus", "pubmed", "cinahl"], key=lambda s: source_rank(s, ["pubmed", "wos"]))
+    ['pubmed', 'wos', 'cinahl', 'scopus']
+    """
+    return (priority.index(source), "") if source in priority else (len(priority), source)

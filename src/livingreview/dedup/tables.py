@@ -17,7 +17,7 @@ from typing import TypedDict
 
 from ..errors import InputFileError, Problem, ProblemCollector, ValidationError
 from ..io import Table, read_table, read_tsv, write_tsv
-from ..records import RECORD_COLUMNS, UNIQUE_COLUMNS, Publication, Record, as_record
+from ..records import RECORD_COLUMNS, UNIQUE_COLUMNS, Publication, Record, as_record, source_rank
 from ..text import ISO_DATE
 from ..todo import DECIDE_PAIRS, WAITING_FOR_RECORDS, TodoRow, write_todo
 from .cluster import Clustering, Edge, VerdictContradiction, cluster_records
@@ -181,10 +181,6 @@ class DedupOutcome:
     runs: list[RunCounts]
 
 
-def _source_rank(source: str, priority: Sequence[str]) -> tuple[int, str]:
-    return (priority.index(source), "") if source in priority else (len(priority), source)
-
-
 def _richness(record: Record) -> int:
     """How much metadata a record carries (an abstract counts extra): the canonical record
     of a publication is its richest of the preferred source."""
@@ -267,11 +263,11 @@ def _publications(
 
     def first_key(i: int) -> tuple[str, tuple[int, str], str]:
         r = records[i]
-        return (r["run"], _source_rank(r["source"], priority), r["record_id"])
+        return (r["run"], source_rank(r["source"], priority), r["record_id"])
 
     def canonical_key(i: int) -> tuple[tuple[int, str], int, str, str]:
         r = records[i]
-        return (_source_rank(r["source"], priority), -_richness(r), r["run"], r["record_id"])
+        return (source_rank(r["source"], priority), -_richness(r), r["run"], r["record_id"])
 
     neighbours: dict[int, list[Edge]] = defaultdict(list)
     for edge in clustering.tree:
@@ -390,7 +386,7 @@ def _run_counts(
     for run in runs:
         sources = sorted(
             {s for r, s in record_set.retrieved if r == run},
-            key=lambda s: _source_rank(s, settings.source_priority),
+            key=lambda s: source_rank(s, settings.source_priority),
         )
         per_source = [_source_counts(record_set, run, s, counts[(run, s)]) for s in sources]
         rows.extend(per_source)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+from ..records import source_rank
 from ..text import ISO_DATE
 from .delimited import CSV_FIELDS
 from .ris import RIS_DIALECTS
@@ -187,7 +188,7 @@ def check_recorded_runs(
         outranked = [
             other
             for other in _held_in_recorded_run(export, entry, specs, recorded.get(run), run)
-            if _ranks_before(export[0], other[0], source_priority)
+            if source_rank(export[0], source_priority) < source_rank(other[0], source_priority)
         ]
         if outranked:
             other = outranked[0]
@@ -222,16 +223,6 @@ def _held_in_recorded_run(
         if str(spec.get("entry_run") or "") == run
     ]
     return [("pubmed", run)] + [other for other in same_run if other in held]
-
-
-def _ranks_before(source: str, other: str, priority: Sequence[str]) -> bool:
-    """Whether ``source`` ranks before ``other``: listed sources first, in their order, the
-    rest after them alphabetically, as dedup ranks them."""
-
-    def rank(name: str) -> tuple[int, str]:
-        return (list(priority).index(name), "") if name in priority else (len(priority), name)
-
-    return rank(source) < rank(other)
 
 
 def entry_run_of(spec: Mapping[str, Any], run_dates: Sequence[str]) -> str:

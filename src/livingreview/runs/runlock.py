@@ -101,9 +101,7 @@ def hold_run_lock(
                     f"another run held {LOCK_PATH} for more than {wait_seconds:g} s"
                 )
             time.sleep(poll_seconds)
-        note = {"trigger": trigger, "run_id": run_id, "pid": os.getpid(), "since": time.time()}
-        with atomic_open(base / HOLDER_PATH) as out:
-            out.write(json.dumps(note) + "\n")
+        _write_note(base, trigger, run_id)
         try:
             yield
         finally:
@@ -144,7 +142,12 @@ def claim_run_lock(root: str | Path, trigger: str, run_id: str) -> bool:
         handle.close()
         return False
     _CLAIMED[base] = handle
+    _write_note(base, trigger, run_id)
+    return True
+
+
+def _write_note(base: Path, trigger: str, run_id: str) -> None:
+    """Say who holds the run lock (:data:`HOLDER_PATH`), once it is held."""
     note = {"trigger": trigger, "run_id": run_id, "pid": os.getpid(), "since": time.time()}
     with atomic_open(base / HOLDER_PATH) as out:
         out.write(json.dumps(note) + "\n")
-    return True
